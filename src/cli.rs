@@ -1,0 +1,325 @@
+//! The command-line interface: clap definitions and help text only. The work lives in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+
+use crate::duration::parse_duration;
+
+pub const EXIT_CODES: &str = "\
+Exit status:
+  0  success; for verify: the token is valid for what was asked
+  1  operational error: vault missing, unreadable, corrupt, locked too long, I/O;
+     or no token matches the ID or NAME given
+  2  usage error
+  3  verify/refresh: token malformed, unknown, or wrong secret
+  4  token expired
+  5  token revoked
+  6  token valid but lacks a required scope or belongs to another app";
+
+/// Create, list, rotate, revoke, refresh and verify API tokens.
+///
+/// Every secret is shown exactly once; the vault keeps only SHA-256 hashes.
+/// No command takes a secret as an argument: verify and refresh read them from
+/// stdin, an environment variable or a file.
+#[derive(Debug, Parser)]
+#[command(name = "tokens", version, after_long_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The vault file [default: ~/.local/share/tokens/vault.db]
+    #[arg(long, global = true, env = "TOKENS_VAULT", value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub vault: Option<PathBuf>,
+    /// Machine-readable output: one JSON document on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only what was asked for: no notices, warnings or verdicts
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to use colour (NO_COLOR in the environment turns it off)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Answer yes to confirmation prompts (needed for revoke without a terminal)
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Create(CreateArgs),
+    List(ListArgs),
+    Show(ShowArgs),
+    Edit(EditArgs),
+    Rotate(RotateArgs),
+    Revoke(RevokeArgs),
+    Refresh(RefreshArgs),
+    Verify(VerifyArgs),
+    Log(LogArgs),
+    Completions(CompletionsArgs),
+}
+
+/// Create a token and print it (and its secret key) once
+///
+/// Piped, stdout is just the token line and the secret key line:
+///   TOKEN=$(tokens create ci-deploy --app ci --scope deploy:prod --no-secret-key)
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// A name for the token, unique among live tokens (asked for on a terminal when left out)
+    #[arg(value_parser = parse_name)]
+    pub name: Option<String>,
+    /// Who the token belongs to or acts for (a bot, app, partner or account)
+    #[arg(long, value_name = "APP", value_parser = parse_app)]
+    pub app: Option<String>,
+    /// A permission; repeat it, or separate with commas: --scope read,write
+    #[arg(long = "scope", value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
+    pub scopes: Vec<String>,
+    /// Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never
+    #[arg(long, value_name = "WHEN", default_value = "30d")]
+    pub expires: String,
+    /// Revoke the app's other live tokens in the same step (one token per app); needs --app
+    #[arg(long, requires = "app")]
+    pub replace: bool,
+    /// Do not issue a secret key (the token then cannot be refreshed by its holder)
+    #[arg(long)]
+    pub no_secret_key: bool,
+    /// Also put the token on the clipboard
+    #[arg(long)]
+    pub copy: bool,
+    /// A free-text note kept with the token
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+/// List tokens (never their secrets)
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Include revoked tokens
+    #[arg(long)]
+    pub all: bool,
+    /// Only tokens of this app
+    #[arg(long, value_name = "APP", value_parser = parse_app)]
+    pub app: Option<String>,
+    /// Only tokens with this scope
+    #[arg(long, value_name = "SCOPE", value_parser = parse_scope)]
+    pub scope: Option<String>,
+    /// Only tokens in this state
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Option<StatusArg>,
+    /// Only active tokens that expire within this time, e.g. 7d
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expiring: Option<chrono::Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Active,
+    Expired,
+    Revoked,
+}
+
+/// Show every field of one token, its lineage and its recent events
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The token's id or name
+    #[arg(value_name = "ID|NAME")]
+    pub token: String,
+}
+
+/// Change a token's metadata; its secret stays the same
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The token's id or name
+    #[arg(value_name = "ID|NAME")]
+    pub token: String,
+    /// A new name
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
+    pub rename: Option<String>,
+    /// Add a scope (repeatable, or comma separated)
+    #[arg(long, value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
+    pub add_scope: Vec<String>,
+    /// Remove a scope (repeatable, or comma separated)
+    #[arg(long, value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
+    pub remove_scope: Vec<String>,
+    /// A new app; an empty string removes it
+    #[arg(long, value_name = "APP", value_parser = parse_app_or_empty)]
+    pub app: Option<String>,
+    /// A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    /// A new note; an empty string removes it
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+/// Issue a new secret for a token (new id, same name, app and scopes)
+///
+/// The old token stops verifying now, or when --grace ends.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The token's id or name
+    #[arg(value_name = "ID|NAME")]
+    pub token: String,
+    /// Let the old token keep verifying this long, e.g. 1h, so clients can switch over
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub grace: Option<chrono::Duration>,
+    /// Lifetime of the new token [default: the old token's lifetime]
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    /// Also put the new token on the clipboard
+    #[arg(long)]
+    pub copy: bool,
+}
+
+/// End tokens at once (asks for confirmation on a terminal; --yes otherwise)
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The tokens' ids or names
+    #[arg(value_name = "ID|NAME", required_unless_present = "all")]
+    pub tokens: Vec<String>,
+    /// With --all: every live token of this app
+    #[arg(long, value_name = "APP", value_parser = parse_app, requires = "all")]
+    pub app: Option<String>,
+    /// Revoke all live tokens of --app
+    #[arg(long, requires = "app", conflicts_with = "tokens")]
+    pub all: bool,
+    /// Why, kept in the vault and the event log
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+/// Trade a token and its secret key for a new pair (works after the token expired)
+///
+/// Reads the token and the secret key as two lines on stdin, unless given by
+/// environment variable or file. A secret key works once: presenting a used one
+/// again revokes every token of its lineage.
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Read the token from this environment variable
+    #[arg(long, value_name = "VAR", conflicts_with = "token_file")]
+    pub token_env: Option<String>,
+    /// Read the token from this file
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub token_file: Option<PathBuf>,
+    /// Read the secret key from this environment variable
+    #[arg(long, value_name = "VAR", conflicts_with = "secret_key_file")]
+    pub secret_key_env: Option<String>,
+    /// Read the secret key from this file
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub secret_key_file: Option<PathBuf>,
+    /// Also put the new token on the clipboard
+    #[arg(long)]
+    pub copy: bool,
+}
+
+/// Check a presented token; the exit status says whether it is good
+///
+/// Reads the token from stdin unless --token-env or --token-file is given:
+///   printf '%s\n' "$TOKEN" | tokens verify --scope deploy:prod --app ci
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Require this scope (repeatable, or comma separated)
+    #[arg(long = "scope", value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
+    pub scopes: Vec<String>,
+    /// Require the token to belong to this app
+    #[arg(long, value_name = "APP", value_parser = parse_app)]
+    pub app: Option<String>,
+    /// Read the token from this environment variable
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["token_file", "batch"])]
+    pub token_env: Option<String>,
+    /// Read the token from this file
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, conflicts_with = "batch")]
+    pub token_file: Option<PathBuf>,
+    /// One token a line on stdin; one JSON line a token on stdout, in order; exit 0 when all were answered
+    #[arg(long)]
+    pub batch: bool,
+}
+
+/// Show the event log: created, rotated, refreshed, revoked, edited, failed verifications
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only events of this token and its lineage (id or name)
+    #[arg(value_name = "ID|NAME")]
+    pub token: Option<String>,
+    /// Only events since then: 7d, a date, or an RFC 3339 time
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+}
+
+/// Print a shell completion script
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+const NAME_RULE: &str = "letters, digits and . _ : - (1 to 64 characters)";
+
+fn is_label(text: &str, allowed: impl Fn(char) -> bool) -> bool {
+    (1..=64).contains(&text.len()) && text.chars().all(allowed)
+}
+
+/// A token name or app: `[A-Za-z0-9._:-]{1,64}`.
+pub fn parse_name(text: &str) -> Result<String, String> {
+    if is_label(text, |c| c.is_ascii_alphanumeric() || "._:-".contains(c)) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("use {NAME_RULE}"))
+    }
+}
+
+fn parse_app(text: &str) -> Result<String, String> {
+    parse_name(text)
+}
+
+fn parse_app_or_empty(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        Ok(String::new())
+    } else {
+        parse_name(text)
+    }
+}
+
+/// A scope: `[a-z0-9._:-]{1,64}`.
+pub fn parse_scope(text: &str) -> Result<String, String> {
+    if is_label(text, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || "._:-".contains(c)
+    }) {
+        Ok(text.to_owned())
+    } else {
+        Err("use lower-case letters, digits and . _ : - (1 to 64 characters)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn labels() {
+        assert!(parse_name("ci-deploy.v2:prod_1").is_ok());
+        assert!(parse_name("").is_err());
+        assert!(parse_name("has space").is_err());
+        assert!(parse_name(&"x".repeat(65)).is_err());
+        assert!(parse_scope("deploy:prod").is_ok());
+        assert!(parse_scope("Deploy").is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! `tokens create`: make a token and show it once.
+
+use super::Context;
+use super::issue::{Template, issue, show_once};
+use crate::cli::CreateArgs;
+use crate::duration::parse_expiry;
+use crate::error::{Error, Result};
+use crate::prompt;
+use crate::vault::Access;
+
+pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
+    let template = match args.name {
+        Some(name) => Template {
+            name,
+            app: args.app,
+            scopes: dedup(args.scopes),
+            note: args.note,
+            expires_at: parse_expiry(&args.expires, context.now)
+                .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?,
+            with_secret_key: !args.no_secret_key,
+            replaces: None,
+        },
+        None if context.stdin_is_terminal && context.stderr_is_terminal => {
+            let vault = context.open(Access::Read).ok();
+            let known_scopes = match &vault {
+                Some(vault) => vault.store().apps_and_scopes_in_use(context.now)?.1,
+                None => Vec::new(),
+            };
+            let answers = prompt::ask_new_token(&known_scopes, context.now)?;
+            Template {
+                name: answers.name,
+                app: answers.app.or(args.app),
+                scopes: dedup(answers.scopes),
+                note: args.note,
+                expires_at: answers.expires_at,
+                with_secret_key: !args.no_secret_key,
+                replaces: None,
+            }
+        }
+        None => {
+            return Err(Error::Usage(
+                "missing NAME: tokens create NAME (prompts for it only on a terminal)".into(),
+            ));
+        }
+    };
+
+    let issued = issue(template, context.now);
+    let row = &issued.row;
+    let mut vault = context.open(Access::Write)?;
+    let replaced = vault.write(|store| {
+        let mut replaced = Vec::new();
+        if args.replace {
+            // `requires = "app"` in the CLI guarantees an app here.
+            let app = row.app.as_deref().unwrap_or_default();
+            for old in store.live_of_app(app, context.now)? {
+                let reason = format!("replaced by {}", row.id);
+                store.set_revoked(&old.id, context.now, &reason, Some(&row.id))?;
+                store.log_event(context.now, Some(&old.id), "revoked", &reason)?;
+                replaced.push(old);
+            }
+        }
+        if let Some(existing) = store.live_by_name(&row.name)? {
+            return Err(Error::Conflict(format!(
+                "a token named \"{}\" already exists ({}); pick another name, or rotate or revoke it",
+                row.name, existing.id
+            )));
+        }
+        store.insert(row)?;
+        let detail = match &row.app {
+            Some(app) => format!("app {app}, scopes [{}]", row.scopes.join(" ")),
+            None => format!("scopes [{}]", row.scopes.join(" ")),
+        };
+        store.log_event(context.now, Some(&row.id), "created", &detail)?;
+        Ok(replaced)
+    })?;
+
+    show_once(context, &issued, "Created", args.copy)?;
+    for old in replaced {
+        context.notice(&format!(
+            "Revoked \"{}\" ({}): replaced by the new token.",
+            old.name, old.id
+        ));
+    }
+    Ok(())
+}
+
+/// Scopes in the order given, each once.
+pub fn dedup(scopes: Vec<String>) -> Vec<String> {
+    let mut seen = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        if !seen.contains(&scope) {
+            seen.push(scope);
+        }
+    }
+    seen
+}

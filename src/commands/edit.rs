@@ -1,0 +1,116 @@
+//! `tokens edit`: change a token's metadata; its secret stays.
+
+use super::create::dedup;
+use super::{Context, ensure_live};
+use crate::cli::EditArgs;
+use crate::duration::parse_expiry;
+use crate::error::{Error, Result};
+use crate::output::rfc3339;
+use crate::vault::{Access, Edit, TokenRecord};
+
+pub fn run(context: &Context, args: EditArgs) -> Result<()> {
+    let nothing_asked = args.rename.is_none()
+        && args.add_scope.is_empty()
+        && args.remove_scope.is_empty()
+        && args.app.is_none()
+        && args.expires.is_none()
+        && args.note.is_none();
+    if nothing_asked {
+        return Err(Error::Usage(
+            "nothing to change: pass --rename, --add-scope, --remove-scope, --app, --expires or --note".into(),
+        ));
+    }
+    let expires_at = args
+        .expires
+        .as_deref()
+        .map(|text| parse_expiry(text, context.now))
+        .transpose()
+        .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?;
+
+    let mut vault = context.open(Access::Write)?;
+    let target = context.resolve(&vault, &args.token)?;
+    let record = vault.write(|store| {
+        // Read again under the write lock: another command may have changed it meanwhile.
+        let record = store.find_by_id(&target.id)?.unwrap_or(target);
+        ensure_live(&record)?;
+        let edit = Edit {
+            name: args.rename.clone().filter(|name| *name != record.name),
+            app: args.app.clone().map(|app| (!app.is_empty()).then_some(app)),
+            scopes: scopes_after(&record, &args.add_scope, &args.remove_scope),
+            expires_at,
+            note: args
+                .note
+                .clone()
+                .map(|note| (!note.is_empty()).then_some(note)),
+        };
+        if let Some(name) = &edit.name
+            && let Some(other) = store.live_by_name(name)?
+        {
+            return Err(Error::Conflict(format!(
+                "a token named \"{name}\" already exists ({}); pick another name",
+                other.id
+            )));
+        }
+        store.apply_edit(&record.id, &edit)?;
+        store.log_event(
+            context.now,
+            Some(&record.id),
+            "edited",
+            &describe(&record, &edit),
+        )?;
+        Ok(record)
+    })?;
+    context.notice(&format!(
+        "Updated \"{}\" ({}).",
+        args.rename.as_deref().unwrap_or(&record.name),
+        record.id
+    ));
+    Ok(())
+}
+
+/// The scope list after adding and removing, or `None` when it does not change.
+fn scopes_after(record: &TokenRecord, add: &[String], remove: &[String]) -> Option<Vec<String>> {
+    let mut scopes = record.scopes.clone();
+    scopes.extend(add.iter().cloned());
+    let scopes: Vec<String> = dedup(scopes)
+        .into_iter()
+        .filter(|scope| !remove.contains(scope))
+        .collect();
+    (scopes != record.scopes).then_some(scopes)
+}
+
+/// The event log's account of an edit (metadata only: never a secret).
+fn describe(record: &TokenRecord, edit: &Edit) -> String {
+    let mut changes = Vec::new();
+    if let Some(name) = &edit.name {
+        changes.push(format!("name {} -> {name}", record.name));
+    }
+    if let Some(app) = &edit.app {
+        changes.push(format!(
+            "app {} -> {}",
+            record.app.as_deref().unwrap_or("-"),
+            app.as_deref().unwrap_or("-")
+        ));
+    }
+    if let Some(scopes) = &edit.scopes {
+        changes.push(format!(
+            "scopes [{}] -> [{}]",
+            record.scopes.join(" "),
+            scopes.join(" ")
+        ));
+    }
+    if let Some(expires_at) = edit.expires_at {
+        changes.push(format!(
+            "expires {}",
+            expires_at.map_or("never".into(), rfc3339)
+        ));
+    }
+    if edit.note.is_some() {
+        changes.push("note".into());
+    }
+    if changes.is_empty() {
+        "no change".into()
+    } else {
+        changes.join("; ")
+    }
+}

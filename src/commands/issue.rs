@@ -1,0 +1,124 @@
+//! Issuing a new token (create, rotate, refresh) and showing its secret exactly once.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::Context;
+use crate::clipboard;
+use crate::error::Result;
+use crate::output::{relative_or, rfc3339};
+use crate::token::{Credential, Kind, generate_id};
+use crate::vault::NewToken;
+
+/// What the new token is to be; the secrets are drawn by [`issue`].
+pub struct Template {
+    pub name: String,
+    pub app: Option<String>,
+    pub scopes: Vec<String>,
+    pub note: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub with_secret_key: bool,
+    /// For rotate and refresh: the token this one replaces.
+    pub replaces: Option<(String, String)>, // (id, lineage)
+}
+
+/// A freshly drawn token: the row to insert, and the secrets to show once after it commits.
+pub struct Issued {
+    pub row: NewToken,
+    pub token: Credential,
+    pub secret_key: Option<Credential>,
+}
+
+pub fn issue(template: Template, now: DateTime<Utc>) -> Issued {
+    let id = generate_id();
+    let token = Credential::generate(Kind::Token, &id);
+    let secret_key = template
+        .with_secret_key
+        .then(|| Credential::generate(Kind::SecretKey, &id));
+    let (rotated_from, lineage) = match template.replaces {
+        Some((old_id, lineage)) => (Some(old_id), lineage),
+        None => (None, id.clone()),
+    };
+    let row = NewToken {
+        name: template.name,
+        app: template.app,
+        scopes: template.scopes,
+        note: template.note,
+        secret_hash: token.secret_hash(),
+        secret_tail: token.secret_tail(),
+        secret_key_hash: secret_key.as_ref().map(Credential::secret_hash),
+        created_at: now,
+        expires_at: template.expires_at,
+        rotated_from,
+        lineage,
+        id,
+    };
+    Issued {
+        row,
+        token,
+        secret_key,
+    }
+}
+
+/// Prints the secrets, once, after the vault change has committed. Piped, stdout is only the
+/// token line and the secret key line; on a terminal a notice on stderr says they will not be shown again.
+pub fn show_once(
+    context: &Context,
+    issued: &Issued,
+    what_happened: &str,
+    copy: bool,
+) -> Result<()> {
+    let row = &issued.row;
+    let mut stdout = io::stdout().lock();
+    if context.json {
+        let document = json!({
+            "id": row.id,
+            "name": row.name,
+            "app": row.app,
+            "scopes": row.scopes,
+            "token": issued.token.expose(),
+            "secret_key": issued.secret_key.as_ref().map(Credential::expose),
+            "created_at": rfc3339(row.created_at),
+            "expires_at": row.expires_at.map(rfc3339),
+        });
+        serde_json::to_writer_pretty(&mut stdout, &document).map_err(io::Error::from)?;
+        writeln!(stdout)?;
+    } else {
+        writeln!(stdout, "{}", issued.token.expose())?;
+        if let Some(secret_key) = &issued.secret_key {
+            writeln!(stdout, "{}", secret_key.expose())?;
+        }
+    }
+    stdout.flush()?;
+    drop(stdout);
+
+    if context.stderr_is_terminal && !context.quiet {
+        let expires = relative_or(row.expires_at, context.now, "never expires");
+        let expires = if row.expires_at.is_some() {
+            format!("expires {expires}")
+        } else {
+            expires
+        };
+        let lines = if issued.secret_key.is_some() {
+            "the first line is the token, the second its secret key (for tokens refresh)"
+        } else {
+            "above is the token"
+        };
+        eprintln!(
+            "{what_happened} token \"{}\" ({}), {expires}.",
+            row.name, row.id
+        );
+        eprintln!("Store it now: {lines}; it will not be shown again.");
+    }
+    if copy {
+        match clipboard::copy(issued.token.expose()) {
+            Ok(()) => context.notice("The token is also on the clipboard."),
+            Err(why) => eprintln!(
+                "tokens: the clipboard is not available ({why}); the token is printed above"
+            ),
+        }
+    }
+    Ok(())
+}

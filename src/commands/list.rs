@@ -1,0 +1,84 @@
+//! `tokens list`: a table of tokens (or a JSON array), masked, never a secret.
+
+use std::io::{self, Write};
+
+use comfy_table::Cell;
+
+use super::Context;
+use crate::cli::{ListArgs, StatusArg};
+use crate::error::Result;
+use crate::output::{self, relative, relative_or};
+use crate::vault::{Access, ListFilter, Status};
+
+pub fn run(context: &Context, args: ListArgs) -> Result<()> {
+    let vault = context.open(Access::Read)?;
+    let filter = ListFilter {
+        all: args.all,
+        app: args.app,
+        scope: args.scope,
+        status: args.status.map(|status| match status {
+            StatusArg::Active => Status::Active,
+            StatusArg::Expired => Status::Expired,
+            StatusArg::Revoked => Status::Revoked,
+        }),
+        expiring_before: args.expiring.map(|within| context.now + within),
+    };
+    let now = context.now;
+
+    if context.json {
+        // Streamed: one element at a time, so a large vault never sits in memory.
+        let mut stdout = io::BufWriter::new(io::stdout().lock());
+        write!(stdout, "[")?;
+        let mut first = true;
+        vault.store().list(&filter, now, |record| {
+            let separator = if first { "\n  " } else { ",\n  " };
+            first = false;
+            write!(stdout, "{separator}{}", output::token_json(&record, now))?;
+            Ok(())
+        })?;
+        writeln!(stdout, "{}]", if first { "" } else { "\n" })?;
+        stdout.flush()?;
+        return Ok(());
+    }
+
+    let mut table = output::table(
+        &[
+            "ID",
+            "NAME",
+            "APP",
+            "SCOPES",
+            "TOKEN",
+            "CREATED",
+            "EXPIRES",
+            "LAST USED",
+            "STATUS",
+        ],
+        context.color,
+    );
+    let mut count = 0usize;
+    vault.store().list(&filter, now, |record| {
+        count += 1;
+        table.add_row(vec![
+            Cell::new(&record.id),
+            Cell::new(&record.name),
+            Cell::new(record.app.as_deref().unwrap_or("-")),
+            Cell::new(if record.scopes.is_empty() {
+                "-".to_owned()
+            } else {
+                record.scopes.join(",")
+            }),
+            Cell::new(record.masked()),
+            Cell::new(relative(record.created_at, now)),
+            Cell::new(relative_or(record.expires_at, now, "never")),
+            Cell::new(relative_or(record.last_used_at, now, "never")),
+            output::status_cell(&record, now),
+        ]);
+        Ok(())
+    })?;
+    if count == 0 {
+        context.notice("No tokens match. Create one with: tokens create NAME");
+        return Ok(());
+    }
+    writeln!(io::stdout().lock(), "{table}")?;
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! One file per subcommand; this module dispatches and holds what they share.
+
+mod completions;
+mod create;
+mod edit;
+mod issue;
+mod list;
+mod log;
+mod refresh;
+mod revoke;
+mod rotate;
+mod secrets;
+mod show;
+mod verify;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::vault::{self, Access, TokenRecord, Vault};
+
+/// What every command knows: the global options, the terminal, and the time it started.
+pub struct Context {
+    pub vault_path: PathBuf,
+    pub json: bool,
+    pub quiet: bool,
+    pub yes: bool,
+    /// Colour on stdout.
+    pub color: bool,
+    pub stdin_is_terminal: bool,
+    pub stderr_is_terminal: bool,
+    pub now: DateTime<Utc>,
+}
+
+impl Context {
+    fn new(global: &GlobalArgs) -> Result<Context> {
+        let vault_path = match &global.vault {
+            Some(path) => path.clone(),
+            None => vault::default_path()?,
+        };
+        Ok(Context {
+            vault_path,
+            json: global.json,
+            quiet: global.quiet,
+            yes: global.yes,
+            color: output::use_color(global.color, std::io::stdout().is_terminal()),
+            stdin_is_terminal: std::io::stdin().is_terminal(),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            now: Utc::now(),
+        })
+    }
+
+    pub fn open(&self, access: Access) -> Result<Vault> {
+        Vault::open(&self.vault_path, access)
+    }
+
+    /// A human message on stderr, unless `--quiet`.
+    pub fn notice(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+
+    /// The token `id_or_name` means, or a one-line error that says how to find it.
+    pub fn resolve(&self, vault: &Vault, id_or_name: &str) -> Result<TokenRecord> {
+        vault.store().find(id_or_name)?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "no token with id or name \"{id_or_name}\"; see tokens list"
+            ))
+        })
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let context = Context::new(&cli.global)?;
+    let outcome = match cli.command {
+        Command::Create(args) => create::run(&context, args),
+        Command::List(args) => list::run(&context, args),
+        Command::Show(args) => show::run(&context, args),
+        Command::Edit(args) => edit::run(&context, args),
+        Command::Rotate(args) => rotate::run(&context, args),
+        Command::Revoke(args) => revoke::run(&context, args),
+        Command::Refresh(args) => refresh::run(&context, args),
+        Command::Verify(args) => verify::run(&context, args),
+        Command::Log(args) => log::run(&context, args),
+        Command::Completions(args) => completions::run(args),
+    };
+    outcome.map_err(|error| vault::explain(error, &context.vault_path))
+}
+
+/// Refuses to change a token that is revoked or has been rotated away (exit 5).
+pub fn ensure_live(record: &TokenRecord) -> Result<()> {
+    match (&record.revoked_at, &record.replaced_by) {
+        (None, _) => Ok(()),
+        (Some(_), Some(new_id)) => Err(Error::Revoked(format!(
+            "token \"{}\" ({}) was replaced by {new_id}; use that one",
+            record.name, record.id
+        ))),
+        (Some(_), None) => Err(Error::Revoked(format!(
+            "token \"{}\" ({}) is revoked and cannot be changed",
+            record.name, record.id
+        ))),
+    }
+}

@@ -1,0 +1,107 @@
+//! `tokens refresh`: the holder trades a token and its secret key for a new pair, even after the
+//! token expired. A secret key works once: presenting a used one revokes the whole lineage.
+
+use super::Context;
+use super::issue::{Issued, Template, issue, show_once};
+use super::secrets::{self, Source, StdinLines};
+use crate::cli::RefreshArgs;
+use crate::error::{Error, Result};
+use crate::token::{Credential, Kind};
+use crate::vault::Access;
+
+/// What the refresh came to, decided under the write lock.
+enum Outcome {
+    Refreshed(Box<Issued>),
+    /// The secret key had been used before: the lineage was revoked (and that is committed).
+    ReuseDetected {
+        name: String,
+        revoked: usize,
+    },
+}
+
+pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
+    let mut stdin = StdinLines::new();
+    let terminal = context.stdin_is_terminal;
+    let token_text = secrets::read(
+        &Source::from_args(args.token_env, args.token_file),
+        "token",
+        &mut stdin,
+        terminal,
+    )?;
+    let key_text = secrets::read(
+        &Source::from_args(args.secret_key_env, args.secret_key_file),
+        "secret key",
+        &mut stdin,
+        terminal,
+    )?;
+    let token = Credential::parse(Kind::Token, &token_text)
+        .map_err(|why| Error::Malformed(format!("the token is malformed: {why}")))?;
+    let secret_key = Credential::parse(Kind::SecretKey, &key_text)
+        .map_err(|why| Error::Malformed(format!("the secret key is malformed: {why}")))?;
+    if token.id() != secret_key.id() {
+        return Err(Error::Invalid(
+            "the secret key does not belong to this token".into(),
+        ));
+    }
+
+    let now = context.now;
+    let mut vault = context.open(Access::Write)?;
+    let outcome = vault.write(|store| {
+        let refused = || Error::Invalid("the token or its secret key is not valid (unknown id or wrong secret)".into());
+        let old = store.find_by_id(token.id())?.ok_or_else(refused)?;
+        if !token.matches(&old.secret_hash) {
+            return Err(refused());
+        }
+        let Some(key_hash) = &old.secret_key_hash else {
+            return Err(Error::Invalid(format!(
+                "token \"{}\" ({}) has no secret key, so it cannot be refreshed; ask an admin to rotate it",
+                old.name, old.id
+            )));
+        };
+        if !secret_key.matches(key_hash) {
+            return Err(refused());
+        }
+        if old.secret_key_used_at.is_some() {
+            // Refresh-token reuse: someone else may hold a copy. End every token of the lineage.
+            let live = store.live_of_lineage(&old.lineage, now)?;
+            for record in &live {
+                store.set_revoked(&record.id, now, "secret key reused", None)?;
+            }
+            store.log_event(now, Some(&old.id), "reuse_detected", &format!("revoked {} token(s) of the lineage", live.len()))?;
+            return Ok(Outcome::ReuseDetected { name: old.name, revoked: live.len() });
+        }
+        if old.revoked_at.is_some() {
+            let how = if old.replaced_by.is_some() { "was rotated" } else { "is revoked" };
+            return Err(Error::Revoked(format!(
+                "token \"{}\" ({}) {how}; it cannot be refreshed",
+                old.name, old.id
+            )));
+        }
+        let issued = issue(
+            Template {
+                name: old.name.clone(),
+                app: old.app.clone(),
+                scopes: old.scopes.clone(),
+                note: old.note.clone(),
+                expires_at: old.lifetime().map(|lifetime| now + lifetime),
+                with_secret_key: true,
+                replaces: Some((old.id.clone(), old.lineage.clone())),
+            },
+            now,
+        );
+        let new_id = &issued.row.id;
+        store.set_revoked(&old.id, now, "refreshed", Some(new_id))?;
+        store.mark_secret_key_used(&old.id, now)?;
+        store.insert(&issued.row)?;
+        store.log_event(now, Some(&old.id), "refreshed", &format!("replaced by {new_id}"))?;
+        store.log_event(now, Some(new_id), "created", &format!("refreshed from {}", old.id))?;
+        Ok(Outcome::Refreshed(Box::new(issued)))
+    })?;
+
+    match outcome {
+        Outcome::Refreshed(issued) => show_once(context, &issued, "Refreshed", args.copy),
+        Outcome::ReuseDetected { name, revoked } => Err(Error::Revoked(format!(
+            "this secret key was already used; every token of \"{name}\" is now revoked ({revoked} live); ask an admin for a new token"
+        ))),
+    }
+}

@@ -1,0 +1,97 @@
+//! `tokens revoke`: end tokens at once. Rows stay in the vault for the record.
+
+use serde_json::json;
+
+use super::Context;
+use crate::cli::RevokeArgs;
+use crate::error::{Error, Result};
+use crate::output;
+use crate::prompt;
+use crate::vault::{Access, TokenRecord};
+
+pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
+    let now = context.now;
+    let mut vault = context.open(Access::Write)?;
+    let mut targets: Vec<TokenRecord> = Vec::new();
+    if args.all {
+        // `requires = "app"` in the CLI guarantees an app here.
+        let app = args.app.as_deref().unwrap_or_default();
+        targets = vault.store().live_of_app(app, now)?;
+        if targets.is_empty() {
+            context.notice(&format!(
+                "No live tokens of app \"{app}\"; nothing to revoke."
+            ));
+        }
+    }
+    for id_or_name in &args.tokens {
+        let record = context.resolve(&vault, id_or_name)?;
+        if !targets.iter().any(|target| target.id == record.id) {
+            targets.push(record);
+        }
+    }
+    let (already, to_revoke): (Vec<_>, Vec<_>) = targets
+        .into_iter()
+        .partition(|record| record.is_revoked(now));
+    for record in &already {
+        context.notice(&format!(
+            "\"{}\" ({}) is already revoked; nothing to do.",
+            record.name, record.id
+        ));
+    }
+
+    if !to_revoke.is_empty() && !context.yes {
+        if !(context.stdin_is_terminal && context.stderr_is_terminal) {
+            return Err(Error::Usage(
+                "revoke asks for confirmation: pass --yes to revoke without a terminal".into(),
+            ));
+        }
+        let names: Vec<String> = to_revoke
+            .iter()
+            .map(|record| format!("\"{}\" ({})", record.name, record.id))
+            .collect();
+        let question = match names.as_slice() {
+            [one] => format!("Revoke {one}? Clients using it will be refused at once"),
+            many => format!(
+                "Revoke {} tokens: {}? Clients using them will be refused at once",
+                many.len(),
+                many.join(", ")
+            ),
+        };
+        if !prompt::confirm(&question)? {
+            context.notice("Nothing revoked.");
+            return Err(Error::Silent(prompt::CANCELLED));
+        }
+    }
+
+    let reason = args.reason.as_deref().unwrap_or("revoked");
+    let revoked = vault.write(|store| {
+        let mut revoked = Vec::new();
+        for record in &to_revoke {
+            // Another command may have revoked it since it was read.
+            let current = store.find_by_id(&record.id)?;
+            if current.is_some_and(|current| current.is_revoked(now)) {
+                continue;
+            }
+            store.set_revoked(&record.id, now, reason, None)?;
+            store.log_event(now, Some(&record.id), "revoked", reason)?;
+            revoked.push(record);
+        }
+        Ok(revoked)
+    })?;
+
+    if context.json {
+        let entries: Vec<_> = revoked
+            .iter()
+            .map(|record| (*record, false))
+            .chain(already.iter().map(|record| (record, true)))
+            .map(|(record, already_revoked)| {
+                json!({ "id": record.id, "name": record.name, "already_revoked": already_revoked })
+            })
+            .collect();
+        output::print_json(&serde_json::Value::Array(entries))?;
+    }
+    for record in revoked {
+        context.notice(&format!("Revoked \"{}\" ({}).", record.name, record.id));
+    }
+    Ok(())
+}

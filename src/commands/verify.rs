@@ -1,0 +1,256 @@
+//! `tokens verify`: is a presented token good for what is asked? Answered by the exit status.
+//!
+//! The path is kept lean: parse and checksum without the vault, one indexed lookup, a
+//! constant-time hash comparison, and bookkeeping that never makes a verify wait on a writer.
+
+use std::io::{self, BufWriter, Write};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::Context;
+use super::secrets::{self, Source, StdinLines};
+use crate::cli::VerifyArgs;
+use crate::error::{Error, Result};
+use crate::output::{relative, rfc3339};
+use crate::token::{Credential, Kind};
+use crate::vault::{Access, Store, TokenRecord, Vault};
+
+/// Last use is recorded at most this often per token, so busy tokens do not turn verify into a writer.
+const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60);
+/// How long verify waits for the write lock to record last use before it gives up on that.
+const BOOKKEEPING_PATIENCE: Duration = Duration::from_millis(200);
+/// Verify warns when the token expires sooner than this.
+const EXPIRY_WARNING: chrono::Duration = chrono::Duration::days(7);
+
+/// Why a token is or is not good (SPEC §4's `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Ok,
+    Malformed,
+    Invalid,
+    Expired,
+    Revoked,
+    Forbidden,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::Ok => "ok",
+            Reason::Malformed => "malformed",
+            Reason::Invalid => "invalid",
+            Reason::Expired => "expired",
+            Reason::Revoked => "revoked",
+            Reason::Forbidden => "forbidden",
+        }
+    }
+}
+
+/// The verdict on one presented token.
+struct Verdict {
+    reason: Reason,
+    /// The presented id, when the token was well-formed.
+    presented_id: Option<String>,
+    /// The token, once its secret has matched.
+    record: Option<TokenRecord>,
+    /// What was wrong, for humans (never a secret).
+    why: String,
+}
+
+/// What verify must ask of the token.
+struct Requirements<'a> {
+    scopes: &'a [String],
+    app: Option<&'a str>,
+}
+
+pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
+    let requirements = Requirements {
+        scopes: &args.scopes,
+        app: args.app.as_deref(),
+    };
+    if args.batch {
+        return run_batch(context, &requirements);
+    }
+    let source = Source::from_args(args.token_env, args.token_file);
+    let text = secrets::read(
+        &source,
+        "token",
+        &mut StdinLines::new(),
+        context.stdin_is_terminal,
+    )?;
+    let verdict = match Credential::parse(Kind::Token, &text) {
+        Err(why) => Verdict {
+            reason: Reason::Malformed,
+            presented_id: None,
+            record: None,
+            why: format!("the token is malformed: {why}"),
+        },
+        Ok(credential) => {
+            let mut vault = context.open(Access::Read)?;
+            let verdict = judge(&vault.store(), &credential, &requirements, context.now)?;
+            record_use(&mut vault, std::slice::from_ref(&verdict), context.now);
+            verdict
+        }
+    };
+
+    if context.json {
+        crate::output::print_json(&verdict_json(&verdict))?;
+    }
+    match (verdict.reason, &verdict.record) {
+        (Reason::Ok, Some(record)) => {
+            if !context.json && !context.quiet {
+                println!("valid: \"{}\" ({})", record.name, record.id);
+            }
+            if let Some(expires_at) = record
+                .expires_at
+                .filter(|at| *at - context.now <= EXPIRY_WARNING)
+            {
+                context.notice(&format!(
+                    "warning: token \"{}\" ({}) expires {}; rotate or refresh it soon",
+                    record.name,
+                    record.id,
+                    relative(expires_at, context.now)
+                ));
+            }
+            Ok(())
+        }
+        (Reason::Ok, None) => unreachable!("a valid verdict always carries its token"),
+        (Reason::Malformed, _) => Err(Error::Malformed(verdict.why)),
+        (Reason::Invalid, _) => Err(Error::Invalid(verdict.why)),
+        (Reason::Expired, _) => Err(Error::Expired(verdict.why)),
+        (Reason::Revoked, _) => Err(Error::Revoked(verdict.why)),
+        (Reason::Forbidden, _) => Err(Error::Forbidden(verdict.why)),
+    }
+}
+
+/// `--batch`: one token a line on stdin, one JSON line a token on stdout, in order.
+fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
+    let mut vault = context.open(Access::Read)?;
+    let mut stdin = StdinLines::new();
+    let mut stdout = BufWriter::new(io::stdout().lock());
+    let mut verdicts = Vec::new();
+    while let Some(line) = stdin.next_line()? {
+        let verdict = match Credential::parse(Kind::Token, &line) {
+            Err(why) => Verdict {
+                reason: Reason::Malformed,
+                presented_id: None,
+                record: None,
+                why: why.to_string(),
+            },
+            Ok(credential) => judge(&vault.store(), &credential, requirements, context.now)?,
+        };
+        serde_json::to_writer(&mut stdout, &verdict_json(&verdict)).map_err(io::Error::from)?;
+        writeln!(stdout)?;
+        if verdict.presented_id.is_some() {
+            verdicts.push(verdict);
+        }
+    }
+    stdout.flush()?;
+    record_use(&mut vault, &verdicts, context.now);
+    Ok(())
+}
+
+/// Checks a well-formed token against the vault: existence, secret, revocation, expiry, scopes, app.
+fn judge(
+    store: &Store<'_>,
+    credential: &Credential,
+    requirements: &Requirements<'_>,
+    now: DateTime<Utc>,
+) -> Result<Verdict> {
+    let presented_id = Some(credential.id().to_owned());
+    let record = match store.find_by_id(credential.id())? {
+        Some(record) if credential.matches(&record.secret_hash) => record,
+        _ => {
+            return Ok(Verdict {
+                reason: Reason::Invalid,
+                presented_id,
+                record: None,
+                why: "the token is not valid (unknown id or wrong secret)".into(),
+            });
+        }
+    };
+    let label = format!("token \"{}\" ({})", record.name, record.id);
+    let (reason, why) = if let Some(at) = record.revoked_at.filter(|at| *at <= now) {
+        (
+            Reason::Revoked,
+            format!("{label} was revoked {}", relative(at, now)),
+        )
+    } else if let Some(at) = record.expires_at.filter(|at| *at <= now) {
+        (
+            Reason::Expired,
+            format!("{label} expired {}", relative(at, now)),
+        )
+    } else if let Some(missing) = requirements
+        .scopes
+        .iter()
+        .find(|scope| !record.scopes.contains(scope))
+    {
+        (
+            Reason::Forbidden,
+            format!("{label} lacks the scope \"{missing}\""),
+        )
+    } else if let Some(app) = requirements
+        .app
+        .filter(|app| record.app.as_deref() != Some(*app))
+    {
+        let owner = record
+            .app
+            .as_deref()
+            .map_or("no app".to_owned(), |owner| format!("app \"{owner}\""));
+        (
+            Reason::Forbidden,
+            format!("{label} belongs to {owner}, not \"{app}\""),
+        )
+    } else {
+        (Reason::Ok, String::new())
+    };
+    Ok(Verdict {
+        reason,
+        presented_id,
+        record: Some(record),
+        why,
+    })
+}
+
+/// Records last use of good tokens (coarsely) and failed verifications, in one short write that
+/// is skipped when the vault is read-only or another command holds the lock.
+fn record_use(vault: &mut Vault, verdicts: &[Verdict], now: DateTime<Utc>) {
+    let due = |verdict: &&Verdict| match (&verdict.reason, &verdict.record) {
+        (Reason::Ok, Some(record)) => record
+            .last_used_at
+            .is_none_or(|at| now - at >= LAST_USED_RESOLUTION),
+        (Reason::Ok, None) => false,
+        _ => true,
+    };
+    if !verdicts.iter().any(|verdict| due(&verdict)) {
+        return;
+    }
+    vault.write_briefly(BOOKKEEPING_PATIENCE, |store| {
+        for verdict in verdicts.iter().filter(due) {
+            match (&verdict.reason, &verdict.record, &verdict.presented_id) {
+                (Reason::Ok, Some(record), _) => store.touch_last_used(&record.id, now)?,
+                (reason, _, Some(id)) => {
+                    store.log_event(now, Some(id), "verify_failed", reason.as_str())?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    });
+}
+
+/// SPEC §4's verify document; token details only once the secret has matched.
+fn verdict_json(verdict: &Verdict) -> Value {
+    let record = verdict.record.as_ref();
+    json!({
+        "valid": verdict.reason == Reason::Ok,
+        "reason": verdict.reason.as_str(),
+        "id": record.map(|r| r.id.as_str()).or(verdict.presented_id.as_deref()),
+        "name": record.map(|r| r.name.as_str()),
+        "app": record.and_then(|r| r.app.as_deref()),
+        "scopes": record.map(|r| r.scopes.clone()),
+        "expires_at": record.and_then(|r| r.expires_at).map(rfc3339),
+    })
+}

@@ -1,0 +1,87 @@
+//! The outcomes scripts care about, and the one place they become exit codes (SPEC §5).
+
+use std::path::PathBuf;
+
+/// An error that ends the command. Messages are one line and never contain a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad arguments that clap could not catch (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The presented credential is not well-formed (exit 3).
+    #[error("{0}")]
+    Malformed(String),
+    /// Unknown id or wrong secret (exit 3).
+    #[error("{0}")]
+    Invalid(String),
+    /// The token has expired (exit 4).
+    #[error("{0}")]
+    Expired(String),
+    /// The token has been revoked (exit 5).
+    #[error("{0}")]
+    Revoked(String),
+    /// Valid, but lacks a scope or belongs to another app (exit 6).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No token matches the ID or NAME given to a management command (exit 1).
+    #[error("{0}")]
+    NotFound(String),
+    /// The change clashes with what the vault holds, e.g. a name in use (exit 1).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("no vault at {} (create a token first, or pass --vault)", .path.display())]
+    VaultMissing { path: PathBuf },
+    #[error("{} is not a tokens vault or is corrupt ({reason}); it was left untouched", .path.display())]
+    VaultCorrupt { path: PathBuf, reason: String },
+    #[error("{} was written by a newer tokens (schema {found}, this one knows {known}); upgrade tokens", .path.display())]
+    VaultTooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("{} can be written by other users; fix it with: chmod go-w {}", .path.display(), .path.display())]
+    VaultInsecure { path: PathBuf },
+    #[error("{} is read-only for this user; this command needs to write to it", .path.display())]
+    VaultReadOnly { path: PathBuf },
+    /// Quiet exit with a code: the message, if any, was already printed (Ctrl-C at a prompt).
+    #[error("")]
+    Silent(i32),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// The exit code of SPEC §5.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => 2,
+            Error::Malformed(_) | Error::Invalid(_) => 3,
+            Error::Expired(_) => 4,
+            Error::Revoked(_) => 5,
+            Error::Forbidden(_) => 6,
+            Error::Silent(code) => *code,
+            Error::NotFound(_)
+            | Error::Conflict(_)
+            | Error::VaultMissing { .. }
+            | Error::VaultCorrupt { .. }
+            | Error::VaultTooNew { .. }
+            | Error::VaultInsecure { .. }
+            | Error::VaultReadOnly { .. }
+            | Error::Other(_) => 1,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        Error::Other(anyhow::Error::new(error).context("vault error"))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Self {
+        Error::Other(error.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

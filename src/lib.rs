@@ -1,0 +1,12 @@
+//! `tokens`: a command-line manager for API tokens. The modules are public for tests,
+//! examples and benchmarks; `main.rs` only parses, runs and maps the error to an exit code.
+
+pub mod cli;
+pub mod clipboard;
+pub mod commands;
+pub mod duration;
+pub mod error;
+pub mod output;
+pub mod prompt;
+pub mod token;
+pub mod vault;

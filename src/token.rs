@@ -1,0 +1,318 @@
+//! The token format (SPEC §2): generate, parse, checksum, hash and mask.
+//!
+//! Pure: no I/O and no clock. A token is `tk_<id>_<secret><check>`, its refresh credential
+//! `tks_<id>_<secret><check>`. The id and the secret are base62, so a token survives shells,
+//! URLs and environment variables, and scanners can match `tk_[A-Za-z0-9]+_[A-Za-z0-9]+`.
+//! The check is CRC32 over everything before it, in six base62 digits.
+
+use std::fmt;
+
+use rand::TryRngCore;
+use rand::distr::{Alphanumeric, Distribution};
+use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
+
+/// Length of the public id, in base62 characters (~71 bits: collisions are checked on insert).
+pub const ID_LEN: usize = 12;
+/// Length of the secret, in base62 characters: 32 × log2(62) ≈ 190 bits from the OS CSPRNG.
+pub const SECRET_LEN: usize = 32;
+/// Length of the checksum: 62^6 > 2^32, so any CRC32 fits.
+pub const CHECK_LEN: usize = 6;
+/// How many characters of the secret the masked form shows.
+pub const MASK_TAIL: usize = 4;
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Which of the two credentials a string is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `tk_…`: the bearer token a client presents.
+    Token,
+    /// `tks_…`: the secret key, used only by `refresh`.
+    SecretKey,
+}
+
+impl Kind {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Kind::Token => "tk_",
+            Kind::SecretKey => "tks_",
+        }
+    }
+}
+
+/// Why a string is not a well-formed credential. Never contains the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    #[error("it does not start with {0}")]
+    Prefix(&'static str),
+    #[error("it has the wrong shape (expected {0}<id>_<secret>)")]
+    Shape(&'static str),
+    #[error("its checksum does not match (mistyped or truncated?)")]
+    Checksum,
+}
+
+/// A parsed credential. The full text is secret: `Debug` is redacted and the memory is wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    kind: Kind,
+    text: Zeroizing<String>,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Credential({}{}_[redacted])",
+            self.kind.prefix(),
+            self.id()
+        )
+    }
+}
+
+impl Credential {
+    /// Draws a new credential for `id` from the operating system's CSPRNG.
+    pub fn generate(kind: Kind, id: &str) -> Credential {
+        let mut rng = OsRng.unwrap_err();
+        let mut secret: Zeroizing<String> = Zeroizing::new(String::with_capacity(SECRET_LEN));
+        for _ in 0..SECRET_LEN {
+            secret.push(char::from(Alphanumeric.sample(&mut rng)));
+        }
+        Credential::assemble(kind, id, &secret)
+    }
+
+    fn assemble(kind: Kind, id: &str, secret: &str) -> Credential {
+        let mut text = Zeroizing::new(String::with_capacity(
+            kind.prefix().len() + id.len() + 1 + secret.len() + CHECK_LEN,
+        ));
+        text.push_str(kind.prefix());
+        text.push_str(id);
+        text.push('_');
+        text.push_str(secret);
+        let check = checksum(&text);
+        text.push_str(&check);
+        Credential { kind, text }
+    }
+
+    /// Parses `input` (surrounding whitespace ignored) as a credential of `kind`.
+    pub fn parse(kind: Kind, input: &str) -> Result<Credential, FormatError> {
+        let input = input.trim();
+        let prefix = kind.prefix();
+        let body = input
+            .strip_prefix(prefix)
+            .ok_or(FormatError::Prefix(prefix))?;
+        let (id, rest) = body.split_once('_').ok_or(FormatError::Shape(prefix))?;
+        let well_formed = id.len() == ID_LEN
+            && rest.len() == SECRET_LEN + CHECK_LEN
+            && is_base62(id)
+            && is_base62(rest);
+        if !well_formed {
+            return Err(FormatError::Shape(prefix));
+        }
+        let (before, check) = input.split_at(input.len() - CHECK_LEN);
+        if checksum(before)
+            .as_bytes()
+            .ct_eq(check.as_bytes())
+            .unwrap_u8()
+            != 1
+        {
+            return Err(FormatError::Checksum);
+        }
+        Ok(Credential {
+            kind,
+            text: Zeroizing::new(input.to_owned()),
+        })
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The public id.
+    pub fn id(&self) -> &str {
+        let start = self.kind.prefix().len();
+        &self.text[start..start + ID_LEN]
+    }
+
+    /// The secret part (no checksum).
+    fn secret(&self) -> &str {
+        let start = self.kind.prefix().len() + ID_LEN + 1;
+        &self.text[start..start + SECRET_LEN]
+    }
+
+    /// The whole credential, to be shown exactly once.
+    pub fn expose(&self) -> &str {
+        &self.text
+    }
+
+    /// SHA-256 of the secret: the only thing the vault keeps of it.
+    pub fn secret_hash(&self) -> [u8; 32] {
+        Sha256::digest(self.secret().as_bytes()).into()
+    }
+
+    /// The last characters of the secret, kept so the masked form can be shown later.
+    pub fn secret_tail(&self) -> String {
+        self.secret()[SECRET_LEN - MASK_TAIL..].to_owned()
+    }
+
+    /// True when this credential's secret hashes to `stored`, compared in constant time.
+    pub fn matches(&self, stored: &[u8]) -> bool {
+        let mut hash = self.secret_hash();
+        let equal = hash.as_slice().ct_eq(stored).into();
+        hash.zeroize();
+        equal
+    }
+}
+
+/// A fresh random id for a token.
+pub fn generate_id() -> String {
+    let mut rng = OsRng.unwrap_err();
+    (0..ID_LEN)
+        .map(|_| char::from(Alphanumeric.sample(&mut rng)))
+        .collect()
+}
+
+/// True when `text` has the shape of a token id (used to tell ids from names).
+pub fn looks_like_id(text: &str) -> bool {
+    text.len() == ID_LEN && is_base62(text)
+}
+
+/// The masked form shown after creation: `tk_<id>_…<last 4 of secret>`.
+pub fn mask(id: &str, secret_tail: &str) -> String {
+    format!("tk_{id}_…{secret_tail}")
+}
+
+fn is_base62(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// CRC32 of `text`, as six base62 digits.
+fn checksum(text: &str) -> String {
+    let mut value = u64::from(crc32fast::hash(text.as_bytes()));
+    let mut digits = [b'0'; CHECK_LEN];
+    for digit in digits.iter_mut().rev() {
+        *digit = BASE62[(value % 62) as usize];
+        value /= 62;
+    }
+    // Every byte comes from BASE62, which is ASCII.
+    String::from_utf8(digits.to_vec()).expect("base62 digits are ASCII")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> Credential {
+        Credential::generate(Kind::Token, &generate_id())
+    }
+
+    #[test]
+    fn generated_token_has_the_documented_shape() {
+        let token = sample();
+        let text = token.expose();
+        assert!(text.starts_with("tk_"));
+        assert_eq!(text.len(), 3 + ID_LEN + 1 + SECRET_LEN + CHECK_LEN);
+        let (id, rest) = text[3..].split_once('_').unwrap();
+        assert_eq!(id, token.id());
+        assert!(is_base62(id) && is_base62(rest));
+    }
+
+    #[test]
+    fn generated_token_parses_back() {
+        let token = sample();
+        let parsed = Credential::parse(Kind::Token, token.expose()).unwrap();
+        assert_eq!(parsed, token);
+        assert_eq!(parsed.secret_hash(), token.secret_hash());
+    }
+
+    #[test]
+    fn secret_key_and_token_are_not_interchangeable() {
+        let id = generate_id();
+        let key = Credential::generate(Kind::SecretKey, &id);
+        assert!(key.expose().starts_with("tks_"));
+        assert_eq!(key.id(), id);
+        assert_eq!(
+            Credential::parse(Kind::Token, key.expose()),
+            Err(FormatError::Prefix("tk_"))
+        );
+    }
+
+    #[test]
+    fn two_tokens_never_share_a_secret() {
+        assert_ne!(sample().secret_hash(), sample().secret_hash());
+    }
+
+    #[test]
+    fn truncated_token_is_rejected() {
+        let token = sample();
+        let text = token.expose();
+        assert!(Credential::parse(Kind::Token, &text[..text.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn surrounding_whitespace_is_ignored() {
+        let token = sample();
+        let padded = format!("  {}\r\n", token.expose());
+        assert_eq!(Credential::parse(Kind::Token, &padded).unwrap(), token);
+    }
+
+    #[test]
+    fn matches_only_its_own_hash() {
+        let token = sample();
+        assert!(token.matches(&token.secret_hash()));
+        assert!(!token.matches(&sample().secret_hash()));
+        assert!(!token.matches(&[]));
+    }
+
+    #[test]
+    fn mask_shows_id_and_last_four_only() {
+        let token = sample();
+        let masked = mask(token.id(), &token.secret_tail());
+        assert_eq!(
+            masked,
+            format!("tk_{}_…{}", token.id(), &token.secret()[28..])
+        );
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let token = sample();
+        let debug = format!("{token:?}");
+        assert!(!debug.contains(token.secret()));
+        assert!(debug.contains("redacted"));
+    }
+
+    #[test]
+    fn checksum_is_six_base62_digits() {
+        assert_eq!(checksum("").len(), CHECK_LEN);
+        assert_eq!(checksum("tk_abc_def").len(), CHECK_LEN);
+        assert!(is_base62(&checksum("anything")));
+    }
+
+    proptest! {
+        #[test]
+        fn any_input_parses_or_errs_without_panic(input in "\\PC*") {
+            let _ = Credential::parse(Kind::Token, &input);
+            let _ = Credential::parse(Kind::SecretKey, &input);
+        }
+
+        #[test]
+        fn near_tokens_parse_or_err_without_panic(tail in "[A-Za-z0-9_…é]{0,50}") {
+            let _ = Credential::parse(Kind::Token, &format!("tk_{tail}"));
+        }
+
+        #[test]
+        fn any_single_character_change_is_caught(pos in 0usize..(3 + ID_LEN + 1 + SECRET_LEN + CHECK_LEN), replacement in "[A-Za-z0-9_]") {
+            let token = sample();
+            let mut bytes = token.expose().as_bytes().to_vec();
+            let new = replacement.as_bytes()[0];
+            prop_assume!(bytes[pos] != new);
+            bytes[pos] = new;
+            let changed = String::from_utf8(bytes).unwrap();
+            prop_assert!(Credential::parse(Kind::Token, &changed).is_err());
+        }
+    }
+}

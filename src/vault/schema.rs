@@ -1,0 +1,56 @@
+//! The vault's schema and its migrations, versioned with `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// Marks a SQLite file as a tokens vault (`PRAGMA application_id`, "tkns").
+pub const APPLICATION_ID: i64 = 0x746B_6E73;
+
+/// Migration `n` (1-based) brings a vault from schema `n - 1` to schema `n`.
+const MIGRATIONS: &[&str] = &[
+    // 1: tokens (hashed secrets only) and the event log.
+    "CREATE TABLE tokens (
+        id                 TEXT PRIMARY KEY NOT NULL,
+        name               TEXT NOT NULL,
+        app                TEXT,
+        scopes             TEXT NOT NULL DEFAULT '',  -- space separated; scopes have no spaces
+        note               TEXT,
+        secret_hash        BLOB NOT NULL,             -- SHA-256 of the secret
+        secret_tail        TEXT NOT NULL,             -- last 4 characters of the secret, for the masked form
+        secret_key_hash    BLOB,                      -- SHA-256 of the secret key's secret, if one was issued
+        created_at         INTEGER NOT NULL,          -- Unix seconds, UTC
+        expires_at         INTEGER,                   -- NULL: never
+        last_used_at       INTEGER,
+        revoked_at         INTEGER,                   -- may lie in the future while a rotation's grace runs
+        revoke_reason      TEXT,
+        secret_key_used_at INTEGER,                   -- set by refresh; a second use revokes the lineage
+        rotated_from       TEXT,
+        replaced_by        TEXT,
+        lineage            TEXT NOT NULL              -- id of the first token of the chain
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at IS NULL;
+    CREATE INDEX tokens_name ON tokens(name, created_at);
+    CREATE INDEX tokens_app ON tokens(app);
+    CREATE INDEX tokens_lineage ON tokens(lineage);
+    CREATE INDEX tokens_expires ON tokens(expires_at);
+    CREATE TABLE events (
+        seq      INTEGER PRIMARY KEY,
+        at       INTEGER NOT NULL,
+        token_id TEXT,
+        kind     TEXT NOT NULL,
+        detail   TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX events_token ON events(token_id, seq);
+    CREATE INDEX events_at ON events(at);",
+];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies the migrations after `from`, in the caller's transaction.
+pub fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        conn.execute_batch(sql)?;
+        conn.pragma_update(None, "user_version", index as i64 + 1)?;
+    }
+    Ok(())
+}
