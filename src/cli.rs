@@ -95,12 +95,25 @@ pub struct CreateArgs {
     /// Do not issue a secret key (the token then cannot be refreshed by its holder)
     #[arg(long)]
     pub no_secret_key: bool,
-    /// Also put the token on the clipboard
-    #[arg(long)]
-    pub copy: bool,
+    #[command(flatten)]
+    pub copy: CopyArgs,
     /// A free-text note kept with the token
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+}
+
+/// `--copy` and how long the token stays on the clipboard.
+#[derive(Debug, Clone, Args)]
+pub struct CopyArgs {
+    /// Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)
+    #[arg(long)]
+    pub copy: bool,
+    /// Clear the clipboard this long after --copy, if it still holds the token
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "45s", requires = "copy")]
+    pub clear_after: chrono::Duration,
+    /// Leave the token on the clipboard
+    #[arg(long, requires = "copy", conflicts_with = "clear_after")]
+    pub keep_clipboard: bool,
 }
 
 /// List tokens (never their secrets)
@@ -178,9 +191,8 @@ pub struct RotateArgs {
     /// Lifetime of the new token [default: the old token's lifetime]
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
-    /// Also put the new token on the clipboard
-    #[arg(long)]
-    pub copy: bool,
+    #[command(flatten)]
+    pub copy: CopyArgs,
 }
 
 /// End tokens at once (asks for confirmation on a terminal; --yes otherwise)
@@ -219,9 +231,8 @@ pub struct RefreshArgs {
     /// Read the secret key from this file
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub secret_key_file: Option<PathBuf>,
-    /// Also put the new token on the clipboard
-    #[arg(long)]
-    pub copy: bool,
+    #[command(flatten)]
+    pub copy: CopyArgs,
 }
 
 /// Check a presented token; the exit status says whether it is good

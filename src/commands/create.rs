@@ -67,14 +67,14 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
         }
         store.insert(row)?;
         let detail = match &row.app {
-            Some(app) => format!("app {app}, scopes [{}]", row.scopes.join(" ")),
-            None => format!("scopes [{}]", row.scopes.join(" ")),
+            Some(app) => format!("app {app}, {}", describe_scopes(&row.scopes)),
+            None => describe_scopes(&row.scopes),
         };
         store.log_event(context.now, Some(&row.id), "created", &detail)?;
         Ok(replaced)
     })?;
 
-    show_once(context, &issued, "Created", args.copy)?;
+    show_once(context, &issued, "Created", &args.copy)?;
     for old in replaced {
         context.notice(&format!(
             "Revoked \"{}\" ({}): replaced by the new token.",
@@ -93,4 +93,12 @@ pub fn dedup(scopes: Vec<String>) -> Vec<String> {
         }
     }
     seen
+}
+
+fn describe_scopes(scopes: &[String]) -> String {
+    if scopes.is_empty() {
+        "no scopes".into()
+    } else {
+        format!("scopes {}", scopes.join(" "))
+    }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::Context;
+use crate::cli::CopyArgs;
 use crate::clipboard;
 use crate::error::Result;
 use crate::output::{relative_or, rfc3339};
@@ -68,7 +69,7 @@ pub fn show_once(
     context: &Context,
     issued: &Issued,
     what_happened: &str,
-    copy: bool,
+    copy: &CopyArgs,
 ) -> Result<()> {
     let row = &issued.row;
     let mut stdout = io::stdout().lock();
@@ -112,9 +113,16 @@ pub fn show_once(
         );
         eprintln!("Store it now: {lines}; it will not be shown again.");
     }
-    if copy {
-        match clipboard::copy(issued.token.expose()) {
-            Ok(()) => context.notice("The token is also on the clipboard."),
+    if copy.copy {
+        let clear_after = (!copy.keep_clipboard).then_some(copy.clear_after);
+        match clipboard::copy(issued.token.expose(), clear_after) {
+            Ok(()) => context.notice(&match clear_after {
+                Some(after) => format!(
+                    "The token is also on the clipboard for {}s.",
+                    after.num_seconds()
+                ),
+                None => "The token is also on the clipboard.".to_owned(),
+            }),
             Err(why) => eprintln!(
                 "tokens: the clipboard is not available ({why}); the token is printed above"
             ),

@@ -99,7 +99,7 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
     })?;
 
     match outcome {
-        Outcome::Refreshed(issued) => show_once(context, &issued, "Refreshed", args.copy),
+        Outcome::Refreshed(issued) => show_once(context, &issued, "Refreshed", &args.copy),
         Outcome::ReuseDetected { name, revoked } => Err(Error::Revoked(format!(
             "this secret key was already used; every token of \"{name}\" is now revoked ({revoked} live); ask an admin for a new token"
         ))),

@@ -25,8 +25,20 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
     }
     for id_or_name in &args.tokens {
         let record = context.resolve(&vault, id_or_name)?;
-        if !targets.iter().any(|target| target.id == record.id) {
-            targets.push(record);
+        // A name ends every token of that name that still verifies, including one rotated away
+        // whose grace is still running; an id ends just that token.
+        let mut matched = if record.id == *id_or_name {
+            Vec::new()
+        } else {
+            vault.store().verifying_by_name(id_or_name, now)?
+        };
+        if matched.is_empty() {
+            matched.push(record);
+        }
+        for record in matched {
+            if !targets.iter().any(|target| target.id == record.id) {
+                targets.push(record);
+            }
         }
     }
     let (already, to_revoke): (Vec<_>, Vec<_>) = targets

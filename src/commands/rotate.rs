@@ -63,7 +63,7 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
         Ok((old, issued))
     })?;
 
-    show_once(context, &issued, "Rotated", args.copy)?;
+    show_once(context, &issued, "Rotated", &args.copy)?;
     if stops_at > now {
         context.notice(&format!(
             "The old token {} keeps verifying until {}.",

@@ -210,6 +210,17 @@ impl<'c> Store<'c> {
             .optional()?)
     }
 
+    /// Tokens named `name` that still verify at `now`: the live one and any rotated away whose grace runs.
+    pub fn verifying_by_name(&self, name: &str, now: DateTime<Utc>) -> Result<Vec<TokenRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tokens WHERE name = ?1 AND (revoked_at IS NULL OR revoked_at > ?2) \
+             ORDER BY created_at, id"
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(params![name, to_secs(now)], TokenRecord::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Tokens of `app` that still verify at `now`.
     pub fn live_of_app(&self, app: &str, now: DateTime<Utc>) -> Result<Vec<TokenRecord>> {
         let sql = format!(
