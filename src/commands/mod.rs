@@ -89,6 +89,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(args) => verify::run(&context, args),
         Command::Log(args) => log::run(&context, args),
         Command::Completions(args) => completions::run(args),
+        Command::ServeClipboard(args) => crate::clipboard::serve(args.clear_after),
     };
     outcome.map_err(|error| vault::explain(error, &context.vault_path))
 }

@@ -167,7 +167,7 @@ pub struct EventFilter {
 
 /// Queries over one connection (or one transaction: see [`super::Vault::write`]).
 pub struct Store<'c> {
-    conn: &'c Connection,
+    pub(super) conn: &'c Connection,
 }
 
 impl<'c> Store<'c> {
