@@ -287,6 +287,16 @@ pub struct ServeClipboardArgs {
     pub clear_after: Option<u64>,
 }
 
+/// Said instead of clap's usual message when a rejected command line holds a credential.
+pub const SECRET_IN_ARGS: &str = "a token or secret key was given as an argument, where it leaks into \
+ps, shell history and CI logs; pipe it on stdin or use --token-env/--token-file, and rotate it";
+
+/// True for an argument that carries a token or secret key (`tk_…`, `tks_…`, also after `--flag=`).
+pub fn looks_like_secret(arg: &str) -> bool {
+    let value = arg.split_once('=').map_or(arg, |(_, value)| value);
+    value.starts_with("tk_") || value.starts_with("tks_")
+}
+
 const NAME_RULE: &str = "letters, digits and . _ : - (1 to 64 characters)";
 
 fn is_label(text: &str, allowed: impl Fn(char) -> bool) -> bool {

@@ -1,11 +1,19 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tokens::cli::Cli;
+use tokens::cli::{self, Cli};
 use tokens::error::Error;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap would echo the offending argument; a secret there must not reach logs twice.
+        Err(error) if std::env::args().any(|arg| cli::looks_like_secret(&arg)) => {
+            eprintln!("tokens: {}", cli::SECRET_IN_ARGS);
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+        Err(error) => error.exit(),
+    };
     match tokens::commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -1,0 +1,144 @@
+//! Shared by the integration tests: a private temporary vault and the real `tokens` binary.
+#![allow(dead_code)] // each test file uses a different part of this
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use rusqlite::Connection;
+use tempfile::TempDir;
+
+/// A folder of our own (mode 0700) with a vault path in it that does not exist yet.
+pub struct Sandbox {
+    pub dir: TempDir,
+    pub vault: PathBuf,
+}
+
+/// What `create` / `rotate` / `refresh` printed: the token line and the secret key line.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub token: String,
+    pub secret_key: Option<String>,
+}
+
+impl Issued {
+    /// The id part of `tk_<id>_<secret><check>`.
+    pub fn id(&self) -> String {
+        self.token["tk_".len().."tk_".len() + 12].to_owned()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::Builder::new()
+            .prefix("tokens-test")
+            .tempdir()
+            .unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let vault = dir.path().join("vault.db");
+        Sandbox { dir, vault }
+    }
+
+    /// `tokens ARGS` against this vault, with no terminal, no colour and an empty stdin.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut command = Command::cargo_bin("tokens").unwrap();
+        command
+            .args(args)
+            .env("TOKENS_VAULT", &self.vault)
+            .env("HOME", self.dir.path())
+            .env_remove("NO_COLOR")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .write_stdin("");
+        command
+    }
+
+    /// Runs `tokens ARGS` with `stdin`, returning the whole output.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        self.cmd(args)
+            .write_stdin(stdin.to_owned())
+            .output()
+            .unwrap()
+    }
+
+    /// Creates a token, asserting success; extra args after the name.
+    pub fn create(&self, name: &str, extra: &[&str]) -> Issued {
+        let mut args = vec!["create", name];
+        args.extend_from_slice(extra);
+        let output = self.run(&args, "");
+        assert_eq!(code(&output), 0, "create failed: {}", stderr(&output));
+        parse_issued(&output)
+    }
+
+    /// `tokens verify ARGS` with the token on stdin; returns the exit code and stderr.
+    pub fn verify(&self, token: &str, args: &[&str]) -> (i32, String) {
+        let mut all = vec!["verify"];
+        all.extend_from_slice(args);
+        let output = self.run(&all, &format!("{token}\n"));
+        (code(&output), stderr(&output))
+    }
+
+    /// Opens the vault file directly, to check what the binary left in it.
+    pub fn db(&self) -> Connection {
+        Connection::open(&self.vault).unwrap()
+    }
+
+    /// One value from the vault.
+    pub fn query<T: rusqlite::types::FromSql>(&self, sql: &str) -> T {
+        self.db().query_row(sql, [], |row| row.get(0)).unwrap()
+    }
+
+    /// Every byte of the vault and its WAL and shared-memory files.
+    pub fn vault_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{suffix}", self.vault.display()));
+            if let Ok(content) = std::fs::read(&path) {
+                bytes.extend(content);
+            }
+        }
+        bytes
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+pub fn parse_issued(output: &Output) -> Issued {
+    let stdout = stdout(output);
+    let mut lines = stdout.lines();
+    let token = lines.next().expect("a token line").to_owned();
+    let secret_key = lines.next().map(str::to_owned);
+    assert!(token.starts_with("tk_"), "unexpected token line: {token}");
+    Issued { token, secret_key }
+}
+
+pub fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(output)))
+}
+
+/// True when `haystack` contains `needle` anywhere.
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+pub fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
