@@ -26,7 +26,7 @@ const MIGRATIONS: &[&str] = &[
         rotated_from       TEXT,
         replaced_by        TEXT,
         lineage            TEXT NOT NULL              -- id of the first token of the chain
-    ) WITHOUT ROWID;
+    );
     CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at IS NULL;
     CREATE INDEX tokens_name ON tokens(name, created_at);
     CREATE INDEX tokens_app ON tokens(app);

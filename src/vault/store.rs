@@ -193,7 +193,7 @@ impl<'c> Store<'c> {
         }
         let sql = format!(
             "SELECT {COLUMNS} FROM tokens WHERE name = ?1 \
-             ORDER BY revoked_at IS NULL DESC, created_at DESC, id DESC LIMIT 1"
+             ORDER BY revoked_at IS NULL DESC, rowid DESC LIMIT 1"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         Ok(statement
@@ -214,7 +214,7 @@ impl<'c> Store<'c> {
     pub fn verifying_by_name(&self, name: &str, now: DateTime<Utc>) -> Result<Vec<TokenRecord>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM tokens WHERE name = ?1 AND (revoked_at IS NULL OR revoked_at > ?2) \
-             ORDER BY created_at, id"
+             ORDER BY rowid"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(params![name, to_secs(now)], TokenRecord::from_row)?;
@@ -225,7 +225,7 @@ impl<'c> Store<'c> {
     pub fn live_of_app(&self, app: &str, now: DateTime<Utc>) -> Result<Vec<TokenRecord>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM tokens WHERE app = ?1 AND (revoked_at IS NULL OR revoked_at > ?2) \
-             ORDER BY created_at, id"
+             ORDER BY rowid"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(params![app, to_secs(now)], TokenRecord::from_row)?;
@@ -236,7 +236,7 @@ impl<'c> Store<'c> {
     pub fn live_of_lineage(&self, lineage: &str, now: DateTime<Utc>) -> Result<Vec<TokenRecord>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM tokens WHERE lineage = ?1 AND (revoked_at IS NULL OR revoked_at > ?2) \
-             ORDER BY created_at, id"
+             ORDER BY rowid"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(params![lineage, to_secs(now)], TokenRecord::from_row)?;
@@ -285,7 +285,7 @@ impl<'c> Store<'c> {
             sql.push_str(" AND ");
             sql.push_str(condition);
         }
-        sql.push_str(" ORDER BY created_at, id");
+        sql.push_str(" ORDER BY rowid");
         let mut statement = self.conn.prepare(&sql)?;
         let mut rows = statement.query(params_from_iter(values))?;
         while let Some(row) = rows.next()? {
