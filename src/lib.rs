@@ -8,5 +8,6 @@ pub mod duration;
 pub mod error;
 pub mod output;
 pub mod prompt;
+pub mod seed;
 pub mod token;
 pub mod vault;
