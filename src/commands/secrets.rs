@@ -63,14 +63,21 @@ pub fn read(
 
 /// Standard input, one line at a time, each wiped from memory when dropped.
 pub struct StdinLines {
-    stdin: io::StdinLock<'static>,
+    // A buffer of our own (std's is private), so `has_buffered_input` can tell whether the next
+    // line is already here.
+    stdin: io::BufReader<io::StdinLock<'static>>,
 }
 
 impl StdinLines {
     pub fn new() -> StdinLines {
         StdinLines {
-            stdin: io::stdin().lock(),
+            stdin: io::BufReader::new(io::stdin().lock()),
         }
+    }
+
+    /// True when input has been read ahead, so the next line will not wait for the writer.
+    pub fn has_buffered_input(&self) -> bool {
+        !self.stdin.buffer().is_empty()
     }
 
     /// The next line without its line ending, or `None` at the end of input.
