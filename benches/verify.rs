@@ -37,7 +37,9 @@ fn hot_path(c: &mut Criterion) {
     c.bench_function(&format!("lookup in {count} tokens"), |b| {
         b.iter(|| {
             next = (next + 1) % tokens.len();
-            store.find_for_verify(tokens[next].id()).expect("no vault error")
+            store
+                .find_for_verify(tokens[next].id())
+                .expect("no vault error")
         })
     });
     c.bench_function(&format!("parse, lookup, compare in {count} tokens"), |b| {

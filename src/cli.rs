@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use std::ffi::OsString;
+
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::duration::parse_duration;
 
@@ -287,6 +289,38 @@ pub struct ServeClipboardArgs {
     pub clear_after: Option<u64>,
 }
 
+/// Parses a command line (`args` includes the program name), as `Cli::try_parse_from` would.
+///
+/// `verify`, which CI calls on every job, is first tried against a tree of its own: the global
+/// options and verify's, no other subcommand. Most of clap's cost is copying the global options
+/// into every subcommand, about a tenth of a whole `verify` process (docs/PERFORMANCE.md). The
+/// small tree is cut from the same definitions, so what it accepts the whole tree reads the same
+/// way (tested below); anything it does not accept (help, a mistake, another command) is parsed
+/// again by the whole tree, which gives the answer or the message.
+pub fn parse_from(args: Vec<OsString>) -> Result<Cli, clap::Error> {
+    if args.iter().any(|arg| arg == "verify")
+        && let Some(cli) = parse_verify_only(&args)
+    {
+        return Ok(cli);
+    }
+    Cli::try_parse_from(args)
+}
+
+fn parse_verify_only(args: &[OsString]) -> Option<Cli> {
+    let tree = GlobalArgs::augment_args(clap::Command::new("tokens"))
+        .subcommand(VerifyArgs::augment_args(clap::Command::new("verify")))
+        .subcommand_required(true);
+    let mut matches = tree.try_get_matches_from(args).ok()?;
+    let global = GlobalArgs::from_arg_matches_mut(&mut matches).ok()?;
+    let (name, mut verify) = matches.remove_subcommand()?;
+    (name == "verify").then_some(())?;
+    let verify = VerifyArgs::from_arg_matches_mut(&mut verify).ok()?;
+    Some(Cli {
+        global,
+        command: Command::Verify(verify),
+    })
+}
+
 /// Said instead of clap's usual message when a rejected command line holds a credential.
 pub const SECRET_IN_ARGS: &str = "a token or secret key was given as an argument, where it leaks into \
 ps, shell history and CI logs; pipe it on stdin or use --token-env/--token-file, and rotate it";
@@ -343,6 +377,100 @@ mod tests {
     #[test]
     fn definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// What the whole tree makes of `line`, or its error.
+    fn whole_tree(line: &[&str]) -> String {
+        let args = std::iter::once("tokens").chain(line.iter().copied());
+        match Cli::try_parse_from(args) {
+            Ok(cli) => format!("{cli:?}"),
+            Err(error) => format!("error: {}", error.kind()),
+        }
+    }
+
+    fn verify_tree(line: &[&str]) -> Option<String> {
+        let args: Vec<OsString> = std::iter::once("tokens")
+            .chain(line.iter().copied())
+            .map(OsString::from)
+            .collect();
+        parse_verify_only(&args).map(|cli| format!("{cli:?}"))
+    }
+
+    #[test]
+    fn the_verify_tree_reads_verify_lines_as_the_whole_tree_does() {
+        let accepted: &[&[&str]] = &[
+            &["verify"],
+            &["verify", "--batch"],
+            &[
+                "--json",
+                "verify",
+                "--scope",
+                "read,deploy:prod",
+                "--app",
+                "ci",
+            ],
+            &[
+                "verify", "--vault", "/v.db", "-q", "--scope", "a", "--scope", "b",
+            ],
+            &[
+                "--vault=/v.db",
+                "--color",
+                "never",
+                "verify",
+                "--token-env",
+                "T",
+                "-y",
+            ],
+            &["-qy", "verify", "--token-file", "verify", "--json"],
+            &["verify", "--color=always", "--"],
+        ];
+        for line in accepted {
+            assert_eq!(
+                verify_tree(line).as_deref(),
+                Some(whole_tree(line).as_str()),
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_verify_tree_leaves_everything_else_to_the_whole_tree() {
+        let declined: &[&[&str]] = &[
+            &[],
+            &["verify", "--help"],
+            &["verify", "-h"],
+            &["--version", "verify"],
+            &["help", "verify"],
+            &["verify", "--token-env", "T", "--batch"],
+            &["verify", "--scope", "Not-A-Scope"],
+            &["verify", "extra"],
+            &["verify", "--bogus"],
+            &["show", "verify"],
+            &["list", "--app", "verify"],
+            &["--vault", "verify"],
+        ];
+        for line in declined {
+            assert_eq!(verify_tree(line), None, "{line:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn whatever_the_verify_tree_accepts_the_whole_tree_reads_the_same(
+            line in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "verify", "--batch", "--json", "-q", "-y", "-qy", "--quiet", "--scope", "read",
+                    "a,b", "--app", "ci", "--vault", "/v.db", "--vault=/w.db", "--token-env", "T",
+                    "--token-file", "f", "--color", "never", "--", "-h", "--version", "help",
+                    "list", "x", "--bogus",
+                ]),
+                0..8,
+            )
+        ) {
+            if let Some(parsed) = verify_tree(&line) {
+                proptest::prop_assert_eq!(parsed, whole_tree(&line));
+            }
+        }
     }
 
     #[test]

@@ -1,11 +1,10 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use tokens::cli::{self, Cli};
+use tokens::cli;
 use tokens::error::Error;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse_from(std::env::args_os().collect()) {
         Ok(cli) => cli,
         // clap would echo the offending argument; a secret there must not reach logs twice.
         Err(error) if std::env::args().any(|arg| cli::looks_like_secret(&arg)) => {
