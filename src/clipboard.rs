@@ -18,6 +18,8 @@ use crate::error::Result;
 
 /// How long the command waits for the helper to take the clipboard.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the helper checks that the clipboard still holds the token.
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Puts `text` on the clipboard, to be cleared after `clear_after` if it still holds `text`
 /// (`None`: left there). Returns why it could not, in words for the user.
@@ -87,7 +89,8 @@ pub fn copy(text: &str, clear_after: Option<chrono::Duration>) -> Result<(), Str
 }
 
 /// The hidden `__serve-clipboard` mode: reads the token from stdin, takes the clipboard, says
-/// `ok` (or `error: …`) on stdout, then serves it until it is replaced or `clear_after` seconds pass.
+/// `ok` (or `error: …`) on stdout, then serves it until it is replaced, the display goes away, or `clear_after`
+/// seconds pass (then it clears the clipboard if it still holds the token).
 pub fn serve(clear_after: Option<u64>) -> Result<()> {
     let mut line = Zeroizing::new(String::new());
     io::stdin().lock().read_line(&mut line)?;
@@ -106,59 +109,38 @@ pub fn serve(clear_after: Option<u64>) -> Result<()> {
     stdout.flush()?;
     drop(stdout);
 
-    serve_until(&mut clipboard, &text, deadline);
-    let replaced = match clipboard.get_text() {
-        Ok(current) => current.as_str() != text.as_str(),
-        Err(_) => true, // empty or not text: someone else's now
-    };
-    if deadline.is_some_and(|deadline| Instant::now() >= deadline) && !replaced {
-        let _ = clipboard.clear();
+    // Poll rather than block in the clipboard library: a blocking wait never wakes when the
+    // display goes away, and re-asserting ownership could wipe what the user copied since.
+    loop {
+        let still_ours = clipboard
+            .get_text()
+            .is_ok_and(|current| current.as_str() == text.as_str());
+        if !still_ours {
+            return Ok(()); // replaced, or the display is gone
+        }
+        let left = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        if left == Some(Duration::ZERO) {
+            let _ = clipboard.clear();
+            return Ok(());
+        }
+        std::thread::sleep(left.map_or(POLL_INTERVAL, |left| left.min(POLL_INTERVAL)));
     }
-    Ok(())
 }
 
 fn take_clipboard(text: &str) -> Result<arboard::Clipboard, arboard::Error> {
     let mut clipboard = arboard::Clipboard::new()?;
-    set(&mut clipboard, text, None)?;
+    set(&mut clipboard, text)?;
     Ok(clipboard)
 }
 
-/// Sets the clipboard; on Linux with `wait` given, keeps serving it until the deadline (or for
-/// ever) unless someone else takes the clipboard first.
+/// Sets the clipboard, asking Linux clipboard managers to keep it out of their history.
 #[cfg(target_os = "linux")]
-fn set(
-    clipboard: &mut arboard::Clipboard,
-    text: &str,
-    wait: Option<Option<Instant>>,
-) -> Result<(), arboard::Error> {
+fn set(clipboard: &mut arboard::Clipboard, text: &str) -> Result<(), arboard::Error> {
     use arboard::SetExtLinux;
-    let set = clipboard.set().exclude_from_history();
-    let set = match wait {
-        None => set,
-        Some(Some(deadline)) => set.wait_until(deadline),
-        Some(None) => set.wait(),
-    };
-    set.text(text.to_owned())
+    clipboard.set().exclude_from_history().text(text.to_owned())
 }
 
 #[cfg(not(target_os = "linux"))]
-fn set(
-    clipboard: &mut arboard::Clipboard,
-    text: &str,
-    _wait: Option<Option<Instant>>,
-) -> Result<(), arboard::Error> {
+fn set(clipboard: &mut arboard::Clipboard, text: &str) -> Result<(), arboard::Error> {
     clipboard.set_text(text.to_owned())
-}
-
-#[cfg(target_os = "linux")]
-fn serve_until(clipboard: &mut arboard::Clipboard, text: &str, deadline: Option<Instant>) {
-    let _ = set(clipboard, text, Some(deadline));
-}
-
-/// Elsewhere the system keeps the clipboard; only the clearing needs waiting for.
-#[cfg(not(target_os = "linux"))]
-fn serve_until(_clipboard: &mut arboard::Clipboard, _text: &str, deadline: Option<Instant>) {
-    if let Some(deadline) = deadline {
-        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-    }
 }

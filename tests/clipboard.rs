@@ -171,8 +171,61 @@ fn keep_clipboard_leaves_it_there() {
     let issued = parse_issued(&output);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(x.clipboard().as_deref(), Some(issued.token.as_str()));
+    assert_eq!(helpers_on(&x.display), 1);
     // The helper ends once someone else takes the clipboard.
     x.copy("next");
+    assert!(
+        wait_until(|| helpers_on(&x.display) == 0),
+        "the helper outlived its clipboard"
+    );
+}
+
+#[test]
+fn the_helper_ends_when_the_display_goes_away() {
+    let x = Xvfb::start();
+    let display = x.display.clone();
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .cmd(&["create", "ci", "--copy", "--keep-clipboard"])
+        .env("DISPLAY", &display)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(helpers_on(&display), 1);
+    drop(x);
+    assert!(
+        wait_until(|| helpers_on(&display) == 0),
+        "the helper outlived its display"
+    );
+}
+
+/// How many clipboard helpers serve `display` (found through /proc).
+fn helpers_on(display: &str) -> usize {
+    let wanted = format!("DISPLAY={display}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            let path = entry.path();
+            let cmdline = std::fs::read(path.join("cmdline")).unwrap_or_default();
+            let environ = std::fs::read(path.join("environ")).unwrap_or_default();
+            contains(&cmdline, "__serve-clipboard")
+                && environ
+                    .split(|b| *b == 0)
+                    .any(|var| var == wanted.as_bytes())
+        })
+        .count()
+}
+
+fn wait_until(condition: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
 }
 
 #[test]
