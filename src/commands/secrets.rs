@@ -61,22 +61,23 @@ pub fn read(
     Ok(text)
 }
 
-/// Standard input, one line at a time, each wiped from memory when dropped.
+/// Standard input, one line at a time, each wiped from memory when dropped. Locks stdin only on
+/// first use, so terminal prompts (which read stdin themselves) can run before.
+#[derive(Default)]
 pub struct StdinLines {
-    stdin: io::StdinLock<'static>,
+    stdin: Option<io::StdinLock<'static>>,
 }
 
 impl StdinLines {
     pub fn new() -> StdinLines {
-        StdinLines {
-            stdin: io::stdin().lock(),
-        }
+        StdinLines::default()
     }
 
     /// The next line without its line ending, or `None` at the end of input.
     pub fn next_line(&mut self) -> Result<Option<Zeroizing<String>>> {
+        let stdin = self.stdin.get_or_insert_with(|| io::stdin().lock());
         let mut line = Zeroizing::new(String::new());
-        if self.stdin.read_line(&mut line)? == 0 {
+        if stdin.read_line(&mut line)? == 0 {
             return Ok(None);
         }
         let trimmed_len = line.trim_end_matches(['\n', '\r']).len();
