@@ -123,7 +123,7 @@ fn clipboard_is_cleared_after_the_chosen_time() {
     let sandbox = Sandbox::new();
     sandbox.create("ci", &[]);
     let output = sandbox
-        .cmd(&["rotate", "ci", "--copy", "--clear-after", "2s"])
+        .cmd(&["rotate", "ci", "--yes", "--copy", "--clear-after", "2s"])
         .env("DISPLAY", &x.display)
         .output()
         .unwrap();

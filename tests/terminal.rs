@@ -219,6 +219,25 @@ fn revoke_asks_first_on_a_terminal() {
 }
 
 #[test]
+fn rotate_asks_first_on_a_terminal() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("ci", &[]);
+    let mut session = spawn(&sandbox, &["rotate", "ci"], 100, &[]);
+    session
+        .expect(format!("Rotate \"ci\" ({})?", issued.id()).as_str())
+        .unwrap();
+    session.send("y").unwrap();
+    let new = session
+        .expect(Regex("tk_[A-Za-z0-9]{12}_[A-Za-z0-9]{38}"))
+        .unwrap();
+    let new = String::from_utf8(new.get(0).unwrap().to_vec()).unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 5);
+    assert_eq!(sandbox.verify(&new, &[]).0, 0);
+}
+
+#[test]
 fn revoke_yes_skips_the_question() {
     let sandbox = Sandbox::new();
     let issued = sandbox.create("ci", &[]);
