@@ -127,11 +127,11 @@ pub fn ensure_live(record: &TokenRecord) -> Result<()> {
         (None, _) => Ok(()),
         (Some(_), Some(new_id)) => Err(Error::Revoked(format!(
             "token {} was replaced by {new_id}; use that one",
-            label(&record)
+            label(record)
         ))),
         (Some(_), None) => Err(Error::Revoked(format!(
             "token {} is revoked and cannot be changed",
-            label(&record)
+            label(record)
         ))),
     }
 }

@@ -46,7 +46,7 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
     for record in &already {
         context.notice(&format!(
             "{} is already revoked; nothing to do.",
-            label(&record)
+            label(record)
         ));
     }
 
@@ -91,7 +91,7 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
         output::print_json(&serde_json::Value::Array(entries))?;
     }
     for record in revoked {
-        context.notice(&format!("Revoked {}.", label(&record)));
+        context.notice(&format!("Revoked {}.", label(record)));
     }
     Ok(())
 }
