@@ -8,14 +8,15 @@ use crate::duration::parse_duration;
 
 pub const EXIT_CODES: &str = "\
 Exit status:
-  0  success; for verify: the token is valid for what was asked
-  1  operational error: vault missing, unreadable, corrupt, locked too long, I/O;
-     or no token matches the ID or NAME given
-  2  usage error
-  3  verify/refresh: token malformed, unknown, or wrong secret
-  4  token expired
-  5  token revoked
-  6  token valid but lacks a required scope or belongs to another app";
+    0  success; for verify: the token is valid for what was asked
+    1  operational error: vault missing, unreadable, corrupt, locked too long, I/O;
+       or no token matches the ID or NAME given
+    2  usage error
+    3  verify/refresh: token malformed, unknown, or wrong secret
+    4  token expired
+    5  token revoked
+    6  token valid but lacks a required scope or belongs to another app
+  130  cancelled at a prompt (Ctrl-C, Esc or \"no\"); nothing changed";
 
 /// Create, list, rotate, revoke, refresh and verify API tokens.
 ///
@@ -32,6 +33,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The vault file [default: ~/.local/share/tokens/vault.db]
     #[arg(long, global = true, env = "TOKENS_VAULT", value_name = "PATH", value_hint = ValueHint::FilePath)]
@@ -45,7 +47,7 @@ pub struct GlobalArgs {
     /// When to use colour (NO_COLOR in the environment turns it off)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
-    /// Answer yes to confirmation prompts (needed for revoke without a terminal)
+    /// Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
 }
@@ -79,6 +81,7 @@ pub enum Command {
 /// Piped, stdout is just the token line and the secret key line:
 ///   TOKEN=$(tokens create ci-deploy --app ci --scope deploy:prod --no-secret-key)
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct CreateArgs {
     /// A name for the token, unique among live tokens (asked for on a terminal when left out)
     #[arg(value_parser = parse_name)]
@@ -221,6 +224,7 @@ pub struct RevokeArgs {
 /// environment variable or file. A secret key works once: presenting a used one
 /// again revokes every token of its lineage.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RefreshArgs {
     /// Read the token from this environment variable
     #[arg(long, value_name = "VAR", conflicts_with = "token_file")]
@@ -243,6 +247,7 @@ pub struct RefreshArgs {
 /// Reads the token from stdin unless --token-env or --token-file is given:
 ///   printf '%s\n' "$TOKEN" | tokens verify --scope deploy:prod --app ci
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct VerifyArgs {
     /// Require this scope (repeatable, or comma separated)
     #[arg(long = "scope", value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
