@@ -94,15 +94,7 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
             )));
         }
         let issued = issue(
-            Template {
-                name: old.name.clone(),
-                app: old.app.clone(),
-                scopes: old.scopes.clone(),
-                note: old.note.clone(),
-                expires_at: old.lifetime().map(|lifetime| now + lifetime),
-                with_secret_key: true,
-                replaces: Some((old.id.clone(), old.lineage.clone())),
-            },
+            Template::successor(&old, old.lifetime().map(|lifetime| now + lifetime), true),
             now,
         );
         let new_id = &issued.row.id;

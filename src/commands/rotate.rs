@@ -36,17 +36,9 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
         // Read again under the write lock, so two rotations cannot both succeed.
         let old = store.find_by_id(&target.id)?.unwrap_or(target);
         ensure_live(&old)?;
+        let expires_at = expires.unwrap_or_else(|| old.lifetime().map(|lifetime| now + lifetime));
         let issued = issue(
-            Template {
-                name: old.name.clone(),
-                app: old.app.clone(),
-                scopes: old.scopes.clone(),
-                note: old.note.clone(),
-                expires_at: expires
-                    .unwrap_or_else(|| old.lifetime().map(|lifetime| now + lifetime)),
-                with_secret_key: old.secret_key_hash.is_some(),
-                replaces: Some((old.id.clone(), old.lineage.clone())),
-            },
+            Template::successor(&old, expires_at, old.secret_key_hash.is_some()),
             now,
         );
         let new_id = &issued.row.id;
