@@ -1,4 +1,4 @@
-//! `completions/` holds files generated from the CLI definition, checked in so that
+//! `completions/` and `man/` hold files generated from the CLI definition, checked in so that
 //! packagers and users need no Rust. These tests fail when they differ from what the current CLI
 //! generates; run with UPDATE_GENERATED=1 they write them instead.
 
@@ -79,4 +79,13 @@ fn completion_scripts_are_what_tokens_completions_prints() {
         })
         .collect();
     check(&folder("completions"), &expected);
+}
+
+#[test]
+fn man_pages_are_what_the_cli_renders() {
+    let expected: Vec<(String, String)> = tokens::man::pages()
+        .into_iter()
+        .map(|page| (page.file_name, page.roff))
+        .collect();
+    check(&folder("man"), &expected);
 }
