@@ -323,6 +323,33 @@ mod tests {
     }
 
     #[test]
+    fn every_example_command_line_parses() {
+        use clap::Parser;
+        let names = [
+            "tokens", "create", "list", "show", "edit", "rotate", "revoke", "refresh",
+        ];
+        let names = names.iter().chain(&["verify", "log", "completions"]);
+        for (_, lines) in names.flat_map(|name| examples_of(name)) {
+            for line in lines.iter().filter(|line| line.contains("tokens ")) {
+                // From `tokens` to the end of the line or of the `$(...)` around it.
+                let command = &line[line.find("tokens ").unwrap()..];
+                let command = command.split(')').next().unwrap();
+                let mut words = Vec::new();
+                for (index, part) in command.split('"').enumerate() {
+                    if index % 2 == 1 {
+                        words.push(part.to_owned()); // quoted
+                    } else {
+                        words.extend(part.split_whitespace().map(str::to_owned));
+                    }
+                }
+                if let Err(error) = Cli::try_parse_from(&words) {
+                    panic!("{line}: {error}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_subcommand_has_examples() {
         for page in pages() {
             assert!(page.roff.contains(".SH EXAMPLES"), "{}", page.file_name);
