@@ -74,6 +74,9 @@ pub enum Command {
     /// Internal: keeps a copied token on the clipboard after the command that copied it returns.
     #[command(name = "__serve-clipboard", hide = true)]
     ServeClipboard(ServeClipboardArgs),
+    /// Internal: the vault values (token names and ids, apps, scopes) the completion scripts offer.
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
 }
 
 /// Create a token and print it (and its secret key) once
@@ -290,6 +293,14 @@ pub struct ServeClipboardArgs {
     /// Clear the clipboard after this many seconds, if it still holds the token
     #[arg(long, value_name = "SECONDS")]
     pub clear_after: Option<u64>,
+}
+
+/// Internal: `tokens __complete -- tokens revoke ci-` prints the values that complete the last word.
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The command line up to the cursor: the program, its arguments and the word being completed
+    #[arg(value_name = "WORDS", num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
 }
 
 /// Said instead of clap's usual message when a rejected command line holds a credential.

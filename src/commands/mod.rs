@@ -1,5 +1,6 @@
 //! One file per subcommand; this module dispatches and holds what they share.
 
+mod complete;
 mod completions;
 mod create;
 mod edit;
@@ -90,6 +91,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Log(args) => log::run(&context, args),
         Command::Completions(args) => completions::run(args),
         Command::ServeClipboard(args) => crate::clipboard::serve(args.clear_after),
+        Command::Complete(args) => complete::run(&context, args),
     };
     outcome.map_err(|error| vault::explain(error, &context.vault_path))
 }

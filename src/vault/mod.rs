@@ -4,6 +4,7 @@
 //! inside [`Vault::write`], which holds the write lock (`BEGIN IMMEDIATE`) from the first statement,
 //! so checks and changes are one atomic step.
 
+pub mod completion;
 mod open;
 mod schema;
 mod store;
