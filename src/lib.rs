@@ -9,5 +9,6 @@ pub mod error;
 pub mod man;
 pub mod output;
 pub mod prompt;
+pub mod seed;
 pub mod token;
 pub mod vault;

@@ -190,7 +190,7 @@ fn is_base62(text: &str) -> bool {
 
 /// CRC32 of `text`, as six base62 digits.
 fn checksum(text: &str) -> String {
-    let mut value = u64::from(crc32fast::hash(text.as_bytes()));
+    let mut value = u64::from(crc32(text.as_bytes()));
     let mut digits = [b'0'; CHECK_LEN];
     for digit in digits.iter_mut().rev() {
         *digit = BASE62[(value % 62) as usize];
@@ -199,6 +199,40 @@ fn checksum(text: &str) -> String {
     // Every byte comes from BASE62, which is ASCII.
     String::from_utf8(digits.to_vec()).expect("base62 digits are ASCII")
 }
+
+/// CRC-32 (IEEE 802.3, the one zlib computes), a table lookup a byte.
+///
+/// Computed here rather than by a crate that picks a SIMD kernel at run time: the pick probes the
+/// CPU (CPUID), which costs more than the whole checksum of a 54-byte token: under a hypervisor,
+/// where CPUID traps, about 3% of a whole `verify` process (docs/PERFORMANCE.md).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc = CRC32_TABLE[((crc ^ u32::from(byte)) & 0xFF) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+/// The remainders of every byte value, for the reflected polynomial 0xEDB88320; built at compile time.
+const CRC32_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut index = 0;
+    while index < 256 {
+        let mut crc = index as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+            bit += 1;
+        }
+        table[index] = crc;
+        index += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -292,7 +326,22 @@ mod tests {
         assert!(is_base62(&checksum("anything")));
     }
 
+    #[test]
+    fn crc32_gives_the_standard_check_values() {
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(
+            crc32(b"The quick brown fox jumps over the lazy dog"),
+            0x414F_A339
+        );
+    }
+
     proptest! {
+        #[test]
+        fn crc32_agrees_with_crc32fast(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert_eq!(crc32(&bytes), crc32fast::hash(&bytes));
+        }
+
         #[test]
         fn any_input_parses_or_errs_without_panic(input in "\\PC*") {
             let _ = Credential::parse(Kind::Token, &input);

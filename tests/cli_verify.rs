@@ -308,6 +308,52 @@ fn batch_answers_every_line_in_order() {
 }
 
 #[test]
+fn batch_answers_each_line_as_it_comes() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    // A service keeps one `verify --batch` running and waits for each answer before it sends
+    // the next token: answers must not sit in a buffer until the input ends.
+    let sandbox = Sandbox::new();
+    let good = sandbox.create("good", &[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tokens"))
+        .args(["verify", "--batch"])
+        .env("TOKENS_VAULT", &sandbox.vault)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let output = BufReader::new(child.stdout.take().unwrap());
+    let (answers, answer) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in output.lines() {
+            answers.send(line.unwrap()).unwrap();
+        }
+    });
+    for (line, reason) in [(good.token.as_str(), "ok"), ("nonsense", "malformed")] {
+        writeln!(input, "{line}").unwrap();
+        input.flush().unwrap();
+        let line = answer
+            .recv_timeout(Duration::from_secs(10))
+            .expect("no answer while the input stays open");
+        let verdict: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(verdict["reason"], reason);
+    }
+    drop(input);
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+    // Its last use was recorded once the input ended.
+    let last_used: Option<i64> = sandbox.query(&format!(
+        "SELECT last_used_at FROM tokens WHERE id = '{}'",
+        good.id()
+    ));
+    assert!(last_used.is_some());
+}
+
+#[test]
 fn the_token_is_never_an_argument() {
     let sandbox = Sandbox::new();
     let issued = sandbox.create("ci", &[]);

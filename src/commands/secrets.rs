@@ -65,7 +65,9 @@ pub fn read(
 /// first use, so terminal prompts (which read stdin themselves) can run before.
 #[derive(Default)]
 pub struct StdinLines {
-    stdin: Option<io::StdinLock<'static>>,
+    // A buffer of our own (std's is private), so `has_buffered_input` can tell whether the next
+    // line is already here.
+    stdin: Option<io::BufReader<io::StdinLock<'static>>>,
 }
 
 impl StdinLines {
@@ -73,9 +75,18 @@ impl StdinLines {
         StdinLines::default()
     }
 
+    /// True when input has been read ahead, so the next line will not wait for the writer.
+    pub fn has_buffered_input(&self) -> bool {
+        self.stdin
+            .as_ref()
+            .is_some_and(|stdin| !stdin.buffer().is_empty())
+    }
+
     /// The next line without its line ending, or `None` at the end of input.
     pub fn next_line(&mut self) -> Result<Option<Zeroizing<String>>> {
-        let stdin = self.stdin.get_or_insert_with(|| io::stdin().lock());
+        let stdin = self
+            .stdin
+            .get_or_insert_with(|| io::BufReader::new(io::stdin().lock()));
         let mut line = Zeroizing::new(String::new());
         if stdin.read_line(&mut line)? == 0 {
             return Ok(None);

@@ -3,11 +3,12 @@
 //! The path is kept lean: parse and checksum without the vault, one indexed lookup, a
 //! constant-time hash comparison, and bookkeeping that never makes a verify wait on a writer.
 
+use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::Context;
 use super::secrets::{self, Source, StdinLines};
@@ -15,7 +16,7 @@ use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::output::{relative, rfc3339};
 use crate::token::{Credential, Kind};
-use crate::vault::{Access, Store, TokenRecord, Vault};
+use crate::vault::{Access, Store, Vault, VerifyRecord};
 
 /// Last use is recorded at most this often per token, so busy tokens do not turn verify into a writer.
 const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60);
@@ -23,6 +24,12 @@ const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60);
 const BOOKKEEPING_PATIENCE: Duration = Duration::from_millis(200);
 /// Verify warns when the token expires sooner than this.
 const EXPIRY_WARNING: chrono::Duration = chrono::Duration::days(7);
+/// `--batch` writes its bookkeeping at the end, and on the way whenever this many entries are
+/// pending or this long has passed since the last write: a long batch (a service feeding tokens
+/// as they come) records use as it goes, holds little in memory and never keeps the write lock
+/// for long, while a file of tokens costs one or a few transactions, not one per token.
+const BOOKKEEPING_CHUNK: usize = 10_000;
+const BOOKKEEPING_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Why a token is or is not good (SPEC §4's `reason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +61,7 @@ struct Verdict {
     /// The presented id, when the token was well-formed.
     presented_id: Option<String>,
     /// The token, once its secret has matched.
-    record: Option<TokenRecord>,
+    record: Option<VerifyRecord>,
     /// What was wrong, for humans (never a secret).
     why: String,
 }
@@ -90,13 +97,15 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
         Ok(credential) => {
             let mut vault = context.open(Access::Read)?;
             let verdict = judge(&vault.store(), &credential, &requirements, context.now)?;
-            record_use(&mut vault, std::slice::from_ref(&verdict), context.now);
+            let due = Bookkeeping::due(&verdict, context.now);
+            record(&mut vault, due.as_slice(), context.now);
             verdict
         }
     };
 
     if context.json {
-        crate::output::print_json(&verdict_json(&verdict))?;
+        let document = serde_json::to_value(VerdictJson::of(&verdict)).map_err(io::Error::from)?;
+        crate::output::print_json(&document)?;
     }
     match (verdict.reason, &verdict.record) {
         (Reason::Ok, Some(record)) => {
@@ -126,12 +135,25 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
 }
 
 /// `--batch`: one token a line on stdin, one JSON line a token on stdout, in order.
+///
+/// Answers are flushed whenever the input read so far is used up, so a service can keep one
+/// `verify --batch` running and feed it a token at a time; a file or a pipe full of tokens is
+/// answered in large writes.
 fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     let mut vault = context.open(Access::Read)?;
     let mut stdin = StdinLines::new();
     let mut stdout = BufWriter::new(io::stdout().lock());
-    let mut verdicts = Vec::new();
-    while let Some(line) = stdin.next_line()? {
+    let mut due: Vec<Bookkeeping> = Vec::new();
+    // Tokens whose last use is already pending in `due`: one update each is enough.
+    let mut used: HashSet<String> = HashSet::new();
+    let mut recorded_at = Instant::now();
+    loop {
+        if !stdin.has_buffered_input() {
+            stdout.flush()?;
+        }
+        let Some(line) = stdin.next_line()? else {
+            break;
+        };
         let verdict = match Credential::parse(Kind::Token, &line) {
             Err(why) => Verdict {
                 reason: Reason::Malformed,
@@ -141,14 +163,25 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
             },
             Ok(credential) => judge(&vault.store(), &credential, requirements, context.now)?,
         };
-        serde_json::to_writer(&mut stdout, &verdict_json(&verdict)).map_err(io::Error::from)?;
-        writeln!(stdout)?;
-        if verdict.presented_id.is_some() {
-            verdicts.push(verdict);
+        serde_json::to_writer(&mut stdout, &VerdictJson::of(&verdict)).map_err(io::Error::from)?;
+        stdout.write_all(b"\n")?;
+        match Bookkeeping::due(&verdict, context.now) {
+            Some(Bookkeeping::Used(id)) if !used.insert(id.clone()) => {}
+            Some(entry) => due.push(entry),
+            None => {}
+        }
+        if due.len() >= BOOKKEEPING_CHUNK
+            || (!due.is_empty() && recorded_at.elapsed() >= BOOKKEEPING_INTERVAL)
+        {
+            stdout.flush()?;
+            record(&mut vault, &due, context.now);
+            due.clear();
+            used.clear();
+            recorded_at = Instant::now();
         }
     }
     stdout.flush()?;
-    record_use(&mut vault, &verdicts, context.now);
+    record(&mut vault, &due, context.now);
     Ok(())
 }
 
@@ -160,7 +193,7 @@ fn judge(
     now: DateTime<Utc>,
 ) -> Result<Verdict> {
     let presented_id = Some(credential.id().to_owned());
-    let record = match store.find_by_id(credential.id())? {
+    let record = match store.find_for_verify(credential.id())? {
         Some(record) if credential.matches(&record.secret_hash) => record,
         _ => {
             return Ok(Verdict {
@@ -214,43 +247,76 @@ fn judge(
     })
 }
 
-/// Records last use of good tokens (coarsely) and failed verifications, in one short write that
-/// is skipped when the vault is read-only or another command holds the lock.
-fn record_use(vault: &mut Vault, verdicts: &[Verdict], now: DateTime<Utc>) {
-    let due = |verdict: &&Verdict| match (&verdict.reason, &verdict.record) {
-        (Reason::Ok, Some(record)) => record
-            .last_used_at
-            .is_none_or(|at| now - at >= LAST_USED_RESOLUTION),
-        (Reason::Ok, None) => false,
-        _ => true,
-    };
-    if !verdicts.iter().any(|verdict| due(&verdict)) {
+/// The write a verdict calls for, if any.
+enum Bookkeeping {
+    /// A good token's last use, when the recorded one is older than [`LAST_USED_RESOLUTION`].
+    Used(String),
+    /// A failed verification of a well-formed token, for the event log.
+    Failed { id: String, reason: Reason },
+}
+
+impl Bookkeeping {
+    fn due(verdict: &Verdict, now: DateTime<Utc>) -> Option<Bookkeeping> {
+        match (verdict.reason, &verdict.record, &verdict.presented_id) {
+            (Reason::Ok, Some(record), _) => record
+                .last_used_at
+                .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
+                .then(|| Bookkeeping::Used(record.id.clone())),
+            (Reason::Ok, None, _) => None,
+            (reason, _, Some(id)) => Some(Bookkeeping::Failed {
+                id: id.clone(),
+                reason,
+            }),
+            (_, _, None) => None,
+        }
+    }
+}
+
+/// Writes `due` in one short transaction that is skipped when the vault is read-only or another
+/// command holds the lock: bookkeeping never holds a verify up.
+fn record(vault: &mut Vault, due: &[Bookkeeping], now: DateTime<Utc>) {
+    if due.is_empty() {
         return;
     }
     vault.write_briefly(BOOKKEEPING_PATIENCE, |store| {
-        for verdict in verdicts.iter().filter(due) {
-            match (&verdict.reason, &verdict.record, &verdict.presented_id) {
-                (Reason::Ok, Some(record), _) => store.touch_last_used(&record.id, now)?,
-                (reason, _, Some(id)) => {
+        for entry in due {
+            match entry {
+                Bookkeeping::Used(id) => store.touch_last_used(id, now)?,
+                Bookkeeping::Failed { id, reason } => {
                     store.log_event(now, Some(id), "verify_failed", reason.as_str())?;
                 }
-                _ => {}
             }
         }
         Ok(())
     });
 }
 
-/// SPEC §4's verify document; token details only once the secret has matched.
-fn verdict_json(verdict: &Verdict) -> Value {
-    let record = verdict.record.as_ref();
-    json!({
-        "valid": verdict.reason == Reason::Ok,
-        "reason": verdict.reason.as_str(),
-        "id": record.map(|r| r.id.as_str()).or(verdict.presented_id.as_deref()),
-        "name": record.map(|r| r.name.as_str()),
-        "app": record.and_then(|r| r.app.as_deref()),
-        "scopes": record.map(|r| r.scopes.clone()),
-        "expires_at": record.and_then(|r| r.expires_at).map(rfc3339),
-    })
+/// SPEC §4's verify document; token details only once the secret has matched. The keys are in
+/// alphabetical order, as `verify --json` has always printed them.
+#[derive(Serialize)]
+struct VerdictJson<'a> {
+    app: Option<&'a str>,
+    expires_at: Option<String>,
+    id: Option<&'a str>,
+    name: Option<&'a str>,
+    reason: &'static str,
+    scopes: Option<&'a [String]>,
+    valid: bool,
+}
+
+impl<'a> VerdictJson<'a> {
+    fn of(verdict: &'a Verdict) -> VerdictJson<'a> {
+        let record = verdict.record.as_ref();
+        VerdictJson {
+            app: record.and_then(|r| r.app.as_deref()),
+            expires_at: record.and_then(|r| r.expires_at).map(rfc3339),
+            id: record
+                .map(|r| r.id.as_str())
+                .or(verdict.presented_id.as_deref()),
+            name: record.map(|r| r.name.as_str()),
+            reason: verdict.reason.as_str(),
+            scopes: record.map(|r| r.scopes.as_slice()),
+            valid: verdict.reason == Reason::Ok,
+        }
+    }
 }

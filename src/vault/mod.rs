@@ -17,7 +17,9 @@ use rusqlite::{Connection, TransactionBehavior};
 
 pub use open::{Access, default_path};
 pub use schema::CURRENT_VERSION;
-pub use store::{Edit, Event, EventFilter, ListFilter, NewToken, Status, Store, TokenRecord};
+pub use store::{
+    Edit, Event, EventFilter, ListFilter, NewToken, Status, Store, TokenRecord, VerifyRecord,
+};
 
 use crate::error::{Error, Result};
 
@@ -70,10 +72,23 @@ impl Vault {
         patience: Duration,
         change: impl FnOnce(&Store<'_>) -> Result<()>,
     ) {
-        if !self.writable || self.conn.busy_timeout(patience).is_err() {
+        if !self.writable {
+            return;
+        }
+        // The usual patience comes back afterwards: `verify --batch` goes on reading.
+        let Ok(usual) = self
+            .conn
+            .pragma_query_value(None, "busy_timeout", |row| row.get::<_, u32>(0))
+        else {
+            return;
+        };
+        if self.conn.busy_timeout(patience).is_err() {
             return;
         }
         let _ = self.write(change);
+        let _ = self
+            .conn
+            .busy_timeout(Duration::from_millis(u64::from(usual)));
     }
 
     /// Turns a raw SQLite error from a query on this vault into the error that names the file.
