@@ -329,12 +329,31 @@ pub fn classify(error: rusqlite::Error, path: &Path) -> Error {
             Error::Other(anyhow::anyhow!("cannot open {}: {error}", path.display()))
         }
         Some(ErrorCode::ReadOnly) => Error::VaultReadOnly { path: path.into() },
-        Some(ErrorCode::DiskFull) => Error::Other(anyhow::anyhow!(
-            "the disk holding {} is full; nothing was changed (free some space and try again)",
-            path.display()
-        )),
+        Some(ErrorCode::DiskFull) => disk_full(path),
+        // A full disk often shows as an I/O error (SQLite sizing its shared-memory file).
+        Some(ErrorCode::SystemIoFailure) if disk_is_full(folder(path)) => disk_full(path),
         _ => Error::Other(anyhow::anyhow!("vault {}: {error}", path.display())),
     }
+}
+
+fn disk_full(path: &Path) -> Error {
+    Error::Other(anyhow::anyhow!(
+        "the disk holding {} is full; nothing was changed (free some space and try again)",
+        path.display()
+    ))
+}
+
+/// True when the file system holding `dir` has no free block left.
+fn disk_is_full(dir: &Path) -> bool {
+    let Ok(dir) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `statvfs` is plain data, filled in by the call; `dir` is a valid C string.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(dir.as_ptr(), &mut stats) } != 0 {
+        return false;
+    }
+    stats.f_bfree == 0 || stats.f_bavail == 0
 }
 
 fn corrupt(path: &Path, reason: &str) -> Error {
