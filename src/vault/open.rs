@@ -61,7 +61,12 @@ pub fn open(path: &Path, access: Access) -> Result<Opened> {
     // a writer starting meanwhile creates them, so the ordinary open is tried again.
     for _ in 0..3 {
         match open_ordinary(path, access)? {
-            Some(opened) => return Ok(opened),
+            Some(opened) => {
+                if access == Access::Write {
+                    remove_abandoned_staging(path);
+                }
+                return Ok(opened);
+            }
             None if access == Access::Write => {
                 return Err(Error::VaultReadOnly {
                     path: folder(path).into(),
@@ -230,12 +235,10 @@ fn create(path: &Path) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .map_err(|e| anyhow_io(e, dir))?;
-    let file_name = path
-        .file_name()
-        .and_then(|name| name.to_str())
-        .unwrap_or("vault");
+    remove_abandoned_staging(path);
     let staging = dir.join(format!(
-        ".{file_name}.new-{}-{}",
+        "{}{}-{}",
+        staging_prefix(path),
         std::process::id(),
         crate::token::generate_id()
     ));
@@ -253,6 +256,41 @@ fn create(path: &Path) -> Result<()> {
     });
     let _ = fs::remove_file(&staging);
     linked
+}
+
+/// The name of a staging file for `path` begins with this; the creating process's id follows.
+fn staging_prefix(path: &Path) -> String {
+    let file_name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("vault");
+    format!(".{file_name}.new-")
+}
+
+/// Removes the staging files (and their SQLite companions) of creations that were killed
+/// before they could clean up: those whose process no longer runs.
+fn remove_abandoned_staging(path: &Path) {
+    let prefix = staging_prefix(path);
+    let Ok(entries) = fs::read_dir(folder(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(&prefix))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only checks whether the process exists.
+        let gone = unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn initialise(staging: &Path) -> Result<()> {
