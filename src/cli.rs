@@ -10,14 +10,15 @@ use crate::duration::parse_duration;
 
 pub const EXIT_CODES: &str = "\
 Exit status:
-  0  success; for verify: the token is valid for what was asked
-  1  operational error: vault missing, unreadable, corrupt, locked too long, I/O;
-     or no token matches the ID or NAME given
-  2  usage error
-  3  verify/refresh: token malformed, unknown, or wrong secret
-  4  token expired
-  5  token revoked
-  6  token valid but lacks a required scope or belongs to another app";
+    0  success; for verify: the token is valid for what was asked
+    1  operational error: vault missing, unreadable, corrupt, locked too long, I/O;
+       or no token matches the ID or NAME given
+    2  usage error
+    3  verify/refresh: token malformed, unknown, or wrong secret
+    4  token expired
+    5  token revoked
+    6  token valid but lacks a required scope or belongs to another app
+  130  cancelled at a prompt (Ctrl-C, Esc or \"no\"); nothing changed";
 
 /// Create, list, rotate, revoke, refresh and verify API tokens.
 ///
@@ -34,6 +35,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The vault file [default: ~/.local/share/tokens/vault.db]
     #[arg(long, global = true, env = "TOKENS_VAULT", value_name = "PATH", value_hint = ValueHint::FilePath)]
@@ -47,7 +49,7 @@ pub struct GlobalArgs {
     /// When to use colour (NO_COLOR in the environment turns it off)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
-    /// Answer yes to confirmation prompts (needed for revoke without a terminal)
+    /// Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
 }
@@ -74,6 +76,9 @@ pub enum Command {
     /// Internal: keeps a copied token on the clipboard after the command that copied it returns.
     #[command(name = "__serve-clipboard", hide = true)]
     ServeClipboard(ServeClipboardArgs),
+    /// Internal: the vault values (token names and ids, apps, scopes) the completion scripts offer.
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
 }
 
 /// Create a token and print it (and its secret key) once
@@ -81,6 +86,7 @@ pub enum Command {
 /// Piped, stdout is just the token line and the secret key line:
 ///   TOKEN=$(tokens create ci-deploy --app ci --scope deploy:prod --no-secret-key)
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct CreateArgs {
     /// A name for the token, unique among live tokens (asked for on a terminal when left out)
     #[arg(value_parser = parse_name)]
@@ -223,6 +229,7 @@ pub struct RevokeArgs {
 /// environment variable or file. A secret key works once: presenting a used one
 /// again revokes every token of its lineage.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RefreshArgs {
     /// Read the token from this environment variable
     #[arg(long, value_name = "VAR", conflicts_with = "token_file")]
@@ -245,6 +252,7 @@ pub struct RefreshArgs {
 /// Reads the token from stdin unless --token-env or --token-file is given:
 ///   printf '%s\n' "$TOKEN" | tokens verify --scope deploy:prod --app ci
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct VerifyArgs {
     /// Require this scope (repeatable, or comma separated)
     #[arg(long = "scope", value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
@@ -287,6 +295,14 @@ pub struct ServeClipboardArgs {
     /// Clear the clipboard after this many seconds, if it still holds the token
     #[arg(long, value_name = "SECONDS")]
     pub clear_after: Option<u64>,
+}
+
+/// Internal: `tokens __complete -- tokens revoke ci-` prints the values that complete the last word.
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The command line up to the cursor: the program, its arguments and the word being completed
+    #[arg(value_name = "WORDS", num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
 }
 
 /// Parses a command line (`args` includes the program name), as `Cli::try_parse_from` would.
@@ -462,7 +478,7 @@ mod tests {
                     "verify", "--batch", "--json", "-q", "-y", "-qy", "--quiet", "--scope", "read",
                     "a,b", "--app", "ci", "--vault", "/v.db", "--vault=/w.db", "--token-env", "T",
                     "--token-file", "f", "--color", "never", "--", "-h", "--version", "help",
-                    "list", "x", "--bogus",
+                    "list", "x", "--bogus", "__complete", "create",
                 ]),
                 0..8,
             )

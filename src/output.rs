@@ -3,7 +3,7 @@
 use std::io::{self, IsTerminal, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 use serde_json::{Value, json};
 
 use crate::cli::ColorChoice;
@@ -102,23 +102,63 @@ pub fn print_json(value: &Value) -> io::Result<()> {
     writeln!(stdout)
 }
 
-/// A table in the house style: fits the terminal, plain when piped or colourless.
-pub fn table(header: &[&str], color: bool) -> Table {
+/// A table in the house style: a rule under the header on a terminal, bare columns when piped
+/// (easy for `awk`), and on a narrow terminal the columns of `drop_order` left out, first ones
+/// first, until the rest fit without wrapping much.
+pub fn table(titles: &[&str], drop_order: &[&str], rows: Vec<Vec<Cell>>, color: bool) -> Table {
+    let mut shown: Vec<usize> = (0..titles.len()).collect();
+    if let Some(width) = Table::new().width().filter(|_| io::stdout().is_terminal()) {
+        let natural: Vec<usize> = (0..titles.len())
+            .map(|column| {
+                rows.iter()
+                    .map(|row| row[column].content().chars().count())
+                    .chain([titles[column].len()])
+                    .max()
+                    .unwrap_or(0)
+                    + 2 // padding
+            })
+            .collect();
+        for title in drop_order {
+            if shown.iter().map(|&column| natural[column]).sum::<usize>() <= usize::from(width) {
+                break;
+            }
+            shown.retain(|&column| titles[column] != *title);
+        }
+    }
+
     let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.iter().map(Cell::new));
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    if io::stdout().is_terminal() {
+        table.load_preset(HEADER_RULE);
+    } else {
+        table.load_preset(presets::NOTHING);
+    }
     if color {
         table.enforce_styling();
     } else {
         table.force_no_tty();
     }
-    if !io::stdout().is_terminal() {
-        table.load_preset(presets::NOTHING);
+    table.set_header(shown.iter().map(|&column| {
+        let cell = Cell::new(titles[column]);
+        if color {
+            cell.add_attribute(Attribute::Bold)
+        } else {
+            cell
+        }
+    }));
+    for mut row in rows {
+        let mut cells: Vec<Option<Cell>> = row.drain(..).map(Some).collect();
+        table.add_row(
+            shown
+                .iter()
+                .map(|&column| cells[column].take().unwrap_or_else(|| Cell::new(""))),
+        );
     }
     table
 }
+
+/// No borders; one rule under the header (see comfy-table's preset layout).
+const HEADER_RULE: &str = "     ──            ";
 
 /// The status cell of a listing: coloured by state, "expiring" when within a week of its end.
 pub fn status_cell(record: &TokenRecord, now: DateTime<Utc>) -> Cell {

@@ -197,12 +197,12 @@ fn replace_revokes_the_apps_other_tokens_in_the_same_step() {
     let sandbox = Sandbox::new();
     let old = sandbox.create("bot-1", &["--app", "slackbot"]);
     let other_app = sandbox.create("other", &["--app", "mailer"]);
-    let new = sandbox.create("bot-2", &["--app", "slackbot", "--replace"]);
+    let new = sandbox.create("bot-2", &["--app", "slackbot", "--replace", "--yes"]);
     assert_eq!(sandbox.verify(&old.token, &[]).0, 5);
     assert_eq!(sandbox.verify(&new.token, &[]).0, 0);
     assert_eq!(sandbox.verify(&other_app.token, &[]).0, 0);
     // Replacing with the same name works: the old one is revoked first.
-    let again = sandbox.create("bot-2", &["--app", "slackbot", "--replace"]);
+    let again = sandbox.create("bot-2", &["--app", "slackbot", "--replace", "--yes"]);
     assert_eq!(sandbox.verify(&new.token, &[]).0, 5);
     assert_eq!(sandbox.verify(&again.token, &[]).0, 0);
 }

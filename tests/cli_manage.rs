@@ -165,7 +165,7 @@ fn show_every_field_lineage_and_events() {
             "for the nightly job",
         ],
     );
-    let output = sandbox.run(&["rotate", "ci"], "");
+    let output = sandbox.run(&["rotate", "ci", "-y"], "");
     let second = parse_issued(&output);
     let output = sandbox.run(&["show", "ci"], "");
     assert_eq!(code(&output), 0);
@@ -282,7 +282,7 @@ fn rotate_issues_a_new_token_and_ends_the_old_one() {
         "ci",
         &["--app", "ci", "--scope", "read", "--expires", "90d"],
     );
-    let output = sandbox.run(&["rotate", "ci"], "");
+    let output = sandbox.run(&["rotate", "ci", "-y"], "");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let new = parse_issued(&output);
     assert_ne!(new.id(), old.id());
@@ -307,7 +307,7 @@ fn rotate_issues_a_new_token_and_ends_the_old_one() {
         "the new token has the old one's lifetime"
     );
     // Rotating the old one again is refused; the name now means the new one.
-    let output = sandbox.run(&["rotate", &old.id()], "");
+    let output = sandbox.run(&["rotate", &old.id(), "-y"], "");
     assert_eq!(code(&output), 5);
     assert_eq!(
         stderr(&output),
@@ -318,6 +318,44 @@ fn rotate_issues_a_new_token_and_ends_the_old_one() {
         )
     );
     assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn rotate_without_grace_asks_first_so_scripts_pass_yes() {
+    let sandbox = Sandbox::new();
+    let old = sandbox.create("ci", &[]);
+    let output = sandbox.run(&["rotate", "ci"], "");
+    assert_eq!(code(&output), 2);
+    assert_eq!(
+        stderr(&output),
+        "tokens: rotate asks for confirmation: pass --yes to rotate without a terminal\n"
+    );
+    assert!(stdout(&output).is_empty());
+    assert_eq!(
+        sandbox.verify(&old.token, &[]).0,
+        0,
+        "rotated without confirmation"
+    );
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
+    // With --grace the old token is not ended now: no question.
+    let output = sandbox.run(&["rotate", "ci", "--grace", "10m"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
+
+#[test]
+fn create_replace_asks_first_when_it_would_revoke() {
+    let sandbox = Sandbox::new();
+    // Nothing to replace: no question.
+    let first = sandbox.create("bot", &["--app", "slack", "--replace"]);
+    let output = sandbox.run(&["create", "bot-2", "--app", "slack", "--replace"], "");
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("pass --yes to create --replace"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(sandbox.verify(&first.token, &[]).0, 0);
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
 }
 
 #[test]
@@ -605,7 +643,7 @@ fn log_lists_every_change_and_filters_by_token_and_time() {
     let sandbox = Sandbox::new();
     let ci = sandbox.create("ci", &[]);
     sandbox.create("other", &[]);
-    sandbox.run(&["rotate", "ci"], "");
+    sandbox.run(&["rotate", "ci", "-y"], "");
     sandbox.run(&["edit", "ci", "--note", "x"], "");
     sandbox.run(&["revoke", "ci", "-y"], "");
     let kinds = |args: &[&str]| -> Vec<String> {

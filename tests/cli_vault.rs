@@ -64,12 +64,32 @@ fn an_empty_file_is_refused_and_left_alone() {
 fn a_directory_is_refused() {
     let sandbox = Sandbox::new();
     std::fs::create_dir(&sandbox.vault).unwrap();
-    let output = sandbox.run(&["create", "x"], "");
-    assert_eq!(code(&output), 1);
+    assert_refused(&sandbox, "(it is a directory)");
+    assert_verify_refused(&sandbox, &well_formed_token(), "(it is a directory)");
     assert!(
-        stderr(&output).contains("(it is a directory)"),
-        "{}",
-        stderr(&output)
+        listing(&sandbox.vault).is_empty(),
+        "something was made inside"
+    );
+}
+
+/// A token with a valid checksum that no vault knows, for reaching the vault through `verify`.
+fn well_formed_token() -> String {
+    Sandbox::new()
+        .create("elsewhere", &["--no-secret-key"])
+        .token
+}
+
+/// `verify` of a well-formed token opens the vault: exit 1, one line with `message`, file unchanged.
+fn assert_verify_refused(sandbox: &Sandbox, token: &str, message: &str) {
+    let before = std::fs::read(&sandbox.vault).ok();
+    let (code, error) = sandbox.verify(token, &[]);
+    assert_eq!(code, 1, "{error}");
+    assert_eq!(error.lines().count(), 1, "not one line: {error}");
+    assert!(error.contains(message), "expected {message:?} in {error:?}");
+    assert_eq!(
+        std::fs::read(&sandbox.vault).ok(),
+        before,
+        "the vault file changed"
     );
 }
 
@@ -84,25 +104,63 @@ fn another_sqlite_database_is_refused() {
     assert_refused(&sandbox, "(not made by tokens)");
 }
 
-#[test]
-fn a_truncated_vault_is_refused() {
-    let sandbox = Sandbox::new();
-    for name in ["a", "b", "c"] {
-        sandbox.create(name, &["--note", &"n".repeat(3000)]);
-    }
+/// A vault with a few tokens, all in the database file (no WAL).
+fn checkpointed_vault(sandbox: &Sandbox) -> Vec<Issued> {
+    let issued = ["a", "b", "c"]
+        .iter()
+        .map(|name| sandbox.create(name, &["--note", &"n".repeat(3000)]))
+        .collect();
     sandbox
         .db()
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
         .unwrap();
+    issued
+}
+
+#[test]
+fn a_truncated_vault_is_refused() {
+    let sandbox = Sandbox::new();
+    let issued = checkpointed_vault(&sandbox);
     let bytes = std::fs::read(&sandbox.vault).unwrap();
     assert!(bytes.len() > 8192);
     std::fs::write(&sandbox.vault, &bytes[..bytes.len() / 2]).unwrap();
-    let output = sandbox.run(&["list"], "");
-    assert_eq!(code(&output), 1);
-    assert!(
-        stderr(&output).contains("is not a tokens vault or is corrupt"),
-        "{}",
-        stderr(&output)
+    assert_refused(&sandbox, "is not a tokens vault or is corrupt");
+    assert_verify_refused(
+        &sandbox,
+        &issued[0].token,
+        "is not a tokens vault or is corrupt",
+    );
+}
+
+#[test]
+fn a_vault_with_a_damaged_page_is_refused_and_left_alone() {
+    let sandbox = Sandbox::new();
+    let issued = checkpointed_vault(&sandbox);
+    let root_page: i64 = sandbox.query("SELECT rootpage FROM sqlite_master WHERE name = 'tokens'");
+    let page_size: i64 = sandbox.query("PRAGMA page_size");
+    let (root_page, page_size) = (root_page as usize, page_size as usize);
+    let mut bytes = std::fs::read(&sandbox.vault).unwrap();
+    bytes[(root_page - 1) * page_size..root_page * page_size].fill(0xA5);
+    std::fs::write(&sandbox.vault, &bytes).unwrap();
+    let message = format!(
+        "{} is not a tokens vault or is corrupt (the database is damaged); it was left untouched",
+        sandbox.vault.display()
+    );
+    assert_refused(&sandbox, &message);
+    assert_verify_refused(&sandbox, &issued[0].token, &message);
+    for args in [
+        vec!["rotate", "a", "--yes"],
+        vec!["revoke", "b", "--yes"],
+        vec!["show", "c"],
+    ] {
+        let output = sandbox.run(&args, "");
+        assert_eq!(code(&output), 1, "{args:?}");
+        assert_eq!(stderr(&output), format!("tokens: {message}\n"), "{args:?}");
+    }
+    assert_eq!(
+        std::fs::read(&sandbox.vault).unwrap(),
+        bytes,
+        "the vault file changed"
     );
 }
 
@@ -130,6 +188,10 @@ fn a_vault_others_can_write_is_refused() {
     let sandbox = Sandbox::new();
     let issued = sandbox.create("x", &[]);
     std::fs::set_permissions(&sandbox.vault, std::fs::Permissions::from_mode(0o666)).unwrap();
+    assert_refused(
+        &sandbox,
+        "can be written by other users; fix it with: chmod go-w",
+    );
     let (code, stderr) = sandbox.verify(&issued.token, &[]);
     assert_eq!(code, 1);
     assert_eq!(
@@ -200,4 +262,136 @@ fn the_default_vault_lives_in_the_data_directory() {
     let output = sandbox.run(&["--vault", other.to_str().unwrap(), "create", "y"], "");
     assert_eq!(code(&output), 0);
     assert!(other.exists() && !sandbox.vault.exists());
+}
+
+/// A full disk, for real: a 256 KiB tmpfs mounted in a private mount namespace (`unshare -m`,
+/// util-linux; needs root). Every command gives exit 1 and one line, the vault file stays as it
+/// was, and everything works again once space is freed. Twice: with no writer around, and with
+/// a reader keeping the WAL open (so a write gets as far as appending to the WAL).
+#[test]
+fn a_full_disk_changes_nothing() {
+    if !running_as_root() {
+        eprintln!("skipped: mounting a small tmpfs needs root (CI runs the tests as root)");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let disk = sandbox.path("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let script = r#"
+set -u
+mount -t tmpfs -o size=256k,mode=0700 tmpfs "$DISK" || exit 99
+export TOKENS_VAULT="$DISK/vault.db"
+step() { name=$1; shift; "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"; echo "$name $?" >>"$OUT/codes"; }
+fill() { dd if=/dev/zero of="$DISK/filler" bs=4k 2>/dev/null; }
+"$BIN" create keep --no-secret-key >"$OUT/keep.token"
+"$BIN" create other --no-secret-key >"$OUT/other.token"
+fill
+cp "$TOKENS_VAULT" "$OUT/before.db"
+step create "$BIN" create new
+step rotate "$BIN" rotate keep --yes
+step revoke "$BIN" revoke other --yes
+step edit "$BIN" edit keep --note changed
+step verify "$BIN" verify <"$OUT/keep.token"
+step create-vault env TOKENS_VAULT="$DISK/new.db" "$BIN" create first
+ls -A "$DISK" >"$OUT/files"
+cp "$TOKENS_VAULT" "$OUT/after.db"
+rm "$DISK/filler"
+# Again with a reader holding the WAL and its shared memory open.
+mkfifo "$OUT/hold"
+"$BIN" verify --batch <"$OUT/hold" >"$OUT/hold.out" &
+exec 3>"$OUT/hold"
+sleep 0.5
+fill
+cp "$TOKENS_VAULT" "$OUT/before-held.db"
+step held-create "$BIN" create new
+step held-revoke "$BIN" revoke other --yes
+step held-verify "$BIN" verify <"$OUT/keep.token"
+cp "$TOKENS_VAULT" "$OUT/after-held.db"
+exec 3>&-
+wait
+rm "$DISK/filler"
+step freed-verify "$BIN" verify <"$OUT/keep.token"
+step freed-other "$BIN" verify <"$OUT/other.token"
+step freed-create "$BIN" create new --no-secret-key
+cp "$TOKENS_VAULT" "$OUT/final.db"
+"#;
+    let output = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", script])
+        .env("BIN", tokens_bin())
+        .env("DISK", &disk)
+        .env("OUT", sandbox.dir.path())
+        .output()
+        .expect("unshare (util-linux) runs");
+    if !output.status.success() {
+        eprintln!(
+            "skipped: cannot mount a tmpfs here ({})",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+        return;
+    }
+    let read = |name: &str| std::fs::read_to_string(sandbox.path(name)).unwrap_or_default();
+    let codes: std::collections::HashMap<String, i32> = read("codes")
+        .lines()
+        .map(|line| {
+            let (name, code) = line.split_once(' ').unwrap();
+            (name.to_owned(), code.parse().unwrap())
+        })
+        .collect();
+    let full = |vault: &str| {
+        format!(
+            "tokens: the disk holding {} is full; nothing was changed (free some space and try again)\n",
+            disk.join(vault).display()
+        )
+    };
+    for step in [
+        "create",
+        "rotate",
+        "revoke",
+        "edit",
+        "verify",
+        "held-create",
+        "held-revoke",
+    ] {
+        assert_eq!(codes[step], 1, "{step}: {}", read(&format!("{step}.err")));
+        assert_eq!(read(&format!("{step}.err")), full("vault.db"), "{step}");
+        assert_eq!(read(&format!("{step}.out")), "", "{step} printed");
+    }
+    assert_eq!(codes["create-vault"], 1);
+    assert_eq!(read("create-vault.err"), full("new.db"));
+    assert_eq!(
+        read("files"),
+        "filler\nvault.db\nvault.db-shm\nvault.db-wal\n",
+        "no half-made vault"
+    );
+    assert_eq!(
+        read("before.db"),
+        read("after.db"),
+        "the vault file changed"
+    );
+    assert_eq!(
+        read("before-held.db"),
+        read("after-held.db"),
+        "the vault file changed"
+    );
+    // With the shared memory already there, a read needs no new space and still answers.
+    assert_eq!(codes["held-verify"], 0, "{}", read("held-verify.err"));
+    assert_eq!(codes["freed-verify"], 0, "{}", read("freed-verify.err"));
+    assert_eq!(
+        codes["freed-other"], 0,
+        "the failed revoke must not have happened"
+    );
+    assert_eq!(codes["freed-create"], 0, "{}", read("freed-create.err"));
+    let db = rusqlite::Connection::open(sandbox.path("final.db")).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let names: i64 = db
+        .query_row(
+            "SELECT count(*) FROM tokens WHERE revoked_at IS NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(names, 3, "keep, other and the new one");
 }

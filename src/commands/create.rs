@@ -1,7 +1,7 @@
 //! `tokens create`: make a token and show it once.
 
-use super::Context;
 use super::issue::{Template, issue, show_once};
+use super::{Context, label};
 use crate::cli::CreateArgs;
 use crate::duration::parse_expiry;
 use crate::error::{Error, Result};
@@ -47,6 +47,22 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
     let issued = issue(template, context.now);
     let row = &issued.row;
     let mut vault = context.open(Access::Write)?;
+    if let (true, Some(app)) = (args.replace, &row.app) {
+        let replaced: Vec<String> = vault
+            .store()
+            .live_of_app(app, context.now)?
+            .iter()
+            .map(label)
+            .collect();
+        if !replaced.is_empty() {
+            let question = format!(
+                "Create \"{}\" and revoke {}?",
+                row.name,
+                replaced.join(", ")
+            );
+            context.confirm_revocation("create --replace", &question)?;
+        }
+    }
     let replaced = vault.write(|store| {
         let mut replaced = Vec::new();
         if args.replace {
@@ -77,8 +93,8 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
     show_once(context, &issued, "Created", &args.copy)?;
     for old in replaced {
         context.notice(&format!(
-            "Revoked \"{}\" ({}): replaced by the new token.",
-            old.name, old.id
+            "Revoked {}: replaced by the new token.",
+            label(&old)
         ));
     }
     Ok(())

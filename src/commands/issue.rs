@@ -11,7 +11,7 @@ use crate::clipboard;
 use crate::error::Result;
 use crate::output::{relative_or, rfc3339};
 use crate::token::{Credential, Kind, generate_id};
-use crate::vault::NewToken;
+use crate::vault::{NewToken, TokenRecord};
 
 /// What the new token is to be; the secrets are drawn by [`issue`].
 pub struct Template {
@@ -23,6 +23,25 @@ pub struct Template {
     pub with_secret_key: bool,
     /// For rotate and refresh: the token this one replaces.
     pub replaces: Option<(String, String)>, // (id, lineage)
+}
+
+impl Template {
+    /// The next token of `old`'s lineage (rotate, refresh): same name, app, scopes and note.
+    pub fn successor(
+        old: &TokenRecord,
+        expires_at: Option<DateTime<Utc>>,
+        with_secret_key: bool,
+    ) -> Template {
+        Template {
+            name: old.name.clone(),
+            app: old.app.clone(),
+            scopes: old.scopes.clone(),
+            note: old.note.clone(),
+            expires_at,
+            with_secret_key,
+            replaces: Some((old.id.clone(), old.lineage.clone())),
+        }
+    }
 }
 
 /// A freshly drawn token: the row to insert, and the secrets to show once after it commits.

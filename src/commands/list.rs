@@ -45,24 +45,9 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         return Ok(());
     }
 
-    let mut table = output::table(
-        &[
-            "ID",
-            "NAME",
-            "APP",
-            "SCOPES",
-            "TOKEN",
-            "CREATED",
-            "EXPIRES",
-            "LAST USED",
-            "STATUS",
-        ],
-        context.color,
-    );
-    let mut count = 0usize;
+    let mut rows = Vec::new();
     vault.store().list(&filter, now, |record| {
-        count += 1;
-        table.add_row(vec![
+        rows.push(vec![
             Cell::new(&record.id),
             Cell::new(&record.name),
             Cell::new(record.app.as_deref().unwrap_or("-")),
@@ -79,6 +64,24 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         ]);
         Ok(())
     })?;
+    let count = rows.len();
+    let table = output::table(
+        &[
+            "ID",
+            "NAME",
+            "APP",
+            "SCOPES",
+            "TOKEN",
+            "CREATED",
+            "EXPIRES",
+            "LAST USED",
+            "STATUS",
+        ],
+        // On a narrow terminal: `show` has these too, and the id is in the masked token.
+        &["CREATED", "LAST USED", "TOKEN"],
+        rows,
+        context.color,
+    );
     if count == 0 {
         context.notice("No tokens match. Create one with: tokens create NAME");
         return Ok(());

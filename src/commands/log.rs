@@ -36,20 +36,25 @@ pub fn run(context: &Context, args: LogArgs) -> Result<()> {
         context.notice("No events match.");
         return Ok(());
     }
-    let mut table = output::table(
+    let rows = events
+        .iter()
+        .map(|event| {
+            vec![
+                Cell::new(rfc3339(event.at)),
+                Cell::new(relative(event.at, context.now)),
+                Cell::new(event.token_id.as_deref().unwrap_or("-")),
+                Cell::new(event.name.as_deref().unwrap_or("-")),
+                Cell::new(&event.kind),
+                Cell::new(&event.detail),
+            ]
+        })
+        .collect();
+    let table = output::table(
         &["TIME", "WHEN", "TOKEN", "NAME", "EVENT", "DETAIL"],
+        &["WHEN", "NAME"],
+        rows,
         context.color,
     );
-    for event in &events {
-        table.add_row(vec![
-            Cell::new(rfc3339(event.at)),
-            Cell::new(relative(event.at, context.now)),
-            Cell::new(event.token_id.as_deref().unwrap_or("-")),
-            Cell::new(event.name.as_deref().unwrap_or("-")),
-            Cell::new(&event.kind),
-            Cell::new(&event.detail),
-        ]);
-    }
     writeln!(io::stdout().lock(), "{table}")?;
     Ok(())
 }

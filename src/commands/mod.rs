@@ -1,5 +1,6 @@
 //! One file per subcommand; this module dispatches and holds what they share.
 
+mod complete;
 mod completions;
 mod create;
 mod edit;
@@ -90,8 +91,36 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Log(args) => log::run(&context, args),
         Command::Completions(args) => completions::run(args),
         Command::ServeClipboard(args) => crate::clipboard::serve(args.clear_after),
+        Command::Complete(args) => complete::run(&context, args),
     };
     outcome.map_err(|error| vault::explain(error, &context.vault_path))
+}
+
+impl Context {
+    /// Asks before a change that ends tokens (`question` names them). `--yes` skips the question;
+    /// without a terminal to ask on, the command needs `--yes` (exit 2). "No", Esc or Ctrl-C:
+    /// nothing changes (exit 130).
+    pub fn confirm_revocation(&self, command: &str, question: &str) -> Result<()> {
+        if self.yes {
+            return Ok(());
+        }
+        if !(self.stdin_is_terminal && self.stderr_is_terminal) {
+            return Err(Error::Usage(format!(
+                "{command} asks for confirmation: pass --yes to {command} without a terminal"
+            )));
+        }
+        if crate::prompt::confirm(question)? {
+            Ok(())
+        } else {
+            self.notice("Nothing changed.");
+            Err(Error::Silent(crate::prompt::CANCELLED))
+        }
+    }
+}
+
+/// `"ci" (h0uM0uQVeYnF)`: how messages name a token.
+pub fn label(record: &TokenRecord) -> String {
+    format!("\"{}\" ({})", record.name, record.id)
 }
 
 /// Refuses to change a token that is revoked or has been rotated away (exit 5).
@@ -99,12 +128,12 @@ pub fn ensure_live(record: &TokenRecord) -> Result<()> {
     match (&record.revoked_at, &record.replaced_by) {
         (None, _) => Ok(()),
         (Some(_), Some(new_id)) => Err(Error::Revoked(format!(
-            "token \"{}\" ({}) was replaced by {new_id}; use that one",
-            record.name, record.id
+            "token {} was replaced by {new_id}; use that one",
+            label(record)
         ))),
         (Some(_), None) => Err(Error::Revoked(format!(
-            "token \"{}\" ({}) is revoked and cannot be changed",
-            record.name, record.id
+            "token {} is revoked and cannot be changed",
+            label(record)
         ))),
     }
 }

@@ -1,9 +1,9 @@
 //! `tokens refresh`: the holder trades a token and its secret key for a new pair, even after the
 //! token expired. A secret key works once: presenting a used one revokes the whole lineage.
 
-use super::Context;
 use super::issue::{Issued, Template, issue, show_once};
 use super::secrets::{self, Source, StdinLines};
+use super::{Context, label};
 use crate::cli::RefreshArgs;
 use crate::error::{Error, Result};
 use crate::token::{Credential, Kind};
@@ -47,15 +47,19 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
     let now = context.now;
     let mut vault = context.open(Access::Write)?;
     let outcome = vault.write(|store| {
-        let refused = || Error::Invalid("the token or its secret key is not valid (unknown id or wrong secret)".into());
+        let refused = || {
+            Error::Invalid(
+                "the token or its secret key is not valid (unknown id or wrong secret)".into(),
+            )
+        };
         let old = store.find_by_id(token.id())?.ok_or_else(refused)?;
         if !token.matches(&old.secret_hash) {
             return Err(refused());
         }
         let Some(key_hash) = &old.secret_key_hash else {
             return Err(Error::Invalid(format!(
-                "token \"{}\" ({}) has no secret key, so it cannot be refreshed; ask an admin to rotate it",
-                old.name, old.id
+                "token {} has no secret key, so it cannot be refreshed; ask an admin to rotate it",
+                label(&old)
             )));
         };
         if !secret_key.matches(key_hash) {
@@ -67,34 +71,48 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
             for record in &live {
                 store.set_revoked(&record.id, now, "secret key reused", None)?;
             }
-            store.log_event(now, Some(&old.id), "reuse_detected", &format!("revoked {} token(s) of the lineage", live.len()))?;
-            return Ok(Outcome::ReuseDetected { name: old.name, revoked: live.len() });
+            store.log_event(
+                now,
+                Some(&old.id),
+                "reuse_detected",
+                &format!("revoked {} token(s) of the lineage", live.len()),
+            )?;
+            return Ok(Outcome::ReuseDetected {
+                name: old.name,
+                revoked: live.len(),
+            });
         }
         if old.revoked_at.is_some() {
-            let how = if old.replaced_by.is_some() { "was rotated" } else { "is revoked" };
+            let how = if old.replaced_by.is_some() {
+                "was rotated"
+            } else {
+                "is revoked"
+            };
             return Err(Error::Revoked(format!(
-                "token \"{}\" ({}) {how}; it cannot be refreshed",
-                old.name, old.id
+                "token {} {how}; it cannot be refreshed",
+                label(&old)
             )));
         }
         let issued = issue(
-            Template {
-                name: old.name.clone(),
-                app: old.app.clone(),
-                scopes: old.scopes.clone(),
-                note: old.note.clone(),
-                expires_at: old.lifetime().map(|lifetime| now + lifetime),
-                with_secret_key: true,
-                replaces: Some((old.id.clone(), old.lineage.clone())),
-            },
+            Template::successor(&old, old.lifetime().map(|lifetime| now + lifetime), true),
             now,
         );
         let new_id = &issued.row.id;
         store.set_revoked(&old.id, now, "refreshed", Some(new_id))?;
         store.mark_secret_key_used(&old.id, now)?;
         store.insert(&issued.row)?;
-        store.log_event(now, Some(&old.id), "refreshed", &format!("replaced by {new_id}"))?;
-        store.log_event(now, Some(new_id), "created", &format!("refreshed from {}", old.id))?;
+        store.log_event(
+            now,
+            Some(&old.id),
+            "refreshed",
+            &format!("replaced by {new_id}"),
+        )?;
+        store.log_event(
+            now,
+            Some(new_id),
+            "created",
+            &format!("refreshed from {}", old.id),
+        )?;
         Ok(Outcome::Refreshed(Box::new(issued)))
     })?;
 

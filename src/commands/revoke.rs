@@ -2,11 +2,10 @@
 
 use serde_json::json;
 
-use super::Context;
+use super::{Context, label};
 use crate::cli::RevokeArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output;
-use crate::prompt;
 use crate::vault::{Access, TokenRecord};
 
 pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
@@ -46,21 +45,13 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
         .partition(|record| record.is_revoked(now));
     for record in &already {
         context.notice(&format!(
-            "\"{}\" ({}) is already revoked; nothing to do.",
-            record.name, record.id
+            "{} is already revoked; nothing to do.",
+            label(record)
         ));
     }
 
-    if !to_revoke.is_empty() && !context.yes {
-        if !(context.stdin_is_terminal && context.stderr_is_terminal) {
-            return Err(Error::Usage(
-                "revoke asks for confirmation: pass --yes to revoke without a terminal".into(),
-            ));
-        }
-        let names: Vec<String> = to_revoke
-            .iter()
-            .map(|record| format!("\"{}\" ({})", record.name, record.id))
-            .collect();
+    if !to_revoke.is_empty() {
+        let names: Vec<String> = to_revoke.iter().map(label).collect();
         let question = match names.as_slice() {
             [one] => format!("Revoke {one}? Clients using it will be refused at once"),
             many => format!(
@@ -69,10 +60,7 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
                 many.join(", ")
             ),
         };
-        if !prompt::confirm(&question)? {
-            context.notice("Nothing revoked.");
-            return Err(Error::Silent(prompt::CANCELLED));
-        }
+        context.confirm_revocation("revoke", &question)?;
     }
 
     let reason = args.reason.as_deref().unwrap_or("revoked");
@@ -103,7 +91,7 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
         output::print_json(&serde_json::Value::Array(entries))?;
     }
     for record in revoked {
-        context.notice(&format!("Revoked \"{}\" ({}).", record.name, record.id));
+        context.notice(&format!("Revoked {}.", label(record)));
     }
     Ok(())
 }

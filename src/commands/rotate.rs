@@ -4,7 +4,7 @@
 use chrono::Duration;
 
 use super::issue::{Template, issue, show_once};
-use super::{Context, ensure_live};
+use super::{Context, ensure_live, label};
 use crate::cli::RotateArgs;
 use crate::duration::parse_expiry;
 use crate::error::{Error, Result};
@@ -23,21 +23,22 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
 
     let mut vault = context.open(Access::Write)?;
     let target = context.resolve(&vault, &args.token)?;
+    if args.grace.is_none() && target.revoked_at.is_none() {
+        context.confirm_revocation(
+            "rotate",
+            &format!(
+                "Rotate {}? The old token stops verifying at once (--grace lets it run on)",
+                label(&target)
+            ),
+        )?;
+    }
     let (old, issued) = vault.write(|store| {
         // Read again under the write lock, so two rotations cannot both succeed.
         let old = store.find_by_id(&target.id)?.unwrap_or(target);
         ensure_live(&old)?;
+        let expires_at = expires.unwrap_or_else(|| old.lifetime().map(|lifetime| now + lifetime));
         let issued = issue(
-            Template {
-                name: old.name.clone(),
-                app: old.app.clone(),
-                scopes: old.scopes.clone(),
-                note: old.note.clone(),
-                expires_at: expires
-                    .unwrap_or_else(|| old.lifetime().map(|lifetime| now + lifetime)),
-                with_secret_key: old.secret_key_hash.is_some(),
-                replaces: Some((old.id.clone(), old.lineage.clone())),
-            },
+            Template::successor(&old, expires_at, old.secret_key_hash.is_some()),
             now,
         );
         let new_id = &issued.row.id;

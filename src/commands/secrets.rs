@@ -61,29 +61,34 @@ pub fn read(
     Ok(text)
 }
 
-/// Standard input, one line at a time, each wiped from memory when dropped.
+/// Standard input, one line at a time, each wiped from memory when dropped. Locks stdin only on
+/// first use, so terminal prompts (which read stdin themselves) can run before.
+#[derive(Default)]
 pub struct StdinLines {
     // A buffer of our own (std's is private), so `has_buffered_input` can tell whether the next
     // line is already here.
-    stdin: io::BufReader<io::StdinLock<'static>>,
+    stdin: Option<io::BufReader<io::StdinLock<'static>>>,
 }
 
 impl StdinLines {
     pub fn new() -> StdinLines {
-        StdinLines {
-            stdin: io::BufReader::new(io::stdin().lock()),
-        }
+        StdinLines::default()
     }
 
     /// True when input has been read ahead, so the next line will not wait for the writer.
     pub fn has_buffered_input(&self) -> bool {
-        !self.stdin.buffer().is_empty()
+        self.stdin
+            .as_ref()
+            .is_some_and(|stdin| !stdin.buffer().is_empty())
     }
 
     /// The next line without its line ending, or `None` at the end of input.
     pub fn next_line(&mut self) -> Result<Option<Zeroizing<String>>> {
+        let stdin = self
+            .stdin
+            .get_or_insert_with(|| io::BufReader::new(io::stdin().lock()));
         let mut line = Zeroizing::new(String::new());
-        if self.stdin.read_line(&mut line)? == 0 {
+        if stdin.read_line(&mut line)? == 0 {
             return Ok(None);
         }
         let trimmed_len = line.trim_end_matches(['\n', '\r']).len();

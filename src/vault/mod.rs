@@ -4,6 +4,7 @@
 //! inside [`Vault::write`], which holds the write lock (`BEGIN IMMEDIATE`) from the first statement,
 //! so checks and changes are one atomic step.
 
+pub mod completion;
 mod open;
 mod schema;
 mod store;
@@ -26,16 +27,19 @@ pub struct Vault {
     conn: Connection,
     path: PathBuf,
     writable: bool,
+    /// Keeps a read-only snapshot consistent while `conn` reads it; dropped after `conn`.
+    _snapshot_lock: Option<std::fs::File>,
 }
 
 impl Vault {
     /// Opens the vault at `path` (see [`Access`]).
     pub fn open(path: &Path, access: Access) -> Result<Vault> {
-        let (conn, writable) = open::open(path, access)?;
+        let opened = open::open(path, access)?;
         Ok(Vault {
-            conn,
+            conn: opened.conn,
             path: path.to_owned(),
-            writable,
+            writable: opened.writable,
+            _snapshot_lock: opened.snapshot_lock,
         })
     }
 

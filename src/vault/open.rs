@@ -1,10 +1,13 @@
 //! Finding, creating and opening the vault file: path, permissions, pragmas, schema version.
 
-use std::fs::{self, DirBuilder, OpenOptions};
+use std::ffi::OsString;
+use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::ErrorKind;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -31,9 +34,17 @@ pub fn default_path() -> Result<PathBuf> {
         .ok_or_else(|| Error::Usage("cannot find a home directory; pass --vault PATH".into()))
 }
 
+/// An open vault connection.
+pub struct Opened {
+    pub conn: Connection,
+    /// False for a vault this user may read but not write.
+    pub writable: bool,
+    /// Held while a read-only snapshot is open (see [`open_snapshot`]); released on drop.
+    pub snapshot_lock: Option<File>,
+}
+
 /// Opens the vault at `path`, creating it first when `access` is `Write` and it does not exist.
-/// Returns the connection and whether it can write.
-pub fn open(path: &Path, access: Access) -> Result<(Connection, bool)> {
+pub fn open(path: &Path, access: Access) -> Result<Opened> {
     match fs::metadata(path) {
         Err(error) if error.kind() == ErrorKind::NotFound => match access {
             Access::Read => return Err(Error::VaultMissing { path: path.into() }),
@@ -46,8 +57,39 @@ pub fn open(path: &Path, access: Access) -> Result<(Connection, bool)> {
     }
     refuse_if_others_can_write(path)?;
 
+    // A reader that cannot create the WAL's `-wal` and `-shm` files falls back to a snapshot;
+    // a writer starting meanwhile creates them, so the ordinary open is tried again.
+    for _ in 0..3 {
+        match open_ordinary(path, access)? {
+            Some(opened) => {
+                if access == Access::Write {
+                    remove_abandoned_staging(path);
+                }
+                return Ok(opened);
+            }
+            None if access == Access::Write => {
+                return Err(Error::VaultReadOnly {
+                    path: folder(path).into(),
+                });
+            }
+            None => {
+                if let Some(opened) = open_snapshot(path)? {
+                    return Ok(opened);
+                }
+            }
+        }
+    }
+    Err(Error::Other(anyhow::anyhow!(
+        "cannot open {} read-only while other commands keep changing it; try again",
+        path.display()
+    )))
+}
+
+/// The ordinary open: SQLite's WAL with shared memory. `None` when SQLite cannot open a WAL
+/// database here because the folder is read-only and the `-wal`/`-shm` files do not exist.
+fn open_ordinary(path: &Path, access: Access) -> Result<Option<Opened>> {
     // Without SQLITE_OPEN_CREATE: never make a file here. SQLite falls back to read-only
-    // when this user cannot write the file.
+    // when this user cannot write the file. Without SQLITE_OPEN_URI: the path is taken as it is.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(e, path))?;
     conn.busy_timeout(BUSY_TIMEOUT)
@@ -58,33 +100,145 @@ pub fn open(path: &Path, access: Access) -> Result<(Connection, bool)> {
     if access == Access::Write && !writable {
         return Err(Error::VaultReadOnly { path: path.into() });
     }
+    // The first read opens the WAL. SQLite (3.22+) lets a read-only connection use existing
+    // `-wal`/`-shm` files it cannot write, but cannot read at all when it can create neither.
+    match conn.pragma_query_value(None, "application_id", |row| row.get::<_, i64>(0)) {
+        Err(error)
+            if error.sqlite_error().map(|e| e.extended_code)
+                == Some(rusqlite::ffi::SQLITE_READONLY_DIRECTORY) =>
+        {
+            return Ok(None);
+        }
+        Err(error) => return Err(classify(error, path)),
+        Ok(_) => {}
+    }
     check_schema(&conn, path, writable)?;
     if access == Access::Write {
         // Creations, rotations and revocations must survive a power cut once the command returns.
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(|e| classify(e, path))?;
     }
-    Ok((conn, writable))
+    Ok(Some(Opened {
+        conn,
+        writable,
+        snapshot_lock: None,
+    }))
+}
+
+/// A read-only view of a vault in a folder this user cannot write (SPEC §6: a root-managed vault
+/// that CI users verify against), when no other command has it open: with no `-wal` file, every
+/// committed change is in the database file itself, so SQLite can read it as `immutable`.
+///
+/// Immutable means SQLite takes no locks, so this holds one itself: a shared lock on the byte
+/// range SQLite's own readers lock. A writer that finishes meanwhile then cannot take the
+/// exclusive lock it needs to copy its WAL into the database file (it leaves the WAL for later),
+/// so the file does not change under this reader. `None` when a `-wal` file appeared: a writer
+/// started, and the ordinary open works again.
+fn open_snapshot(path: &Path) -> Result<Option<Opened>> {
+    let file = File::open(path).map_err(|e| anyhow_io(e, path))?;
+    lock_like_a_sqlite_reader(&file, path)?;
+    if companion(path, "-wal").exists() {
+        return Ok(None);
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(immutable_uri(path), flags).map_err(|e| classify(e, path))?;
+    check_schema(&conn, path, false)?;
+    Ok(Some(Opened {
+        conn,
+        writable: false,
+        snapshot_lock: Some(file),
+    }))
+}
+
+/// SQLite's unix locking (`os_unix.c`): readers hold a read lock on the 510 bytes after the
+/// "pending byte" at 1 GiB; the exclusive lock a closing writer needs to checkpoint is a write
+/// lock on the same range. An open-file-description lock conflicts with SQLite's POSIX locks in
+/// other processes and, unlike a POSIX lock, is not dropped when SQLite closes its own descriptor.
+fn lock_like_a_sqlite_reader(file: &File, path: &Path) -> Result<()> {
+    const PENDING_BYTE: i64 = 0x4000_0000;
+    const SHARED_FIRST: i64 = PENDING_BYTE + 2;
+    const SHARED_SIZE: i64 = 510;
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        // SAFETY: `flock` is plain data; zero is a valid value for every field (l_pid must be 0
+        // for open-file-description locks).
+        let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+        lock.l_type = libc::F_RDLCK as libc::c_short;
+        lock.l_whence = libc::SEEK_SET as libc::c_short;
+        lock.l_start = SHARED_FIRST;
+        lock.l_len = SHARED_SIZE;
+        // SAFETY: the descriptor is open for the life of `file`, and `lock` is a valid `flock`.
+        if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &lock) } == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        let busy = matches!(
+            error.raw_os_error(),
+            Some(libc::EAGAIN) | Some(libc::EACCES)
+        );
+        if !busy {
+            return Err(anyhow_io(error, path).into());
+        }
+        if Instant::now() >= deadline {
+            return Err(classify(
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    None,
+                ),
+                path,
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `file:` URI for `path` with `immutable=1`; every byte but a few safe ones percent-encoded.
+fn immutable_uri(path: &Path) -> PathBuf {
+    let mut uri = b"file:".to_vec();
+    if path.is_absolute() {
+        uri.extend_from_slice(b"//"); // an empty authority, then the absolute path
+    }
+    for &byte in path.as_os_str().as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/._-~".contains(&byte) {
+            uri.push(byte);
+        } else {
+            uri.extend_from_slice(format!("%{byte:02X}").as_bytes());
+        }
+    }
+    uri.extend_from_slice(b"?immutable=1");
+    PathBuf::from(OsString::from_vec(uri))
+}
+
+/// The vault's folder.
+fn folder(path: &Path) -> &Path {
+    path.parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// SQLite's file beside the vault: `-wal` or `-shm`.
+fn companion(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// Builds a complete, empty vault beside `path` and links it into place in one step, so a
 /// concurrent command sees either no vault or a whole one, never a half-made file.
 fn create(path: &Path) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = folder(path);
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| anyhow_io(e, dir))?;
-    let file_name = path
-        .file_name()
-        .and_then(|name| name.to_str())
-        .unwrap_or("vault");
+    remove_abandoned_staging(path);
     let staging = dir.join(format!(
-        ".{file_name}.new-{}-{}",
+        "{}{}-{}",
+        staging_prefix(path),
         std::process::id(),
         crate::token::generate_id()
     ));
@@ -104,6 +258,41 @@ fn create(path: &Path) -> Result<()> {
     linked
 }
 
+/// The name of a staging file for `path` begins with this; the creating process's id follows.
+fn staging_prefix(path: &Path) -> String {
+    let file_name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("vault");
+    format!(".{file_name}.new-")
+}
+
+/// Removes the staging files (and their SQLite companions) of creations that were killed
+/// before they could clean up: those whose process no longer runs.
+fn remove_abandoned_staging(path: &Path) {
+    let prefix = staging_prefix(path);
+    let Ok(entries) = fs::read_dir(folder(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(&prefix))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only checks whether the process exists.
+        let gone = unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn initialise(staging: &Path) -> Result<()> {
     let conn = Connection::open_with_flags(staging, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     conn.pragma_update(None, "application_id", APPLICATION_ID)?;
@@ -117,11 +306,7 @@ fn initialise(staging: &Path) -> Result<()> {
 
 /// Refuses a vault that other users could tamper with (SPEC §6): a group- or world-writable file or folder.
 fn refuse_if_others_can_write(path: &Path) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    for place in [path, dir] {
+    for place in [path, folder(path)] {
         let mode = fs::metadata(place)
             .map_err(|e| anyhow_io(e, place))?
             .permissions()
@@ -182,8 +367,31 @@ pub fn classify(error: rusqlite::Error, path: &Path) -> Error {
             Error::Other(anyhow::anyhow!("cannot open {}: {error}", path.display()))
         }
         Some(ErrorCode::ReadOnly) => Error::VaultReadOnly { path: path.into() },
+        Some(ErrorCode::DiskFull) => disk_full(path),
+        // A full disk often shows as an I/O error (SQLite sizing its shared-memory file).
+        Some(ErrorCode::SystemIoFailure) if disk_is_full(folder(path)) => disk_full(path),
         _ => Error::Other(anyhow::anyhow!("vault {}: {error}", path.display())),
     }
+}
+
+fn disk_full(path: &Path) -> Error {
+    Error::Other(anyhow::anyhow!(
+        "the disk holding {} is full; nothing was changed (free some space and try again)",
+        path.display()
+    ))
+}
+
+/// True when the file system holding `dir` has no free block left.
+fn disk_is_full(dir: &Path) -> bool {
+    let Ok(dir) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `statvfs` is plain data, filled in by the call; `dir` is a valid C string.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(dir.as_ptr(), &mut stats) } != 0 {
+        return false;
+    }
+    stats.f_bfree == 0 || stats.f_bavail == 0
 }
 
 fn corrupt(path: &Path, reason: &str) -> Error {

@@ -255,34 +255,33 @@ impl<'c> Store<'c> {
 
     /// Tokens named `name` that still verify at `now`: the live one and any rotated away whose grace runs.
     pub fn verifying_by_name(&self, name: &str, now: DateTime<Utc>) -> Result<Vec<TokenRecord>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM tokens WHERE name = ?1 AND (revoked_at IS NULL OR revoked_at > ?2) \
-             ORDER BY rowid"
-        );
-        let mut statement = self.conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(params![name, to_secs(now)], TokenRecord::from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.verifying_where("name", name, now)
     }
 
     /// Tokens of `app` that still verify at `now`.
     pub fn live_of_app(&self, app: &str, now: DateTime<Utc>) -> Result<Vec<TokenRecord>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM tokens WHERE app = ?1 AND (revoked_at IS NULL OR revoked_at > ?2) \
-             ORDER BY rowid"
-        );
-        let mut statement = self.conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(params![app, to_secs(now)], TokenRecord::from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.verifying_where("app", app, now)
     }
 
     /// Every token in `lineage` that still verifies at `now`.
     pub fn live_of_lineage(&self, lineage: &str, now: DateTime<Utc>) -> Result<Vec<TokenRecord>> {
+        self.verifying_where("lineage", lineage, now)
+    }
+
+    /// Tokens whose `column` (a fixed column name, never user input) is `value` and that still
+    /// verify at `now`, oldest first.
+    fn verifying_where(
+        &self,
+        column: &'static str,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<TokenRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM tokens WHERE lineage = ?1 AND (revoked_at IS NULL OR revoked_at > ?2) \
+            "SELECT {COLUMNS} FROM tokens WHERE {column} = ?1 AND (revoked_at IS NULL OR revoked_at > ?2) \
              ORDER BY rowid"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(params![lineage, to_secs(now)], TokenRecord::from_row)?;
+        let rows = statement.query_map(params![value, to_secs(now)], TokenRecord::from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -142,3 +142,95 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 pub fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
+
+/// The `tokens` binary under test.
+pub fn tokens_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tokens"))
+}
+
+/// True when the tests run as root, so they can act as another user (CI does).
+pub fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `nobody`'s user and group ids, from /etc/passwd.
+pub fn nobody_ids() -> (u32, u32) {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let line = passwd
+        .lines()
+        .find(|line| line.starts_with("nobody:"))
+        .expect("a nobody user");
+    let fields: Vec<&str> = line.split(':').collect();
+    (fields[2].parse().unwrap(), fields[3].parse().unwrap())
+}
+
+/// Runs `tokens` as the unprivileged user `nobody` (with `setpriv`), the way a CI job verifies
+/// against a vault that root manages. The binary is copied to a folder that user can reach.
+pub struct Nobody {
+    dir: TempDir,
+    bin: PathBuf,
+}
+
+impl Nobody {
+    /// `None` (with a note on stderr) when the tests do not run as root and cannot switch user.
+    pub fn new() -> Option<Nobody> {
+        if !running_as_root() {
+            eprintln!("skipped: acting as another user needs root (CI runs the tests as root)");
+            return None;
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("tokens-bin")
+            .tempdir()
+            .unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let bin = dir.path().join("tokens");
+        std::fs::copy(tokens_bin(), &bin).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Some(Nobody { dir, bin })
+    }
+
+    /// `tokens ARGS` as `nobody` against `vault`, with a clean environment.
+    pub fn cmd(&self, vault: &Path, args: &[&str]) -> std::process::Command {
+        let _ = &self.dir;
+        let mut command = std::process::Command::new("setpriv");
+        command
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(&self.bin)
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", "/nonexistent")
+            .env("TOKENS_VAULT", vault);
+        command
+    }
+
+    /// Runs `tokens ARGS` as `nobody` with `stdin`, returning the whole output.
+    pub fn run(&self, vault: &Path, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .cmd(vault, args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("setpriv (util-linux) runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+/// The names in a folder, sorted: to see that a command created or removed nothing.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

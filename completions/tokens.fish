@@ -1,0 +1,192 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_tokens_global_optspecs
+    string join \n vault= json q/quiet color= y/yes h/help V/version
+end
+
+function __fish_tokens_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_tokens_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_tokens_using_subcommand
+    set -l cmd (__fish_tokens_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c tokens -n "__fish_tokens_needs_command" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_needs_command" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_needs_command" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_needs_command" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_needs_command" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_needs_command" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_needs_command" -s V -l version -d 'Print version'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "create" -d 'Create a token and print it (and its secret key) once'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "list" -d 'List tokens (never their secrets)'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "show" -d 'Show every field of one token, its lineage and its recent events'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l app -d 'Who the token belongs to or acts for (a bot, app, partner or account)' -r -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l scope -d 'A permission; repeat it, or separate with commas: --scope read,write' -r -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l expires -d 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l note -d 'A free-text note kept with the token' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l replace -d 'Revoke the app\'s other live tokens in the same step (one token per app); needs --app'
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l no-secret-key -d 'Do not issue a secret key (the token then cannot be refreshed by its holder)'
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l copy -d 'Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)'
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l keep-clipboard -d 'Leave the token on the clipboard'
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand create" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand create" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l app -d 'Only tokens of this app' -r -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l scope -d 'Only tokens with this scope' -r -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l status -d 'Only tokens in this state' -r -f -a "active\t''
+expired\t''
+revoked\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l expiring -d 'Only active tokens that expire within this time, e.g. 7d' -r
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l all -d 'Include revoked tokens'
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand list" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand list" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand list" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand show" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand show" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand show" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand show" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand show" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand show" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l rename -d 'A new name' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l add-scope -d 'Add a scope (repeatable, or comma separated)' -r -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l remove-scope -d 'Remove a scope (repeatable, or comma separated)' -r -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l app -d 'A new app; an empty string removes it' -r -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l expires -d 'A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l note -d 'A new note; an empty string removes it' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l grace -d 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over' -r
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l expires -d 'Lifetime of the new token [default: the old token\'s lifetime]' -r
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l copy -d 'Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)'
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l keep-clipboard -d 'Leave the token on the clipboard'
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l app -d 'With --all: every live token of this app' -r -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l reason -d 'Why, kept in the vault and the event log' -r
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l all -d 'Revoke all live tokens of --app'
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l token-env -d 'Read the token from this environment variable' -r
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l token-file -d 'Read the token from this file' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l secret-key-env -d 'Read the secret key from this environment variable' -r
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l secret-key-file -d 'Read the secret key from this file' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l copy -d 'Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)'
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l keep-clipboard -d 'Leave the token on the clipboard'
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l scope -d 'Require this scope (repeatable, or comma separated)' -r -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l app -d 'Require the token to belong to this app' -r -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l token-env -d 'Read the token from this environment variable' -r
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l token-file -d 'Read the token from this file' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l batch -d 'One token a line on stdin; one JSON line a token on stdout, in order; exit 0 when all were answered'
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l since -d 'Only events since then: 7d, a date, or an RFC 3339 time' -r
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand log" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand log" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand log" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand completions" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand completions" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand completions" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "create" -d 'Create a token and print it (and its secret key) once'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "list" -d 'List tokens (never their secrets)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "show" -d 'Show every field of one token, its lineage and its recent events'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+
+# Values only the vault knows. `tokens __complete` reads the command line up to the cursor; when
+# the word there is a token id or name (revoke, rotate, show, edit, log), an --app or a --scope, it
+# prints the live tokens, apps or scopes that fit (value, tab, description). Otherwise it prints
+# nothing and the completions above answer.
+function __tokens_vault
+    set -l current (commandline -ct)
+    set -q current[1]; or set current ''
+    # fish completes the value of --app=VALUE itself: print the value without the option.
+    command tokens __complete -- (commandline -opc) $current 2>/dev/null | string replace -r -- '^--?[^=\t]*=' ''
+end
+complete -c tokens -n "__fish_tokens_using_subcommand show edit rotate revoke log" -f -a "(__tokens_vault)"

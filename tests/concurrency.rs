@@ -1,0 +1,165 @@
+//! SPEC §6 under load: many parallel `tokens verify` processes while other processes rotate,
+//! create and revoke. Valid tokens always verify, a token whose revoke had returned never
+//! does, and nobody ever sees "database is locked". Bounded: a few seconds, a few hundred
+//! processes. Run with `--nocapture` to see the figures.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// How long the load runs.
+const LOAD: Duration = Duration::from_secs(3);
+/// Parallel verifiers (each runs one `tokens verify` process after another).
+const VERIFIERS: usize = 4;
+
+fn tokens(sandbox: &Sandbox, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(tokens_bin())
+        .args(args)
+        .env("TOKENS_VAULT", &sandbox.vault)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(stdin) = stdin {
+        input.write_all(stdin.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Fails on any sign of lock trouble, whatever the exit code.
+fn assert_no_lock_error(what: &str, output: &std::process::Output) {
+    let error = stderr(output);
+    assert!(
+        !error.contains("locked") && !error.contains("busy"),
+        "{what}: {error}"
+    );
+}
+
+#[test]
+fn parallel_verifies_stay_right_while_others_write() {
+    let sandbox = Sandbox::new();
+    let stable: Vec<Issued> = (0..4)
+        .map(|n| sandbox.create(&format!("stable-{n}"), &["--scope", "read", "--app", "ci"]))
+        .collect();
+    let doomed: Vec<Issued> = (0..16)
+        .map(|n| sandbox.create(&format!("doomed-{n}"), &["--no-secret-key"]))
+        .collect();
+    for n in 0..3 {
+        sandbox.create(&format!("rotating-{n}"), &["--no-secret-key"]);
+    }
+
+    let deadline = Instant::now() + LOAD;
+    // (index into doomed, when its revoke returned)
+    let revoked: Mutex<Vec<(usize, Instant)>> = Mutex::new(Vec::new());
+    let writes = AtomicUsize::new(0);
+    let valid_checks = AtomicUsize::new(0);
+    let revoked_checks = AtomicUsize::new(0);
+    let racing_checks = AtomicUsize::new(0);
+
+    std::thread::scope(|scope| {
+        // Writer 1 revokes the doomed tokens one by one, with a creation in between.
+        scope.spawn(|| {
+            let pause = LOAD / (doomed.len() as u32 + 1);
+            for (index, issued) in doomed.iter().enumerate() {
+                std::thread::sleep(pause / 2);
+                let output = tokens(&sandbox, &["revoke", &issued.id(), "--yes"], None);
+                assert_no_lock_error("revoke", &output);
+                assert_eq!(code(&output), 0, "revoke: {}", stderr(&output));
+                revoked.lock().unwrap().push((index, Instant::now()));
+                writes.fetch_add(1, Ordering::Relaxed);
+                let output = tokens(&sandbox, &["create", &format!("new-{index}")], None);
+                assert_no_lock_error("create", &output);
+                assert_eq!(code(&output), 0, "create: {}", stderr(&output));
+                writes.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(pause / 2);
+            }
+        });
+        // Writer 2 rotates and creates until the end.
+        scope.spawn(|| {
+            let mut round = 0;
+            while Instant::now() < deadline {
+                let name = format!("rotating-{}", round % 3);
+                let output = tokens(&sandbox, &["rotate", &name, "--yes"], None);
+                assert_no_lock_error("rotate", &output);
+                assert_eq!(code(&output), 0, "rotate: {}", stderr(&output));
+                let output = tokens(&sandbox, &["create", &format!("churn-{round}")], None);
+                assert_no_lock_error("create", &output);
+                assert_eq!(code(&output), 0, "create: {}", stderr(&output));
+                writes.fetch_add(2, Ordering::Relaxed);
+                round += 1;
+            }
+        });
+        for worker in 0..VERIFIERS {
+            let (sandbox, stable, doomed, revoked) = (&sandbox, &stable, &doomed, &revoked);
+            let (valid_checks, revoked_checks, racing_checks) =
+                (&valid_checks, &revoked_checks, &racing_checks);
+            scope.spawn(move || {
+                let mut round = worker;
+                while Instant::now() < deadline {
+                    round += 1;
+                    if round % 2 == 0 {
+                        let issued = &stable[round % stable.len()];
+                        let output = tokens(
+                            sandbox,
+                            &["verify", "--scope", "read", "--app", "ci"],
+                            Some(&format!("{}\n", issued.token)),
+                        );
+                        assert_no_lock_error("verify", &output);
+                        assert_eq!(code(&output), 0, "valid token: {}", stderr(&output));
+                        valid_checks.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        let index = round % doomed.len();
+                        let started = Instant::now();
+                        let was_revoked = revoked
+                            .lock()
+                            .unwrap()
+                            .iter()
+                            .any(|(n, at)| *n == index && *at < started);
+                        let output = tokens(
+                            sandbox,
+                            &["verify"],
+                            Some(&format!("{}\n", doomed[index].token)),
+                        );
+                        assert_no_lock_error("verify", &output);
+                        if was_revoked {
+                            assert_eq!(code(&output), 5, "revoked token: {}", stderr(&output));
+                            revoked_checks.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            assert!(
+                                [0, 5].contains(&code(&output)),
+                                "token being revoked: {}",
+                                stderr(&output)
+                            );
+                            racing_checks.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
+        }
+    });
+
+    let (valid, dead, racing) = (
+        valid_checks.into_inner(),
+        revoked_checks.into_inner(),
+        racing_checks.into_inner(),
+    );
+    let writes = writes.into_inner();
+    assert!(valid > 50 && dead > 20, "too little load: {valid} {dead}");
+    assert_eq!(sandbox.query::<String>("PRAGMA integrity_check"), "ok");
+    eprintln!(
+        "concurrency: {} processes in {:?} ({} verifies: {valid} of valid tokens, {dead} of revoked \
+         ones, {racing} racing their revoke; {writes} writes); failures: 0",
+        valid + dead + racing + writes,
+        LOAD,
+        valid + dead + racing
+    );
+}

@@ -1,0 +1,324 @@
+//! On a real pseudo-terminal: prompts, confirmation, the once-only notice, colour and width.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use expectrl::process::unix::WaitStatus;
+use expectrl::session::OsSession as Session;
+use expectrl::{ControlCode, Eof, Expect, Regex};
+
+const DOWN: &str = "\x1b[B";
+
+/// Runs `tokens ARGS` on a fresh pseudo-terminal of `cols` columns.
+fn spawn(sandbox: &Sandbox, args: &[&str], cols: u16, env: &[(&str, &str)]) -> Session {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tokens"));
+    command
+        .args(args)
+        .env("TOKENS_VAULT", &sandbox.vault)
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR")
+        .env_remove("DISPLAY");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut session = Session::spawn(command).expect("spawn on a pty");
+    session.get_process_mut().set_window_size(cols, 40).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(15)));
+    session
+}
+
+/// Reads the rest of the screen output and the exit status.
+fn finish(mut session: Session) -> (String, i32) {
+    let rest = session.expect(Eof).expect("the program ends");
+    // Eof matches everything left.
+    let screen = String::from_utf8_lossy(rest.get(0).unwrap_or_default()).into_owned();
+    let code = match session.get_process().wait().unwrap() {
+        WaitStatus::Exited(_, code) => code,
+        WaitStatus::Signaled(_, signal, _) => 128 + signal as i32,
+        other => panic!("not an exit: {other:?}"),
+    };
+    (screen, code)
+}
+
+fn without_escapes(text: &str) -> String {
+    let mut plain = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip a CSI sequence: ESC [ ... final byte in @..~
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+#[test]
+fn create_without_a_name_asks_for_everything_on_a_terminal() {
+    let sandbox = Sandbox::new();
+    let mut session = spawn(&sandbox, &["create"], 100, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("deploy-bot").unwrap();
+    session.expect("App").unwrap();
+    session.send_line("ci").unwrap();
+    session.expect("Scopes").unwrap();
+    session.send_line("read, deploy:prod").unwrap();
+    session.expect("Lifetime").unwrap();
+    session.expect("30d").unwrap();
+    session.send("\r").unwrap(); // 30d is preselected
+    let token = session
+        .expect(Regex("tk_[A-Za-z0-9]{12}_[A-Za-z0-9]{38}"))
+        .unwrap();
+    let token = String::from_utf8(token.get(0).unwrap().to_vec()).unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    let screen = without_escapes(&screen);
+    assert!(screen.contains("it will not be shown again"), "{screen}");
+    assert!(screen.contains("Created token \"deploy-bot\""), "{screen}");
+    assert_eq!(
+        sandbox
+            .verify(
+                &token,
+                &["--app", "ci", "--scope", "deploy:prod", "--scope", "read"]
+            )
+            .0,
+        0
+    );
+    let lifetime: i64 = sandbox.query("SELECT expires_at - created_at FROM tokens");
+    assert_eq!(lifetime, 30 * 86_400);
+}
+
+#[test]
+fn the_prompt_offers_scopes_in_use_and_other_lifetimes() {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &["--scope", "admin,read"]);
+    let mut session = spawn(&sandbox, &["create"], 100, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("second").unwrap();
+    session.expect("App").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Scopes in use").unwrap();
+    session.send(DOWN).unwrap(); // admin, read: pick "read"
+    session.send(" ").unwrap();
+    session.send("\r").unwrap();
+    session.expect("Other scopes").unwrap();
+    session.send_line("write").unwrap();
+    session.expect("Lifetime").unwrap();
+    session.send(format!("{DOWN}{DOWN}{DOWN}")).unwrap(); // 30d -> 90d -> 1y -> never
+    session.send("\r").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    let (scopes, app, expires): (String, Option<String>, Option<i64>) = sandbox
+        .db()
+        .query_row(
+            "SELECT scopes, app, expires_at FROM tokens WHERE name = 'second'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((scopes.as_str(), app, expires), ("read write", None, None));
+}
+
+#[test]
+fn bad_answers_are_asked_again() {
+    let sandbox = Sandbox::new();
+    let mut session = spawn(&sandbox, &["create"], 100, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("no spaces allowed").unwrap();
+    session.expect("letters, digits").unwrap();
+    session.send_line("fine").unwrap();
+    session.expect("App").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Scopes").unwrap();
+    session.send_line("UPPER").unwrap();
+    session.expect("lower-case").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Lifetime").unwrap();
+    session.send(format!("{DOWN}{DOWN}{DOWN}{DOWN}")).unwrap(); // custom…
+    session.send("\r").unwrap();
+    session.expect("Expires").unwrap();
+    session.send_line("2001-01-01").unwrap();
+    session.expect("in the past").unwrap();
+    session.send_line("12h").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(
+        sandbox.query::<i64>("SELECT expires_at - created_at FROM tokens"),
+        12 * 3_600
+    );
+}
+
+#[test]
+fn ctrl_c_at_a_prompt_changes_nothing() {
+    let sandbox = Sandbox::new();
+    let mut session = spawn(&sandbox, &["create"], 100, &[]);
+    session.expect("Name").unwrap();
+    session.send("half-typ").unwrap();
+    session.send(ControlCode::EndOfText).unwrap(); // Ctrl-C
+    let (screen, code) = finish(session);
+    assert_ne!(code, 0, "{screen}");
+    assert!(
+        !without_escapes(&screen).contains("tokens:"),
+        "not quiet: {screen}"
+    );
+    assert!(!sandbox.vault.exists(), "a cancelled create made a vault");
+}
+
+#[test]
+fn esc_at_the_lifetime_prompt_changes_nothing() {
+    let sandbox = Sandbox::new();
+    sandbox.create("existing", &[]);
+    let mut session = spawn(&sandbox, &["create"], 100, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("never-made").unwrap();
+    session.expect("App").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Scopes").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Lifetime").unwrap();
+    session.send(ControlCode::Escape).unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130, "{screen}");
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
+}
+
+#[test]
+fn revoke_asks_first_on_a_terminal() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("ci", &[]);
+    // No: nothing happens.
+    let mut session = spawn(&sandbox, &["revoke", "ci"], 100, &[]);
+    session
+        .expect(format!("Revoke \"ci\" ({})?", issued.id()).as_str())
+        .unwrap();
+    session.send("n").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130, "{screen}");
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
+    // Yes: revoked.
+    let mut session = spawn(&sandbox, &["revoke", "ci"], 100, &[]);
+    session.expect("Revoke").unwrap();
+    session.send("y").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        without_escapes(&screen).contains(&format!("Revoked \"ci\" ({}).", issued.id())),
+        "{screen}"
+    );
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 5);
+}
+
+#[test]
+fn rotate_asks_first_on_a_terminal() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("ci", &[]);
+    let mut session = spawn(&sandbox, &["rotate", "ci"], 100, &[]);
+    session
+        .expect(format!("Rotate \"ci\" ({})?", issued.id()).as_str())
+        .unwrap();
+    session.send("y").unwrap();
+    let new = session
+        .expect(Regex("tk_[A-Za-z0-9]{12}_[A-Za-z0-9]{38}"))
+        .unwrap();
+    let new = String::from_utf8(new.get(0).unwrap().to_vec()).unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 5);
+    assert_eq!(sandbox.verify(&new, &[]).0, 0);
+}
+
+#[test]
+fn revoke_yes_skips_the_question() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("ci", &[]);
+    let session = spawn(&sandbox, &["revoke", "ci", "--yes"], 100, &[]);
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("Revoke \""), "asked anyway: {screen}");
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 5);
+}
+
+#[test]
+fn refresh_on_a_terminal_asks_without_echo() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("bot", &[]);
+    let mut session = spawn(&sandbox, &["refresh"], 100, &[]);
+    session.expect("Token").unwrap();
+    session.send_line(&issued.token).unwrap();
+    session.expect("Secret key").unwrap();
+    session
+        .send_line(issued.secret_key.as_deref().unwrap())
+        .unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        !screen.contains(&issued.token[16..]),
+        "the typed token was echoed"
+    );
+    assert!(
+        without_escapes(&screen).contains("Refreshed token \"bot\""),
+        "{screen}"
+    );
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 5);
+}
+
+#[test]
+fn list_is_coloured_on_a_terminal_and_fits_its_width() {
+    let sandbox = Sandbox::new();
+    sandbox.create(
+        "active-one",
+        &[
+            "--app",
+            "a-rather-long-application-name",
+            "--scope",
+            "read,write,deploy:production",
+        ],
+    );
+    sandbox.create("expiring-one", &["--expires", "2d", "--note", "x"]);
+    sandbox.create("revoked-one", &[]);
+    sandbox.run(&["revoke", "revoked-one", "-y"], "");
+    let (screen, code) = finish(spawn(&sandbox, &["list", "--all"], 80, &[]));
+    assert_eq!(code, 0);
+    assert!(
+        screen.contains("\u{1b}["),
+        "no colour on a terminal: {screen}"
+    );
+    let plain = without_escapes(&screen);
+    for status in ["active", "expiring", "revoked"] {
+        assert!(plain.contains(status), "{status} missing: {plain}");
+    }
+    for line in plain.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than the terminal: {line:?}"
+        );
+    }
+    // NO_COLOR and --color never: no escape sequences at all.
+    let (screen, _) = finish(spawn(
+        &sandbox,
+        &["list", "--all"],
+        80,
+        &[("NO_COLOR", "1")],
+    ));
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+    let (screen, _) = finish(spawn(
+        &sandbox,
+        &["list", "--all", "--color", "never"],
+        80,
+        &[],
+    ));
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+    // Piped: plain, unless --color always.
+    assert!(!stdout(&sandbox.run(&["list"], "")).contains('\u{1b}'));
+    assert!(stdout(&sandbox.run(&["list", "--color", "always"], "")).contains('\u{1b}'));
+}
