@@ -94,8 +94,8 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
 
 /// One element of `list --json`: the document of [`output::token_json`], borrowed from the
 /// record and written as it is, where building that map allocated every key and value of every
-/// row (over a third of the time of listing 1,000,000 tokens). A test below keeps the two byte for byte
-/// the same; the fields are in the map's (alphabetical) order.
+/// row (over a third of the time of listing 1,000,000 tokens). A test below keeps the two byte
+/// for byte the same; the fields are in the map's (alphabetical) order.
 #[derive(Serialize)]
 struct Listed<'a> {
     app: Option<&'a str>,
