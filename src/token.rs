@@ -54,12 +54,21 @@ pub enum FormatError {
     Checksum,
 }
 
-/// A parsed credential. The full text is secret: `Debug` is redacted and the memory is wiped on drop.
-#[derive(Clone, PartialEq, Eq)]
+/// A parsed credential. The full text is secret: `Debug` is redacted, equality is decided in
+/// constant time, and the memory is wiped on drop.
+#[derive(Clone)]
 pub struct Credential {
     kind: Kind,
     text: Zeroizing<String>,
 }
+
+impl PartialEq for Credential {
+    fn eq(&self, other: &Credential) -> bool {
+        self.kind == other.kind && bool::from(self.text.as_bytes().ct_eq(other.text.as_bytes()))
+    }
+}
+
+impl Eq for Credential {}
 
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -336,6 +345,47 @@ mod tests {
         );
     }
 
+    /// Every single-character change anywhere in a token, to every character a token may hold
+    /// and a few it may not, is caught by the checksum (or the shape check): exhaustively, for
+    /// a few tokens and secret keys.
+    #[test]
+    fn every_single_character_change_is_caught() {
+        let alphabet: Vec<char> = BASE62
+            .iter()
+            .map(|&b| char::from(b))
+            .chain(['_', '-', ' ', '…'])
+            .collect();
+        for kind in [Kind::Token, Kind::SecretKey] {
+            for _ in 0..10 {
+                let credential = Credential::generate(kind, &generate_id());
+                let original: Vec<char> = credential.expose().chars().collect();
+                for position in 0..original.len() {
+                    for &replacement in &alphabet {
+                        if replacement == original[position] {
+                            continue;
+                        }
+                        let mut changed = original.clone();
+                        changed[position] = replacement;
+                        let changed: String = changed.into_iter().collect();
+                        assert!(
+                            Credential::parse(kind, &changed).is_err(),
+                            "change at {position} to {replacement:?} not caught"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn equality_compares_the_whole_credential() {
+        let token = sample();
+        assert_eq!(token, token.clone());
+        assert_ne!(token, sample());
+        let key = Credential::assemble(Kind::SecretKey, token.id(), token.secret());
+        assert_ne!(token, key);
+    }
+
     proptest! {
         #[test]
         fn crc32_agrees_with_crc32fast(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
@@ -351,6 +401,27 @@ mod tests {
         #[test]
         fn near_tokens_parse_or_err_without_panic(tail in "[A-Za-z0-9_…é]{0,50}") {
             let _ = Credential::parse(Kind::Token, &format!("tk_{tail}"));
+        }
+
+        #[test]
+        fn format_and_parse_round_trip(
+            id in "[A-Za-z0-9]{12}",
+            secret in "[A-Za-z0-9]{32}",
+            secret_key in any::<bool>(),
+            padding in "[ \t\r\n]{0,3}",
+        ) {
+            let kind = if secret_key { Kind::SecretKey } else { Kind::Token };
+            let made = Credential::assemble(kind, &id, &secret);
+            let text = made.expose();
+            prop_assert!(text.starts_with(kind.prefix()));
+            prop_assert_eq!(text.len(), kind.prefix().len() + ID_LEN + 1 + SECRET_LEN + CHECK_LEN);
+            let parsed = Credential::parse(kind, &format!("{padding}{text}{padding}")).unwrap();
+            prop_assert_eq!(parsed.kind(), kind);
+            prop_assert_eq!(parsed.id(), id.as_str());
+            prop_assert_eq!(parsed.secret(), secret.as_str());
+            prop_assert_eq!(parsed.expose(), text);
+            prop_assert!(parsed.matches(&made.secret_hash()));
+            prop_assert_eq!(mask(parsed.id(), &parsed.secret_tail()), format!("tk_{id}_…{}", &secret[28..]));
         }
 
         #[test]

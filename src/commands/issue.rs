@@ -1,9 +1,12 @@
 //! Issuing a new token (create, rotate, refresh) and showing its secret exactly once.
 
+use std::fs::File;
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
+use serde::Serialize;
+use zeroize::Zeroizing;
 
 use super::Context;
 use crate::cli::CopyArgs;
@@ -82,6 +85,51 @@ pub fn issue(template: Template, now: DateTime<Utc>) -> Issued {
     }
 }
 
+/// SPEC §4's document for create, rotate and refresh. Borrows the secrets rather than copying
+/// them into a `serde_json::Value`, whose strings would not be wiped. Fields in the order the
+/// document has always had (alphabetical).
+#[derive(Serialize)]
+struct IssuedJson<'a> {
+    app: Option<&'a str>,
+    created_at: String,
+    expires_at: Option<String>,
+    id: &'a str,
+    name: &'a str,
+    scopes: &'a [String],
+    secret_key: Option<&'a str>,
+    token: &'a str,
+}
+
+/// The pretty-printed document and a newline, in a buffer sized first so it never reallocates
+/// (a reallocation would leave a copy of the secrets behind), and wiped when dropped.
+fn secret_json(document: &IssuedJson<'_>) -> Result<Zeroizing<Vec<u8>>> {
+    struct Count(usize);
+    impl Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer_pretty(&mut count, document).map_err(io::Error::from)?;
+    let mut text = Zeroizing::new(Vec::with_capacity(count.0 + 1));
+    serde_json::to_writer_pretty(&mut *text, document).map_err(io::Error::from)?;
+    text.push(b'\n');
+    Ok(text)
+}
+
+/// Writes `text` to stdout in one go, straight to the file descriptor: std's stdout buffer
+/// would keep a copy of the secrets that nothing wipes.
+fn print_secret(text: &[u8]) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout.flush()?;
+    let mut raw = File::from(stdout.as_fd().try_clone_to_owned()?);
+    raw.write_all(text)
+}
+
 /// Prints the secrets, once, after the vault change has committed. Piped, stdout is only the
 /// token line and the secret key line; on a terminal a notice on stderr says they will not be shown again.
 pub fn show_once(
@@ -91,28 +139,30 @@ pub fn show_once(
     copy: &CopyArgs,
 ) -> Result<()> {
     let row = &issued.row;
-    let mut stdout = io::stdout().lock();
-    if context.json {
-        let document = json!({
-            "id": row.id,
-            "name": row.name,
-            "app": row.app,
-            "scopes": row.scopes,
-            "token": issued.token.expose(),
-            "secret_key": issued.secret_key.as_ref().map(Credential::expose),
-            "created_at": rfc3339(row.created_at),
-            "expires_at": row.expires_at.map(rfc3339),
-        });
-        serde_json::to_writer_pretty(&mut stdout, &document).map_err(io::Error::from)?;
-        writeln!(stdout)?;
+    let secret_key = issued.secret_key.as_ref().map(Credential::expose);
+    let text = if context.json {
+        secret_json(&IssuedJson {
+            app: row.app.as_deref(),
+            created_at: rfc3339(row.created_at),
+            expires_at: row.expires_at.map(rfc3339),
+            id: &row.id,
+            name: &row.name,
+            scopes: &row.scopes,
+            secret_key,
+            token: issued.token.expose(),
+        })?
     } else {
-        writeln!(stdout, "{}", issued.token.expose())?;
-        if let Some(secret_key) = &issued.secret_key {
-            writeln!(stdout, "{}", secret_key.expose())?;
+        let lines = [Some(issued.token.expose()), secret_key];
+        let mut text = Zeroizing::new(Vec::with_capacity(
+            lines.iter().flatten().map(|line| line.len() + 1).sum(),
+        ));
+        for line in lines.iter().flatten() {
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
         }
-    }
-    stdout.flush()?;
-    drop(stdout);
+        text
+    };
+    print_secret(&text)?;
 
     if context.stderr_is_terminal && !context.quiet {
         let expires = relative_or(row.expires_at, context.now, "never expires");

@@ -58,36 +58,54 @@ pub fn open(path: &Path, access: Access) -> Result<Opened> {
     refuse_if_others_can_write(path)?;
 
     // A reader that cannot create the WAL's `-wal` and `-shm` files falls back to a snapshot;
-    // a writer starting meanwhile creates them, so the ordinary open is tried again.
-    for _ in 0..3 {
-        match open_ordinary(path, access)? {
-            Some(opened) => {
+    // one that meets a writer creating or removing them tries again a moment later.
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    for attempt in 1.. {
+        let raced = match open_ordinary(path, access)? {
+            Ordinary::Opened(opened) => {
                 if access == Access::Write {
                     remove_abandoned_staging(path);
                 }
                 return Ok(opened);
             }
-            None if access == Access::Write => {
+            Ordinary::NoWalFiles if access == Access::Write => {
                 return Err(Error::VaultReadOnly {
                     path: folder(path).into(),
                 });
             }
-            None => {
-                if let Some(opened) = open_snapshot(path)? {
-                    return Ok(opened);
-                }
-            }
+            Ordinary::NoWalFiles => match open_snapshot(path)? {
+                Some(opened) => return Ok(opened),
+                None => None, // a writer started meanwhile: its -wal/-shm files now exist
+            },
+            Ordinary::Raced(error) => Some(error),
+        };
+        if attempt >= 20 || Instant::now() >= deadline {
+            return Err(match raced {
+                Some(error) => classify(error, path),
+                None => Error::Other(anyhow::anyhow!(
+                    "cannot open {} read-only while other commands keep changing it; try again",
+                    path.display()
+                )),
+            });
         }
+        std::thread::sleep(Duration::from_millis(5 * attempt));
     }
-    Err(Error::Other(anyhow::anyhow!(
-        "cannot open {} read-only while other commands keep changing it; try again",
-        path.display()
-    )))
+    unreachable!("the loop above returns")
 }
 
-/// The ordinary open: SQLite's WAL with shared memory. `None` when SQLite cannot open a WAL
-/// database here because the folder is read-only and the `-wal`/`-shm` files do not exist.
-fn open_ordinary(path: &Path, access: Access) -> Result<Option<Opened>> {
+/// What the ordinary open came to.
+enum Ordinary {
+    Opened(Opened),
+    /// SQLite cannot read a WAL database here: the folder is read-only and the `-wal`/`-shm`
+    /// files do not exist.
+    NoWalFiles,
+    /// A reader that cannot write met a writer between creating (or removing) the `-wal` file
+    /// and the `-shm` file.
+    Raced(rusqlite::Error),
+}
+
+/// The ordinary open: SQLite's WAL with shared memory.
+fn open_ordinary(path: &Path, access: Access) -> Result<Ordinary> {
     // Without SQLITE_OPEN_CREATE: never make a file here. SQLite falls back to read-only
     // when this user cannot write the file. Without SQLITE_OPEN_URI: the path is taken as it is.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -102,15 +120,20 @@ fn open_ordinary(path: &Path, access: Access) -> Result<Option<Opened>> {
     }
     // The first read opens the WAL. SQLite (3.22+) lets a read-only connection use existing
     // `-wal`/`-shm` files it cannot write, but cannot read at all when it can create neither.
-    match conn.pragma_query_value(None, "application_id", |row| row.get::<_, i64>(0)) {
-        Err(error)
-            if error.sqlite_error().map(|e| e.extended_code)
-                == Some(rusqlite::ffi::SQLITE_READONLY_DIRECTORY) =>
-        {
-            return Ok(None);
-        }
-        Err(error) => return Err(classify(error, path)),
-        Ok(_) => {}
+    if let Err(error) = conn.pragma_query_value(None, "application_id", |row| row.get::<_, i64>(0))
+    {
+        use rusqlite::ffi::{self, ErrorCode};
+        return match error.sqlite_error() {
+            Some(e) if e.extended_code == ffi::SQLITE_READONLY_DIRECTORY => {
+                Ok(Ordinary::NoWalFiles)
+            }
+            Some(e)
+                if !writable && matches!(e.code, ErrorCode::CannotOpen | ErrorCode::ReadOnly) =>
+            {
+                Ok(Ordinary::Raced(error))
+            }
+            _ => Err(classify(error, path)),
+        };
     }
     check_schema(&conn, path, writable)?;
     if access == Access::Write {
@@ -118,7 +141,7 @@ fn open_ordinary(path: &Path, access: Access) -> Result<Option<Opened>> {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(|e| classify(e, path))?;
     }
-    Ok(Some(Opened {
+    Ok(Ordinary::Opened(Opened {
         conn,
         writable,
         snapshot_lock: None,

@@ -1,5 +1,7 @@
 //! The queries: token rows, their changes and the event log.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -26,8 +28,9 @@ impl Status {
     }
 }
 
-/// One token as the vault keeps it. Holds hashes, never secrets; not serialisable on purpose.
-#[derive(Debug, Clone)]
+/// One token as the vault keeps it. Holds hashes, never secrets; not serialisable on purpose,
+/// and its `Debug` leaves the hashes out.
+#[derive(Clone)]
 pub struct TokenRecord {
     pub id: String,
     pub name: String,
@@ -47,6 +50,20 @@ pub struct TokenRecord {
     pub rotated_from: Option<String>,
     pub replaced_by: Option<String>,
     pub lineage: String,
+}
+
+impl fmt::Debug for TokenRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenRecord")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("app", &self.app)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .field("revoked_at", &self.revoked_at)
+            .field("lineage", &self.lineage)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenRecord {
@@ -118,8 +135,8 @@ const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, se
      expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
      rotated_from, replaced_by, lineage";
 
-/// A token about to be inserted.
-#[derive(Debug, Clone)]
+/// A token about to be inserted. Its `Debug` leaves the hashes out.
+#[derive(Clone)]
 pub struct NewToken {
     pub id: String,
     pub name: String,
@@ -133,6 +150,19 @@ pub struct NewToken {
     pub expires_at: Option<DateTime<Utc>>,
     pub rotated_from: Option<String>,
     pub lineage: String,
+}
+
+impl fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewToken")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("app", &self.app)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .field("lineage", &self.lineage)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Which tokens `list` shows.

@@ -1,0 +1,146 @@
+//! Hostile input to the commands that read credentials: endless lines, bytes that are not
+//! text, a device where a file should be, a credential where a variable's name should be.
+//! Each is refused quickly, with the right exit code and one line that echoes nothing secret.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Runs `tokens ARGS` with stdin from `stdin_file`, within `limit`.
+fn run_with_stdin_file(sandbox: &Sandbox, args: &[&str], stdin_file: &str) -> std::process::Output {
+    let started = Instant::now();
+    let output = std::process::Command::new(tokens_bin())
+        .args(args)
+        .env("TOKENS_VAULT", &sandbox.vault)
+        .stdin(Stdio::from(std::fs::File::open(stdin_file).unwrap()))
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{args:?} took {:?}",
+        started.elapsed()
+    );
+    output
+}
+
+#[test]
+fn an_endless_line_is_refused_without_reading_it_all() {
+    let sandbox = Sandbox::new();
+    sandbox.create("x", &[]);
+    for args in [vec!["verify"], vec!["verify", "--batch"], vec!["refresh"]] {
+        let output = run_with_stdin_file(&sandbox, &args, "/dev/zero");
+        assert_eq!(code(&output), 3, "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("malformed: its line is longer than 4096 bytes"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    let output = sandbox.run(&["verify", "--token-file", "/dev/zero"], "");
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+}
+
+#[test]
+fn a_batch_answers_the_lines_before_an_endless_one() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("x", &[]);
+    let input = format!(
+        "{}\n{}\n{}\n",
+        issued.token,
+        "A".repeat(100_000),
+        issued.token
+    );
+    let output = sandbox.run(&["verify", "--batch"], &input);
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 1, "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("\"reason\":\"ok\""),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn bytes_that_are_not_text_are_a_malformed_token() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("x", &[]);
+    let mut input = issued.token.as_bytes().to_vec();
+    input[10] = 0xff;
+    input.push(b'\n');
+    let output = sandbox
+        .cmd(&["verify"])
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(stderr(&output).contains("malformed"), "{}", stderr(&output));
+    let mut batch = input.clone();
+    batch.extend_from_slice(format!("{}\n", issued.token).as_bytes());
+    let output = sandbox
+        .cmd(&["verify", "--batch"])
+        .write_stdin(batch)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0);
+    let reasons: Vec<&str> = stdout(&output)
+        .lines()
+        .map(|line| {
+            if line.contains("\"ok\"") {
+                "ok"
+            } else {
+                "other"
+            }
+        })
+        .collect();
+    assert_eq!(reasons, ["other", "ok"]);
+    let file = sandbox.path("binary");
+    std::fs::write(&file, &input).unwrap();
+    let output = sandbox.run(&["verify", "--token-file", file.to_str().unwrap()], "");
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    for noise in [
+        "\0\0\0\n",
+        "\u{1b}[31mtk_\n",
+        "tk_\u{202e}abc\n",
+        "\n",
+        "   \n",
+    ] {
+        let (code, stderr) = sandbox.verify(noise.trim_end_matches('\n'), &[]);
+        assert_eq!(code, 3, "{noise:?}: {stderr}");
+        assert!(
+            !stderr.contains('\u{1b}'),
+            "control characters echoed: {stderr:?}"
+        );
+    }
+}
+
+#[test]
+fn a_folder_or_a_credential_where_a_name_belongs_is_a_usage_error() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("x", &[]);
+    let folder = sandbox.dir.path().to_str().unwrap().to_owned();
+    let output = sandbox.run(&["verify", "--token-file", &folder], "");
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(stderr(&output).contains("cannot read the token from"));
+    for args in [
+        vec!["verify", "--token-env", issued.token.as_str()],
+        vec!["verify", "--token-file", issued.token.as_str()],
+        vec![
+            "refresh",
+            "--token-env",
+            issued.secret_key.as_deref().unwrap(),
+        ],
+    ] {
+        let output = sandbox.run(&args, "");
+        assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("was given as an argument"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains(&issued.token[16..48]), "echoed");
+    }
+}
