@@ -6,6 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::*;
+use expectrl::process::Termios;
 use expectrl::process::unix::WaitStatus;
 use expectrl::session::OsSession as Session;
 use expectrl::{ControlCode, Eof, Expect, Regex};
@@ -41,6 +42,19 @@ fn finish(mut session: Session) -> (String, i32) {
         other => panic!("not an exit: {other:?}"),
     };
     (screen, code)
+}
+
+/// Waits until the program has turned echo off for a secret: typed earlier, a line may be
+/// dropped when the terminal mode changes (as it would for a person typing that fast).
+fn wait_for_hidden_input(session: &Session) {
+    let start = std::time::Instant::now();
+    while session.is_echo().unwrap() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "echo never turned off for the secret"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn without_escapes(text: &str) -> String {
@@ -254,8 +268,10 @@ fn refresh_on_a_terminal_asks_without_echo() {
     let issued = sandbox.create("bot", &[]);
     let mut session = spawn(&sandbox, &["refresh"], 100, &[]);
     session.expect("Token").unwrap();
+    wait_for_hidden_input(&session);
     session.send_line(&issued.token).unwrap();
     session.expect("Secret key").unwrap();
+    wait_for_hidden_input(&session);
     session
         .send_line(issued.secret_key.as_deref().unwrap())
         .unwrap();
