@@ -13,12 +13,22 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let base62 = |bytes: &[u8]| -> String {
-        bytes.iter().map(|&b| char::from(BASE62[usize::from(b) % 62])).collect()
+        bytes
+            .iter()
+            .map(|&b| char::from(BASE62[usize::from(b) % 62]))
+            .collect()
     };
     let (id, secret) = (base62(&data[..12]), base62(&data[12..44]));
-    let kind = if data[44] % 2 == 0 { Kind::Token } else { Kind::SecretKey };
+    let kind = if data[44] % 2 == 0 {
+        Kind::Token
+    } else {
+        Kind::SecretKey
+    };
     let credential = Credential::from_parts(kind, &id, &secret).expect("valid parts");
-    assert_eq!(Credential::parse(kind, credential.expose()), Ok(credential.clone()));
+    assert_eq!(
+        Credential::parse(kind, credential.expose()),
+        Ok(credential.clone())
+    );
     assert_eq!(credential.id(), id);
 
     let original: Vec<char> = credential.expose().chars().collect();

@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(credential) = Credential::parse(kind, &text) {
             assert_eq!(credential.kind(), kind);
             assert_eq!(credential.expose(), text.trim());
-            assert_eq!(Credential::parse(kind, credential.expose()), Ok(credential.clone()));
+            assert_eq!(
+                Credential::parse(kind, credential.expose()),
+                Ok(credential.clone())
+            );
             assert!(credential.matches(&credential.secret_hash()));
             let masked = token::mask(credential.id(), &credential.secret_tail());
             assert!(!masked.contains(&credential.expose()[kind.prefix().len() + 13..][..8]));
