@@ -92,6 +92,15 @@ impl Credential {
         Credential::assemble(kind, id, &secret)
     }
 
+    /// Formats a credential from its id and secret (each base62, of the documented length):
+    /// the inverse of [`Credential::parse`], for tests and fuzzing.
+    pub fn from_parts(kind: Kind, id: &str, secret: &str) -> Result<Credential, FormatError> {
+        if !(looks_like_id(id) && secret.len() == SECRET_LEN && is_base62(secret)) {
+            return Err(FormatError::Shape(kind.prefix()));
+        }
+        Ok(Credential::assemble(kind, id, secret))
+    }
+
     fn assemble(kind: Kind, id: &str, secret: &str) -> Credential {
         let mut text = Zeroizing::new(String::with_capacity(
             kind.prefix().len() + id.len() + 1 + secret.len() + CHECK_LEN,
@@ -411,7 +420,7 @@ mod tests {
             padding in "[ \t\r\n]{0,3}",
         ) {
             let kind = if secret_key { Kind::SecretKey } else { Kind::Token };
-            let made = Credential::assemble(kind, &id, &secret);
+            let made = Credential::from_parts(kind, &id, &secret).unwrap();
             let text = made.expose();
             prop_assert!(text.starts_with(kind.prefix()));
             prop_assert_eq!(text.len(), kind.prefix().len() + ID_LEN + 1 + SECRET_LEN + CHECK_LEN);

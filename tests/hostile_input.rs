@@ -143,4 +143,21 @@ fn a_folder_or_a_credential_where_a_name_belongs_is_a_usage_error() {
         );
         assert!(!stderr(&output).contains(&issued.token[16..48]), "echoed");
     }
+    // A file or variable whose name merely starts like a credential is used as usual.
+    let file = sandbox.path("tk_ci.txt");
+    std::fs::write(&file, format!("{}\n", issued.token)).unwrap();
+    let output = sandbox.run(&["verify", "--token-file", "tk_ci.txt"], "");
+    let output_in_dir = sandbox
+        .cmd(&["verify", "--token-file", "tk_ci.txt"])
+        .current_dir(sandbox.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 2, "no such file here: {}", stderr(&output));
+    assert_eq!(code(&output_in_dir), 0, "{}", stderr(&output_in_dir));
+    let output = sandbox
+        .cmd(&["verify", "--token-env", "tk_TOKEN"])
+        .env("tk_TOKEN", &issued.token)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
 }

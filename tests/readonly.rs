@@ -322,3 +322,34 @@ fn a_snapshot_reader_keeps_the_file_still_until_it_is_done() {
     assert_eq!(code(&output), 5, "{}", stderr(&output));
     assert_eq!(sandbox.query::<String>("PRAGMA integrity_check"), "ok");
 }
+
+/// The `-wal`/`-shm` files beside a shared vault must be as readable as the vault: when they
+/// are not, the reader is told which files, in one line.
+#[test]
+fn unreadable_wal_files_are_named() {
+    let Some(nobody) = Nobody::new() else { return };
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("x", &["--no-secret-key"]);
+    share_read_only(&sandbox);
+    let holder = sandbox.db();
+    let _: i64 = holder
+        .query_row("SELECT count(*) FROM tokens", [], |row| row.get(0))
+        .unwrap();
+    std::fs::set_permissions(
+        sandbox.path("vault.db-shm"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let output = nobody.run(&sandbox.vault, &["verify"], &format!("{}\n", issued.token));
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "this user needs to read {0}-wal and {0}-shm too",
+            sandbox.vault.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    drop(holder);
+}

@@ -46,14 +46,15 @@ pub fn read(
     terminal: bool,
 ) -> Result<Zeroizing<String>> {
     // A credential pasted where the variable's name or the file's path goes would be echoed
-    // by the errors below.
-    let named = match source {
-        Source::Env(var) => Some(var.as_str()),
-        Source::File(path) => path.to_str(),
-        Source::Stdin => None,
+    // by the errors below ("not set", "cannot read"); a variable or file that exists is used.
+    use crate::cli::{SECRET_IN_ARGS, looks_like_secret};
+    let pasted = match source {
+        Source::Env(var) => looks_like_secret(var) && std::env::var_os(var).is_none(),
+        Source::File(path) => path.to_str().is_some_and(looks_like_secret) && !path.exists(),
+        Source::Stdin => false,
     };
-    if named.is_some_and(crate::cli::looks_like_secret) {
-        return Err(Error::Usage(crate::cli::SECRET_IN_ARGS.into()));
+    if pasted {
+        return Err(Error::Usage(SECRET_IN_ARGS.into()));
     }
     let text = match source {
         Source::Env(var) => {

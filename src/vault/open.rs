@@ -81,7 +81,10 @@ pub fn open(path: &Path, access: Access) -> Result<Opened> {
         };
         if attempt >= 20 || Instant::now() >= deadline {
             return Err(match raced {
-                Some(error) => classify(error, path),
+                Some(error) => Error::Other(anyhow::anyhow!(
+                    "cannot read {0}: {error} (this user needs to read {0}-wal and {0}-shm too)",
+                    path.display()
+                )),
                 None => Error::Other(anyhow::anyhow!(
                     "cannot open {} read-only while other commands keep changing it; try again",
                     path.display()
@@ -120,22 +123,25 @@ fn open_ordinary(path: &Path, access: Access) -> Result<Ordinary> {
     }
     // The first read opens the WAL. SQLite (3.22+) lets a read-only connection use existing
     // `-wal`/`-shm` files it cannot write, but cannot read at all when it can create neither.
-    if let Err(error) = conn.pragma_query_value(None, "application_id", |row| row.get::<_, i64>(0))
-    {
-        use rusqlite::ffi::{self, ErrorCode};
-        return match error.sqlite_error() {
-            Some(e) if e.extended_code == ffi::SQLITE_READONLY_DIRECTORY => {
-                Ok(Ordinary::NoWalFiles)
-            }
-            Some(e)
-                if !writable && matches!(e.code, ErrorCode::CannotOpen | ErrorCode::ReadOnly) =>
-            {
-                Ok(Ordinary::Raced(error))
-            }
-            _ => Err(classify(error, path)),
-        };
-    }
-    check_schema(&conn, path, writable)?;
+    let application_id = match conn.pragma_query_value(None, "application_id", |row| row.get(0)) {
+        Ok(application_id) => application_id,
+        Err(error) => {
+            use rusqlite::ffi::{self, ErrorCode};
+            return match error.sqlite_error() {
+                Some(e) if e.extended_code == ffi::SQLITE_READONLY_DIRECTORY => {
+                    Ok(Ordinary::NoWalFiles)
+                }
+                Some(e)
+                    if !writable
+                        && matches!(e.code, ErrorCode::CannotOpen | ErrorCode::ReadOnly) =>
+                {
+                    Ok(Ordinary::Raced(error))
+                }
+                _ => Err(classify(error, path)),
+            };
+        }
+    };
+    check_schema(&conn, path, writable, application_id)?;
     if access == Access::Write {
         // Creations, rotations and revocations must survive a power cut once the command returns.
         conn.pragma_update(None, "synchronous", "FULL")
@@ -168,7 +174,10 @@ fn open_snapshot(path: &Path) -> Result<Option<Opened>> {
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn =
         Connection::open_with_flags(immutable_uri(path), flags).map_err(|e| classify(e, path))?;
-    check_schema(&conn, path, false)?;
+    let application_id = conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(|e| classify(e, path))?;
+    check_schema(&conn, path, false, application_id)?;
     Ok(Some(Opened {
         conn,
         writable: false,
@@ -341,12 +350,13 @@ fn refuse_if_others_can_write(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn check_schema(conn: &Connection, path: &Path, writable: bool) -> Result<()> {
+/// Refuses a file that is not a tokens vault or is too new; migrates an older one.
+fn check_schema(conn: &Connection, path: &Path, writable: bool, application_id: i64) -> Result<()> {
     let read = |pragma: &str| -> Result<i64> {
         conn.pragma_query_value(None, pragma, |row| row.get(0))
             .map_err(|e| classify(e, path))
     };
-    if read("application_id")? != APPLICATION_ID {
+    if application_id != APPLICATION_ID {
         return Err(corrupt(path, "not made by tokens"));
     }
     let version = read("user_version")?;

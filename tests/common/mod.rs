@@ -166,7 +166,7 @@ pub fn nobody_ids() -> (u32, u32) {
 }
 
 /// Runs `tokens` as the unprivileged user `nobody` (with `setpriv`), the way a CI job verifies
-/// against a vault that root manages. The binary is copied to a folder that user can reach.
+/// against a vault that root manages. The binary is linked or copied to a folder that user can reach.
 pub struct Nobody {
     dir: TempDir,
     bin: PathBuf,
@@ -185,8 +185,13 @@ impl Nobody {
             .unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let bin = dir.path().join("tokens");
-        std::fs::copy(tokens_bin(), &bin).unwrap();
-        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // A hard link when others may run the binary and the temporary folder is on the same
+        // file system; a copy otherwise.
+        let others_may_run = mode(&tokens_bin()) & 0o005 == 0o005;
+        if !others_may_run || std::fs::hard_link(tokens_bin(), &bin).is_err() {
+            std::fs::copy(tokens_bin(), &bin).unwrap();
+            std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
         Some(Nobody { dir, bin })
     }
 
