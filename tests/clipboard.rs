@@ -2,94 +2,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-
-/// A private X server on a free display, stopped when dropped.
-struct Xvfb {
-    server: Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Xvfb {
-        // -displayfd 1: Xvfb picks a free display and writes its number on stdout when ready.
-        let mut server = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-nolisten",
-                "tcp",
-                "-screen",
-                "0",
-                "640x480x24",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is not installed (apt-get install xvfb xclip; .ci/run does this)");
-        let mut line = String::new();
-        BufReader::new(server.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let display = format!(":{}", line.trim());
-        assert!(display.len() > 1, "Xvfb did not report a display");
-        Xvfb { server, display }
-    }
-
-    /// What `xclip -o -selection clipboard` reads, or `None` when the clipboard is empty.
-    fn clipboard(&self) -> Option<String> {
-        let output = Command::new("xclip")
-            .args(["-o", "-selection", "clipboard"])
-            .env("DISPLAY", &self.display)
-            .output()
-            .expect("xclip is not installed (apt-get install xclip; .ci/run does this)");
-        output
-            .status
-            .success()
-            .then(|| String::from_utf8(output.stdout).unwrap())
-    }
-
-    /// Copies `text` as another program would.
-    fn copy(&self, text: &str) {
-        let mut xclip = Command::new("xclip")
-            .args(["-i", "-selection", "clipboard"])
-            .env("DISPLAY", &self.display)
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        xclip
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        assert!(xclip.wait().unwrap().success());
-    }
-
-    /// Waits until the clipboard reads `expected` (xclip's own server forks, so give it a moment).
-    fn wait_for(&self, expected: Option<&str>, within: Duration) -> Option<String> {
-        let start = Instant::now();
-        loop {
-            let current = self.clipboard();
-            if current.as_deref() == expected || start.elapsed() > within {
-                return current;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
-    }
-}
 
 #[test]
 fn copied_token_stays_on_the_clipboard_after_tokens_exits() {

@@ -1,9 +1,11 @@
 //! Shared by the integration tests: a private temporary vault and the real `tokens` binary.
 #![allow(dead_code)] // each test file uses a different part of this
 
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Command as ProcessCommand, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use rusqlite::Connection;
@@ -238,4 +240,87 @@ pub fn listing(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// A private X server on a free display, stopped when dropped.
+pub struct Xvfb {
+    server: Child,
+    pub display: String,
+}
+
+impl Xvfb {
+    pub fn start() -> Xvfb {
+        // -displayfd 1: Xvfb picks a free display and writes its number on stdout when ready.
+        let mut server = ProcessCommand::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-nolisten",
+                "tcp",
+                "-screen",
+                "0",
+                "640x480x24",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is not installed (apt-get install xvfb xclip; .ci/run does this)");
+        let mut line = String::new();
+        BufReader::new(server.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let display = format!(":{}", line.trim());
+        assert!(display.len() > 1, "Xvfb did not report a display");
+        Xvfb { server, display }
+    }
+
+    /// What `xclip -o -selection clipboard` reads, or `None` when the clipboard is empty.
+    pub fn clipboard(&self) -> Option<String> {
+        let output = ProcessCommand::new("xclip")
+            .args(["-o", "-selection", "clipboard"])
+            .env("DISPLAY", &self.display)
+            .output()
+            .expect("xclip is not installed (apt-get install xclip; .ci/run does this)");
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8(output.stdout).unwrap())
+    }
+
+    /// Copies `text` as another program would.
+    pub fn copy(&self, text: &str) {
+        let mut xclip = ProcessCommand::new("xclip")
+            .args(["-i", "-selection", "clipboard"])
+            .env("DISPLAY", &self.display)
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        xclip
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        assert!(xclip.wait().unwrap().success());
+    }
+
+    /// Waits until the clipboard reads `expected` (xclip's own server forks, so give it a moment).
+    pub fn wait_for(&self, expected: Option<&str>, within: Duration) -> Option<String> {
+        let start = Instant::now();
+        loop {
+            let current = self.clipboard();
+            if current.as_deref() == expected || start.elapsed() > within {
+                return current;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
 }
