@@ -112,46 +112,49 @@ python3 - <<'EOF'
 import glob, json, re, statistics
 
 def load(name):
-    """{command: [every run's seconds]}, and [{command: that round's median}]."""
-    runs, rounds = {}, []
+    """{command: [every run's seconds]}, [{command: that round's median}], and
+    {command: [each round's mean CPU seconds, user + system]}."""
+    runs, rounds, cpu = {}, [], {}
     files = sorted(glob.glob(f"{name}-round-*.json"), key=lambda f: int(re.findall(r"\d+", f)[-1]))
     for path in files:
         medians = {}
         for result in json.load(open(path))["results"]:
             runs.setdefault(result["command"], []).extend(result["times"])
             medians[result["command"]] = statistics.median(result["times"])
+            cpu.setdefault(result["command"], []).append(result["user"] + result["system"])
         rounds.append(medians)
-    return runs, rounds
+    return runs, rounds, cpu
 
 def pick(runs, *words):
     return next(c for c in runs if all(w in c for w in words))
 
 def compare(name, ours_words, base_words):
-    runs, rounds = load(name)
+    runs, rounds, cpu = load(name)
     ours, base = pick(runs, *ours_words), pick(runs, *base_words)
     o, b = statistics.median(runs[ours]), statistics.median(runs[base])
     per_round = sorted(r[ours] / r[base] for r in rounds)
     q = lambda p: per_round[min(len(per_round) - 1, int(p * len(per_round)))]
-    return o, b, o / b, (q(0.25), q(0.75))
+    cpu_ratio = statistics.median(cpu[ours]) / statistics.median(cpu[base])
+    return o, b, o / b, (q(0.25), q(0.75), cpu_ratio)
 
 ms = lambda s: f"{s * 1000:.2f} ms"
-spread = lambda r: f"per-round quartiles {r[0]:.2f}-{r[1]:.2f}"
+spread = lambda r: f"per-round quartiles {r[0]:.2f}-{r[1]:.2f}, CPU time ratio {r[2]:.2f}"
 
 print("== results (medians over every run)")
 vs, fs, rs, qs = compare("single", ["bin/tokens ", "small.db"], ["bin/floor ", "small.db"])
 vl, fl, rl, ql = compare("single", ["bin/tokens ", "large.db"], ["bin/floor ", "large.db"])
 print(f"verify, {100:,} tokens:        {ms(vs)}  floor {ms(fs)}  ratio {rs:.2f}  {spread(qs)}  (target <= 1.25)")
 print(f"verify, 1,000,000 tokens:  {ms(vl)}  floor {ms(fl)}  ratio {rl:.2f}  {spread(ql)}  (target <= 1.25)")
-runs, rounds = load("single")
+runs, rounds, _ = load("single")
 small, large = pick(runs, "bin/tokens ", "small.db"), pick(runs, "bin/tokens ", "large.db")
 per_round = sorted(r[large] / r[small] for r in rounds)
 print(f"verify, 1,000,000 / 100:   {vl / vs:.2f}  per-round quartiles {per_round[len(per_round) // 4]:.2f}-{per_round[3 * len(per_round) // 4]:.2f}  (target <= 1.2)")
-runs, _ = load("due")
+runs, _, _ = load("due")
 due = statistics.median(next(iter(runs.values())))
 print(f"verify, last use due:      {ms(due)}  ratio to the floor {due / fl:.2f}  (at most once a minute per token)")
 bt, bf, rb, qb = compare("batch", ["bin/tokens "], ["bin/floor "])
 print(f"verify --batch, {100_000:,}:   {bt:.3f} s  floor {bf:.3f} s  ratio {rb:.2f}  {spread(qb)}  (target <= 1.5)")
-runs, _ = load("batch-due")
+runs, _, _ = load("batch-due")
 bd = statistics.median(next(iter(runs.values())))
 print(f"  every last use due:      {bd:.3f} s  ratio to the floor {bd / bf:.2f}")
 lt, ls, rlist, qlist = compare("list", ["bin/tokens "], ["sqlite3 -json"])
