@@ -231,6 +231,10 @@ impl<'c> Store<'c> {
     /// a query string fixed at compile time rather than formatted on every lookup, which shows on
     /// a batch of 100,000 (docs/PERFORMANCE.md).
     pub fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>> {
+        Ok(retry_transient_read(|| self.query_for_verify(id))?)
+    }
+
+    fn query_for_verify(&self, id: &str) -> rusqlite::Result<Option<VerifyRecord>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, name, app, scopes, secret_hash, expires_at, last_used_at, revoked_at \
              FROM tokens WHERE id = ?1",
@@ -527,5 +531,26 @@ impl<'c> Store<'c> {
         let mut events: Vec<Event> = rows.collect::<rusqlite::Result<_>>()?;
         events.reverse();
         Ok(events)
+    }
+}
+
+/// Runs a read again when a connection that cannot write the WAL's `-shm` file meets a writer
+/// in the middle of creating, recovering or resetting it (SQLite then answers "read-only" or
+/// "cannot open" for a plain SELECT): a passing state, over within milliseconds.
+fn retry_transient_read<T>(mut read: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    use rusqlite::ffi::ErrorCode;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match read() {
+            Err(error)
+                if matches!(
+                    error.sqlite_error_code(),
+                    Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen)
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
     }
 }
