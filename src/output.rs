@@ -4,6 +4,7 @@ use std::io::{self, IsTerminal, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::cli::ColorChoice;
@@ -51,25 +52,45 @@ pub fn relative_or(time: Option<DateTime<Utc>>, now: DateTime<Utc>, none: &str) 
     time.map_or_else(|| none.to_owned(), |time| relative(time, now))
 }
 
-/// The fields of SPEC §4 for one token in `list --json` (never a secret or a hash).
-pub fn token_json(record: &TokenRecord, now: DateTime<Utc>) -> Value {
-    json!({
-        "id": record.id,
-        "name": record.name,
-        "app": record.app,
-        "scopes": record.scopes,
-        "masked": record.masked(),
-        "created_at": rfc3339(record.created_at),
-        "expires_at": rfc3339_or_null(record.expires_at),
-        "last_used_at": rfc3339_or_null(record.last_used_at),
-        "status": record.status(now).as_str(),
-        "note": record.note,
-    })
+/// The fields of SPEC §4 for one token in `list --json` (never a secret or a hash), borrowed from
+/// the record so that `list` can write a million of them without building a map for each
+/// (over a third of its time). Fields in alphabetical order, as `show --json` has always had them.
+#[derive(Serialize)]
+pub struct TokenJson<'a> {
+    app: Option<&'a str>,
+    created_at: String,
+    expires_at: Option<String>,
+    id: &'a str,
+    last_used_at: Option<String>,
+    masked: String,
+    name: &'a str,
+    note: Option<&'a str>,
+    scopes: &'a [String],
+    status: &'static str,
+}
+
+impl<'a> TokenJson<'a> {
+    pub fn of(record: &'a TokenRecord, now: DateTime<Utc>) -> TokenJson<'a> {
+        TokenJson {
+            app: record.app.as_deref(),
+            created_at: rfc3339(record.created_at),
+            expires_at: record.expires_at.map(rfc3339),
+            id: &record.id,
+            last_used_at: record.last_used_at.map(rfc3339),
+            masked: record.masked(),
+            name: &record.name,
+            note: record.note.as_deref(),
+            scopes: &record.scopes,
+            status: record.status(now).as_str(),
+        }
+    }
 }
 
 /// Everything `show --json` tells of a token: the list fields plus its history.
 pub fn token_detail_json(record: &TokenRecord, now: DateTime<Utc>, events: &[Event]) -> Value {
-    let mut value = token_json(record, now);
+    // Plain strings and options: serialising them cannot fail.
+    let mut value =
+        serde_json::to_value(TokenJson::of(record, now)).expect("plain data serialises");
     let extra = json!({
         "revoked_at": rfc3339_or_null(record.revoked_at),
         "revoke_reason": record.revoke_reason,
@@ -193,6 +214,57 @@ mod tests {
         assert_eq!(relative(now + Duration::minutes(5), now), "in 5m");
         assert_eq!(relative(now + Duration::seconds(20), now), "just now");
         assert_eq!(relative_or(None, now, "never"), "never");
+    }
+
+    #[test]
+    fn token_json_is_the_documented_document() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let record = TokenRecord {
+            id: "AbCdEfGh1234".into(),
+            name: "ci-deploy".into(),
+            app: Some("ci".into()),
+            scopes: vec!["deploy:prod".into(), "read".into()],
+            note: Some("owned by \"platform\"\n".into()),
+            secret_hash: vec![7; 32],
+            secret_tail: "wxyz".into(),
+            secret_key_hash: Some(vec![9; 32]),
+            created_at: now - Duration::days(3),
+            expires_at: Some(now + Duration::days(27)),
+            last_used_at: None,
+            revoked_at: None,
+            revoke_reason: None,
+            secret_key_used_at: None,
+            rotated_from: None,
+            replaced_by: None,
+            lineage: "AbCdEfGh1234".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&TokenJson::of(&record, now)).unwrap(),
+            concat!(
+                r#"{"app":"ci","created_at":"2026-11-20T12:00:00Z","expires_at":"2026-12-20T12:00:00Z","#,
+                r#""id":"AbCdEfGh1234","last_used_at":null,"masked":"tk_AbCdEfGh1234_…wxyz","#,
+                r#""name":"ci-deploy","note":"owned by \"platform\"\n","scopes":["deploy:prod","read"],"#,
+                r#""status":"active"}"#
+            )
+        );
+        let revoked = TokenRecord {
+            revoked_at: Some(now - Duration::hours(1)),
+            app: None,
+            ..record.clone()
+        };
+        let value = serde_json::to_value(TokenJson::of(&revoked, now)).unwrap();
+        assert_eq!(
+            (value["status"].as_str(), value["app"].is_null()),
+            (Some("revoked"), true)
+        );
+        let expired = TokenRecord {
+            expires_at: Some(now - Duration::hours(1)),
+            ..record
+        };
+        assert_eq!(
+            serde_json::to_value(TokenJson::of(&expired, now)).unwrap()["status"],
+            "expired"
+        );
     }
 
     #[test]
