@@ -29,20 +29,21 @@ pub enum Error {
     /// The change clashes with what the vault holds, e.g. a name in use (exit 1).
     #[error("{0}")]
     Conflict(String),
-    #[error("no vault at {} (create a token first, or pass --vault)", .path.display())]
-    VaultMissing { path: PathBuf },
-    #[error("{} is not a tokens vault or is corrupt ({reason}); it was left untouched", .path.display())]
-    VaultCorrupt { path: PathBuf, reason: String },
-    #[error("{} was written by a newer tokens (schema {found}, this one knows {known}); upgrade tokens", .path.display())]
+    // `vault` is the vault's location as it may be shown: a path, or a URL without its password.
+    #[error("no vault at {vault} (create a token first, or pass --vault)")]
+    VaultMissing { vault: String },
+    #[error("{vault} is not a tokens vault or is corrupt ({reason}); it was left untouched")]
+    VaultCorrupt { vault: String, reason: String },
+    #[error("{vault} was written by a newer tokens (schema {found}, this one knows {known}); upgrade tokens")]
     VaultTooNew {
-        path: PathBuf,
+        vault: String,
         found: i64,
         known: i64,
     },
     #[error("{} can be written by other users; fix it with: chmod go-w {}", .path.display(), .path.display())]
     VaultInsecure { path: PathBuf },
-    #[error("{} is read-only for this user; this command needs to write to it", .path.display())]
-    VaultReadOnly { path: PathBuf },
+    #[error("{vault} is read-only for this user; this command needs to write to it")]
+    VaultReadOnly { vault: String },
     /// Quiet exit with a code: the message, if any, was already printed (Ctrl-C at a prompt).
     #[error("")]
     Silent(i32),
@@ -74,6 +75,12 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
+        Error::Other(anyhow::Error::new(error).context("vault error"))
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(error: postgres::Error) -> Self {
         Error::Other(anyhow::Error::new(error).context("vault error"))
     }
 }

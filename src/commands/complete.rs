@@ -16,7 +16,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use clap::{Arg, ArgAction, Command, CommandFactory};
@@ -24,7 +24,7 @@ use clap::{Arg, ArgAction, Command, CommandFactory};
 use super::Context;
 use crate::cli::{Cli, CompleteArgs};
 use crate::error::{Error, Result};
-use crate::vault::{Access, Vault};
+use crate::vault::{Access, Location, Vault};
 
 /// Where an argument's values come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,13 +67,13 @@ pub fn run(context: &Context, args: CompleteArgs) -> Result<()> {
     let Some(request) = request(&args.words) else {
         return Err(Error::Silent(1));
     };
-    let vault_path = request
-        .vault
-        .clone()
-        .unwrap_or_else(|| context.vault_path.clone());
+    let location = match &request.vault {
+        Some(path) => Location::parse(path.as_os_str()),
+        None => context.vault.clone(),
+    };
     // A missing, unreadable or corrupt vault completes nothing, and says nothing: the user is
     // typing, and the command itself will explain when it runs.
-    let candidates = candidates(&vault_path, &request, context.now).unwrap_or_default();
+    let candidates = candidates(&location, &request, context.now).unwrap_or_default();
     let mut stdout = std::io::stdout().lock();
     for (value, description) in candidates {
         let line = if description.is_empty() {
@@ -88,9 +88,13 @@ pub fn run(context: &Context, args: CompleteArgs) -> Result<()> {
     Ok(())
 }
 
-/// The values from the vault at `path` that complete `request`, each with a short description.
-fn candidates(path: &Path, request: &Request, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
-    let vault = Vault::open(path, Access::Read)?;
+/// The values from the vault at `location` that complete `request`, each with a short description.
+fn candidates(
+    location: &Location,
+    request: &Request,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, String)>> {
+    let vault = Vault::open(location, Access::Read)?;
     let store = vault.store();
     let fresh = |value: &str| !request.given.iter().any(|given| given == value);
     let mut found: Vec<(String, String)> = Vec::new();

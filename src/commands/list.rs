@@ -30,7 +30,7 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         let mut stdout = io::BufWriter::new(io::stdout().lock());
         write!(stdout, "[")?;
         let mut first = true;
-        vault.store().list(&filter, now, |record| {
+        vault.store().list(&filter, now, &mut |record| {
             let separator = if first { "\n  " } else { ",\n  " };
             first = false;
             stdout.write_all(separator.as_bytes())?;
@@ -46,7 +46,7 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
     }
 
     let mut rows = Vec::new();
-    vault.store().list(&filter, now, |record| {
+    vault.store().list(&filter, now, &mut |record| {
         rows.push(vec![
             Cell::new(&record.id),
             Cell::new(&record.name),

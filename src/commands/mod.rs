@@ -15,18 +15,17 @@ mod show;
 mod verify;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::error::{Error, Result};
 use crate::output;
-use crate::vault::{self, Access, TokenRecord, Vault};
+use crate::vault::{self, Access, Location, TokenRecord, Vault};
 
 /// What every command knows: the global options, the terminal, and the time it started.
 pub struct Context {
-    pub vault_path: PathBuf,
+    pub vault: Location,
     pub json: bool,
     pub quiet: bool,
     pub yes: bool,
@@ -39,12 +38,12 @@ pub struct Context {
 
 impl Context {
     fn new(global: &GlobalArgs) -> Result<Context> {
-        let vault_path = match &global.vault {
-            Some(path) => path.clone(),
-            None => vault::default_path()?,
+        let vault = match &global.vault {
+            Some(value) => Location::parse(value.as_os_str()),
+            None => Location::default_file()?,
         };
         Ok(Context {
-            vault_path,
+            vault,
             json: global.json,
             quiet: global.quiet,
             yes: global.yes,
@@ -56,7 +55,7 @@ impl Context {
     }
 
     pub fn open(&self, access: Access) -> Result<Vault> {
-        Vault::open(&self.vault_path, access)
+        Vault::open(&self.vault, access)
     }
 
     /// A human message on stderr, unless `--quiet`.
@@ -93,7 +92,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ServeClipboard(args) => crate::clipboard::serve(args.clear_after),
         Command::Complete(args) => complete::run(&context, args),
     };
-    outcome.map_err(|error| vault::explain(error, &context.vault_path))
+    outcome.map_err(|error| vault::explain(error, &context.vault))
 }
 
 impl Context {

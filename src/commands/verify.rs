@@ -96,7 +96,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
         },
         Ok(credential) => {
             let mut vault = context.open(Access::Read)?;
-            let verdict = judge(&vault.store(), &credential, &requirements, context.now)?;
+            let verdict = judge(vault.store().as_ref(), &credential, &requirements, context.now)?;
             let due = Bookkeeping::due(&verdict, context.now);
             record(&mut vault, due.as_slice(), context.now);
             verdict
@@ -161,7 +161,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                 record: None,
                 why: why.to_string(),
             },
-            Ok(credential) => judge(&vault.store(), &credential, requirements, context.now)?,
+            Ok(credential) => judge(vault.store().as_ref(), &credential, requirements, context.now)?,
         };
         serde_json::to_writer(&mut stdout, &VerdictJson::of(&verdict)).map_err(io::Error::from)?;
         stdout.write_all(b"\n")?;
@@ -187,7 +187,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
 
 /// Checks a well-formed token against the vault: existence, secret, revocation, expiry, scopes, app.
 fn judge(
-    store: &Store<'_>,
+    store: &dyn Store,
     credential: &Credential,
     requirements: &Requirements<'_>,
     now: DateTime<Utc>,

@@ -1,117 +1,149 @@
-//! The store: one SQLite file of hashed tokens, their metadata and an event log (SPEC §6).
+//! The vault: hashed tokens, their metadata and an event log (SPEC §6), in one of two backends
+//! behind one interface ([`Store`]): a private SQLite file (the default) or a PostgreSQL database
+//! a team shares (a `postgres://` location).
 //!
-//! SQL lives only in this module. Commands read through [`Vault::store`] and change the vault
-//! inside [`Vault::write`], which holds the write lock (`BEGIN IMMEDIATE`) from the first statement,
-//! so checks and changes are one atomic step.
+//! SQL lives only in the backends. Commands read through [`Vault::store`] and change the vault
+//! inside [`Vault::write`], which holds the vault's write lock from the first statement, so
+//! checks and changes are one atomic step on either backend.
 
-pub mod completion;
-mod open;
-mod schema;
+pub mod postgres;
+mod records;
+pub mod sqlite;
 mod store;
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsStr;
+use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, TransactionBehavior};
 
-pub use open::{Access, default_path};
-pub use schema::CURRENT_VERSION;
-pub use store::{
-    Edit, Event, EventFilter, ListFilter, NewToken, Status, Store, TokenRecord, VerifyRecord,
+pub use records::{
+    Edit, Event, EventFilter, ListFilter, LiveToken, NewToken, Status, TokenRecord, VerifyRecord,
 };
+pub use sqlite::CURRENT_VERSION;
+pub use store::{Column, Store};
+
+// One schema, two dialects: both backends are at the same version.
+const _: () = assert!(sqlite::CURRENT_VERSION == postgres::CURRENT_VERSION);
 
 use crate::error::{Error, Result};
+use postgres::PgVault;
+use sqlite::SqliteVault;
 
-pub struct Vault {
-    conn: Connection,
-    path: PathBuf,
-    writable: bool,
-    /// Keeps a read-only snapshot consistent while `conn` reads it; dropped after `conn`.
-    _snapshot_lock: Option<std::fs::File>,
+/// What the command needs of the vault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads; a missing vault is an error and nothing is created. Opened writable when the
+    /// vault allows it, so `verify` can record last use, but a read-only vault works too.
+    Read,
+    /// Changes the vault; creates it when missing.
+    Write,
+}
+
+/// Where the vault is: a file, or a PostgreSQL database named by URL. The URL may carry a
+/// password, so it is shown (`Display`, `Debug`) only with the password masked.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// Reads `--vault` / `TOKENS_VAULT`: a `postgres://` or `postgresql://` URL, else a path.
+    pub fn parse(value: &OsStr) -> Location {
+        match value.to_str() {
+            Some(url) if postgres::connect::is_postgres_url(url) => {
+                Location::Postgres(url.to_owned())
+            }
+            _ => Location::File(PathBuf::from(value)),
+        }
+    }
+
+    /// The default vault: `vault.db` in the platform data directory (`~/.local/share/tokens` on Linux).
+    pub fn default_file() -> Result<Location> {
+        sqlite::default_path().map(Location::File)
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::File(path) => write!(f, "{}", path.display()),
+            Location::Postgres(url) => f.write_str(&postgres::connect::redact(url)),
+        }
+    }
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Location({self})")
+    }
+}
+
+/// An open vault, on whichever backend its location names.
+pub enum Vault {
+    Sqlite(SqliteVault),
+    Postgres(PgVault),
 }
 
 impl Vault {
-    /// Opens the vault at `path` (see [`Access`]).
-    pub fn open(path: &Path, access: Access) -> Result<Vault> {
-        let opened = open::open(path, access)?;
-        Ok(Vault {
-            conn: opened.conn,
-            path: path.to_owned(),
-            writable: opened.writable,
-            _snapshot_lock: opened.snapshot_lock,
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Opens the vault at `location` (see [`Access`]); a missing vault is created for `Write`.
+    pub fn open(location: &Location, access: Access) -> Result<Vault> {
+        match location {
+            Location::File(path) => SqliteVault::open(path, access).map(Vault::Sqlite),
+            Location::Postgres(url) => PgVault::open(url, access).map(Vault::Postgres),
+        }
     }
 
     /// False for a vault this user may read but not write.
     pub fn writable(&self) -> bool {
-        self.writable
+        match self {
+            Vault::Sqlite(vault) => vault.writable(),
+            Vault::Postgres(vault) => vault.writable(),
+        }
     }
 
     /// Queries outside a transaction (each statement on its own).
-    pub fn store(&self) -> Store<'_> {
-        Store::new(&self.conn)
+    pub fn store(&self) -> Box<dyn Store + '_> {
+        match self {
+            Vault::Sqlite(vault) => Box::new(vault.store()),
+            Vault::Postgres(vault) => Box::new(vault.store()),
+        }
     }
 
-    /// Runs `change` in one write transaction: committed when it returns `Ok`, rolled back otherwise.
-    pub fn write<T>(&mut self, change: impl FnOnce(&Store<'_>) -> Result<T>) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|error| self::open::classify(error, &self.path))?;
-        let value = change(&Store::new(&tx))?;
-        tx.commit()?;
-        Ok(value)
+    /// Runs `change` in one write transaction that holds the vault's write lock: committed when
+    /// it returns `Ok`, rolled back otherwise.
+    pub fn write<T>(&mut self, change: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+        match self {
+            Vault::Sqlite(vault) => vault.write(change),
+            Vault::Postgres(vault) => vault.write(change),
+        }
     }
 
     /// Like [`Vault::write`], for bookkeeping that must never hold a command up: waits at most
-    /// `patience` for the lock and gives up quietly.
+    /// `patience` for the lock and gives up quietly (also on a read-only vault).
     pub fn write_briefly(
         &mut self,
         patience: Duration,
-        change: impl FnOnce(&Store<'_>) -> Result<()>,
+        change: impl FnOnce(&dyn Store) -> Result<()>,
     ) {
-        if !self.writable {
-            return;
+        match self {
+            Vault::Sqlite(vault) => vault.write_briefly(patience, change),
+            Vault::Postgres(vault) => vault.write_briefly(patience, change),
         }
-        // The usual patience comes back afterwards: `verify --batch` goes on reading.
-        let Ok(usual) = self
-            .conn
-            .pragma_query_value(None, "busy_timeout", |row| row.get::<_, u32>(0))
-        else {
-            return;
-        };
-        if self.conn.busy_timeout(patience).is_err() {
-            return;
-        }
-        let _ = self.write(change);
-        let _ = self
-            .conn
-            .busy_timeout(Duration::from_millis(u64::from(usual)));
-    }
-
-    /// Turns a raw SQLite error from a query on this vault into the error that names the file.
-    pub fn explain(&self, error: Error) -> Error {
-        explain(error, &self.path)
     }
 }
 
-/// Turns a raw SQLite error into the error that names the vault file.
-pub fn explain(error: Error, path: &Path) -> Error {
-    match error {
-        Error::Other(inner) => match inner.downcast::<rusqlite::Error>() {
-            Ok(sqlite) => open::classify(sqlite, path),
-            Err(inner) => Error::Other(inner),
-        },
-        other => other,
+/// Turns a raw database error into the one-line error that names the vault.
+pub fn explain(error: Error, location: &Location) -> Error {
+    match location {
+        Location::File(path) => sqlite::explain(error, path),
+        Location::Postgres(url) => postgres::explain(error, url),
     }
 }
 
-/// Unix seconds for the vault's INTEGER time columns.
+/// Unix seconds for the vault's integer time columns.
 fn to_secs(time: DateTime<Utc>) -> i64 {
     time.timestamp()
 }

@@ -13,16 +13,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::schema::{self, APPLICATION_ID, CURRENT_VERSION};
 use crate::error::{Error, Result};
-
-/// What the command needs of the vault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Reads; a missing vault is an error and nothing is created. Opened writable when the
-    /// file allows it, so `verify` can record last use, but a read-only vault works too.
-    Read,
-    /// Changes the vault; creates it when missing.
-    Write,
-}
+use crate::vault::Access;
 
 /// How long a command waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,7 +38,7 @@ pub struct Opened {
 pub fn open(path: &Path, access: Access) -> Result<Opened> {
     match fs::metadata(path) {
         Err(error) if error.kind() == ErrorKind::NotFound => match access {
-            Access::Read => return Err(Error::VaultMissing { path: path.into() }),
+            Access::Read => return Err(Error::VaultMissing { vault: shown(path) }),
             Access::Write => create(path)?,
         },
         Err(error) => return Err(anyhow_io(error, path).into()),
@@ -70,7 +61,7 @@ pub fn open(path: &Path, access: Access) -> Result<Opened> {
             }
             Ordinary::NoWalFiles if access == Access::Write => {
                 return Err(Error::VaultReadOnly {
-                    path: folder(path).into(),
+                    vault: shown(folder(path)),
                 });
             }
             Ordinary::NoWalFiles => match open_snapshot(path)? {
@@ -119,7 +110,7 @@ fn open_ordinary(path: &Path, access: Access) -> Result<Ordinary> {
         .is_readonly(rusqlite::MAIN_DB)
         .map_err(|e| classify(e, path))?;
     if access == Access::Write && !writable {
-        return Err(Error::VaultReadOnly { path: path.into() });
+        return Err(Error::VaultReadOnly { vault: shown(path) });
     }
     // The first read opens the WAL. SQLite (3.22+) lets a read-only connection use existing
     // `-wal`/`-shm` files it cannot write, but cannot read at all when it can create neither.
@@ -362,14 +353,14 @@ fn check_schema(conn: &Connection, path: &Path, writable: bool, application_id: 
     let version = read("user_version")?;
     if version > CURRENT_VERSION {
         return Err(Error::VaultTooNew {
-            path: path.into(),
+            vault: shown(path),
             found: version,
             known: CURRENT_VERSION,
         });
     }
     if version < CURRENT_VERSION {
         if !writable {
-            return Err(Error::VaultReadOnly { path: path.into() });
+            return Err(Error::VaultReadOnly { vault: shown(path) });
         }
         conn.execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| classify(e, path))?;
@@ -399,7 +390,7 @@ pub fn classify(error: rusqlite::Error, path: &Path) -> Error {
         Some(ErrorCode::CannotOpen) => {
             Error::Other(anyhow::anyhow!("cannot open {}: {error}", path.display()))
         }
-        Some(ErrorCode::ReadOnly) => Error::VaultReadOnly { path: path.into() },
+        Some(ErrorCode::ReadOnly) => Error::VaultReadOnly { vault: shown(path) },
         Some(ErrorCode::DiskFull) => disk_full(path),
         // A full disk often shows as an I/O error (SQLite sizing its shared-memory file).
         Some(ErrorCode::SystemIoFailure) if disk_is_full(folder(path)) => disk_full(path),
@@ -429,11 +420,16 @@ fn disk_is_full(dir: &Path) -> bool {
 
 fn corrupt(path: &Path, reason: &str) -> Error {
     Error::VaultCorrupt {
-        path: path.into(),
+        vault: shown(path),
         reason: reason.into(),
     }
 }
 
 fn anyhow_io(error: std::io::Error, path: &Path) -> anyhow::Error {
     anyhow::anyhow!("{}: {error}", path.display())
+}
+
+/// The path as errors show it.
+fn shown(path: &Path) -> String {
+    path.display().to_string()
 }

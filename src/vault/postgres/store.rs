@@ -1,0 +1,495 @@
+//! The PostgreSQL queries: the same questions as sqlite/store.rs, in PostgreSQL's dialect.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::{Client, Row, Statement, Transaction};
+
+use crate::error::Result;
+use crate::vault::records::{
+    Edit, Event, EventFilter, ListFilter, LiveToken, NewToken, Status, TokenRecord, VerifyRecord,
+};
+use crate::vault::store::{Column, Store};
+use crate::vault::{from_secs, to_secs};
+
+const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
+     expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
+     rotated_from, replaced_by, lineage";
+
+/// A parameter list built at run time (filters, edits).
+type Params = Vec<Box<dyn ToSql + Sync>>;
+
+/// The session statements run on: the connection itself, or a write transaction on it.
+pub(super) enum Session<'a> {
+    Client(&'a RefCell<Client>),
+    Transaction(RefCell<Transaction<'a>>),
+}
+
+/// Queries over one connection, or one write transaction (see [`super::PgVault::write`]).
+pub struct PgStore<'a> {
+    session: Session<'a>,
+    /// Statements prepared on this connection, by SQL: one round trip a query instead of two.
+    statements: &'a RefCell<HashMap<String, Statement>>,
+}
+
+impl<'a> PgStore<'a> {
+    pub(super) fn new(
+        session: Session<'a>,
+        statements: &'a RefCell<HashMap<String, Statement>>,
+    ) -> PgStore<'a> {
+        PgStore {
+            session,
+            statements,
+        }
+    }
+
+    /// The write transaction back, to commit it.
+    pub(super) fn into_transaction(self) -> Option<Transaction<'a>> {
+        match self.session {
+            Session::Transaction(transaction) => Some(transaction.into_inner()),
+            Session::Client(_) => None,
+        }
+    }
+
+    /// Inside a write transaction the rows a command reads are locked until it commits
+    /// (`FOR UPDATE`), so no other machine changes them between the check and the change.
+    fn lock_suffix(&self) -> &'static str {
+        match self.session {
+            Session::Transaction(_) => " FOR UPDATE",
+            Session::Client(_) => "",
+        }
+    }
+
+    fn statement(&self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = match &self.session {
+            Session::Client(client) => client.borrow_mut().prepare(sql)?,
+            Session::Transaction(transaction) => transaction.borrow_mut().prepare(sql)?,
+        };
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let statement = self.statement(sql)?;
+        Ok(match &self.session {
+            Session::Client(client) => client.borrow_mut().query(&statement, params)?,
+            Session::Transaction(transaction) => {
+                transaction.borrow_mut().query(&statement, params)?
+            }
+        })
+    }
+
+    fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        Ok(match &self.session {
+            Session::Client(client) => client.borrow_mut().execute(&statement, params)?,
+            Session::Transaction(transaction) => {
+                transaction.borrow_mut().execute(&statement, params)?
+            }
+        })
+    }
+
+    /// Calls `visit` with each row as it arrives, without collecting them.
+    fn for_each_row(
+        &self,
+        sql: &str,
+        params: &Params,
+        visit: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        let params = params.iter().map(|param| param.as_ref() as &dyn ToSql);
+        match &self.session {
+            Session::Client(client) => {
+                let mut client = client.borrow_mut();
+                let mut rows = client.query_raw(sql, params)?;
+                while let Some(row) = rows.next()? {
+                    visit(&row)?;
+                }
+            }
+            Session::Transaction(transaction) => {
+                let mut transaction = transaction.borrow_mut();
+                let mut rows = transaction.query_raw(sql, params)?;
+                while let Some(row) = rows.next()? {
+                    visit(&row)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn tokens(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<TokenRecord>> {
+        self.query(sql, params)?
+            .iter()
+            .map(|row| Ok(token_from_row(row)?))
+            .collect()
+    }
+
+    fn token(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<TokenRecord>> {
+        Ok(self.tokens(sql, params)?.into_iter().next())
+    }
+}
+
+fn time(row: &Row, index: usize) -> Result<Option<DateTime<Utc>>, postgres::Error> {
+    Ok(row.try_get::<_, Option<i64>>(index)?.map(from_secs))
+}
+
+fn scopes(row: &Row, index: usize) -> Result<Vec<String>, postgres::Error> {
+    let line: String = row.try_get(index)?;
+    Ok(line.split_whitespace().map(str::to_owned).collect())
+}
+
+fn token_from_row(row: &Row) -> Result<TokenRecord, postgres::Error> {
+    Ok(TokenRecord {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        app: row.try_get(2)?,
+        scopes: scopes(row, 3)?,
+        note: row.try_get(4)?,
+        secret_hash: row.try_get(5)?,
+        secret_tail: row.try_get(6)?,
+        secret_key_hash: row.try_get(7)?,
+        created_at: from_secs(row.try_get(8)?),
+        expires_at: time(row, 9)?,
+        last_used_at: time(row, 10)?,
+        revoked_at: time(row, 11)?,
+        revoke_reason: row.try_get(12)?,
+        secret_key_used_at: time(row, 13)?,
+        rotated_from: row.try_get(14)?,
+        replaced_by: row.try_get(15)?,
+        lineage: row.try_get(16)?,
+    })
+}
+
+impl Store for PgStore<'_> {
+    fn find_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tokens WHERE id = $1{}",
+            self.lock_suffix()
+        );
+        self.token(&sql, &[&id])
+    }
+
+    fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>> {
+        let row = self.query_opt(
+            "SELECT id, name, app, scopes, secret_hash, expires_at, last_used_at, revoked_at \
+             FROM tokens WHERE id = $1",
+            &[&id],
+        )?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(VerifyRecord {
+            id: row.try_get(0)?,
+            name: row.try_get(1)?,
+            app: row.try_get(2)?,
+            scopes: scopes(&row, 3)?,
+            secret_hash: row.try_get(4)?,
+            expires_at: time(&row, 5)?,
+            last_used_at: time(&row, 6)?,
+            revoked_at: time(&row, 7)?,
+        }))
+    }
+
+    fn find_by_name(&self, name: &str) -> Result<Option<TokenRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tokens WHERE name = $1 \
+             ORDER BY (revoked_at IS NULL) DESC, seq DESC LIMIT 1{}",
+            self.lock_suffix()
+        );
+        self.token(&sql, &[&name])
+    }
+
+    fn live_by_name(&self, name: &str) -> Result<Option<TokenRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tokens WHERE name = $1 AND revoked_at IS NULL{}",
+            self.lock_suffix()
+        );
+        self.token(&sql, &[&name])
+    }
+
+    fn verifying_where(
+        &self,
+        column: Column,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<TokenRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tokens WHERE {} = $1 AND (revoked_at IS NULL OR revoked_at > $2) \
+             ORDER BY seq{}",
+            column.as_sql(),
+            self.lock_suffix()
+        );
+        self.tokens(&sql, &[&value, &to_secs(now)])
+    }
+
+    fn list(
+        &self,
+        filter: &ListFilter,
+        now: DateTime<Utc>,
+        visit: &mut dyn FnMut(TokenRecord) -> Result<()>,
+    ) -> Result<()> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut params: Params = vec![Box::new(to_secs(now))];
+        const REVOKED: &str = "(revoked_at IS NOT NULL AND revoked_at <= $1)";
+        const NOT_REVOKED: &str = "(revoked_at IS NULL OR revoked_at > $1)";
+        const EXPIRED: &str = "(expires_at IS NOT NULL AND expires_at <= $1)";
+        const NOT_EXPIRED: &str = "(expires_at IS NULL OR expires_at > $1)";
+        match filter.status {
+            Some(Status::Active) => conditions.extend([NOT_REVOKED.into(), NOT_EXPIRED.into()]),
+            Some(Status::Expired) => conditions.extend([NOT_REVOKED.into(), EXPIRED.into()]),
+            Some(Status::Revoked) => conditions.push(REVOKED.into()),
+            None if !filter.all => conditions.push(NOT_REVOKED.into()),
+            None => {}
+        }
+        if let Some(app) = &filter.app {
+            params.push(Box::new(app.clone()));
+            conditions.push(format!("app = ${}", params.len()));
+        }
+        if let Some(scope) = &filter.scope {
+            params.push(Box::new(scope.clone()));
+            conditions.push(format!(
+                "position(' ' || ${} || ' ' in ' ' || scopes || ' ') > 0",
+                params.len()
+            ));
+        }
+        if let Some(before) = filter.expiring_before {
+            params.push(Box::new(to_secs(before)));
+            conditions.extend([NOT_REVOKED.into(), NOT_EXPIRED.into()]);
+            conditions.push(format!("expires_at <= ${}", params.len()));
+        }
+        // `$1 = $1` uses the first parameter whatever the filter, so its type is always known.
+        let mut sql = format!("SELECT {COLUMNS} FROM tokens WHERE $1::bigint = $1");
+        for condition in &conditions {
+            sql.push_str(" AND ");
+            sql.push_str(condition);
+        }
+        sql.push_str(" ORDER BY seq");
+        self.for_each_row(&sql, &params, &mut |row| visit(token_from_row(row)?))
+    }
+
+    fn live_tokens_for_completion(
+        &self,
+        prefix: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LiveToken>> {
+        // Byte order (COLLATE "C"), as SQLite sorts, whatever the database's locale.
+        let rows = self.query(
+            "SELECT id, name, app FROM tokens \
+             WHERE (revoked_at IS NULL OR revoked_at > $1) \
+             AND (left(name, length($2)) = $2 OR left(id, length($2)) = $2) \
+             ORDER BY name COLLATE \"C\", id COLLATE \"C\"",
+            &[&to_secs(now), &prefix],
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok(LiveToken {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    app: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    fn insert(&self, token: &NewToken) -> Result<()> {
+        self.execute(
+            "INSERT INTO tokens (id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
+             created_at, expires_at, rotated_from, lineage) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            &[
+                &token.id,
+                &token.name,
+                &token.app,
+                &token.scopes.join(" "),
+                &token.note,
+                &token.secret_hash.as_slice(),
+                &token.secret_tail,
+                &token.secret_key_hash.as_ref().map(|hash| hash.as_slice()),
+                &to_secs(token.created_at),
+                &token.expires_at.map(to_secs),
+                &token.rotated_from,
+                &token.lineage,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_revoked(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+        reason: &str,
+        replaced_by: Option<&str>,
+    ) -> Result<()> {
+        self.execute(
+            "UPDATE tokens SET revoked_at = $2, revoke_reason = $3, \
+             replaced_by = coalesce($4, replaced_by) WHERE id = $1",
+            &[&id, &to_secs(at), &reason, &replaced_by],
+        )?;
+        Ok(())
+    }
+
+    fn mark_secret_key_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.execute(
+            "UPDATE tokens SET secret_key_used_at = $2 WHERE id = $1",
+            &[&id, &to_secs(at)],
+        )?;
+        Ok(())
+    }
+
+    fn apply_edit(&self, id: &str, edit: &Edit) -> Result<()> {
+        let mut assignments: Vec<String> = Vec::new();
+        let mut params: Params = vec![Box::new(id.to_owned())];
+        let mut set = |column: &str, value: Box<dyn ToSql + Sync>| {
+            params.push(value);
+            assignments.push(format!("{column} = ${}", params.len()));
+        };
+        if let Some(name) = &edit.name {
+            set("name", Box::new(name.clone()));
+        }
+        if let Some(app) = &edit.app {
+            set("app", Box::new(app.clone()));
+        }
+        if let Some(scopes) = &edit.scopes {
+            set("scopes", Box::new(scopes.join(" ")));
+        }
+        if let Some(expires_at) = edit.expires_at {
+            set("expires_at", Box::new(expires_at.map(to_secs)));
+        }
+        if let Some(note) = &edit.note {
+            set("note", Box::new(note.clone()));
+        }
+        if assignments.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE tokens SET {} WHERE id = $1",
+            assignments.join(", ")
+        );
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|param| param.as_ref()).collect();
+        self.execute(&sql, &params)?;
+        Ok(())
+    }
+
+    fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.execute(
+            "UPDATE tokens SET last_used_at = $2 WHERE id = $1",
+            &[&id, &to_secs(at)],
+        )?;
+        Ok(())
+    }
+
+    fn log_event(
+        &self,
+        at: DateTime<Utc>,
+        token_id: Option<&str>,
+        kind: &str,
+        detail: &str,
+    ) -> Result<()> {
+        self.execute(
+            "INSERT INTO events (at, token_id, kind, detail) VALUES ($1, $2, $3, $4)",
+            &[&to_secs(at), &token_id, &kind, &detail],
+        )?;
+        Ok(())
+    }
+
+    fn events(&self, filter: &EventFilter) -> Result<Vec<Event>> {
+        let mut sql = String::from(
+            "SELECT e.seq, e.at, e.token_id, t.name, e.kind, e.detail \
+             FROM events e LEFT JOIN tokens t ON t.id = e.token_id WHERE true",
+        );
+        let mut params: Params = Vec::new();
+        if let Some(lineage) = &filter.lineage {
+            params.push(Box::new(lineage.clone()));
+            sql.push_str(&format!(" AND t.lineage = ${}", params.len()));
+        }
+        if let Some(since) = filter.since {
+            params.push(Box::new(to_secs(since)));
+            sql.push_str(&format!(" AND e.at >= ${}", params.len()));
+        }
+        sql.push_str(" ORDER BY e.seq DESC");
+        if let Some(last) = filter.last {
+            sql.push_str(&format!(" LIMIT {last}"));
+        }
+        let mut events = Vec::new();
+        self.for_each_row(&sql, &params, &mut |row| {
+            events.push(Event {
+                seq: row.try_get(0)?,
+                at: from_secs(row.try_get(1)?),
+                token_id: row.try_get(2)?,
+                name: row.try_get(3)?,
+                kind: row.try_get(4)?,
+                detail: row.try_get(5)?,
+            });
+            Ok(())
+        })?;
+        events.reverse();
+        Ok(events)
+    }
+
+    fn import_token(&self, record: &TokenRecord) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO tokens ({COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        );
+        self.execute(
+            &sql,
+            &[
+                &record.id,
+                &record.name,
+                &record.app,
+                &record.scopes.join(" "),
+                &record.note,
+                &record.secret_hash,
+                &record.secret_tail,
+                &record.secret_key_hash,
+                &to_secs(record.created_at),
+                &record.expires_at.map(to_secs),
+                &record.last_used_at.map(to_secs),
+                &record.revoked_at.map(to_secs),
+                &record.revoke_reason,
+                &record.secret_key_used_at.map(to_secs),
+                &record.rotated_from,
+                &record.replaced_by,
+                &record.lineage,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn import_event(&self, event: &Event) -> Result<()> {
+        self.execute(
+            "INSERT INTO events (seq, at, token_id, kind, detail) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &event.seq,
+                &to_secs(event.at),
+                &event.token_id,
+                &event.kind,
+                &event.detail,
+            ],
+        )?;
+        // Events added later are numbered after the imported ones.
+        self.query(
+            "SELECT setval(pg_get_serial_sequence('events', 'seq'), $1::bigint)",
+            &[&event.seq],
+        )?;
+        Ok(())
+    }
+
+    fn is_empty(&self) -> Result<bool> {
+        let row = self.query(
+            "SELECT NOT EXISTS (SELECT 1 FROM tokens) AND NOT EXISTS (SELECT 1 FROM events)",
+            &[],
+        )?;
+        Ok(row[0].try_get(0)?)
+    }
+}

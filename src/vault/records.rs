@@ -1,0 +1,185 @@
+//! What the vault holds, in the shapes every backend reads and writes.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::token;
+
+/// Where a token stands at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Expired => "expired",
+            Status::Revoked => "revoked",
+        }
+    }
+}
+
+/// One token as the vault keeps it. Holds hashes, never secrets; not serialisable on purpose,
+/// and its `Debug` leaves the hashes out.
+#[derive(Clone)]
+pub struct TokenRecord {
+    pub id: String,
+    pub name: String,
+    pub app: Option<String>,
+    pub scopes: Vec<String>,
+    pub note: Option<String>,
+    pub secret_hash: Vec<u8>,
+    pub secret_tail: String,
+    pub secret_key_hash: Option<Vec<u8>>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it stops (or stopped) verifying; in the future while a rotation's grace runs.
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+    pub secret_key_used_at: Option<DateTime<Utc>>,
+    pub rotated_from: Option<String>,
+    pub replaced_by: Option<String>,
+    pub lineage: String,
+}
+
+impl fmt::Debug for TokenRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenRecord")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("app", &self.app)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .field("revoked_at", &self.revoked_at)
+            .field("lineage", &self.lineage)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenRecord {
+    pub fn status(&self, now: DateTime<Utc>) -> Status {
+        if self.is_revoked(now) {
+            Status::Revoked
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            Status::Expired
+        } else {
+            Status::Active
+        }
+    }
+
+    pub fn is_revoked(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_some_and(|at| at <= now)
+    }
+
+    /// How long the token was made to live (what rotate and refresh give the next one); `None`: for ever.
+    pub fn lifetime(&self) -> Option<chrono::Duration> {
+        self.expires_at.map(|at| at - self.created_at)
+    }
+
+    pub fn masked(&self) -> String {
+        token::mask(&self.id, &self.secret_tail)
+    }
+}
+
+/// The part of a token `verify` reads: a lean row for the hot path ([`Store::find_for_verify`]).
+#[derive(Debug, Clone)]
+pub struct VerifyRecord {
+    pub id: String,
+    pub name: String,
+    pub app: Option<String>,
+    pub scopes: Vec<String>,
+    pub secret_hash: Vec<u8>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it stops (or stopped) verifying; in the future while a rotation's grace runs.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+
+/// A token about to be inserted. Its `Debug` leaves the hashes out.
+#[derive(Clone)]
+pub struct NewToken {
+    pub id: String,
+    pub name: String,
+    pub app: Option<String>,
+    pub scopes: Vec<String>,
+    pub note: Option<String>,
+    pub secret_hash: [u8; 32],
+    pub secret_tail: String,
+    pub secret_key_hash: Option<[u8; 32]>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub rotated_from: Option<String>,
+    pub lineage: String,
+}
+
+impl fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewToken")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("app", &self.app)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .field("lineage", &self.lineage)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which tokens `list` shows.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Include revoked tokens (otherwise left out unless `status` asks for them).
+    pub all: bool,
+    pub app: Option<String>,
+    pub scope: Option<String>,
+    pub status: Option<Status>,
+    /// Only active tokens that expire before this time.
+    pub expiring_before: Option<DateTime<Utc>>,
+}
+
+/// Metadata changes for `edit`; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    pub name: Option<String>,
+    pub app: Option<Option<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub note: Option<Option<String>>,
+}
+
+/// One line of the event log.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub token_id: Option<String>,
+    /// The token's current name, when the event names a known token.
+    pub name: Option<String>,
+    pub kind: String,
+    pub detail: String,
+}
+
+/// Which events `log` shows.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only events of the tokens in this lineage.
+    pub lineage: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    /// Only the newest `n`, still in time order.
+    pub last: Option<usize>,
+}
+
+/// A token that still verifies, as a shell completion offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveToken {
+    pub id: String,
+    pub name: String,
+    pub app: Option<String>,
+}

@@ -1,0 +1,422 @@
+//! The SQLite queries: token rows, their changes and the event log.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+use crate::error::Result;
+use crate::vault::records::{
+    Edit, Event, EventFilter, ListFilter, LiveToken, NewToken, Status, TokenRecord, VerifyRecord,
+};
+use crate::vault::store::{Column, Store};
+use crate::vault::{from_secs, to_secs};
+
+const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
+     expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
+     rotated_from, replaced_by, lineage";
+
+/// Queries over one connection (or one transaction: see [`super::SqliteVault::write`]).
+pub struct SqliteStore<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> SqliteStore<'c> {
+    pub(super) fn new(conn: &'c Connection) -> SqliteStore<'c> {
+        SqliteStore { conn }
+    }
+
+    fn query_for_verify(&self, id: &str) -> rusqlite::Result<Option<VerifyRecord>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, name, app, scopes, secret_hash, expires_at, last_used_at, revoked_at \
+             FROM tokens WHERE id = ?1",
+        )?;
+        let record = statement
+            .query_row([id], |row| {
+                let time = |index: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+                    Ok(row.get::<_, Option<i64>>(index)?.map(from_secs))
+                };
+                let scopes: String = row.get(3)?;
+                Ok(VerifyRecord {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    app: row.get(2)?,
+                    scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+                    secret_hash: row.get(4)?,
+                    expires_at: time(5)?,
+                    last_used_at: time(6)?,
+                    revoked_at: time(7)?,
+                })
+            })
+            .optional()?;
+        Ok(record)
+    }
+}
+
+fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
+        let time = |index: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(row.get::<_, Option<i64>>(index)?.map(from_secs))
+    };
+    let scopes: String = row.get(3)?;
+    Ok(TokenRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        app: row.get(2)?,
+        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        note: row.get(4)?,
+        secret_hash: row.get(5)?,
+        secret_tail: row.get(6)?,
+        secret_key_hash: row.get(7)?,
+        created_at: from_secs(row.get(8)?),
+        expires_at: time(9)?,
+        last_used_at: time(10)?,
+        revoked_at: time(11)?,
+        revoke_reason: row.get(12)?,
+        secret_key_used_at: time(13)?,
+        rotated_from: row.get(14)?,
+        replaced_by: row.get(15)?,
+        lineage: row.get(16)?,
+    })
+}
+
+impl Store for SqliteStore<'_> {
+
+    fn find_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM tokens WHERE id = ?1");
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        Ok(statement
+            .query_row([id], token_from_row)
+            .optional()?)
+    }
+
+    /// What `verify` needs of the token with `id`: half the columns of [`Store::find_by_id`], and
+    /// a query string fixed at compile time rather than formatted on every lookup, which shows on
+    /// a batch of 100,000 (docs/PERFORMANCE.md).
+    fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>> {
+        Ok(retry_transient_read(|| self.query_for_verify(id))?)
+    }
+
+
+    fn find_by_name(&self, name: &str) -> Result<Option<TokenRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tokens WHERE name = ?1 \
+             ORDER BY revoked_at IS NULL DESC, rowid DESC LIMIT 1"
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        Ok(statement.query_row([name], token_from_row).optional()?)
+    }
+
+    /// The live (not revoked, not rotated away) token named `name`, if any.
+    fn live_by_name(&self, name: &str) -> Result<Option<TokenRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM tokens WHERE name = ?1 AND revoked_at IS NULL");
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        Ok(statement
+            .query_row([name], token_from_row)
+            .optional()?)
+    }
+
+    /// Tokens whose `column` (a fixed column name, never user input) is `value` and that still
+    /// verify at `now`, oldest first.
+    fn verifying_where(
+        &self,
+        column: Column,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<TokenRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tokens WHERE {} = ?1 AND (revoked_at IS NULL OR revoked_at > ?2) \
+             ORDER BY rowid",
+            column.as_sql()
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(params![value, to_secs(now)], token_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Calls `visit` with each token `filter` selects, oldest first, without holding them all in memory.
+    fn list(
+        &self,
+        filter: &ListFilter,
+        now: DateTime<Utc>,
+        visit: &mut dyn FnMut(TokenRecord) -> Result<()>,
+    ) -> Result<()> {
+        let now_secs = Value::Integer(to_secs(now));
+        let mut conditions: Vec<String> = Vec::new();
+        let mut values: Vec<Value> = vec![now_secs];
+        const REVOKED: &str = "(revoked_at IS NOT NULL AND revoked_at <= ?1)";
+        const NOT_REVOKED: &str = "(revoked_at IS NULL OR revoked_at > ?1)";
+        const EXPIRED: &str = "(expires_at IS NOT NULL AND expires_at <= ?1)";
+        const NOT_EXPIRED: &str = "(expires_at IS NULL OR expires_at > ?1)";
+        match filter.status {
+            Some(Status::Active) => conditions.extend([NOT_REVOKED.into(), NOT_EXPIRED.into()]),
+            Some(Status::Expired) => conditions.extend([NOT_REVOKED.into(), EXPIRED.into()]),
+            Some(Status::Revoked) => conditions.push(REVOKED.into()),
+            None if !filter.all => conditions.push(NOT_REVOKED.into()),
+            None => {}
+        }
+        if let Some(app) = &filter.app {
+            values.push(Value::Text(app.clone()));
+            conditions.push(format!("app = ?{}", values.len()));
+        }
+        if let Some(scope) = &filter.scope {
+            values.push(Value::Text(scope.clone()));
+            conditions.push(format!(
+                "instr(' ' || scopes || ' ', ' ' || ?{} || ' ') > 0",
+                values.len()
+            ));
+        }
+        if let Some(before) = filter.expiring_before {
+            values.push(Value::Integer(to_secs(before)));
+            conditions.extend([NOT_REVOKED.into(), NOT_EXPIRED.into()]);
+            conditions.push(format!("expires_at <= ?{}", values.len()));
+        }
+        let mut sql = format!("SELECT {COLUMNS} FROM tokens WHERE ?1 = ?1");
+        for condition in &conditions {
+            sql.push_str(" AND ");
+            sql.push_str(condition);
+        }
+        sql.push_str(" ORDER BY rowid");
+        let mut statement = self.conn.prepare(&sql)?;
+        let mut rows = statement.query(params_from_iter(values))?;
+        while let Some(row) = rows.next()? {
+            visit(token_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    fn insert(&self, token: &NewToken) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT INTO tokens (id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
+             created_at, expires_at, rotated_from, lineage) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        statement.execute(params![
+            token.id,
+            token.name,
+            token.app,
+            token.scopes.join(" "),
+            token.note,
+            token.secret_hash.as_slice(),
+            token.secret_tail,
+            token.secret_key_hash.as_ref().map(|hash| hash.as_slice()),
+            to_secs(token.created_at),
+            token.expires_at.map(to_secs),
+            token.rotated_from,
+            token.lineage,
+        ])?;
+        Ok(())
+    }
+
+    /// Makes `id` stop verifying at `at` (now, or when a rotation's grace ends).
+    fn set_revoked(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+        reason: &str,
+        replaced_by: Option<&str>,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE tokens SET revoked_at = ?2, revoke_reason = ?3, \
+                 replaced_by = coalesce(?4, replaced_by) WHERE id = ?1",
+            )?
+            .execute(params![id, to_secs(at), reason, replaced_by])?;
+        Ok(())
+    }
+
+    /// Marks `id`'s secret key as spent by a refresh at `at`.
+    fn mark_secret_key_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE tokens SET secret_key_used_at = ?2 WHERE id = ?1")?
+            .execute(params![id, to_secs(at)])?;
+        Ok(())
+    }
+
+    fn apply_edit(&self, id: &str, edit: &Edit) -> Result<()> {
+        let mut sets: Vec<&str> = Vec::new();
+        let mut values: Vec<Value> = vec![Value::Text(id.to_owned())];
+        let mut set = |column: &'static str, value: Value| {
+            values.push(value);
+            sets.push(column);
+        };
+        let text = |value: &Option<String>| value.clone().map_or(Value::Null, Value::Text);
+        if let Some(name) = &edit.name {
+            set("name", Value::Text(name.clone()));
+        }
+        if let Some(app) = &edit.app {
+            set("app", text(app));
+        }
+        if let Some(scopes) = &edit.scopes {
+            set("scopes", Value::Text(scopes.join(" ")));
+        }
+        if let Some(expires_at) = edit.expires_at {
+            set(
+                "expires_at",
+                expires_at.map_or(Value::Null, |at| Value::Integer(to_secs(at))),
+            );
+        }
+        if let Some(note) = &edit.note {
+            set("note", text(note));
+        }
+        if sets.is_empty() {
+            return Ok(());
+        }
+        let assignments: Vec<String> = sets
+            .iter()
+            .enumerate()
+            .map(|(index, column)| format!("{column} = ?{}", index + 2))
+            .collect();
+        let sql = format!("UPDATE tokens SET {} WHERE id = ?1", assignments.join(", "));
+        self.conn.execute(&sql, params_from_iter(values))?;
+        Ok(())
+    }
+
+    /// Records that `id` verified at `at`.
+    fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")?
+            .execute(params![id, to_secs(at)])?;
+        Ok(())
+    }
+
+    /// Appends to the event log. `detail` must never contain a secret.
+    fn log_event(
+        &self,
+        at: DateTime<Utc>,
+        token_id: Option<&str>,
+        kind: &str,
+        detail: &str,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO events (at, token_id, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![to_secs(at), token_id, kind, detail])?;
+        Ok(())
+    }
+
+    fn events(&self, filter: &EventFilter) -> Result<Vec<Event>> {
+        let mut sql = String::from(
+            "SELECT e.seq, e.at, e.token_id, t.name, e.kind, e.detail \
+             FROM events e LEFT JOIN tokens t ON t.id = e.token_id WHERE 1",
+        );
+        let mut values: Vec<Value> = Vec::new();
+        if let Some(lineage) = &filter.lineage {
+            values.push(Value::Text(lineage.clone()));
+            sql.push_str(&format!(" AND t.lineage = ?{}", values.len()));
+        }
+        if let Some(since) = filter.since {
+            values.push(Value::Integer(to_secs(since)));
+            sql.push_str(&format!(" AND e.at >= ?{}", values.len()));
+        }
+        sql.push_str(" ORDER BY e.seq DESC");
+        if let Some(last) = filter.last {
+            sql.push_str(&format!(" LIMIT {last}"));
+        }
+        let mut statement = self.conn.prepare(&sql)?;
+        let rows = statement.query_map(params_from_iter(values), |row| {
+            Ok(Event {
+                seq: row.get(0)?,
+                at: from_secs(row.get(1)?),
+                token_id: row.get(2)?,
+                name: row.get(3)?,
+                kind: row.get(4)?,
+                detail: row.get(5)?,
+            })
+        })?;
+        let mut events: Vec<Event> = rows.collect::<rusqlite::Result<_>>()?;
+        events.reverse();
+        Ok(events)
+    }
+
+    fn live_tokens_for_completion(
+        &self,
+        prefix: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LiveToken>> {
+        let mut statement = self.conn.prepare(
+            "SELECT id, name, app FROM tokens \
+             WHERE (revoked_at IS NULL OR revoked_at > ?1) \
+             AND (substr(name, 1, length(?2)) = ?2 OR substr(id, 1, length(?2)) = ?2) \
+             ORDER BY name, id",
+        )?;
+        let rows = statement.query_map(params![to_secs(now), prefix], |row| {
+            Ok(LiveToken {
+                id: row.get(0)?,
+                name: row.get(1)?,
+                app: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn import_token(&self, record: &TokenRecord) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO tokens ({COLUMNS}) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        );
+        self.conn.prepare_cached(&sql)?.execute(params![
+            record.id,
+            record.name,
+            record.app,
+            record.scopes.join(" "),
+            record.note,
+            record.secret_hash,
+            record.secret_tail,
+            record.secret_key_hash,
+            to_secs(record.created_at),
+            record.expires_at.map(to_secs),
+            record.last_used_at.map(to_secs),
+            record.revoked_at.map(to_secs),
+            record.revoke_reason,
+            record.secret_key_used_at.map(to_secs),
+            record.rotated_from,
+            record.replaced_by,
+            record.lineage,
+        ])?;
+        Ok(())
+    }
+
+    fn import_event(&self, event: &Event) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO events (seq, at, token_id, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                event.seq,
+                to_secs(event.at),
+                event.token_id,
+                event.kind,
+                event.detail
+            ])?;
+        Ok(())
+    }
+
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM tokens) AND NOT EXISTS (SELECT 1 FROM events)",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+}
+
+/// Runs a read again when a connection that cannot write the WAL's `-shm` file meets a writer
+/// in the middle of creating, recovering or resetting it (SQLite then answers "read-only" or
+/// "cannot open" for a plain SELECT): a passing state, over within milliseconds.
+fn retry_transient_read<T>(mut read: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    use rusqlite::ffi::ErrorCode;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match read() {
+            Err(error)
+                if matches!(
+                    error.sqlite_error_code(),
+                    Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen)
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
