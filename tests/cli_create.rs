@@ -154,7 +154,7 @@ fn bad_input_is_a_usage_error_and_creates_nothing() {
         assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
         assert!(stdout(&output).is_empty());
     }
-    assert!(!sandbox.vault.exists(), "a failed create made a vault");
+    assert!(!sandbox.vault_exists(), "a failed create made a vault");
     let output = sandbox.run(&["create", "x", "--expires", "2001-01-01"], "");
     assert_eq!(
         stderr(&output),
@@ -211,12 +211,9 @@ fn replace_revokes_the_apps_other_tokens_in_the_same_step() {
 fn every_creation_is_in_the_event_log() {
     let sandbox = Sandbox::new();
     let issued = sandbox.create("logged", &["--app", "ci", "--scope", "read"]);
-    let (token_id, kind, detail): (String, String, String) = sandbox
-        .db()
-        .query_row("SELECT token_id, kind, detail FROM events", [], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })
-        .unwrap();
+    let token_id: String = sandbox.query("SELECT token_id FROM events");
+    let kind: String = sandbox.query("SELECT kind FROM events");
+    let detail: String = sandbox.query("SELECT detail FROM events");
     assert_eq!(
         (token_id.as_str(), kind.as_str()),
         (issued.id().as_str(), "created")

@@ -113,13 +113,10 @@ fn list_filters() {
     sandbox.create("c", &["--app", "ci", "--expires", "1h"]);
     sandbox.create("d", &[]);
     sandbox.run(&["revoke", "d", "-y"], "");
-    sandbox
-        .db()
-        .execute(
-            "UPDATE tokens SET expires_at = strftime('%s','now') - 1 WHERE name = 'c'",
-            [],
-        )
-        .unwrap();
+    sandbox.execute(&format!(
+        "UPDATE tokens SET expires_at = {} - 1 WHERE name = 'c'",
+        now_secs()
+    ));
 
     assert_eq!(listed_names(&sandbox, &[]), ["a", "b", "c"]);
     assert_eq!(listed_names(&sandbox, &["--all"]), ["a", "b", "c", "d"]);
@@ -148,7 +145,7 @@ fn list_on_a_missing_vault_is_exit_1() {
     let output = sandbox.run(&["list"], "");
     assert_eq!(code(&output), 1);
     assert!(stderr(&output).contains("no vault at"));
-    assert!(!sandbox.vault.exists());
+    assert!(!sandbox.vault_exists());
 }
 
 #[test]
@@ -377,16 +374,11 @@ fn rotate_with_grace_keeps_the_old_token_verifying_until_it_ends() {
     );
     assert_eq!(sandbox.verify(new_token, &[]).0, 0);
     // When the grace ends, the old one stops.
-    sandbox
-        .db()
-        .execute(
-            &format!(
-                "UPDATE tokens SET revoked_at = strftime('%s','now') - 1 WHERE id = '{}'",
-                old.id()
-            ),
-            [],
-        )
-        .unwrap();
+    sandbox.execute(&format!(
+        "UPDATE tokens SET revoked_at = {} - 1 WHERE id = '{}'",
+        now_secs(),
+        old.id()
+    ));
     assert_eq!(sandbox.verify(&old.token, &[]).0, 5);
     assert_eq!(sandbox.verify(new_token, &[]).0, 0);
 }
@@ -491,7 +483,10 @@ fn refresh_trades_the_pair_for_a_new_one_even_after_expiry() {
             "12h",
         ],
     );
-    sandbox.db().execute("UPDATE tokens SET expires_at = strftime('%s','now') - 60, created_at = created_at - 43260", []).unwrap();
+    sandbox.execute(&format!(
+        "UPDATE tokens SET expires_at = {} - 60, created_at = created_at - 43260",
+        now_secs()
+    ));
     assert_eq!(sandbox.verify(&old.token, &[]).0, 4);
     let output = sandbox.run(&["refresh"], &refresh_stdin(&old));
     assert_eq!(code(&output), 0, "{}", stderr(&output));

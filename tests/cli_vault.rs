@@ -36,7 +36,7 @@ fn assert_refused(sandbox: &Sandbox, message: &str) {
 
 #[test]
 fn a_text_file_is_refused_and_left_alone() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     std::fs::write(
         &sandbox.vault,
         "these are my notes, not a database\n".repeat(100),
@@ -54,7 +54,7 @@ fn a_text_file_is_refused_and_left_alone() {
 
 #[test]
 fn an_empty_file_is_refused_and_left_alone() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     std::fs::write(&sandbox.vault, "").unwrap();
     std::fs::set_permissions(&sandbox.vault, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_refused(&sandbox, "(the file is empty)");
@@ -62,7 +62,7 @@ fn an_empty_file_is_refused_and_left_alone() {
 
 #[test]
 fn a_directory_is_refused() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     std::fs::create_dir(&sandbox.vault).unwrap();
     assert_refused(&sandbox, "(it is a directory)");
     assert_verify_refused(&sandbox, &well_formed_token(), "(it is a directory)");
@@ -74,7 +74,7 @@ fn a_directory_is_refused() {
 
 /// A token with a valid checksum that no vault knows, for reaching the vault through `verify`.
 fn well_formed_token() -> String {
-    Sandbox::new()
+    Sandbox::sqlite()
         .create("elsewhere", &["--no-secret-key"])
         .token
 }
@@ -95,7 +95,7 @@ fn assert_verify_refused(sandbox: &Sandbox, token: &str, message: &str) {
 
 #[test]
 fn another_sqlite_database_is_refused() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let db = rusqlite::Connection::open(&sandbox.vault).unwrap();
     db.execute_batch("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('keep me');")
         .unwrap();
@@ -119,7 +119,7 @@ fn checkpointed_vault(sandbox: &Sandbox) -> Vec<Issued> {
 
 #[test]
 fn a_truncated_vault_is_refused() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let issued = checkpointed_vault(&sandbox);
     let bytes = std::fs::read(&sandbox.vault).unwrap();
     assert!(bytes.len() > 8192);
@@ -134,7 +134,7 @@ fn a_truncated_vault_is_refused() {
 
 #[test]
 fn a_vault_with_a_damaged_page_is_refused_and_left_alone() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let issued = checkpointed_vault(&sandbox);
     let root_page: i64 = sandbox.query("SELECT rootpage FROM sqlite_master WHERE name = 'tokens'");
     let page_size: i64 = sandbox.query("PRAGMA page_size");
@@ -166,7 +166,7 @@ fn a_vault_with_a_damaged_page_is_refused_and_left_alone() {
 
 #[test]
 fn a_vault_from_a_newer_tokens_is_refused_unchanged() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let issued = sandbox.create("x", &[]);
     sandbox
         .db()
@@ -185,7 +185,7 @@ fn a_vault_from_a_newer_tokens_is_refused_unchanged() {
 
 #[test]
 fn a_vault_others_can_write_is_refused() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let issued = sandbox.create("x", &[]);
     std::fs::set_permissions(&sandbox.vault, std::fs::Permissions::from_mode(0o666)).unwrap();
     assert_refused(
@@ -218,7 +218,7 @@ fn a_vault_others_can_write_is_refused() {
 
 #[test]
 fn parallel_first_commands_share_one_new_vault() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let children: Vec<_> = (0..8)
         .map(|n| {
             std::process::Command::new(env!("CARGO_BIN_EXE_tokens"))
@@ -246,7 +246,7 @@ fn parallel_first_commands_share_one_new_vault() {
 
 #[test]
 fn the_default_vault_lives_in_the_data_directory() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let output = sandbox
         .cmd(&["create", "x"])
         .env_remove("TOKENS_VAULT")
@@ -274,7 +274,7 @@ fn a_full_disk_changes_nothing() {
         eprintln!("skipped: mounting a small tmpfs needs root (CI runs the tests as root)");
         return;
     }
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let disk = sandbox.path("disk");
     std::fs::create_dir(&disk).unwrap();
     let script = r#"

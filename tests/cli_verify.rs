@@ -107,7 +107,7 @@ fn malformed_tokens_exit_3_without_touching_the_vault() {
             "the error shows the secret"
         );
     }
-    assert!(!sandbox.vault.exists(), "verify created a vault");
+    assert!(!sandbox.vault_exists(), "verify created a vault");
     let (_, stderr) = sandbox.verify(&typo, &[]);
     assert_eq!(
         stderr,
@@ -137,13 +137,10 @@ fn unknown_id_and_wrong_secret_exit_3() {
 fn expired_exits_4_and_revoked_exits_5() {
     let sandbox = Sandbox::new();
     let expiring = sandbox.create("short", &["--expires", "1h"]);
-    sandbox
-        .db()
-        .execute(
-            "UPDATE tokens SET expires_at = strftime('%s','now') - 3600",
-            [],
-        )
-        .unwrap();
+    sandbox.execute(&format!(
+        "UPDATE tokens SET expires_at = {} - 3600",
+        now_secs()
+    ));
     let (code, stderr) = sandbox.verify(&expiring.token, &[]);
     assert_eq!(code, 4);
     assert_eq!(
@@ -223,7 +220,7 @@ fn verify_records_last_use() {
     let before: Option<i64> = sandbox.query("SELECT last_used_at FROM tokens");
     assert_eq!(before, None);
     assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
-    let after: i64 = sandbox.query("SELECT strftime('%s','now') - last_used_at FROM tokens");
+    let after: i64 = now_secs() - sandbox.query::<i64>("SELECT last_used_at FROM tokens");
     assert!((0..60).contains(&after), "last used {after}s ago");
 }
 
@@ -257,10 +254,10 @@ fn verify_against_a_missing_vault_is_exit_1_and_creates_nothing() {
         stderr,
         format!(
             "tokens: no vault at {} (create a token first, or pass --vault)\n",
-            sandbox.vault.display()
+            sandbox.shown()
         )
     );
-    assert!(!sandbox.vault.exists());
+    assert!(!sandbox.vault_exists());
 }
 
 #[test]
@@ -320,7 +317,7 @@ fn batch_answers_each_line_as_it_comes() {
     let good = sandbox.create("good", &[]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_tokens"))
         .args(["verify", "--batch"])
-        .env("TOKENS_VAULT", &sandbox.vault)
+        .env("TOKENS_VAULT", &sandbox.location)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

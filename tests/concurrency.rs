@@ -21,7 +21,7 @@ fn tokens(sandbox: &Sandbox, args: &[&str], stdin: Option<&str>) -> std::process
     use std::io::Write;
     let mut child = Command::new(tokens_bin())
         .args(args)
-        .env("TOKENS_VAULT", &sandbox.vault)
+        .env("TOKENS_VAULT", &sandbox.location)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -159,7 +159,7 @@ fn commands_killed_at_random_moments_lose_nothing_they_promised() {
         .ok()
         .and_then(|seed| seed.parse().ok())
         .unwrap_or_else(rand::random);
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     // How long a command lives when left alone, so kills land all over its life.
     let started = Instant::now();
     for n in 0..5 {
@@ -278,12 +278,12 @@ fn killing_the_command_that_creates_the_vault_leaves_none_or_a_whole_one() {
     // How long creating a vault takes when left alone, so kills land all over it.
     let started = Instant::now();
     for _ in 0..3 {
-        Sandbox::new().create("first", &[]);
+        Sandbox::sqlite().create("first", &[]);
     }
     let lifetime = started.elapsed() / 3;
     let mut figures = [0usize; 3]; // [no vault, whole vault, staging files left behind]
     for round in 0..30 {
-        let sandbox = Sandbox::new();
+        let sandbox = Sandbox::sqlite();
         let delay = lifetime.mul_f64(rng.random_range(0.0..1.2));
         run_and_kill(&sandbox, &["create", &format!("first-{round}")], delay);
         figures[2] += listing(sandbox.dir.path())

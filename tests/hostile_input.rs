@@ -14,7 +14,7 @@ fn run_with_stdin_file(sandbox: &Sandbox, args: &[&str], stdin_file: &str) -> st
     let started = Instant::now();
     let output = std::process::Command::new(tokens_bin())
         .args(args)
-        .env("TOKENS_VAULT", &sandbox.vault)
+        .env("TOKENS_VAULT", &sandbox.location)
         .stdin(Stdio::from(std::fs::File::open(stdin_file).unwrap()))
         .output()
         .unwrap();

@@ -57,7 +57,7 @@ fn assert_writes_refused(nobody: &Nobody, vault: &Path, good: &Issued, read_only
 #[test]
 fn a_vault_root_owns_answers_another_user_and_stays_unchanged() {
     let Some(nobody) = Nobody::new() else { return };
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let good = sandbox.create("ci-deploy", &["--app", "ci", "--scope", "read"]);
     let revoked = sandbox.create("old", &[]);
     assert_eq!(code(&sandbox.run(&["revoke", "old", "--yes"], "")), 0);
@@ -131,7 +131,7 @@ fn a_vault_root_owns_answers_another_user_and_stays_unchanged() {
 #[test]
 fn another_user_sees_changes_that_are_still_in_the_wal() {
     let Some(nobody) = Nobody::new() else { return };
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let revoked = sandbox.create("to-revoke", &[]);
     let rotated = sandbox.create("to-rotate", &[]);
     share_read_only(&sandbox);
@@ -169,7 +169,7 @@ fn another_user_sees_changes_that_are_still_in_the_wal() {
 #[test]
 fn a_vault_in_a_read_only_folder_still_verifies() {
     let Some(nobody) = Nobody::new() else { return };
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     std::fs::set_permissions(sandbox.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     // nobody's own folder and vault; then the folder is made read-only (as a deploy step might).
     let folder = sandbox.path("own");
@@ -199,7 +199,7 @@ fn a_vault_in_a_read_only_folder_still_verifies() {
 #[test]
 fn readers_as_another_user_stay_right_while_root_writes() {
     let Some(nobody) = Nobody::new() else { return };
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let stable = sandbox.create("stable", &["--no-secret-key"]);
     let doomed: Vec<Issued> = (0..12)
         .map(|n| sandbox.create(&format!("doomed-{n}"), &["--no-secret-key"]))
@@ -276,7 +276,7 @@ fn readers_as_another_user_stay_right_while_root_writes() {
 #[test]
 fn a_snapshot_reader_keeps_the_file_still_until_it_is_done() {
     let Some(nobody) = Nobody::new() else { return };
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let first = sandbox.create("first", &["--no-secret-key"]);
     let second = sandbox.create("second", &["--no-secret-key"]);
     share_read_only(&sandbox);
@@ -328,7 +328,7 @@ fn a_snapshot_reader_keeps_the_file_still_until_it_is_done() {
 #[test]
 fn unreadable_wal_files_are_named() {
     let Some(nobody) = Nobody::new() else { return };
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let issued = sandbox.create("x", &["--no-secret-key"]);
     share_read_only(&sandbox);
     let holder = sandbox.db();

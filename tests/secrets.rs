@@ -81,7 +81,7 @@ struct Printed {
 
 #[test]
 fn no_secret_or_hash_reaches_outputs_logs_or_the_vault_files() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let mut secrets = Secrets::default();
     let printed: std::cell::RefCell<Vec<Printed>> = Default::default();
     let issued_by_last =
@@ -152,7 +152,7 @@ fn no_secret_or_hash_reaches_outputs_logs_or_the_vault_files() {
     bad_checksum.replace_range(bad_checksum.len() - 1.., last);
     let wrong_secret = sandbox.create("unrelated", &[]);
     secrets.add(&wrong_secret);
-    let unknown = Sandbox::new().create("elsewhere", &[]);
+    let unknown = Sandbox::sqlite().create("elsewhere", &[]);
     secrets.add(&unknown);
     let forged = format!("{}{}", &ci.token[..16], &wrong_secret.token[16..]);
     for bad in [
@@ -406,11 +406,11 @@ fn wait_until_reading_stdin(pid: u32) -> std::io::Result<()> {
 
 #[test]
 fn verify_keeps_no_copy_of_a_token_it_has_answered() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let good = sandbox.create("good", &["--no-secret-key"]);
     let revoked = sandbox.create("revoked", &["--no-secret-key"]);
     assert_eq!(code(&sandbox.run(&["revoke", "revoked", "--yes"], "")), 0);
-    let unknown = Sandbox::new().create("elsewhere", &["--no-secret-key"]);
+    let unknown = Sandbox::sqlite().create("elsewhere", &["--no-secret-key"]);
     let forged = format!("{}{}", &good.token[..16], &unknown.token[16..]);
     let mut bad_checksum = good.token.clone();
     let last = if bad_checksum.ends_with('A') {
@@ -488,7 +488,7 @@ fn all_arguments_and_environments() -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn no_child_process_gets_a_secret_in_its_arguments_or_environment() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::sqlite();
     let display = Xvfb::start();
     let with_display = |args: &[&str], stdin: &str, env: &[(&str, &str)]| {
         let mut command = sandbox.cmd(args);

@@ -18,7 +18,7 @@ fn spawn(sandbox: &Sandbox, args: &[&str], cols: u16, env: &[(&str, &str)]) -> S
     let mut command = Command::new(env!("CARGO_BIN_EXE_tokens"));
     command
         .args(args)
-        .env("TOKENS_VAULT", &sandbox.vault)
+        .env("TOKENS_VAULT", &sandbox.location)
         .env("TERM", "xterm-256color")
         .env_remove("NO_COLOR")
         .env_remove("DISPLAY");
@@ -132,14 +132,9 @@ fn the_prompt_offers_scopes_in_use_and_other_lifetimes() {
     session.send("\r").unwrap();
     let (screen, code) = finish(session);
     assert_eq!(code, 0, "{screen}");
-    let (scopes, app, expires): (String, Option<String>, Option<i64>) = sandbox
-        .db()
-        .query_row(
-            "SELECT scopes, app, expires_at FROM tokens WHERE name = 'second'",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .unwrap();
+    let scopes: String = sandbox.query("SELECT scopes FROM tokens WHERE name = 'second'");
+    let app: Option<String> = sandbox.query("SELECT app FROM tokens WHERE name = 'second'");
+    let expires: Option<i64> = sandbox.query("SELECT expires_at FROM tokens WHERE name = 'second'");
     assert_eq!((scopes.as_str(), app, expires), ("read write", None, None));
 }
 
@@ -185,7 +180,7 @@ fn ctrl_c_at_a_prompt_changes_nothing() {
         !without_escapes(&screen).contains("tokens:"),
         "not quiet: {screen}"
     );
-    assert!(!sandbox.vault.exists(), "a cancelled create made a vault");
+    assert!(!sandbox.vault_exists(), "a cancelled create made a vault");
 }
 
 #[test]

@@ -11,11 +11,84 @@ use assert_cmd::Command;
 use rusqlite::Connection;
 use tempfile::TempDir;
 
-/// A folder of our own (mode 0700) with a vault path in it that does not exist yet.
+/// A folder of our own (mode 0700) and a vault that does not exist yet: a file in the folder, or,
+/// when `TOKENS_TEST_POSTGRES` names a PostgreSQL server (an admin URL; `.ci/run` starts one),
+/// a new empty database there. The same tests then drive the binary against either backend.
 pub struct Sandbox {
     pub dir: TempDir,
+    /// The vault file (SQLite sandboxes; unused on PostgreSQL).
     pub vault: PathBuf,
+    /// What `TOKENS_VAULT` says: the file, or the database's URL.
+    pub location: String,
+    postgres: Option<TestDatabase>,
 }
+
+/// A database of one sandbox's, dropped with it.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// The PostgreSQL server the tests may use (an admin URL), if any.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("TOKENS_TEST_POSTGRES").ok().filter(|url| !url.is_empty())
+}
+
+/// `url` with its database name replaced by `database`.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_end = base["postgres://".len()..]
+        .find('/')
+        .map_or(base.len(), |at| at + "postgres://".len());
+    format!("{}/{database}{query}", &base[..authority_end])
+}
+
+/// A new empty database on the test server; its URL and the guard that drops it.
+fn new_database(admin_url: &str) -> (String, TestDatabase) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "tokens_test_{}_{}_{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    );
+    let mut admin = postgres::Client::connect(admin_url, postgres::NoTls)
+        .expect("the PostgreSQL server in TOKENS_TEST_POSTGRES answers");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    (
+        with_database(admin_url, &name),
+        TestDatabase {
+            admin_url: admin_url.to_owned(),
+            name,
+        },
+    )
+}
+
+/// Now, in the vault's Unix seconds.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A value both backends can read from a query, so a test's SQL checks either vault.
+pub trait Sql: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a> {}
+impl<T> Sql for T where T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a> {}
 
 /// What `create` / `rotate` / `refresh` printed: the token line and the secret key line.
 #[derive(Debug, Clone)]
@@ -32,14 +105,74 @@ impl Issued {
 }
 
 impl Sandbox {
+    /// A sandbox on the backend under test: PostgreSQL when `TOKENS_TEST_POSTGRES` is set.
     pub fn new() -> Sandbox {
+        let mut sandbox = Sandbox::sqlite();
+        if let Some(admin_url) = postgres_admin_url() {
+            let (url, database) = new_database(&admin_url);
+            sandbox.location = url;
+            sandbox.postgres = Some(database);
+        }
+        sandbox
+    }
+
+    /// A sandbox with a SQLite file vault whatever the backend under test: for tests of the file
+    /// itself (permissions, crashes, other users).
+    pub fn sqlite() -> Sandbox {
         let dir = tempfile::Builder::new()
             .prefix("tokens-test")
             .tempdir()
             .unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         let vault = dir.path().join("vault.db");
-        Sandbox { dir, vault }
+        Sandbox {
+            location: vault.display().to_string(),
+            dir,
+            vault,
+            postgres: None,
+        }
+    }
+
+    /// True once a command has made the vault (the file, or the tables in the database).
+    pub fn vault_exists(&self) -> bool {
+        if self.is_postgres() {
+            self.query::<bool>("SELECT to_regclass('tokens_vault') IS NOT NULL")
+        } else {
+            self.vault.exists()
+        }
+    }
+
+    /// The vault as messages name it: the path, or the URL with its password masked.
+    pub fn shown(&self) -> String {
+        let Some((scheme, rest)) = self.location.split_once("://") else {
+            return self.location.clone();
+        };
+        match rest.split_once('@') {
+            Some((user_info, host)) if user_info.contains(':') => {
+                let user = user_info.split(':').next().unwrap();
+                format!("{scheme}://{user}:***@{host}")
+            }
+            _ => self.location.clone(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    /// A connection to this sandbox's PostgreSQL database, to check what the binary left in it.
+    pub fn pg(&self) -> postgres::Client {
+        assert!(self.is_postgres(), "not a PostgreSQL sandbox");
+        postgres::Client::connect(&self.location, postgres::NoTls).unwrap()
+    }
+
+    /// Runs `sql` (no result) on the vault, whichever backend holds it.
+    pub fn execute(&self, sql: &str) {
+        if self.is_postgres() {
+            self.pg().batch_execute(sql).unwrap();
+        } else {
+            self.db().execute_batch(sql).unwrap();
+        }
     }
 
     /// `tokens ARGS` against this vault, with no terminal, no colour and an empty stdin.
@@ -47,7 +180,7 @@ impl Sandbox {
         let mut command = Command::cargo_bin("tokens").unwrap();
         command
             .args(args)
-            .env("TOKENS_VAULT", &self.vault)
+            .env("TOKENS_VAULT", &self.location)
             .env("HOME", self.dir.path())
             .env_remove("NO_COLOR")
             .env_remove("DISPLAY")
@@ -81,14 +214,19 @@ impl Sandbox {
         (code(&output), stderr(&output))
     }
 
-    /// Opens the vault file directly, to check what the binary left in it.
+    /// Opens the vault file directly, to check what the binary left in it (SQLite sandboxes).
     pub fn db(&self) -> Connection {
+        assert!(!self.is_postgres(), "a PostgreSQL sandbox has no vault file");
         Connection::open(&self.vault).unwrap()
     }
 
-    /// One value from the vault.
-    pub fn query<T: rusqlite::types::FromSql>(&self, sql: &str) -> T {
-        self.db().query_row(sql, [], |row| row.get(0)).unwrap()
+    /// One value from the vault, whichever backend holds it.
+    pub fn query<T: Sql>(&self, sql: &str) -> T {
+        if self.is_postgres() {
+            self.pg().query_one(sql, &[]).unwrap().get(0)
+        } else {
+            self.db().query_row(sql, [], |row| row.get(0)).unwrap()
+        }
     }
 
     /// Every byte of the vault and its WAL and shared-memory files.
