@@ -154,7 +154,7 @@ fn parallel_verifies_stay_right_while_others_write() {
     );
     let writes = writes.into_inner();
     assert!(valid > 50 && dead > 20, "too little load: {valid} {dead}");
-    assert_eq!(sandbox.query::<String>("PRAGMA integrity_check"), "ok");
+    sandbox.assert_intact();
     eprintln!(
         "concurrency: {} processes in {:?} ({} verifies: {valid} of valid tokens, {dead} of revoked \
          ones, {racing} racing their revoke; {writes} writes); failures: 0",
@@ -162,4 +162,74 @@ fn parallel_verifies_stay_right_while_others_write() {
         LOAD,
         valid + dead + racing
     );
+}
+
+/// Runs `racers` copies of `tokens ARGS` (stdin `input`) at once, released together.
+fn race(sandbox: &Sandbox, racers: usize, args: &[&str], input: &str) -> Vec<std::process::Output> {
+    let start = std::sync::Barrier::new(racers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..racers)
+            .map(|_| {
+                scope.spawn(|| {
+                    start.wait();
+                    tokens(sandbox, args, Some(input))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn a_secret_key_spent_by_racing_refreshes_is_spent_once() {
+    const RACERS: usize = 6;
+    for round in 0..3 {
+        let sandbox = Sandbox::new();
+        let pair = sandbox.create(&format!("bot-{round}"), &[]);
+        let input = format!("{}\n{}\n", pair.token, pair.secret_key.as_deref().unwrap());
+        let outputs = race(&sandbox, RACERS, &["refresh"], &input);
+        let winners: Vec<_> = outputs.iter().filter(|o| code(o) == 0).collect();
+        assert_eq!(winners.len(), 1, "exactly one refresh wins");
+        for output in outputs.iter().filter(|o| code(o) != 0) {
+            assert_eq!(code(output), 5, "{}", stderr(output));
+            assert!(stdout(output).is_empty(), "a loser printed a token");
+            assert_no_lock_error("refresh", output);
+        }
+        // The key was presented again after it was spent: the theft signal revokes the lineage,
+        // so the winner's new token is dead too, and exactly one was ever made.
+        let won = parse_issued(winners[0]);
+        assert_eq!(sandbox.verify(&won.token, &[]).0, 5);
+        assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 2);
+        assert_eq!(
+            sandbox.query::<i64>("SELECT count(*) FROM events WHERE kind = 'reuse_detected'"),
+            i64::try_from(RACERS - 1).unwrap()
+        );
+        sandbox.assert_intact();
+    }
+}
+
+#[test]
+fn racing_rotations_of_one_token_make_one_successor() {
+    const RACERS: usize = 6;
+    let sandbox = Sandbox::new();
+    let original = sandbox.create("svc", &["--no-secret-key"]);
+    let outputs = race(&sandbox, RACERS, &["rotate", "svc", "--yes"], "");
+    let winners: Vec<_> = outputs.iter().filter(|o| code(o) == 0).collect();
+    // Every rotation that finds "svc" live rotates it; later ones rotate the successor. None
+    // may lose an update: the chain is one line, each token replaced at most once.
+    assert!(!winners.is_empty());
+    for output in &outputs {
+        assert_no_lock_error("rotate", output);
+    }
+    let tokens: i64 = sandbox.query("SELECT count(*) FROM tokens");
+    assert_eq!(tokens, 1 + i64::try_from(winners.len()).unwrap());
+    let live: i64 = sandbox.query("SELECT count(*) FROM tokens WHERE revoked_at IS NULL");
+    assert_eq!(live, 1, "one live token named svc");
+    let replaced_twice: i64 = sandbox.query(
+        "SELECT count(*) FROM (SELECT rotated_from FROM tokens WHERE rotated_from IS NOT NULL \
+         GROUP BY rotated_from HAVING count(*) > 1) AS forks",
+    );
+    assert_eq!(replaced_twice, 0, "a token was rotated twice");
+    assert_eq!(sandbox.verify(&original.token, &[]).0, 5);
+    sandbox.assert_intact();
 }

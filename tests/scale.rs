@@ -19,7 +19,7 @@ const SAMPLE: usize = 300;
 fn seeded() -> (Sandbox, Vec<String>) {
     let sandbox = Sandbox::new();
     let now = Utc::now();
-    let mut vault = Vault::open(&tokens::vault::Location::File(sandbox.vault.clone()), Access::Write).unwrap();
+    let mut vault = Vault::open(&sandbox.vault_location(), Access::Write).unwrap();
     let sample = tokens::seed::seed(&mut vault, COUNT, SAMPLE, now).unwrap();
     vault
         .write(|store| {

@@ -156,6 +156,26 @@ impl Sandbox {
         }
     }
 
+    /// The vault's location, as the library opens it.
+    pub fn vault_location(&self) -> tokens::vault::Location {
+        tokens::vault::Location::parse(std::ffi::OsStr::new(&self.location))
+    }
+
+    /// Checks the vault is sound: SQLite's integrity check; on PostgreSQL (which guards its own
+    /// pages) that the tables read and no name has two live tokens.
+    pub fn assert_intact(&self) {
+        if self.is_postgres() {
+            let doubled: i64 = self.query(
+                "SELECT count(*) FROM (SELECT name FROM tokens WHERE revoked_at IS NULL \
+                 GROUP BY name HAVING count(*) > 1) AS doubled",
+            );
+            assert_eq!(doubled, 0, "a name with two live tokens");
+            let _: i64 = self.query("SELECT count(*) FROM events");
+        } else {
+            assert_eq!(self.query::<String>("PRAGMA integrity_check"), "ok");
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.postgres.is_some()
     }
