@@ -37,8 +37,8 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// The vault file [default: ~/.local/share/tokens/vault.db]
-    #[arg(long, global = true, env = "TOKENS_VAULT", value_name = "PATH", value_hint = ValueHint::FilePath)]
+    /// The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]
+    #[arg(long, global = true, env = "TOKENS_VAULT", value_name = "PATH|URL", value_hint = ValueHint::FilePath)]
     pub vault: Option<PathBuf>,
     /// Machine-readable output: one JSON document on stdout
     #[arg(long, global = true)]
@@ -72,6 +72,7 @@ pub enum Command {
     Refresh(RefreshArgs),
     Verify(VerifyArgs),
     Log(LogArgs),
+    Migrate(MigrateArgs),
     Completions(CompletionsArgs),
     /// Internal: keeps a copied token on the clipboard after the command that copied it returns.
     #[command(name = "__serve-clipboard", hide = true)]
@@ -280,6 +281,23 @@ pub struct LogArgs {
     /// Only events since then: 7d, a date, or an RFC 3339 time
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
+}
+
+/// Copy a vault into another, e.g. from this machine's file into a shared PostgreSQL vault
+///
+/// Copies every token (hashes only: no secret is needed or shown) with its history and the
+/// whole event log, then reads both vaults back and compares them before committing. The
+/// destination must be empty (it is created if missing); the source is not changed.
+///   tokens migrate --from ~/.local/share/tokens/vault.db --to postgres://tokens@db/tokens
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct MigrateArgs {
+    /// The vault to copy: a file or a postgres:// URL
+    #[arg(long, value_name = "PATH|URL", value_hint = ValueHint::FilePath)]
+    pub from: PathBuf,
+    /// The vault to copy into (empty or missing): a postgres:// URL or a file
+    #[arg(long, value_name = "PATH|URL", value_hint = ValueHint::FilePath)]
+    pub to: PathBuf,
 }
 
 /// Print a shell completion script

@@ -7,6 +7,7 @@ mod edit;
 mod issue;
 mod list;
 mod log;
+mod migrate;
 mod refresh;
 mod revoke;
 mod rotate;
@@ -88,6 +89,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Refresh(args) => refresh::run(&context, args),
         Command::Verify(args) => verify::run(&context, args),
         Command::Log(args) => log::run(&context, args),
+        Command::Migrate(args) => migrate::run(&context, args),
         Command::Completions(args) => completions::run(args),
         Command::ServeClipboard(args) => crate::clipboard::serve(args.clear_after),
         Command::Complete(args) => complete::run(&context, args),
