@@ -190,8 +190,15 @@ fn may_write(client: &mut Client) -> Result<bool, postgres::Error> {
 fn initialise(client: &mut Client, shown: &str) -> Result<()> {
     let explain = |error: postgres::Error| classify(error, shown);
     let mut transaction = begin_write(client, LOCK_TIMEOUT).map_err(explain)?;
+    // Read from the catalog itself: `to_regclass` answers from this session's cache, which an
+    // advisory lock does not refresh, so it can miss the table another machine just committed.
     let marked: bool = transaction
-        .query_one("SELECT to_regclass('tokens_vault') IS NOT NULL", &[])
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = 'tokens_vault' AND n.nspname = current_schema())",
+            &[],
+        )
         .map_err(explain)?
         .get(0);
     if !marked {

@@ -1,0 +1,439 @@
+//! The shared vault on PostgreSQL: what only a server has (roles, TLS, passwords, replicas of
+//! the schema made by others) and `tokens migrate`. The rest of the suite runs against
+//! PostgreSQL too when `TOKENS_TEST_POSTGRES` names a server (`.ci/run` starts one); without
+//! it these tests print "skipped" and pass.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+/// A PostgreSQL sandbox, or `None` (with a note) when no test server is configured.
+fn pg_sandbox() -> Option<Sandbox> {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: set TOKENS_TEST_POSTGRES to a PostgreSQL admin URL (.ci/run does)");
+        return None;
+    }
+    Some(Sandbox::new())
+}
+
+/// The password in the test server's admin URL (never to be printed by tokens).
+fn admin_password() -> String {
+    let url = postgres_admin_url().unwrap();
+    let user_info = url.split_once("://").unwrap().1.split_once('@').unwrap().0;
+    user_info.split_once(':').unwrap().1.to_owned()
+}
+
+/// The database name of a sandbox's URL.
+fn database(sandbox: &Sandbox) -> String {
+    let path = sandbox.location.rsplit_once('/').unwrap().1;
+    path.split('?').next().unwrap().to_owned()
+}
+
+/// `url` with its user and password replaced (`password` `None`: no password in the URL).
+fn as_user(url: &str, user: &str, password: Option<&str>) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host = rest.split_once('@').unwrap().1;
+    match password {
+        Some(password) => format!("{scheme}://{user}:{password}@{host}"),
+        None => format!("{scheme}://{user}@{host}"),
+    }
+}
+
+/// A login role of this test's, with `password`, allowed `grants` on the sandbox's database.
+fn role(sandbox: &Sandbox, name: &str, password: &str, grants: &str) -> String {
+    let role = format!("{name}_{}", database(sandbox));
+    let mut admin = postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD '{password}'"
+        ))
+        .unwrap();
+    if !grants.is_empty() {
+        sandbox.execute(&grants.replace("ROLE", &role));
+    }
+    role
+}
+
+/// Runs `tokens ARGS` against the vault at `url` with `stdin`.
+fn run_at(sandbox: &Sandbox, url: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    sandbox
+        .cmd(args)
+        .env("TOKENS_VAULT", url)
+        .write_stdin(stdin.to_owned())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_vault_from_a_newer_tokens_is_refused_unchanged() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &[]);
+    sandbox.execute("UPDATE tokens_vault SET version = 99");
+    for (args, stdin) in [
+        (vec!["list"], String::new()),
+        (vec!["create", "x"], String::new()),
+        (vec!["verify"], format!("{}\n", issued.token)),
+    ] {
+        let output = sandbox.run(&args, &stdin);
+        assert_eq!(code(&output), 1, "{args:?}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "tokens: {} was written by a newer tokens (schema 99, this one knows {}); upgrade tokens\n",
+                sandbox.shown(),
+                tokens::vault::CURRENT_VERSION
+            )
+        );
+    }
+    assert_eq!(sandbox.query::<i32>("SELECT version FROM tokens_vault"), 99);
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
+}
+
+#[test]
+fn a_database_whose_tokens_table_is_not_ours_is_left_alone() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    sandbox.execute("CREATE TABLE tokens (token text); INSERT INTO tokens VALUES ('theirs')");
+    for args in [vec!["list"], vec!["create", "x"]] {
+        let output = sandbox.run(&args, "");
+        assert_eq!(code(&output), 1, "{args:?}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "tokens: {} is not a tokens vault or is corrupt (its tokens table was not made by tokens); it was left untouched\n",
+                sandbox.shown()
+            )
+        );
+    }
+    assert_eq!(sandbox.query::<String>("SELECT token FROM tokens"), "theirs");
+    assert!(!sandbox.vault_exists());
+}
+
+#[test]
+fn an_older_schema_is_migrated_by_the_first_write_and_refused_to_a_reader_that_cannot() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    // Schema 0: the version table alone, as the first step of creating a vault leaves it.
+    sandbox.execute(
+        "CREATE TABLE tokens_vault (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), \
+         application text NOT NULL, version integer NOT NULL); \
+         INSERT INTO tokens_vault (application, version) VALUES ('tokens', 0)",
+    );
+    let reader = role(
+        &sandbox,
+        "reader",
+        "reader-pw",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE",
+    );
+    let reader_url = as_user(&sandbox.location, &reader, Some("reader-pw"));
+    let output = run_at(&sandbox, &reader_url, &["list"], "");
+    assert_eq!(code(&output), 1);
+    assert!(
+        stderr(&output).contains("is read-only for this user"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(sandbox.query::<i32>("SELECT version FROM tokens_vault"), 0);
+
+    let issued = sandbox.create("ci", &[]);
+    assert_eq!(
+        i64::from(sandbox.query::<i32>("SELECT version FROM tokens_vault")),
+        tokens::vault::CURRENT_VERSION
+    );
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
+}
+
+#[test]
+fn a_role_that_may_only_read_verifies_but_cannot_change_anything() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &["--scope", "read"]);
+    let reader = role(
+        &sandbox,
+        "verifier",
+        "verifier-pw",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE",
+    );
+    let url = as_user(&sandbox.location, &reader, Some("verifier-pw"));
+
+    let output = run_at(&sandbox, &url, &["verify", "--scope", "read"], &format!("{}\n", issued.token));
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    // Last use is bookkeeping: skipped quietly where the role may not write.
+    assert_eq!(sandbox.query::<Option<i64>>("SELECT last_used_at FROM tokens"), None);
+    let output = run_at(&sandbox, &url, &["list", "--json"], "");
+    assert_eq!(code(&output), 0);
+    assert_eq!(json(&output).as_array().unwrap().len(), 1);
+
+    for args in [vec!["create", "x"], vec!["revoke", "ci", "--yes"]] {
+        let output = run_at(&sandbox, &url, &args, "");
+        assert_eq!(code(&output), 1, "{args:?}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "tokens: {} is read-only for this user; this command needs to write to it\n",
+                as_user(&sandbox.shown(), &reader, Some("***"))
+            )
+        );
+    }
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
+}
+
+#[test]
+fn passwords_come_from_pgpassword_or_pgpass_and_are_never_printed() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    sandbox.create("ci", &[]);
+    let password = admin_password();
+    let user = postgres_admin_url()
+        .unwrap()
+        .split_once("://")
+        .unwrap()
+        .1
+        .split(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let bare = as_user(&sandbox.location, &user, None);
+
+    // PGPASSWORD.
+    let output = sandbox
+        .cmd(&["list", "--json"])
+        .env("TOKENS_VAULT", &bare)
+        .env("PGPASSWORD", &password)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+
+    // ~/.pgpass (HOME is the sandbox folder), which libpq reads only when private.
+    let pgpass = sandbox.path(".pgpass");
+    std::fs::write(&pgpass, format!("# test\n*:*:*:{user}:{password}\n")).unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let output = sandbox
+        .cmd(&["list", "--json"])
+        .env("TOKENS_VAULT", &bare)
+        .env_remove("PGPASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    std::fs::remove_file(&pgpass).unwrap();
+
+    // A wrong password: one line, exit 1, and neither password appears anywhere.
+    let wrong = as_user(&sandbox.location, &user, Some("not-the-password-42"));
+    let output = sandbox
+        .cmd(&["list"])
+        .env("TOKENS_VAULT", &wrong)
+        .env_remove("PGPASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1);
+    let error = stderr(&output);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(error.contains("***"), "the URL is named, masked: {error}");
+    for secret in ["not-the-password-42", password.as_str()] {
+        assert!(!error.contains(secret), "a password was printed: {error}");
+        assert!(!stdout(&output).contains(secret));
+    }
+
+    // No password anywhere: refused, and the message says where one may come from.
+    let output = sandbox
+        .cmd(&["list"])
+        .env("TOKENS_VAULT", &bare)
+        .env_remove("PGPASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1);
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+}
+
+#[test]
+fn an_unreachable_server_is_one_line_and_exit_1() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    // A port nothing listens on (the test server's, plus one).
+    let url = postgres_admin_url().unwrap();
+    let port: u16 = url
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let dead = url.replace(&format!(":{port}/"), &format!(":{}/", port + 1));
+    let output = run_at(&sandbox, &dead, &["list"], "");
+    assert_eq!(code(&output), 1);
+    let error = stderr(&output);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(error.starts_with("tokens: "), "{error}");
+    assert!(!error.contains(&admin_password()), "{error}");
+}
+
+#[test]
+fn sslmode_require_encrypts() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    // The test server refuses unencrypted connections of `tls_only` (.ci/postgres).
+    let mut admin = postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "DO $$ BEGIN CREATE ROLE tls_only LOGIN SUPERUSER PASSWORD 'tls-pw'; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        )
+        .unwrap();
+    let url = as_user(&sandbox.location, "tls_only", Some("tls-pw"));
+
+    let plain = format!("{url}?sslmode=disable");
+    let output = run_at(&sandbox, &plain, &["create", "ci"], "");
+    assert_eq!(code(&output), 1, "the server accepted a plain connection");
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    assert!(!sandbox.vault_exists());
+
+    let encrypted = format!("{url}?sslmode=require");
+    let output = run_at(&sandbox, &encrypted, &["create", "ci"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let token = parse_issued(&output).token;
+    let output = run_at(&sandbox, &encrypted, &["verify"], &format!("{token}\n"));
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
+
+#[test]
+fn machines_that_start_together_make_one_vault() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let outputs: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|n| {
+                let sandbox = &sandbox;
+                scope.spawn(move || sandbox.run(&["create", &format!("first-{n}")], ""))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for output in &outputs {
+        assert_eq!(code(output), 0, "{}", stderr(output));
+    }
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 8);
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens_vault"), 1);
+}
+
+#[test]
+fn no_secret_reaches_the_database() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let mut secrets = Vec::new();
+    let first = sandbox.create("ci", &["--app", "ci", "--scope", "read"]);
+    let refreshed = parse_issued(&sandbox.run(
+        &["refresh"],
+        &format!("{}\n{}\n", first.token, first.secret_key.clone().unwrap()),
+    ));
+    let rotated = parse_issued(&sandbox.run(&["rotate", "ci", "--yes"], ""));
+    sandbox.verify(&rotated.token, &[]);
+    sandbox.verify(&first.token, &[]);
+    for issued in [&first, &refreshed, &rotated] {
+        secrets.push(issued.token.clone());
+        secrets.extend(issued.secret_key.clone());
+    }
+    // Every row of every table, as text.
+    let mut dump = String::new();
+    for table in ["tokens", "events", "tokens_vault"] {
+        let rows = sandbox
+            .pg()
+            .query(&format!("SELECT t::text FROM {table} t"), &[])
+            .unwrap();
+        for row in rows {
+            dump.push_str(&row.get::<_, String>(0));
+            dump.push('\n');
+        }
+    }
+    assert!(dump.contains(&first.id()), "the dump holds the tokens");
+    for secret in &secrets {
+        // The secret part: after `tk_<id>_` / `tks_<id>_`.
+        let part = secret.rsplit('_').next().unwrap();
+        assert!(!dump.contains(part), "a secret is in the database");
+    }
+}
+
+#[test]
+fn migrate_copies_a_file_vault_into_postgres_and_tokens_keep_working() {
+    let Some(target) = pg_sandbox() else { return };
+    let source = Sandbox::sqlite();
+    let ci = source.create("ci", &["--app", "ci", "--scope", "read", "--note", "deploys"]);
+    let bot = source.create("bot", &[]);
+    let bot2 = parse_issued(&source.run(
+        &["refresh"],
+        &format!("{}\n{}\n", bot.token, bot.secret_key.clone().unwrap()),
+    ));
+    let gone = source.create("gone", &["--no-secret-key"]);
+    source.run(&["revoke", "gone", "--yes"], "");
+    let graced = parse_issued(&source.run(&["rotate", "ci", "--grace", "1h"], ""));
+    source.verify(&bot2.token, &[]);
+
+    let output = source
+        .cmd(&[
+            "--json",
+            "migrate",
+            "--from",
+            &source.location,
+            "--to",
+            &target.location,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["tokens"], 5);
+    assert_eq!(report["verified"], true);
+    assert_eq!(report["to"], target.shown(), "the password is masked");
+
+    // The same listing and the same log, field for field, from either vault.
+    for args in [vec!["list", "--all", "--json"], vec!["log", "--json"]] {
+        assert_eq!(
+            json(&source.run(&args, "")),
+            json(&target.run(&args, "")),
+            "{args:?} differs"
+        );
+    }
+    // The tokens people hold keep working against the copy; dead ones stay dead.
+    assert_eq!(target.verify(&ci.token, &[]).0, 0, "in its rotation grace");
+    assert_eq!(target.verify(&graced.token, &["--scope", "read"]).0, 0);
+    assert_eq!(target.verify(&bot2.token, &[]).0, 0);
+    assert_eq!(target.verify(&bot.token, &[]).0, 5);
+    assert_eq!(target.verify(&gone.token, &[]).0, 5);
+    // The spent secret key is still spent: presenting it again is caught.
+    let reuse = target.run(
+        &["refresh"],
+        &format!("{}\n{}\n", bot.token, bot.secret_key.clone().unwrap()),
+    );
+    assert_eq!(code(&reuse), 5, "{}", stderr(&reuse));
+    // New events are numbered after the copied ones.
+    let events: i64 = target.query("SELECT count(*) FROM events");
+    let numbers: i64 = target.query("SELECT count(DISTINCT seq) FROM events");
+    assert_eq!(events, numbers);
+}
+
+#[test]
+fn migrate_refuses_a_vault_that_is_not_empty_and_changes_nothing() {
+    let Some(target) = pg_sandbox() else { return };
+    let source = Sandbox::sqlite();
+    source.create("a", &[]);
+    target.create("already-here", &[]);
+    let output = source
+        .cmd(&["migrate", "--from", &source.location, "--to", &target.location])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "tokens: {} already holds tokens or events; migrate copies into an empty vault only\n",
+            target.shown()
+        )
+    );
+    assert_eq!(target.query::<i64>("SELECT count(*) FROM tokens"), 1);
+
+    // A missing source: nothing is made at the destination.
+    let empty = Sandbox::new();
+    let output = source
+        .cmd(&["migrate", "--from", &source.path("nope.db").display().to_string(), "--to", &empty.location])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1);
+    assert!(stderr(&output).starts_with("tokens: no vault at "), "{}", stderr(&output));
+    assert!(!empty.vault_exists());
+}
