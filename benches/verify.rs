@@ -20,7 +20,8 @@ fn hot_path(c: &mut Criterion) {
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("a temporary folder");
     let path = dir.path().join("vault.db");
-    let mut vault = Vault::open(&tokens::vault::Location::File(path.clone()), Access::Write).expect("a new vault");
+    let mut vault = Vault::open(&tokens::vault::Location::File(path.clone()), Access::Write)
+        .expect("a new vault");
     let tokens = tokens::seed::seed(&mut vault, count, SAMPLES, Utc::now()).expect("seeded");
     let texts: Vec<String> = tokens.iter().map(|t| t.expose().to_owned()).collect();
     let store = vault.store();

@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'tokens' {
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Trade a token and its secret key for a new pair (works after the token expired)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a presented token; the exit status says whether it is good')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Copy a vault into another, e.g. from this machine''s file into a shared PostgreSQL vault')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -51,7 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never')
             [CompletionResult]::new('--clear-after', '--clear-after', [CompletionResultType]::ParameterName, 'Clear the clipboard this long after --copy, if it still holds the token')
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'A free-text note kept with the token')
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--replace', '--replace', [CompletionResultType]::ParameterName, 'Revoke the app''s other live tokens in the same step (one token per app); needs --app')
             [CompletionResult]::new('--no-secret-key', '--no-secret-key', [CompletionResultType]::ParameterName, 'Do not issue a secret key (the token then cannot be refreshed by its holder)')
@@ -71,7 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Only tokens with this scope')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only tokens in this state')
             [CompletionResult]::new('--expiring', '--expiring', [CompletionResultType]::ParameterName, 'Only active tokens that expire within this time, e.g. 7d')
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Include revoked tokens')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
@@ -84,7 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             break
         }
         'tokens;show' {
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
@@ -102,7 +103,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'A new app; an empty string removes it')
             [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never')
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'A new note; an empty string removes it')
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
@@ -117,7 +118,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over')
             [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'Lifetime of the new token [default: the old token''s lifetime]')
             [CompletionResult]::new('--clear-after', '--clear-after', [CompletionResultType]::ParameterName, 'Clear the clipboard this long after --copy, if it still holds the token')
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)')
             [CompletionResult]::new('--keep-clipboard', '--keep-clipboard', [CompletionResultType]::ParameterName, 'Leave the token on the clipboard')
@@ -133,7 +134,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
         'tokens;revoke' {
             [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'With --all: every live token of this app')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, kept in the vault and the event log')
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Revoke all live tokens of --app')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
@@ -151,7 +152,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('--secret-key-env', '--secret-key-env', [CompletionResultType]::ParameterName, 'Read the secret key from this environment variable')
             [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file')
             [CompletionResult]::new('--clear-after', '--clear-after', [CompletionResultType]::ParameterName, 'Clear the clipboard this long after --copy, if it still holds the token')
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)')
             [CompletionResult]::new('--keep-clipboard', '--keep-clipboard', [CompletionResultType]::ParameterName, 'Leave the token on the clipboard')
@@ -169,7 +170,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'Require the token to belong to this app')
             [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'Read the token from this environment variable')
             [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Read the token from this file')
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'One token a line on stdin; one JSON line a token on stdout, in order; exit 0 when all were answered')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
@@ -183,7 +184,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
         }
         'tokens;log' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events since then: 7d, a date, or an RFC 3339 time')
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
@@ -194,8 +195,22 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'tokens;migrate' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The vault to copy: a file or a postgres:// URL')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The vault to copy into (empty or missing): a postgres:// URL or a file')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'tokens;completions' {
-            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault file [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
@@ -216,6 +231,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Trade a token and its secret key for a new pair (works after the token expired)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a presented token; the exit status says whether it is good')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Copy a vault into another, e.g. from this machine''s file into a shared PostgreSQL vault')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -245,6 +261,9 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             break
         }
         'tokens;help;log' {
+            break
+        }
+        'tokens;help;migrate' {
             break
         }
         'tokens;help;completions' {

@@ -18,7 +18,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
     }
     var completions = [
         &'tokens'= {
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --json 'Machine-readable output: one JSON document on stdout'
             cand -q 'Print only what was asked for: no notices, warnings or verdicts'
@@ -38,6 +38,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand refresh 'Trade a token and its secret key for a new pair (works after the token expired)'
             cand verify 'Check a presented token; the exit status says whether it is good'
             cand log 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+            cand migrate 'Copy a vault into another, e.g. from this machine''s file into a shared PostgreSQL vault'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -47,7 +48,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --expires 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never'
             cand --clear-after 'Clear the clipboard this long after --copy, if it still holds the token'
             cand --note 'A free-text note kept with the token'
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --replace 'Revoke the app''s other live tokens in the same step (one token per app); needs --app'
             cand --no-secret-key 'Do not issue a secret key (the token then cannot be refreshed by its holder)'
@@ -66,7 +67,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --scope 'Only tokens with this scope'
             cand --status 'Only tokens in this state'
             cand --expiring 'Only active tokens that expire within this time, e.g. 7d'
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --all 'Include revoked tokens'
             cand --json 'Machine-readable output: one JSON document on stdout'
@@ -78,7 +79,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --help 'Print help'
         }
         &'tokens;show'= {
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --json 'Machine-readable output: one JSON document on stdout'
             cand -q 'Print only what was asked for: no notices, warnings or verdicts'
@@ -95,7 +96,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --app 'A new app; an empty string removes it'
             cand --expires 'A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never'
             cand --note 'A new note; an empty string removes it'
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --json 'Machine-readable output: one JSON document on stdout'
             cand -q 'Print only what was asked for: no notices, warnings or verdicts'
@@ -109,7 +110,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --grace 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over'
             cand --expires 'Lifetime of the new token [default: the old token''s lifetime]'
             cand --clear-after 'Clear the clipboard this long after --copy, if it still holds the token'
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --copy 'Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)'
             cand --keep-clipboard 'Leave the token on the clipboard'
@@ -124,7 +125,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
         &'tokens;revoke'= {
             cand --app 'With --all: every live token of this app'
             cand --reason 'Why, kept in the vault and the event log'
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --all 'Revoke all live tokens of --app'
             cand --json 'Machine-readable output: one JSON document on stdout'
@@ -141,7 +142,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --secret-key-env 'Read the secret key from this environment variable'
             cand --secret-key-file 'Read the secret key from this file'
             cand --clear-after 'Clear the clipboard this long after --copy, if it still holds the token'
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --copy 'Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)'
             cand --keep-clipboard 'Leave the token on the clipboard'
@@ -158,7 +159,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --app 'Require the token to belong to this app'
             cand --token-env 'Read the token from this environment variable'
             cand --token-file 'Read the token from this file'
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --batch 'One token a line on stdin; one JSON line a token on stdout, in order; exit 0 when all were answered'
             cand --json 'Machine-readable output: one JSON document on stdout'
@@ -171,7 +172,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
         }
         &'tokens;log'= {
             cand --since 'Only events since then: 7d, a date, or an RFC 3339 time'
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --json 'Machine-readable output: one JSON document on stdout'
             cand -q 'Print only what was asked for: no notices, warnings or verdicts'
@@ -181,8 +182,21 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'tokens;migrate'= {
+            cand --from 'The vault to copy: a file or a postgres:// URL'
+            cand --to 'The vault to copy into (empty or missing): a postgres:// URL or a file'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
+            cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
+            cand --json 'Machine-readable output: one JSON document on stdout'
+            cand -q 'Print only what was asked for: no notices, warnings or verdicts'
+            cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
+            cand -y 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'tokens;completions'= {
-            cand --vault 'The vault file [default: ~/.local/share/tokens/vault.db]'
+            cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --json 'Machine-readable output: one JSON document on stdout'
             cand -q 'Print only what was asked for: no notices, warnings or verdicts'
@@ -202,6 +216,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand refresh 'Trade a token and its secret key for a new pair (works after the token expired)'
             cand verify 'Check a presented token; the exit status says whether it is good'
             cand log 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+            cand migrate 'Copy a vault into another, e.g. from this machine''s file into a shared PostgreSQL vault'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -222,6 +237,8 @@ set edit:completion:arg-completer[tokens] = {|@words|
         &'tokens;help;verify'= {
         }
         &'tokens;help;log'= {
+        }
+        &'tokens;help;migrate'= {
         }
         &'tokens;help;completions'= {
         }

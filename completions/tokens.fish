@@ -24,7 +24,7 @@ function __fish_tokens_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c tokens -n "__fish_tokens_needs_command" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_needs_command" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_needs_command" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -42,6 +42,7 @@ complete -c tokens -n "__fish_tokens_needs_command" -f -a "revoke" -d 'End token
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "migrate" -d 'Copy a vault into another, e.g. from this machine\'s file into a shared PostgreSQL vault'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l app -d 'Who the token belongs to or acts for (a bot, app, partner or account)' -r -f -a "(__tokens_vault)"
@@ -49,7 +50,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand create" -l scope -d 'A per
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l expires -d 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l note -d 'A free-text note kept with the token' -r
-complete -c tokens -n "__fish_tokens_using_subcommand create" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -67,7 +68,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand list" -l status -d 'Only t
 expired\t''
 revoked\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l expiring -d 'Only active tokens that expire within this time, e.g. 7d' -r
-complete -c tokens -n "__fish_tokens_using_subcommand list" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -76,7 +77,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand list" -l json -d 'Machine-
 complete -c tokens -n "__fish_tokens_using_subcommand list" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -s h -l help -d 'Print help'
-complete -c tokens -n "__fish_tokens_using_subcommand show" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand show" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand show" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -90,7 +91,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand edit" -l remove-scope -d '
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l app -d 'A new app; an empty string removes it' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l expires -d 'A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l note -d 'A new note; an empty string removes it' -r
-complete -c tokens -n "__fish_tokens_using_subcommand edit" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -101,7 +102,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand edit" -s h -l help -d 'Pri
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l grace -d 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l expires -d 'Lifetime of the new token [default: the old token\'s lifetime]' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
-complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -113,7 +114,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand rotate" -s y -l yes -d 'An
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l app -d 'With --all: every live token of this app' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l reason -d 'Why, kept in the vault and the event log' -r
-complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -127,7 +128,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l token-file -d 
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l secret-key-env -d 'Read the secret key from this environment variable' -r
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l secret-key-file -d 'Read the secret key from this file' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
-complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -141,7 +142,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand verify" -l scope -d 'Requi
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l app -d 'Require the token to belong to this app' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l token-env -d 'Read the token from this environment variable' -r
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l token-file -d 'Read the token from this file' -r -F
-complete -c tokens -n "__fish_tokens_using_subcommand verify" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -151,7 +152,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand verify" -s q -l quiet -d '
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l since -d 'Only events since then: 7d, a date, or an RFC 3339 time' -r
-complete -c tokens -n "__fish_tokens_using_subcommand log" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -159,7 +160,17 @@ complete -c tokens -n "__fish_tokens_using_subcommand log" -l json -d 'Machine-r
 complete -c tokens -n "__fish_tokens_using_subcommand log" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -s h -l help -d 'Print help'
-complete -c tokens -n "__fish_tokens_using_subcommand completions" -l vault -d 'The vault file [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l from -d 'The vault to copy: a file or a postgres:// URL' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l to -d 'The vault to copy into (empty or missing): a postgres:// URL or a file' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokens -n "__fish_tokens_using_subcommand completions" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -167,17 +178,18 @@ complete -c tokens -n "__fish_tokens_using_subcommand completions" -l json -d 'M
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "create" -d 'Create a token and print it (and its secret key) once'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "list" -d 'List tokens (never their secrets)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "show" -d 'Show every field of one token, its lineage and its recent events'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "create" -d 'Create a token and print it (and its secret key) once'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "list" -d 'List tokens (never their secrets)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "show" -d 'Show every field of one token, its lineage and its recent events'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "migrate" -d 'Copy a vault into another, e.g. from this machine\'s file into a shared PostgreSQL vault'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # Values only the vault knows. `tokens __complete` reads the command line up to the cursor; when
 # the word there is a token id or name (revoke, rotate, show, edit, log), an --app or a --scope, it

@@ -45,7 +45,10 @@ fn seed(args: &Args) -> anyhow::Result<()> {
         );
     }
     let started = Instant::now();
-    let mut vault = Vault::open(&tokens::vault::Location::parse(args.vault.as_os_str()), Access::Write)?;
+    let mut vault = Vault::open(
+        &tokens::vault::Location::parse(args.vault.as_os_str()),
+        Access::Write,
+    )?;
     let samples = tokens::seed::seed(&mut vault, args.count, args.sample, chrono::Utc::now())?;
     let mut stdout = BufWriter::new(io::stdout().lock());
     for token in &samples {

@@ -34,7 +34,9 @@ pub enum Error {
     VaultMissing { vault: String },
     #[error("{vault} is not a tokens vault or is corrupt ({reason}); it was left untouched")]
     VaultCorrupt { vault: String, reason: String },
-    #[error("{vault} was written by a newer tokens (schema {found}, this one knows {known}); upgrade tokens")]
+    #[error(
+        "{vault} was written by a newer tokens (schema {found}, this one knows {known}); upgrade tokens"
+    )]
     VaultTooNew {
         vault: String,
         found: i64,

@@ -128,10 +128,18 @@ fn environment(roff: &mut Roff) {
     roff.control("TP", []);
     roff.text([bold("TOKENS_VAULT")]);
     roff.text([
-        roman("The vault file, when "),
+        roman("The vault, when "),
         bold("--vault"),
-        roman(" is not given."),
+        roman(" is not given: a file, or a "),
+        italic("postgres://"),
+        roman(" URL for a shared vault in PostgreSQL."),
     ]);
+    roff.control("TP", []);
+    roff.text([bold("PGPASSWORD"), roman(", "), bold("PGPASSFILE")]);
+    roff.text([roman(
+        "The password for a PostgreSQL vault whose URL carries none; else ~/.pgpass is read, as \
+         libpq reads it. PGHOST, PGPORT, PGUSER and PGDATABASE fill in what the URL leaves out.",
+    )]);
     roff.control("TP", []);
     roff.text([bold("NO_COLOR")]);
     roff.text([
@@ -150,6 +158,12 @@ fn files(roff: &mut Roff) {
          hashed tokens, their metadata and an event log, made by the first command that writes, \
          mode 0600 in a folder of mode 0700, with its -wal and -shm files beside it. A vault \
          other users can write is refused.",
+    )]);
+    roff.control("TP", []);
+    roff.text([italic("~/.pgpass")]);
+    roff.text([roman(
+        "Passwords for PostgreSQL vaults (host:port:database:user:password), read only when its \
+         mode is 0600 or stricter.",
     )]);
 }
 
@@ -195,6 +209,12 @@ fn examples_of(command: &str) -> Vec<Example> {
                 &["$ TOKEN=$(tokens create ci-deploy --app ci --replace --no-secret-key)"],
             ),
         ],
+        "migrate" => vec![(
+            "Move this machine's vault into the team's shared one; every token keeps working:",
+            &[
+                "$ tokens migrate --from ~/.local/share/tokens/vault.db --to postgres://admin@db/tokens",
+            ],
+        )],
         "list" => vec![(
             "Active tokens of one app, and every token that expires within a week, as JSON:",
             &[

@@ -81,7 +81,8 @@ mod tests {
     fn seeds_count_tokens_and_returns_distinct_samples_that_are_in_the_vault() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("vault.db");
-        let mut vault = Vault::open(&crate::vault::Location::File(path.clone()), Access::Write).unwrap();
+        let mut vault =
+            Vault::open(&crate::vault::Location::File(path.clone()), Access::Write).unwrap();
         let now = Utc::now();
         let samples = seed(&mut vault, 50, 10, now).unwrap();
         assert_eq!(samples.len(), 10);

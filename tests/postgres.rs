@@ -44,7 +44,8 @@ fn as_user(url: &str, user: &str, password: Option<&str>) -> String {
 /// A login role of this test's, with `password`, allowed `grants` on the sandbox's database.
 fn role(sandbox: &Sandbox, name: &str, password: &str, grants: &str) -> String {
     let role = format!("{name}_{}", database(sandbox));
-    let mut admin = postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
     admin
         .batch_execute(&format!(
             "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD '{password}'"
@@ -106,7 +107,10 @@ fn a_database_whose_tokens_table_is_not_ours_is_left_alone() {
             )
         );
     }
-    assert_eq!(sandbox.query::<String>("SELECT token FROM tokens"), "theirs");
+    assert_eq!(
+        sandbox.query::<String>("SELECT token FROM tokens"),
+        "theirs"
+    );
     assert!(!sandbox.vault_exists());
 }
 
@@ -155,10 +159,18 @@ fn a_role_that_may_only_read_verifies_but_cannot_change_anything() {
     );
     let url = as_user(&sandbox.location, &reader, Some("verifier-pw"));
 
-    let output = run_at(&sandbox, &url, &["verify", "--scope", "read"], &format!("{}\n", issued.token));
+    let output = run_at(
+        &sandbox,
+        &url,
+        &["verify", "--scope", "read"],
+        &format!("{}\n", issued.token),
+    );
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     // Last use is bookkeeping: skipped quietly where the role may not write.
-    assert_eq!(sandbox.query::<Option<i64>>("SELECT last_used_at FROM tokens"), None);
+    assert_eq!(
+        sandbox.query::<Option<i64>>("SELECT last_used_at FROM tokens"),
+        None
+    );
     let output = run_at(&sandbox, &url, &["list", "--json"], "");
     assert_eq!(code(&output), 0);
     assert_eq!(json(&output).as_array().unwrap().len(), 1);
@@ -271,7 +283,8 @@ fn an_unreachable_server_is_one_line_and_exit_1() {
 fn sslmode_require_encrypts() {
     let Some(sandbox) = pg_sandbox() else { return };
     // The test server refuses unencrypted connections of `tls_only` (.ci/postgres).
-    let mut admin = postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
     admin
         .batch_execute(
             "DO $$ BEGIN CREATE ROLE tls_only LOGIN SUPERUSER PASSWORD 'tls-pw'; \
@@ -353,7 +366,10 @@ fn no_secret_reaches_the_database() {
 fn migrate_copies_a_file_vault_into_postgres_and_tokens_keep_working() {
     let Some(target) = pg_sandbox() else { return };
     let source = Sandbox::sqlite();
-    let ci = source.create("ci", &["--app", "ci", "--scope", "read", "--note", "deploys"]);
+    let ci = source.create(
+        "ci",
+        &["--app", "ci", "--scope", "read", "--note", "deploys"],
+    );
     let bot = source.create("bot", &[]);
     let bot2 = parse_issued(&source.run(
         &["refresh"],
@@ -414,7 +430,13 @@ fn migrate_refuses_a_vault_that_is_not_empty_and_changes_nothing() {
     source.create("a", &[]);
     target.create("already-here", &[]);
     let output = source
-        .cmd(&["migrate", "--from", &source.location, "--to", &target.location])
+        .cmd(&[
+            "migrate",
+            "--from",
+            &source.location,
+            "--to",
+            &target.location,
+        ])
         .output()
         .unwrap();
     assert_eq!(code(&output), 1);
@@ -430,10 +452,20 @@ fn migrate_refuses_a_vault_that_is_not_empty_and_changes_nothing() {
     // A missing source: nothing is made at the destination.
     let empty = Sandbox::new();
     let output = source
-        .cmd(&["migrate", "--from", &source.path("nope.db").display().to_string(), "--to", &empty.location])
+        .cmd(&[
+            "migrate",
+            "--from",
+            &source.path("nope.db").display().to_string(),
+            "--to",
+            &empty.location,
+        ])
         .output()
         .unwrap();
     assert_eq!(code(&output), 1);
-    assert!(stderr(&output).starts_with("tokens: no vault at "), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with("tokens: no vault at "),
+        "{}",
+        stderr(&output)
+    );
     assert!(!empty.vault_exists());
 }

@@ -96,7 +96,12 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
         },
         Ok(credential) => {
             let mut vault = context.open(Access::Read)?;
-            let verdict = judge(vault.store().as_ref(), &credential, &requirements, context.now)?;
+            let verdict = judge(
+                vault.store().as_ref(),
+                &credential,
+                &requirements,
+                context.now,
+            )?;
             let due = Bookkeeping::due(&verdict, context.now);
             record(&mut vault, due.as_slice(), context.now);
             verdict
@@ -161,7 +166,12 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                 record: None,
                 why: why.to_string(),
             },
-            Ok(credential) => judge(vault.store().as_ref(), &credential, requirements, context.now)?,
+            Ok(credential) => judge(
+                vault.store().as_ref(),
+                &credential,
+                requirements,
+                context.now,
+            )?,
         };
         serde_json::to_writer(&mut stdout, &VerdictJson::of(&verdict)).map_err(io::Error::from)?;
         stdout.write_all(b"\n")?;

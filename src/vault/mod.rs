@@ -84,7 +84,7 @@ impl fmt::Debug for Location {
 /// An open vault, on whichever backend its location names.
 pub enum Vault {
     Sqlite(SqliteVault),
-    Postgres(PgVault),
+    Postgres(Box<PgVault>),
 }
 
 impl Vault {
@@ -92,7 +92,9 @@ impl Vault {
     pub fn open(location: &Location, access: Access) -> Result<Vault> {
         match location {
             Location::File(path) => SqliteVault::open(path, access).map(Vault::Sqlite),
-            Location::Postgres(url) => PgVault::open(url, access).map(Vault::Postgres),
+            Location::Postgres(url) => {
+                PgVault::open(url, access).map(|vault| Vault::Postgres(Box::new(vault)))
+            }
         }
     }
 

@@ -101,7 +101,6 @@ pub struct VerifyRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-
 /// A token about to be inserted. Its `Debug` leaves the hashes out.
 #[derive(Clone)]
 pub struct NewToken {

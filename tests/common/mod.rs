@@ -32,14 +32,19 @@ struct TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
 
 /// The PostgreSQL server the tests may use (an admin URL), if any.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("TOKENS_TEST_POSTGRES").ok().filter(|url| !url.is_empty())
+    std::env::var("TOKENS_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
 }
 
 /// `url` with its database name replaced by `database`.
@@ -236,7 +241,10 @@ impl Sandbox {
 
     /// Opens the vault file directly, to check what the binary left in it (SQLite sandboxes).
     pub fn db(&self) -> Connection {
-        assert!(!self.is_postgres(), "a PostgreSQL sandbox has no vault file");
+        assert!(
+            !self.is_postgres(),
+            "a PostgreSQL sandbox has no vault file"
+        );
         Connection::open(&self.vault).unwrap()
     }
 

@@ -127,7 +127,10 @@ impl PgVault {
 }
 
 /// Starts a write transaction and takes the vault's write lock, waiting at most `patience`.
-fn begin_write(client: &mut Client, patience: Duration) -> Result<Transaction<'_>, postgres::Error> {
+fn begin_write(
+    client: &mut Client,
+    patience: Duration,
+) -> Result<Transaction<'_>, postgres::Error> {
     let mut transaction = client.transaction()?;
     let millis = patience.as_millis().max(1).to_string();
     transaction.execute("SELECT set_config('lock_timeout', $1, true)", &[&millis])?;
@@ -156,7 +159,10 @@ fn schema_version(client: &mut Client, shown: &str) -> Result<Option<i64>, Looku
     let (marked, has_tokens): (bool, bool) = (row.get(0), row.get(1));
     if !marked {
         return if has_tokens {
-            Err(Lookup::Refused(corrupt(shown, "its tokens table was not made by tokens")))
+            Err(Lookup::Refused(corrupt(
+                shown,
+                "its tokens table was not made by tokens",
+            )))
         } else {
             Ok(None)
         };
@@ -166,7 +172,10 @@ fn schema_version(client: &mut Client, shown: &str) -> Result<Option<i64>, Looku
         Some(row) if row.get::<_, String>(0) == schema::APPLICATION => {
             Ok(Some(i64::from(row.get::<_, i32>(1))))
         }
-        _ => Err(Lookup::Refused(corrupt(shown, "tokens_vault does not name tokens"))),
+        _ => Err(Lookup::Refused(corrupt(
+            shown,
+            "tokens_vault does not name tokens",
+        ))),
     }
 }
 

@@ -371,10 +371,7 @@ impl Store for PgStore<'_> {
         if assignments.is_empty() {
             return Ok(());
         }
-        let sql = format!(
-            "UPDATE tokens SET {} WHERE id = $1",
-            assignments.join(", ")
-        );
+        let sql = format!("UPDATE tokens SET {} WHERE id = $1", assignments.join(", "));
         let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|param| param.as_ref()).collect();
         self.execute(&sql, &params)?;
         Ok(())

@@ -60,7 +60,11 @@ impl SqliteVault {
     }
 
     /// Like [`SqliteVault::write`], waiting at most `patience` for the lock; gives up quietly.
-    pub fn write_briefly(&mut self, patience: Duration, change: impl FnOnce(&dyn Store) -> Result<()>) {
+    pub fn write_briefly(
+        &mut self,
+        patience: Duration,
+        change: impl FnOnce(&dyn Store) -> Result<()>,
+    ) {
         if !self.writable {
             return;
         }

@@ -53,7 +53,7 @@ impl<'c> SqliteStore<'c> {
 }
 
 fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
-        let time = |index: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let time = |index: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
         Ok(row.get::<_, Option<i64>>(index)?.map(from_secs))
     };
     let scopes: String = row.get(3)?;
@@ -79,13 +79,10 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
 }
 
 impl Store for SqliteStore<'_> {
-
     fn find_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM tokens WHERE id = ?1");
         let mut statement = self.conn.prepare_cached(&sql)?;
-        Ok(statement
-            .query_row([id], token_from_row)
-            .optional()?)
+        Ok(statement.query_row([id], token_from_row).optional()?)
     }
 
     /// What `verify` needs of the token with `id`: half the columns of [`Store::find_by_id`], and
@@ -94,7 +91,6 @@ impl Store for SqliteStore<'_> {
     fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>> {
         Ok(retry_transient_read(|| self.query_for_verify(id))?)
     }
-
 
     fn find_by_name(&self, name: &str) -> Result<Option<TokenRecord>> {
         let sql = format!(
@@ -109,9 +105,7 @@ impl Store for SqliteStore<'_> {
     fn live_by_name(&self, name: &str) -> Result<Option<TokenRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM tokens WHERE name = ?1 AND revoked_at IS NULL");
         let mut statement = self.conn.prepare_cached(&sql)?;
-        Ok(statement
-            .query_row([name], token_from_row)
-            .optional()?)
+        Ok(statement.query_row([name], token_from_row).optional()?)
     }
 
     /// Tokens whose `column` (a fixed column name, never user input) is `value` and that still
