@@ -6,6 +6,7 @@
 
 pub mod completion;
 mod open;
+pub mod postgres;
 mod schema;
 mod store;
 
