@@ -337,6 +337,7 @@ mod tests {
                 "tokens-refresh.1",
                 "tokens-verify.1",
                 "tokens-log.1",
+                "tokens-migrate.1",
                 "tokens-completions.1",
             ]
         );
