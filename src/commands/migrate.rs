@@ -54,11 +54,21 @@ pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
         }))?;
     } else {
         context.notice(&format!(
-            "Copied {} tokens and {} events from {from} to {to}; the copy reads back identical.",
-            copied.tokens, copied.events
+            "Copied {} and {} from {from} to {to}; the copy reads back identical.",
+            counted(copied.tokens, "token"),
+            counted(copied.events, "event")
         ));
     }
     Ok(())
+}
+
+/// `1 token`, `2 tokens`.
+fn counted(count: u64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 /// What was copied.

@@ -1,0 +1,160 @@
+//! `tokens migrate`: a vault copied whole into another, typically a file into the shared
+//! PostgreSQL vault. The destination is `Sandbox::new()`, so these run file-to-file on SQLite and
+//! file-to-PostgreSQL when the suite runs against a server (`TOKENS_TEST_POSTGRES`).
+
+mod common;
+
+use common::*;
+
+#[test]
+fn migrate_copies_a_file_vault_and_tokens_keep_working() {
+    // Into PostgreSQL when the suite runs against it, else into another file.
+    let target = Sandbox::new();
+    let source = Sandbox::sqlite();
+    let ci = source.create(
+        "ci",
+        &["--app", "ci", "--scope", "read", "--note", "deploys"],
+    );
+    let bot = source.create("bot", &[]);
+    let bot2 = parse_issued(&source.run(
+        &["refresh"],
+        &format!("{}\n{}\n", bot.token, bot.secret_key.clone().unwrap()),
+    ));
+    let gone = source.create("gone", &["--no-secret-key"]);
+    source.run(&["revoke", "gone", "--yes"], "");
+    let graced = parse_issued(&source.run(&["rotate", "ci", "--grace", "1h"], ""));
+    source.verify(&bot2.token, &[]);
+
+    let output = source
+        .cmd(&[
+            "--json",
+            "migrate",
+            "--from",
+            &source.location,
+            "--to",
+            &target.location,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["tokens"], 5);
+    assert_eq!(report["verified"], true);
+    assert_eq!(report["to"], target.shown(), "the password is masked");
+
+    // The same listing and the same log, field for field, from either vault.
+    for args in [vec!["list", "--all", "--json"], vec!["log", "--json"]] {
+        assert_eq!(
+            json(&source.run(&args, "")),
+            json(&target.run(&args, "")),
+            "{args:?} differs"
+        );
+    }
+    // The tokens people hold keep working against the copy; dead ones stay dead.
+    assert_eq!(target.verify(&ci.token, &[]).0, 0, "in its rotation grace");
+    assert_eq!(target.verify(&graced.token, &["--scope", "read"]).0, 0);
+    assert_eq!(target.verify(&bot2.token, &[]).0, 0);
+    assert_eq!(target.verify(&bot.token, &[]).0, 5);
+    assert_eq!(target.verify(&gone.token, &[]).0, 5);
+    // The spent secret key is still spent: presenting it again is caught.
+    let reuse = target.run(
+        &["refresh"],
+        &format!("{}\n{}\n", bot.token, bot.secret_key.clone().unwrap()),
+    );
+    assert_eq!(code(&reuse), 5, "{}", stderr(&reuse));
+    // New events are numbered after the copied ones.
+    let events: i64 = target.query("SELECT count(*) FROM events");
+    let numbers: i64 = target.query("SELECT count(DISTINCT seq) FROM events");
+    assert_eq!(events, numbers);
+}
+
+#[test]
+fn migrate_refuses_a_vault_that_is_not_empty_and_changes_nothing() {
+    let target = Sandbox::new();
+    let source = Sandbox::sqlite();
+    source.create("a", &[]);
+    target.create("already-here", &[]);
+    let output = source
+        .cmd(&[
+            "migrate",
+            "--from",
+            &source.location,
+            "--to",
+            &target.location,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "tokens: {} already holds tokens or events; migrate copies into an empty vault only\n",
+            target.shown()
+        )
+    );
+    assert_eq!(target.query::<i64>("SELECT count(*) FROM tokens"), 1);
+
+    // A missing source: nothing is made at the destination.
+    let empty = Sandbox::new();
+    let output = source
+        .cmd(&[
+            "migrate",
+            "--from",
+            &source.path("nope.db").display().to_string(),
+            "--to",
+            &empty.location,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1);
+    assert!(
+        stderr(&output).starts_with("tokens: no vault at "),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!empty.vault_exists());
+}
+
+#[test]
+fn migrate_back_into_a_file_and_refuse_copying_a_vault_onto_itself() {
+    let source = Sandbox::new();
+    let kept = source.create("kept", &["--scope", "read"]);
+    let target = Sandbox::sqlite();
+    let output = source
+        .cmd(&[
+            "migrate",
+            "--from",
+            &source.location,
+            "--to",
+            &target.location,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "Copied 1 token and 1 event from {} to {}; the copy reads back identical.\n",
+            source.shown(),
+            target.shown()
+        )
+    );
+    assert_eq!(target.verify(&kept.token, &["--scope", "read"]).0, 0);
+    assert_eq!(mode(&target.vault), 0o600, "a new file vault is private");
+
+    let output = source
+        .cmd(&[
+            "migrate",
+            "--from",
+            &source.location,
+            "--to",
+            &source.location,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 2);
+    assert_eq!(
+        stderr(&output),
+        "tokens: --from and --to name the same vault; migrate copies one vault into another\n"
+    );
+}
