@@ -6,6 +6,15 @@ mod common;
 
 use common::*;
 
+/// `tokens migrate --from FROM --to TO` (with `--json` when asked), run from `sandbox`'s home.
+fn migrate(sandbox: &Sandbox, from: &str, to: &str, json: bool) -> std::process::Output {
+    let mut args = vec!["migrate", "--from", from, "--to", to];
+    if json {
+        args.insert(0, "--json");
+    }
+    sandbox.cmd(&args).output().unwrap()
+}
+
 #[test]
 fn migrate_copies_a_file_vault_and_tokens_keep_working() {
     // Into PostgreSQL when the suite runs against it, else into another file.
@@ -25,17 +34,7 @@ fn migrate_copies_a_file_vault_and_tokens_keep_working() {
     let graced = parse_issued(&source.run(&["rotate", "ci", "--grace", "1h"], ""));
     source.verify(&bot2.token, &[]);
 
-    let output = source
-        .cmd(&[
-            "--json",
-            "migrate",
-            "--from",
-            &source.location,
-            "--to",
-            &target.location,
-        ])
-        .output()
-        .unwrap();
+    let output = migrate(&source, &source.location, &target.location, true);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let report = json(&output);
     assert_eq!(report["tokens"], 5);
@@ -74,16 +73,7 @@ fn migrate_refuses_a_vault_that_is_not_empty_and_changes_nothing() {
     let source = Sandbox::sqlite();
     source.create("a", &[]);
     target.create("already-here", &[]);
-    let output = source
-        .cmd(&[
-            "migrate",
-            "--from",
-            &source.location,
-            "--to",
-            &target.location,
-        ])
-        .output()
-        .unwrap();
+    let output = migrate(&source, &source.location, &target.location, false);
     assert_eq!(code(&output), 1);
     assert_eq!(
         stderr(&output),
@@ -96,16 +86,12 @@ fn migrate_refuses_a_vault_that_is_not_empty_and_changes_nothing() {
 
     // A missing source: nothing is made at the destination.
     let empty = Sandbox::new();
-    let output = source
-        .cmd(&[
-            "migrate",
-            "--from",
-            &source.path("nope.db").display().to_string(),
-            "--to",
-            &empty.location,
-        ])
-        .output()
-        .unwrap();
+    let output = migrate(
+        &source,
+        &source.path("nope.db").display().to_string(),
+        &empty.location,
+        false,
+    );
     assert_eq!(code(&output), 1);
     assert!(
         stderr(&output).starts_with("tokens: no vault at "),
@@ -120,16 +106,7 @@ fn migrate_back_into_a_file_and_refuse_copying_a_vault_onto_itself() {
     let source = Sandbox::new();
     let kept = source.create("kept", &["--scope", "read"]);
     let target = Sandbox::sqlite();
-    let output = source
-        .cmd(&[
-            "migrate",
-            "--from",
-            &source.location,
-            "--to",
-            &target.location,
-        ])
-        .output()
-        .unwrap();
+    let output = migrate(&source, &source.location, &target.location, false);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(
         stderr(&output),
@@ -142,16 +119,7 @@ fn migrate_back_into_a_file_and_refuse_copying_a_vault_onto_itself() {
     assert_eq!(target.verify(&kept.token, &["--scope", "read"]).0, 0);
     assert_eq!(mode(&target.vault), 0o600, "a new file vault is private");
 
-    let output = source
-        .cmd(&[
-            "migrate",
-            "--from",
-            &source.location,
-            "--to",
-            &source.location,
-        ])
-        .output()
-        .unwrap();
+    let output = migrate(&source, &source.location, &source.location, false);
     assert_eq!(code(&output), 2);
     assert_eq!(
         stderr(&output),

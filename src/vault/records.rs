@@ -143,6 +143,62 @@ pub struct ListFilter {
     pub expiring_before: Option<DateTime<Utc>>,
 }
 
+/// How a backend writes the parts of a `list` query that differ between SQL dialects.
+pub(super) struct Dialect {
+    /// The `n`th (1-based) parameter: `?1` or `$1`.
+    pub placeholder: fn(usize) -> String,
+    /// True when the space-separated `scopes` column holds the scope in `parameter`.
+    pub has_scope: fn(&str) -> String,
+}
+
+/// A value a `list` condition compares with.
+pub(super) enum FilterValue {
+    Integer(i64),
+    Text(String),
+}
+
+impl ListFilter {
+    /// The conditions (to be joined by AND) that select this filter's tokens at `now`, and their
+    /// parameters in order; the first parameter is always `now`, in Unix seconds.
+    pub(super) fn conditions(
+        &self,
+        now: DateTime<Utc>,
+        dialect: &Dialect,
+    ) -> (Vec<String>, Vec<FilterValue>) {
+        let now_is = (dialect.placeholder)(1);
+        let revoked = format!("(revoked_at IS NOT NULL AND revoked_at <= {now_is})");
+        let not_revoked = format!("(revoked_at IS NULL OR revoked_at > {now_is})");
+        let expired = format!("(expires_at IS NOT NULL AND expires_at <= {now_is})");
+        let not_expired = format!("(expires_at IS NULL OR expires_at > {now_is})");
+        let mut conditions: Vec<String> = Vec::new();
+        let mut values = vec![FilterValue::Integer(now.timestamp())];
+        match self.status {
+            Some(Status::Active) => conditions.extend([not_revoked.clone(), not_expired.clone()]),
+            Some(Status::Expired) => conditions.extend([not_revoked.clone(), expired]),
+            Some(Status::Revoked) => conditions.push(revoked),
+            None if !self.all => conditions.push(not_revoked.clone()),
+            None => {}
+        }
+        if let Some(app) = &self.app {
+            values.push(FilterValue::Text(app.clone()));
+            conditions.push(format!("app = {}", (dialect.placeholder)(values.len())));
+        }
+        if let Some(scope) = &self.scope {
+            values.push(FilterValue::Text(scope.clone()));
+            conditions.push((dialect.has_scope)(&(dialect.placeholder)(values.len())));
+        }
+        if let Some(before) = self.expiring_before {
+            values.push(FilterValue::Integer(before.timestamp()));
+            conditions.extend([not_revoked, not_expired]);
+            conditions.push(format!(
+                "expires_at <= {}",
+                (dialect.placeholder)(values.len())
+            ));
+        }
+        (conditions, values)
+    }
+}
+
 /// Metadata changes for `edit`; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct Edit {

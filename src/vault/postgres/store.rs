@@ -10,10 +10,17 @@ use postgres::{Client, Row, Statement, Transaction};
 
 use crate::error::Result;
 use crate::vault::records::{
-    Edit, Event, EventFilter, ListFilter, LiveToken, NewToken, Status, TokenRecord, VerifyRecord,
+    Dialect, Edit, Event, EventFilter, FilterValue, ListFilter, LiveToken, NewToken, TokenRecord,
+    VerifyRecord,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
+
+/// PostgreSQL's way with `list` queries.
+const DIALECT: Dialect = Dialect {
+    placeholder: |n| format!("${n}"),
+    has_scope: |scope| format!("position(' ' || {scope} || ' ' in ' ' || scopes || ' ') > 0"),
+};
 
 const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
      expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
@@ -237,35 +244,16 @@ impl Store for PgStore<'_> {
         now: DateTime<Utc>,
         visit: &mut dyn FnMut(TokenRecord) -> Result<()>,
     ) -> Result<()> {
-        let mut conditions: Vec<String> = Vec::new();
-        let mut params: Params = vec![Box::new(to_secs(now))];
-        const REVOKED: &str = "(revoked_at IS NOT NULL AND revoked_at <= $1)";
-        const NOT_REVOKED: &str = "(revoked_at IS NULL OR revoked_at > $1)";
-        const EXPIRED: &str = "(expires_at IS NOT NULL AND expires_at <= $1)";
-        const NOT_EXPIRED: &str = "(expires_at IS NULL OR expires_at > $1)";
-        match filter.status {
-            Some(Status::Active) => conditions.extend([NOT_REVOKED.into(), NOT_EXPIRED.into()]),
-            Some(Status::Expired) => conditions.extend([NOT_REVOKED.into(), EXPIRED.into()]),
-            Some(Status::Revoked) => conditions.push(REVOKED.into()),
-            None if !filter.all => conditions.push(NOT_REVOKED.into()),
-            None => {}
-        }
-        if let Some(app) = &filter.app {
-            params.push(Box::new(app.clone()));
-            conditions.push(format!("app = ${}", params.len()));
-        }
-        if let Some(scope) = &filter.scope {
-            params.push(Box::new(scope.clone()));
-            conditions.push(format!(
-                "position(' ' || ${} || ' ' in ' ' || scopes || ' ') > 0",
-                params.len()
-            ));
-        }
-        if let Some(before) = filter.expiring_before {
-            params.push(Box::new(to_secs(before)));
-            conditions.extend([NOT_REVOKED.into(), NOT_EXPIRED.into()]);
-            conditions.push(format!("expires_at <= ${}", params.len()));
-        }
+        let (conditions, values) = filter.conditions(now, &DIALECT);
+        let params: Params = values
+            .into_iter()
+            .map(|value| -> Box<dyn ToSql + Sync> {
+                match value {
+                    FilterValue::Integer(number) => Box::new(number),
+                    FilterValue::Text(text) => Box::new(text),
+                }
+            })
+            .collect();
         // `$1 = $1` uses the first parameter whatever the filter, so its type is always known.
         let mut sql = format!("SELECT {COLUMNS} FROM tokens WHERE $1::bigint = $1");
         for condition in &conditions {

@@ -6,10 +6,17 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::error::Result;
 use crate::vault::records::{
-    Edit, Event, EventFilter, ListFilter, LiveToken, NewToken, Status, TokenRecord, VerifyRecord,
+    Dialect, Edit, Event, EventFilter, FilterValue, ListFilter, LiveToken, NewToken, TokenRecord,
+    VerifyRecord,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
+
+/// SQLite's way with `list` queries.
+const DIALECT: Dialect = Dialect {
+    placeholder: |n| format!("?{n}"),
+    has_scope: |scope| format!("instr(' ' || scopes || ' ', ' ' || {scope} || ' ') > 0"),
+};
 
 const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
      expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
@@ -133,36 +140,11 @@ impl Store for SqliteStore<'_> {
         now: DateTime<Utc>,
         visit: &mut dyn FnMut(TokenRecord) -> Result<()>,
     ) -> Result<()> {
-        let now_secs = Value::Integer(to_secs(now));
-        let mut conditions: Vec<String> = Vec::new();
-        let mut values: Vec<Value> = vec![now_secs];
-        const REVOKED: &str = "(revoked_at IS NOT NULL AND revoked_at <= ?1)";
-        const NOT_REVOKED: &str = "(revoked_at IS NULL OR revoked_at > ?1)";
-        const EXPIRED: &str = "(expires_at IS NOT NULL AND expires_at <= ?1)";
-        const NOT_EXPIRED: &str = "(expires_at IS NULL OR expires_at > ?1)";
-        match filter.status {
-            Some(Status::Active) => conditions.extend([NOT_REVOKED.into(), NOT_EXPIRED.into()]),
-            Some(Status::Expired) => conditions.extend([NOT_REVOKED.into(), EXPIRED.into()]),
-            Some(Status::Revoked) => conditions.push(REVOKED.into()),
-            None if !filter.all => conditions.push(NOT_REVOKED.into()),
-            None => {}
-        }
-        if let Some(app) = &filter.app {
-            values.push(Value::Text(app.clone()));
-            conditions.push(format!("app = ?{}", values.len()));
-        }
-        if let Some(scope) = &filter.scope {
-            values.push(Value::Text(scope.clone()));
-            conditions.push(format!(
-                "instr(' ' || scopes || ' ', ' ' || ?{} || ' ') > 0",
-                values.len()
-            ));
-        }
-        if let Some(before) = filter.expiring_before {
-            values.push(Value::Integer(to_secs(before)));
-            conditions.extend([NOT_REVOKED.into(), NOT_EXPIRED.into()]);
-            conditions.push(format!("expires_at <= ?{}", values.len()));
-        }
+        let (conditions, values) = filter.conditions(now, &DIALECT);
+        let values = values.into_iter().map(|value| match value {
+            FilterValue::Integer(number) => Value::Integer(number),
+            FilterValue::Text(text) => Value::Text(text),
+        });
         let mut sql = format!("SELECT {COLUMNS} FROM tokens WHERE ?1 = ?1");
         for condition in &conditions {
             sql.push_str(" AND ");
