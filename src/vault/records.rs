@@ -143,6 +143,11 @@ pub struct ListFilter {
     pub expiring_before: Option<DateTime<Utc>>,
 }
 
+/// The columns of a token row, in the order both backends read them into a [`TokenRecord`].
+pub(super) const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
+     expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
+     rotated_from, replaced_by, lineage";
+
 /// How a backend writes the parts of a `list` query that differ between SQL dialects.
 pub(super) struct Dialect {
     /// The `n`th (1-based) parameter: `?1` or `$1`.

@@ -10,8 +10,8 @@ use postgres::{Client, Row, Statement, Transaction};
 
 use crate::error::Result;
 use crate::vault::records::{
-    Dialect, Edit, Event, EventFilter, FilterValue, ListFilter, LiveToken, NewToken, TokenRecord,
-    VerifyRecord,
+    COLUMNS, Dialect, Edit, Event, EventFilter, FilterValue, ListFilter, LiveToken, NewToken,
+    TokenRecord, VerifyRecord,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -21,10 +21,6 @@ const DIALECT: Dialect = Dialect {
     placeholder: |n| format!("${n}"),
     has_scope: |scope| format!("position(' ' || {scope} || ' ' in ' ' || scopes || ' ') > 0"),
 };
-
-const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
-     expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
-     rotated_from, replaced_by, lineage";
 
 /// A parameter list built at run time (filters, edits).
 type Params = Vec<Box<dyn ToSql + Sync>>;

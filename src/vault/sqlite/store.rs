@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::error::Result;
 use crate::vault::records::{
-    Dialect, Edit, Event, EventFilter, FilterValue, ListFilter, LiveToken, NewToken, TokenRecord,
-    VerifyRecord,
+    COLUMNS, Dialect, Edit, Event, EventFilter, FilterValue, ListFilter, LiveToken, NewToken,
+    TokenRecord, VerifyRecord,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -17,10 +17,6 @@ const DIALECT: Dialect = Dialect {
     placeholder: |n| format!("?{n}"),
     has_scope: |scope| format!("instr(' ' || scopes || ' ', ' ' || {scope} || ' ') > 0"),
 };
-
-const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
-     expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
-     rotated_from, replaced_by, lineage";
 
 /// Queries over one connection (or one transaction: see [`super::SqliteVault::write`]).
 pub struct SqliteStore<'c> {
