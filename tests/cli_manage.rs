@@ -675,3 +675,39 @@ fn log_lists_every_change_and_filters_by_token_and_time() {
         "{text}"
     );
 }
+
+/// The values `tokens __complete` offers come from whichever backend holds the vault (a
+/// PostgreSQL database when the suite runs against one), in byte order like SQLite's.
+#[test]
+fn vault_values_come_from_either_backend() {
+    let sandbox = Sandbox::new();
+    let b = sandbox.create("beta", &["--app", "billing", "--scope", "read,write"]);
+    let a = sandbox.create("Alpha", &["--app", "ci", "--scope", "deploy"]);
+    let gone = sandbox.create("gone", &[]);
+    sandbox.run(&["revoke", "gone", "--yes"], "");
+    let complete = |words: &[&str]| -> Vec<String> {
+        let mut args = vec!["__complete", "--", "tokens"];
+        args.extend_from_slice(words);
+        let output = sandbox.run(&args, "");
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        stdout(&output).lines().map(str::to_owned).collect()
+    };
+    // Names first, then ids, each in the order of the names they belong to ("A" < "b" by bytes).
+    let expected = vec![
+        "Alpha\tapp ci".to_owned(),
+        "beta\tapp billing".to_owned(),
+        format!("{}\tAlpha", a.id()),
+        format!("{}\tbeta", b.id()),
+    ];
+    assert_eq!(complete(&["revoke", ""]), expected);
+    assert!(
+        !complete(&["revoke", ""])
+            .iter()
+            .any(|line| line.contains(&gone.id()))
+    );
+    assert_eq!(complete(&["list", "--app", ""]), ["billing", "ci"]);
+    assert_eq!(
+        complete(&["verify", "--scope", ""]),
+        ["deploy", "read", "write"]
+    );
+}

@@ -361,3 +361,46 @@ fn no_secret_reaches_the_database() {
         assert!(!dump.contains(part), "a secret is in the database");
     }
 }
+
+#[test]
+fn a_connection_lost_mid_batch_is_one_line_and_exit_1() {
+    use std::io::{BufRead, BufReader, Write};
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &[]);
+    let mut child = std::process::Command::new(tokens_bin())
+        .args(["verify", "--batch"])
+        .env("TOKENS_VAULT", &sandbox.location)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut answers = BufReader::new(child.stdout.take().unwrap());
+    writeln!(input, "{}", issued.token).unwrap();
+    let mut line = String::new();
+    answers.read_line(&mut line).unwrap();
+    assert!(line.contains("\"valid\":true"), "{line}");
+
+    // The server ends the session (a restart, a failover, an admin's pg_terminate_backend).
+    let ended: i64 = sandbox.query(&format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = '{}' AND application_name = 'tokens'",
+        database(&sandbox)
+    ));
+    assert_eq!(ended, 1);
+    writeln!(input, "{}", issued.token).unwrap();
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(code(&output), 1);
+    let error = stderr(&output);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(
+        error.starts_with(&format!(
+            "tokens: lost the connection to the vault at {}",
+            sandbox.shown()
+        )),
+        "{error}"
+    );
+    assert!(!error.contains(&admin_password()));
+}

@@ -267,6 +267,13 @@ fn classify(error: postgres::Error, shown: &str) -> Error {
                 vault: shown.to_owned(),
             }
         }
+        SqlState::ADMIN_SHUTDOWN
+        | SqlState::CRASH_SHUTDOWN
+        | SqlState::CANNOT_CONNECT_NOW
+        | SqlState::IDLE_SESSION_TIMEOUT => Error::Other(anyhow::anyhow!(
+            "lost the connection to the vault at {shown} ({}); nothing was changed unless the command said so",
+            db.message()
+        )),
         SqlState::LOCK_NOT_AVAILABLE | SqlState::T_R_DEADLOCK_DETECTED => {
             Error::Other(anyhow::anyhow!(
                 "the vault at {shown} stayed locked by another tokens command for too long; try again"
