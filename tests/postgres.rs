@@ -404,3 +404,24 @@ fn a_connection_lost_mid_batch_is_one_line_and_exit_1() {
     );
     assert!(!error.contains(&admin_password()));
 }
+
+#[test]
+fn a_role_that_may_not_create_tables_is_told_so_and_nothing_is_made() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    // Since PostgreSQL 15 only the database owner may create tables in `public`.
+    sandbox.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+    let user = role(&sandbox, "newcomer", "newcomer-pw", "");
+    let url = as_user(&sandbox.location, &user, Some("newcomer-pw"));
+    let output = run_at(&sandbox, &url, &["create", "ci"], "");
+    assert_eq!(code(&output), 1);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "tokens: cannot create the vault at {}: this role may not create tables there (the \
+             database owner can GRANT CREATE ON SCHEMA public to it, or create the vault)\n",
+            as_user(&sandbox.shown(), &user, Some("***"))
+        )
+    );
+    assert!(stdout(&output).is_empty());
+    assert!(!sandbox.vault_exists());
+}

@@ -61,6 +61,12 @@ impl PgVault {
             }
             Some(CURRENT_VERSION) => {}
             None if access == Access::Read => return Err(Error::VaultMissing { vault: shown }),
+            None if !writable => {
+                return Err(Error::Other(anyhow::anyhow!(
+                    "cannot create the vault at {shown}: this role may not create tables there \
+                     (the database owner can GRANT CREATE ON SCHEMA public to it, or create the vault)"
+                )));
+            }
             // Missing (creating it needs Write) or older: bring it up to date under the write lock.
             _ if !writable => return Err(Error::VaultReadOnly { vault: shown }),
             _ => initialise(&mut client, &shown)?,
