@@ -46,7 +46,7 @@ fn seed(args: &Args) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     let mut vault = Vault::open(
-        &tokens::vault::Location::parse(args.vault.as_os_str()),
+        &tokens::vault::Location::parse(args.vault.as_os_str())?,
         Access::Write,
     )?;
     let samples = tokens::seed::seed(&mut vault, args.count, args.sample, chrono::Utc::now())?;

@@ -233,3 +233,36 @@ fn racing_rotations_of_one_token_make_one_successor() {
     assert_eq!(sandbox.verify(&original.token, &[]).0, 5);
     sandbox.assert_intact();
 }
+
+#[test]
+fn a_revoke_racing_a_rotation_leaves_nothing_of_the_name_alive() {
+    for round in 0..6 {
+        let sandbox = Sandbox::new();
+        let name = format!("svc-{round}");
+        sandbox.create(&name, &["--no-secret-key"]);
+        let start = std::sync::Barrier::new(2);
+        let (rotated, revoked) = std::thread::scope(|scope| {
+            let rotate = scope.spawn(|| {
+                start.wait();
+                tokens(&sandbox, &["rotate", &name, "--yes"], None)
+            });
+            let revoke = scope.spawn(|| {
+                start.wait();
+                tokens(&sandbox, &["revoke", &name, "--yes"], None)
+            });
+            (rotate.join().unwrap(), revoke.join().unwrap())
+        });
+        assert_eq!(code(&revoked), 0, "{}", stderr(&revoked));
+        // The rotation either came first (and its new token was revoked with the name) or found
+        // the token already revoked (exit 5); either way nothing named svc verifies.
+        match code(&rotated) {
+            0 => assert_eq!(sandbox.verify(&parse_issued(&rotated).token, &[]).0, 5),
+            5 => assert!(stdout(&rotated).is_empty()),
+            other => panic!("rotate exited {other}: {}", stderr(&rotated)),
+        }
+        let alive: i64 = sandbox.query(&format!(
+            "SELECT count(*) FROM tokens WHERE name = '{name}' AND revoked_at IS NULL"
+        ));
+        assert_eq!(alive, 0, "round {round}");
+    }
+}

@@ -68,7 +68,10 @@ pub fn run(context: &Context, args: CompleteArgs) -> Result<()> {
         return Err(Error::Silent(1));
     };
     let location = match &request.vault {
-        Some(path) => Location::parse(path.as_os_str()),
+        Some(path) => match Location::parse(path.as_os_str()) {
+            Ok(location) => location,
+            Err(_) => return Ok(()),
+        },
         None => context.vault.clone(),
     };
     // A missing, unreadable or corrupt vault completes nothing, and says nothing: the user is

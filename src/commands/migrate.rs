@@ -15,8 +15,8 @@ use crate::output;
 use crate::vault::{self, Access, EventFilter, ListFilter, Location, Store, TokenRecord, Vault};
 
 pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
-    let from = Location::parse(args.from.as_os_str());
-    let to = Location::parse(args.to.as_os_str());
+    let from = Location::parse(args.from.as_os_str())?;
+    let to = Location::parse(args.to.as_os_str())?;
     if from == to {
         return Err(Error::Usage(
             "--from and --to name the same vault; migrate copies one vault into another".into(),

@@ -40,7 +40,7 @@ pub struct Context {
 impl Context {
     fn new(global: &GlobalArgs) -> Result<Context> {
         let vault = match &global.vault {
-            Some(value) => Location::parse(value.as_os_str()),
+            Some(value) => Location::parse(value.as_os_str())?,
             None => Location::default_file()?,
         };
         Ok(Context {

@@ -22,8 +22,13 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
             ));
         }
     }
+    // Tokens given by name (not id): read again under the write lock below.
+    let mut names: Vec<&str> = Vec::new();
     for id_or_name in &args.tokens {
         let record = context.resolve(&vault, id_or_name)?;
+        if record.id != *id_or_name {
+            names.push(id_or_name);
+        }
         // A name ends every token of that name that still verifies, including one rotated away
         // whose grace is still running; an id ends just that token.
         let mut matched = if record.id == *id_or_name {
@@ -65,11 +70,23 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
 
     let reason = args.reason.as_deref().unwrap_or("revoked");
     let revoked = vault.write(|store| {
-        let mut revoked = Vec::new();
+        // What was read above may have changed before the lock was taken: a rotation since
+        // then made a new token of that name or app, which the revocation covers too.
+        let mut current: Vec<TokenRecord> = Vec::new();
         for record in &to_revoke {
+            current.extend(store.find_by_id(&record.id)?);
+        }
+        for name in &names {
+            current.extend(store.verifying_by_name(name, now)?);
+        }
+        if args.all {
+            current.extend(store.live_of_app(args.app.as_deref().unwrap_or_default(), now)?);
+        }
+        let mut revoked: Vec<TokenRecord> = Vec::new();
+        for record in current {
             // Another command may have revoked it since it was read.
-            let current = store.find_by_id(&record.id)?;
-            if current.is_some_and(|current| current.is_revoked(now)) {
+            let done = revoked.iter().any(|seen| seen.id == record.id);
+            if done || record.is_revoked(now) || already.iter().any(|seen| seen.id == record.id) {
                 continue;
             }
             store.set_revoked(&record.id, now, reason, None)?;
@@ -82,7 +99,7 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
     if context.json {
         let entries: Vec<_> = revoked
             .iter()
-            .map(|record| (*record, false))
+            .map(|record| (record, false))
             .chain(already.iter().map(|record| (record, true)))
             .map(|(record, already_revoked)| {
                 json!({ "id": record.id, "name": record.name, "already_revoked": already_revoked })
@@ -90,7 +107,7 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
             .collect();
         output::print_json(&serde_json::Value::Array(entries))?;
     }
-    for record in revoked {
+    for record in &revoked {
         context.notice(&format!("Revoked {}.", label(record)));
     }
     Ok(())

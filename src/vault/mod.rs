@@ -50,14 +50,29 @@ pub enum Location {
 }
 
 impl Location {
-    /// Reads `--vault` / `TOKENS_VAULT`: a `postgres://` or `postgresql://` URL, else a path.
-    pub fn parse(value: &OsStr) -> Location {
-        match value.to_str() {
-            Some(url) if postgres::connect::is_postgres_url(url) => {
-                Location::Postgres(url.to_owned())
-            }
-            _ => Location::File(PathBuf::from(value)),
+    /// Reads `--vault` / `TOKENS_VAULT`: a `postgres://` or `postgresql://` URL (the scheme in
+    /// any case), else a path. Another `scheme://` is refused rather than taken for a folder
+    /// name, which would make a vault in a surprising place.
+    pub fn parse(value: &OsStr) -> Result<Location> {
+        let Some(text) = value.to_str() else {
+            return Ok(Location::File(PathBuf::from(value)));
+        };
+        let Some((scheme, rest)) = text.split_once("://").filter(|(scheme, _)| {
+            let mut chars = scheme.chars();
+            chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        }) else {
+            return Ok(Location::File(PathBuf::from(value)));
+        };
+        let lower = scheme.to_ascii_lowercase();
+        if lower == "postgres" || lower == "postgresql" {
+            return Ok(Location::Postgres(format!("{lower}://{rest}")));
         }
+        let shown = postgres::connect::redact(&format!("postgres://{rest}"));
+        Err(Error::Usage(format!(
+            "{scheme}://{} is not a vault tokens can open: give a file path or a postgres:// URL",
+            shown.trim_start_matches("postgres://")
+        )))
     }
 
     /// The default vault: `vault.db` in the platform data directory (`~/.local/share/tokens` on Linux).
@@ -152,4 +167,51 @@ fn to_secs(time: DateTime<Utc>) -> i64 {
 
 fn from_secs(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Location> {
+        Location::parse(OsStr::new(text))
+    }
+
+    #[test]
+    fn urls_and_paths_are_told_apart() {
+        assert_eq!(
+            parse("/var/lib/tokens/vault.db").unwrap(),
+            Location::File("/var/lib/tokens/vault.db".into())
+        );
+        assert_eq!(
+            parse("vault.db").unwrap(),
+            Location::File("vault.db".into())
+        );
+        assert_eq!(
+            parse("POSTGRES://u@db/tokens").unwrap(),
+            Location::Postgres("postgres://u@db/tokens".into())
+        );
+        assert_eq!(
+            parse("postgresql://u@db/tokens").unwrap(),
+            Location::Postgres("postgresql://u@db/tokens".into())
+        );
+    }
+
+    #[test]
+    fn another_scheme_is_refused_without_its_password() {
+        let error = parse("postgress://u:hunter2@db/tokens").unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert_eq!(
+            error.to_string(),
+            "postgress://u:***@db/tokens is not a vault tokens can open: give a file path or a \
+             postgres:// URL"
+        );
+    }
+
+    #[test]
+    fn a_url_is_never_shown_with_its_password() {
+        let location = parse("postgres://u:hunter2@db/tokens").unwrap();
+        assert_eq!(location.to_string(), "postgres://u:***@db/tokens");
+        assert!(!format!("{location:?}").contains("hunter2"));
+    }
 }

@@ -163,7 +163,7 @@ impl Sandbox {
 
     /// The vault's location, as the library opens it.
     pub fn vault_location(&self) -> tokens::vault::Location {
-        tokens::vault::Location::parse(std::ffi::OsStr::new(&self.location))
+        tokens::vault::Location::parse(std::ffi::OsStr::new(&self.location)).unwrap()
     }
 
     /// Checks the vault is sound: SQLite's integrity check; on PostgreSQL (which guards its own

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use postgres::error::SqlState;
-use postgres::{Client, Statement, Transaction};
+use postgres::{Client, IsolationLevel, Statement, Transaction};
 
 pub use schema::CURRENT_VERSION;
 pub use store::PgStore;
@@ -137,7 +137,12 @@ fn begin_write(
     client: &mut Client,
     patience: Duration,
 ) -> Result<Transaction<'_>, postgres::Error> {
-    let mut transaction = client.transaction()?;
+    // READ COMMITTED whatever the database's default: each statement after the lock then sees
+    // what the writer before committed (a REPEATABLE READ snapshot would predate the lock).
+    let mut transaction = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()?;
     let millis = patience.as_millis().max(1).to_string();
     transaction.execute("SELECT set_config('lock_timeout', $1, true)", &[&millis])?;
     transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
@@ -186,15 +191,16 @@ fn schema_version(client: &mut Client, shown: &str) -> Result<Option<i64>, Looku
 }
 
 /// True when this role may change the vault: the database is not a read-only replica and the
-/// role may write the tables (or, before they exist, create them).
+/// role may write the tables (or, before they exist, create them). Each privilege is asked
+/// alone: `has_table_privilege` with a list answers whether the role has any of them.
 fn may_write(client: &mut Client) -> Result<bool, postgres::Error> {
     let row = client.query_one(
         "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AND \
          CASE WHEN to_regclass('tokens') IS NULL \
               THEN has_schema_privilege(current_schema(), 'CREATE') \
-              ELSE has_table_privilege('tokens', 'INSERT, UPDATE') \
-                   AND has_table_privilege('events', 'INSERT') \
-                   AND has_table_privilege('tokens_vault', 'UPDATE') END",
+              ELSE has_table_privilege('tokens', 'INSERT') \
+                   AND has_table_privilege('tokens', 'UPDATE') \
+                   AND has_table_privilege('events', 'INSERT') END",
         &[],
     )?;
     Ok(row.get::<_, Option<bool>>(0).unwrap_or(false))

@@ -18,7 +18,15 @@ pub(super) fn redact_url_body(body: &str) -> String {
     // tokio-postgres ends the user info at the first `@`; a raw `@` inside a password is a
     // mistake it reads differently, so mask up to the last `@` before the query: that hides the
     // password as parsed and as meant.
-    let userinfo_end = body[..query_at].rfind('@').or_else(|| body.find('@'));
+    let userinfo_end = body[..query_at].rfind('@');
+    if userinfo_end.is_none()
+        && let Some(at) = body.find('@')
+    {
+        // An `@` only after the `?`: a raw `?` in a password (`u:pa?ss@host`), or an `@` in a
+        // query value (`?user=me@corp&password=…`). Which one cannot be told, so both are
+        // hidden: everything up to that `@`, and any password in what follows.
+        return format!("{MASK}@{}", redact_query(&body[at + 1..]));
+    }
     let mut shown = String::with_capacity(body.len());
     let after_userinfo = match userinfo_end {
         Some(at) => {
@@ -304,9 +312,14 @@ mod tests {
             redact("postgres://app:p@ss@db/tokens"),
             "postgres://app:***@db/tokens"
         );
+        // An `@` only after the `?` may end a password or sit in a query value: both hidden.
         assert_eq!(
             redact("postgres://app:p?ss@db/tokens"),
-            "postgres://app:***@db/tokens"
+            "postgres://***@db/tokens"
+        );
+        assert_eq!(
+            redact("postgres://127.0.0.1:1/db?user=me@corp&password=hunter2"),
+            "postgres://***@corp&password=***"
         );
     }
 
