@@ -253,7 +253,10 @@ fn passwords_come_from_pgpassword_or_pgpass_and_are_never_printed() {
         .output()
         .unwrap();
     assert_eq!(code(&output), 1);
-    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    let error = stderr(&output);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(error.contains("refused the login"), "{error}");
+    assert!(error.contains("PGPASSWORD or ~/.pgpass"), "{error}");
 }
 
 #[test]

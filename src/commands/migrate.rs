@@ -89,9 +89,7 @@ fn copy(src: &dyn Store, dst: &dyn Store, now: chrono::DateTime<chrono::Utc>) ->
         dst.import_token(&record)
     })?;
     let events = src.events(&EventFilter::default())?;
-    for event in &events {
-        dst.import_event(event)?;
-    }
+    dst.import_events(&events)?;
 
     let (source_tokens, source_events) = fingerprint(src, now)?;
     let (copied_tokens, copied_events) = fingerprint(dst, now)?;

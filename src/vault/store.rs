@@ -52,7 +52,9 @@ pub trait Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<TokenRecord>>;
 
-    /// Calls `visit` with each token `filter` selects, oldest first, without holding them all in memory.
+    /// Calls `visit` with each token `filter` selects, oldest first, without holding them all in
+    /// memory. `visit` must not use this store: the rows are still arriving (on PostgreSQL the
+    /// connection is busy with them, and a call would panic).
     fn list(
         &self,
         filter: &ListFilter,
@@ -101,8 +103,9 @@ pub trait Store {
     /// Adds a token exactly as another vault holds it, history included (`tokens migrate`).
     fn import_token(&self, record: &TokenRecord) -> Result<()>;
 
-    /// Adds an event exactly as another vault holds it, its number included (`tokens migrate`).
-    fn import_event(&self, event: &Event) -> Result<()>;
+    /// Adds events exactly as another vault holds them, numbers included (`tokens migrate`);
+    /// events added later are numbered after them.
+    fn import_events(&self, events: &[Event]) -> Result<()>;
 
     /// True when the vault holds no token and no event.
     fn is_empty(&self) -> Result<bool>;

@@ -447,22 +447,27 @@ impl Store for PgStore<'_> {
         Ok(())
     }
 
-    fn import_event(&self, event: &Event) -> Result<()> {
-        self.execute(
-            "INSERT INTO events (seq, at, token_id, kind, detail) VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &event.seq,
-                &to_secs(event.at),
-                &event.token_id,
-                &event.kind,
-                &event.detail,
-            ],
-        )?;
-        // Events added later are numbered after the imported ones.
-        self.query(
-            "SELECT setval(pg_get_serial_sequence('events', 'seq'), $1::bigint)",
-            &[&event.seq],
-        )?;
+    fn import_events(&self, events: &[Event]) -> Result<()> {
+        for event in events {
+            self.execute(
+                "INSERT INTO events (seq, at, token_id, kind, detail) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &event.seq,
+                    &to_secs(event.at),
+                    &event.token_id,
+                    &event.kind,
+                    &event.detail,
+                ],
+            )?;
+        }
+        // The identity column's sequence does not follow explicit numbers by itself (the vault
+        // was empty: `migrate` checks).
+        if let Some(last) = events.iter().map(|event| event.seq).max() {
+            self.query(
+                "SELECT setval(pg_get_serial_sequence('events', 'seq'), $1::bigint)",
+                &[&last],
+            )?;
+        }
         Ok(())
     }
 

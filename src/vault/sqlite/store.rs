@@ -348,18 +348,19 @@ impl Store for SqliteStore<'_> {
         Ok(())
     }
 
-    fn import_event(&self, event: &Event) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO events (seq, at, token_id, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
+    fn import_events(&self, events: &[Event]) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT INTO events (seq, at, token_id, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for event in events {
+            statement.execute(params![
                 event.seq,
                 to_secs(event.at),
                 event.token_id,
                 event.kind,
                 event.detail
             ])?;
+        }
         Ok(())
     }
 
