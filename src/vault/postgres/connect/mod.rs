@@ -301,7 +301,7 @@ fn classify(error: &postgres::Error, target: &Target, password: Option<&[u8]>) -
             url,
             reason: match cause.as_str() {
                 "server does not support TLS" => "the server does not offer TLS".to_owned(),
-                _ => cause,
+                _ => certificate_problem(&cause).unwrap_or(cause),
             },
         },
         "authentication error" => ConnectError::AuthFailed {
@@ -354,6 +354,21 @@ fn classify_refusal(
 }
 
 /// The first cause under tokio-postgres's fixed phrase, or the phrase when there is none.
+/// rustls's reason a server certificate was refused, in words and with what to do about it.
+fn certificate_problem(cause: &str) -> Option<String> {
+    let detail = cause.strip_prefix("invalid peer certificate: ")?;
+    let what = if detail.contains("NotValidForName") {
+        "the server's certificate is not for this host name (use the name it was issued for, or sslmode=verify-ca)"
+    } else if detail.contains("Expired") {
+        "the server's certificate has expired"
+    } else if detail.contains("CaUsedAsEndEntity") || detail.contains("UnknownIssuer") {
+        "the server's certificate is not signed by a trusted authority (give its CA with sslrootcert=FILE)"
+    } else {
+        return Some(format!("the server's certificate was refused ({detail})"));
+    };
+    Some(what.to_owned())
+}
+
 fn cause_of(error: &postgres::Error) -> String {
     error
         .source()
@@ -393,6 +408,27 @@ fn scrub(text: &str, password: Option<&[u8]>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn refused_certificates_are_explained() {
+        assert_eq!(
+            certificate_problem("invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))")
+                .unwrap(),
+            "the server's certificate is not signed by a trusted authority (give its CA with \
+             sslrootcert=FILE)"
+        );
+        assert!(
+            certificate_problem("invalid peer certificate: NotValidForName")
+                .unwrap()
+                .contains("not for this host name")
+        );
+        assert!(
+            certificate_problem("invalid peer certificate: Expired")
+                .unwrap()
+                .contains("expired")
+        );
+        assert_eq!(certificate_problem("connection reset"), None);
+    }
+
     use std::collections::HashMap;
     use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
