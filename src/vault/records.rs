@@ -148,7 +148,7 @@ pub(super) const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secr
      expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
      rotated_from, replaced_by, lineage";
 
-/// How a backend writes the parts of a `list` query that differ between SQL dialects.
+/// How a backend writes the parts of `list` and `log` queries that differ between SQL dialects.
 pub(super) struct Dialect {
     /// The `n`th (1-based) parameter: `?1` or `$1`.
     pub placeholder: fn(usize) -> String,
@@ -156,7 +156,7 @@ pub(super) struct Dialect {
     pub has_scope: fn(&str) -> String,
 }
 
-/// A value a `list` condition compares with.
+/// A value a `list` or `log` condition compares with.
 pub(super) enum FilterValue {
     Integer(i64),
     Text(String),
@@ -234,6 +234,37 @@ pub struct EventFilter {
     pub since: Option<DateTime<Utc>>,
     /// Only the newest `n`, still in time order.
     pub last: Option<usize>,
+}
+
+impl EventFilter {
+    /// The query of the events this filter selects, newest first (the caller reverses them),
+    /// and its parameters in order.
+    pub(super) fn query(&self, dialect: &Dialect) -> (String, Vec<FilterValue>) {
+        let mut sql = String::from(
+            "SELECT e.seq, e.at, e.token_id, t.name, e.kind, e.detail \
+             FROM events e LEFT JOIN tokens t ON t.id = e.token_id WHERE 1 = 1",
+        );
+        let mut values = Vec::new();
+        if let Some(lineage) = &self.lineage {
+            values.push(FilterValue::Text(lineage.clone()));
+            sql.push_str(&format!(
+                " AND t.lineage = {}",
+                (dialect.placeholder)(values.len())
+            ));
+        }
+        if let Some(since) = self.since {
+            values.push(FilterValue::Integer(since.timestamp()));
+            sql.push_str(&format!(
+                " AND e.at >= {}",
+                (dialect.placeholder)(values.len())
+            ));
+        }
+        sql.push_str(" ORDER BY e.seq DESC");
+        if let Some(last) = self.last {
+            sql.push_str(&format!(" LIMIT {last}"));
+        }
+        (sql, values)
+    }
 }
 
 /// A token that still verifies, as a shell completion offers it.

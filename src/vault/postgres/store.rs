@@ -143,6 +143,14 @@ impl<'a> PgStore<'a> {
     }
 }
 
+/// A filter's value as PostgreSQL binds it.
+fn sql_value(value: FilterValue) -> Box<dyn ToSql + Sync> {
+    match value {
+        FilterValue::Integer(number) => Box::new(number),
+        FilterValue::Text(text) => Box::new(text),
+    }
+}
+
 fn time(row: &Row, index: usize) -> Result<Option<DateTime<Utc>>, postgres::Error> {
     Ok(row.try_get::<_, Option<i64>>(index)?.map(from_secs))
 }
@@ -241,15 +249,7 @@ impl Store for PgStore<'_> {
         visit: &mut dyn FnMut(TokenRecord) -> Result<()>,
     ) -> Result<()> {
         let (conditions, values) = filter.conditions(now, &DIALECT);
-        let params: Params = values
-            .into_iter()
-            .map(|value| -> Box<dyn ToSql + Sync> {
-                match value {
-                    FilterValue::Integer(number) => Box::new(number),
-                    FilterValue::Text(text) => Box::new(text),
-                }
-            })
-            .collect();
+        let params: Params = values.into_iter().map(sql_value).collect();
         // `$1 = $1` uses the first parameter whatever the filter, so its type is always known.
         let mut sql = format!("SELECT {COLUMNS} FROM tokens WHERE $1::bigint = $1");
         for condition in &conditions {
@@ -384,23 +384,8 @@ impl Store for PgStore<'_> {
     }
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<Event>> {
-        let mut sql = String::from(
-            "SELECT e.seq, e.at, e.token_id, t.name, e.kind, e.detail \
-             FROM events e LEFT JOIN tokens t ON t.id = e.token_id WHERE true",
-        );
-        let mut params: Params = Vec::new();
-        if let Some(lineage) = &filter.lineage {
-            params.push(Box::new(lineage.clone()));
-            sql.push_str(&format!(" AND t.lineage = ${}", params.len()));
-        }
-        if let Some(since) = filter.since {
-            params.push(Box::new(to_secs(since)));
-            sql.push_str(&format!(" AND e.at >= ${}", params.len()));
-        }
-        sql.push_str(" ORDER BY e.seq DESC");
-        if let Some(last) = filter.last {
-            sql.push_str(&format!(" LIMIT {last}"));
-        }
+        let (sql, values) = filter.query(&DIALECT);
+        let params: Params = values.into_iter().map(sql_value).collect();
         let mut events = Vec::new();
         self.for_each_row(&sql, &params, &mut |row| {
             events.push(Event {

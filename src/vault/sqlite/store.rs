@@ -55,6 +55,14 @@ impl<'c> SqliteStore<'c> {
     }
 }
 
+/// A filter's value as SQLite binds it.
+fn sql_value(value: FilterValue) -> Value {
+    match value {
+        FilterValue::Integer(number) => Value::Integer(number),
+        FilterValue::Text(text) => Value::Text(text),
+    }
+}
+
 fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
     let time = |index: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
         Ok(row.get::<_, Option<i64>>(index)?.map(from_secs))
@@ -137,10 +145,6 @@ impl Store for SqliteStore<'_> {
         visit: &mut dyn FnMut(TokenRecord) -> Result<()>,
     ) -> Result<()> {
         let (conditions, values) = filter.conditions(now, &DIALECT);
-        let values = values.into_iter().map(|value| match value {
-            FilterValue::Integer(number) => Value::Integer(number),
-            FilterValue::Text(text) => Value::Text(text),
-        });
         let mut sql = format!("SELECT {COLUMNS} FROM tokens WHERE ?1 = ?1");
         for condition in &conditions {
             sql.push_str(" AND ");
@@ -148,7 +152,7 @@ impl Store for SqliteStore<'_> {
         }
         sql.push_str(" ORDER BY rowid");
         let mut statement = self.conn.prepare(&sql)?;
-        let mut rows = statement.query(params_from_iter(values))?;
+        let mut rows = statement.query(params_from_iter(values.into_iter().map(sql_value)))?;
         while let Some(row) = rows.next()? {
             visit(token_from_row(row)?)?;
         }
@@ -267,34 +271,19 @@ impl Store for SqliteStore<'_> {
     }
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<Event>> {
-        let mut sql = String::from(
-            "SELECT e.seq, e.at, e.token_id, t.name, e.kind, e.detail \
-             FROM events e LEFT JOIN tokens t ON t.id = e.token_id WHERE 1",
-        );
-        let mut values: Vec<Value> = Vec::new();
-        if let Some(lineage) = &filter.lineage {
-            values.push(Value::Text(lineage.clone()));
-            sql.push_str(&format!(" AND t.lineage = ?{}", values.len()));
-        }
-        if let Some(since) = filter.since {
-            values.push(Value::Integer(to_secs(since)));
-            sql.push_str(&format!(" AND e.at >= ?{}", values.len()));
-        }
-        sql.push_str(" ORDER BY e.seq DESC");
-        if let Some(last) = filter.last {
-            sql.push_str(&format!(" LIMIT {last}"));
-        }
+        let (sql, values) = filter.query(&DIALECT);
         let mut statement = self.conn.prepare(&sql)?;
-        let rows = statement.query_map(params_from_iter(values), |row| {
-            Ok(Event {
-                seq: row.get(0)?,
-                at: from_secs(row.get(1)?),
-                token_id: row.get(2)?,
-                name: row.get(3)?,
-                kind: row.get(4)?,
-                detail: row.get(5)?,
-            })
-        })?;
+        let rows =
+            statement.query_map(params_from_iter(values.into_iter().map(sql_value)), |row| {
+                Ok(Event {
+                    seq: row.get(0)?,
+                    at: from_secs(row.get(1)?),
+                    token_id: row.get(2)?,
+                    name: row.get(3)?,
+                    kind: row.get(4)?,
+                    detail: row.get(5)?,
+                })
+            })?;
         let mut events: Vec<Event> = rows.collect::<rusqlite::Result<_>>()?;
         events.reverse();
         Ok(events)
