@@ -22,7 +22,7 @@ pub use records::{
     Edit, Event, EventFilter, ListFilter, LiveToken, NewToken, Status, TokenRecord, VerifyRecord,
 };
 pub use sqlite::CURRENT_VERSION;
-pub use store::{Column, Store};
+pub use store::Store;
 
 // One schema, two dialects: both backends are at the same version.
 const _: () = assert!(sqlite::CURRENT_VERSION == postgres::CURRENT_VERSION);
@@ -68,10 +68,9 @@ impl Location {
         if lower == "postgres" || lower == "postgresql" {
             return Ok(Location::Postgres(format!("{lower}://{rest}")));
         }
-        let shown = postgres::connect::redact(&format!("postgres://{rest}"));
         Err(Error::Usage(format!(
             "{scheme}://{} is not a vault tokens can open: give a file path or a postgres:// URL",
-            shown.trim_start_matches("postgres://")
+            postgres::connect::redact_url_body(rest)
         )))
     }
 

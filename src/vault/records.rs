@@ -88,7 +88,8 @@ impl TokenRecord {
 }
 
 /// The part of a token `verify` reads: a lean row for the hot path ([`Store::find_for_verify`]).
-#[derive(Debug, Clone)]
+/// Its `Debug` leaves the hash out.
+#[derive(Clone)]
 pub struct VerifyRecord {
     pub id: String,
     pub name: String,
@@ -99,6 +100,19 @@ pub struct VerifyRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it stops (or stopped) verifying; in the future while a rotation's grace runs.
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for VerifyRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyRecord")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("app", &self.app)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A token about to be inserted. Its `Debug` leaves the hashes out.
@@ -147,6 +161,16 @@ pub struct ListFilter {
 pub(super) const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
      expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
      rotated_from, replaced_by, lineage";
+
+/// The `scopes` column's text for a list of scopes: space separated (scopes have no spaces).
+pub(super) fn join_scopes(scopes: &[String]) -> String {
+    scopes.join(" ")
+}
+
+/// The scopes in a `scopes` column's text.
+pub(super) fn split_scopes(column: &str) -> Vec<String> {
+    column.split_whitespace().map(str::to_owned).collect()
+}
 
 /// How a backend writes the parts of `list` and `log` queries that differ between SQL dialects.
 pub(super) struct Dialect {

@@ -45,12 +45,7 @@ impl PgVault {
         let shown = connect::redact(url);
         let mut client =
             connect::connect(url).map_err(|error| Error::Other(anyhow::anyhow!("{error}")))?;
-        let explain = |error: postgres::Error| classify(error, &shown);
-        let version = schema_version(&mut client, &shown).map_err(|e| match e {
-            Lookup::Db(error) => explain(error),
-            Lookup::Refused(error) => error,
-        })?;
-        let writable = may_write(&mut client).map_err(explain)?;
+        let (version, writable) = inspect(&mut client, &shown)?;
         match version {
             Some(found) if found > CURRENT_VERSION => {
                 return Err(Error::VaultTooNew {
@@ -92,20 +87,7 @@ impl PgVault {
     /// Runs `change` in one transaction that holds the vault's write lock: committed when it
     /// returns `Ok`, rolled back otherwise.
     pub fn write<T>(&mut self, change: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
-        let shown = self.shown.clone();
-        let transaction = begin_write(self.client.get_mut(), LOCK_TIMEOUT)
-            .map_err(|error| classify(error, &shown))?;
-        let store = PgStore::new(
-            Session::Transaction(RefCell::new(transaction)),
-            &self.statements,
-        );
-        let value = change(&store)?;
-        if let Some(transaction) = store.into_transaction() {
-            transaction
-                .commit()
-                .map_err(|error| classify(error, &shown))?;
-        }
-        Ok(value)
+        self.write_within(LOCK_TIMEOUT, change)
     }
 
     /// Like [`PgVault::write`], waiting at most `patience` for the lock; gives up quietly.
@@ -114,21 +96,28 @@ impl PgVault {
         patience: Duration,
         change: impl FnOnce(&dyn Store) -> Result<()>,
     ) {
-        if !self.writable {
-            return;
+        if self.writable {
+            let _ = self.write_within(patience, change);
         }
-        let Ok(transaction) = begin_write(self.client.get_mut(), patience) else {
-            return;
-        };
+    }
+
+    /// [`PgVault::write`], waiting at most `patience` for the write lock.
+    fn write_within<T>(
+        &mut self,
+        patience: Duration,
+        change: impl FnOnce(&dyn Store) -> Result<T>,
+    ) -> Result<T> {
+        let explain = |error: postgres::Error| classify(error, &self.shown);
+        let transaction = begin_write(self.client.get_mut(), patience).map_err(explain)?;
         let store = PgStore::new(
             Session::Transaction(RefCell::new(transaction)),
             &self.statements,
         );
-        if change(&store).is_ok()
-            && let Some(transaction) = store.into_transaction()
-        {
-            let _ = transaction.commit();
+        let value = change(&store)?;
+        if let Some(transaction) = store.into_transaction() {
+            transaction.commit().map_err(explain)?;
         }
+        Ok(value)
     }
 }
 
@@ -149,61 +138,43 @@ fn begin_write(
     Ok(transaction)
 }
 
-enum Lookup {
-    Db(postgres::Error),
-    Refused(Error),
-}
-
-impl From<postgres::Error> for Lookup {
-    fn from(error: postgres::Error) -> Self {
-        Lookup::Db(error)
-    }
-}
-
-/// The vault's schema version; `None` when the database holds no vault yet. A database whose
-/// `tokens` table some other program made is refused, untouched.
-fn schema_version(client: &mut Client, shown: &str) -> Result<Option<i64>, Lookup> {
-    let row = client.query_one(
-        "SELECT to_regclass('tokens_vault') IS NOT NULL, to_regclass('tokens') IS NOT NULL",
-        &[],
-    )?;
+/// What opening finds: the vault's schema version (`None` when the database holds no vault
+/// yet), and whether this role may change it: the database is not a read-only replica and the
+/// role may write the tables (or, before they exist, create them). Each privilege is asked
+/// alone: `has_table_privilege` with a list answers whether the role has any of them. A
+/// database whose `tokens` table some other program made is refused, untouched.
+fn inspect(client: &mut Client, shown: &str) -> Result<(Option<i64>, bool)> {
+    let explain = |error: postgres::Error| classify(error, shown);
+    let row = client
+        .query_one(
+            "SELECT to_regclass('tokens_vault') IS NOT NULL, to_regclass('tokens') IS NOT NULL, \
+             NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AND \
+             CASE WHEN to_regclass('tokens') IS NULL OR to_regclass('events') IS NULL \
+                  THEN has_schema_privilege(current_schema(), 'CREATE') \
+                  ELSE has_table_privilege('tokens', 'INSERT') \
+                       AND has_table_privilege('tokens', 'UPDATE') \
+                       AND has_table_privilege('events', 'INSERT') END",
+            &[],
+        )
+        .map_err(explain)?;
     let (marked, has_tokens): (bool, bool) = (row.get(0), row.get(1));
+    let writable = row.get::<_, Option<bool>>(2).unwrap_or(false);
     if !marked {
         return if has_tokens {
-            Err(Lookup::Refused(corrupt(
-                shown,
-                "its tokens table was not made by tokens",
-            )))
+            Err(corrupt(shown, "its tokens table was not made by tokens"))
         } else {
-            Ok(None)
+            Ok((None, writable))
         };
     }
-    let row = client.query_opt("SELECT application, version FROM tokens_vault", &[])?;
+    let row = client
+        .query_opt("SELECT application, version FROM tokens_vault", &[])
+        .map_err(explain)?;
     match row {
         Some(row) if row.get::<_, String>(0) == schema::APPLICATION => {
-            Ok(Some(i64::from(row.get::<_, i32>(1))))
+            Ok((Some(i64::from(row.get::<_, i32>(1))), writable))
         }
-        _ => Err(Lookup::Refused(corrupt(
-            shown,
-            "tokens_vault does not name tokens",
-        ))),
+        _ => Err(corrupt(shown, "tokens_vault does not name tokens")),
     }
-}
-
-/// True when this role may change the vault: the database is not a read-only replica and the
-/// role may write the tables (or, before they exist, create them). Each privilege is asked
-/// alone: `has_table_privilege` with a list answers whether the role has any of them.
-fn may_write(client: &mut Client) -> Result<bool, postgres::Error> {
-    let row = client.query_one(
-        "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AND \
-         CASE WHEN to_regclass('tokens') IS NULL \
-              THEN has_schema_privilege(current_schema(), 'CREATE') \
-              ELSE has_table_privilege('tokens', 'INSERT') \
-                   AND has_table_privilege('tokens', 'UPDATE') \
-                   AND has_table_privilege('events', 'INSERT') END",
-        &[],
-    )?;
-    Ok(row.get::<_, Option<bool>>(0).unwrap_or(false))
 }
 
 /// Creates the vault or migrates it, in one transaction under the write lock: machines that

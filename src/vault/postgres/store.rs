@@ -11,7 +11,7 @@ use postgres::{Client, Row, Statement, Transaction};
 use crate::error::Result;
 use crate::vault::records::{
     COLUMNS, Dialect, Edit, Event, EventFilter, FilterValue, ListFilter, LiveToken, NewToken,
-    TokenRecord, VerifyRecord,
+    TokenRecord, VerifyRecord, join_scopes, split_scopes,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -156,8 +156,7 @@ fn time(row: &Row, index: usize) -> Result<Option<DateTime<Utc>>, postgres::Erro
 }
 
 fn scopes(row: &Row, index: usize) -> Result<Vec<String>, postgres::Error> {
-    let line: String = row.try_get(index)?;
-    Ok(line.split_whitespace().map(str::to_owned).collect())
+    Ok(split_scopes(&row.try_get::<_, String>(index)?))
 }
 
 fn token_from_row(row: &Row) -> Result<TokenRecord, postgres::Error> {
@@ -293,7 +292,7 @@ impl Store for PgStore<'_> {
                 &token.id,
                 &token.name,
                 &token.app,
-                &token.scopes.join(" "),
+                &join_scopes(&token.scopes),
                 &token.note,
                 &token.secret_hash.as_slice(),
                 &token.secret_tail,
@@ -344,7 +343,7 @@ impl Store for PgStore<'_> {
             set("app", Box::new(app.clone()));
         }
         if let Some(scopes) = &edit.scopes {
-            set("scopes", Box::new(scopes.join(" ")));
+            set("scopes", Box::new(join_scopes(scopes)));
         }
         if let Some(expires_at) = edit.expires_at {
             set("expires_at", Box::new(expires_at.map(to_secs)));
@@ -413,7 +412,7 @@ impl Store for PgStore<'_> {
                 &record.id,
                 &record.name,
                 &record.app,
-                &record.scopes.join(" "),
+                &join_scopes(&record.scopes),
                 &record.note,
                 &record.secret_hash,
                 &record.secret_tail,

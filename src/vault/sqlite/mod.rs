@@ -68,20 +68,12 @@ impl SqliteVault {
         if !self.writable {
             return;
         }
-        // The usual patience comes back afterwards: `verify --batch` goes on reading.
-        let Ok(usual) = self
-            .conn
-            .pragma_query_value(None, "busy_timeout", |row| row.get::<_, u32>(0))
-        else {
-            return;
-        };
         if self.conn.busy_timeout(patience).is_err() {
             return;
         }
         let _ = self.write(change);
-        let _ = self
-            .conn
-            .busy_timeout(Duration::from_millis(u64::from(usual)));
+        // The usual patience comes back: `verify --batch` goes on reading.
+        let _ = self.conn.busy_timeout(open::BUSY_TIMEOUT);
     }
 }
 

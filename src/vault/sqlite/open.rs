@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::vault::Access;
 
 /// How long a command waits for another process's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default vault: `vault.db` in the platform data directory (`~/.local/share/tokens` on Linux).
 pub fn default_path() -> Result<PathBuf> {

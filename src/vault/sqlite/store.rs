@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use crate::error::Result;
 use crate::vault::records::{
     COLUMNS, Dialect, Edit, Event, EventFilter, FilterValue, ListFilter, LiveToken, NewToken,
-    TokenRecord, VerifyRecord,
+    TokenRecord, VerifyRecord, join_scopes, split_scopes,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -35,19 +35,15 @@ impl<'c> SqliteStore<'c> {
         )?;
         let record = statement
             .query_row([id], |row| {
-                let time = |index: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-                    Ok(row.get::<_, Option<i64>>(index)?.map(from_secs))
-                };
-                let scopes: String = row.get(3)?;
                 Ok(VerifyRecord {
                     id: row.get(0)?,
                     name: row.get(1)?,
                     app: row.get(2)?,
-                    scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+                    scopes: split_scopes(&row.get::<_, String>(3)?),
                     secret_hash: row.get(4)?,
-                    expires_at: time(5)?,
-                    last_used_at: time(6)?,
-                    revoked_at: time(7)?,
+                    expires_at: time(row, 5)?,
+                    last_used_at: time(row, 6)?,
+                    revoked_at: time(row, 7)?,
                 })
             })
             .optional()?;
@@ -63,26 +59,27 @@ fn sql_value(value: FilterValue) -> Value {
     }
 }
 
+/// A time column: Unix seconds, or NULL.
+fn time(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    Ok(row.get::<_, Option<i64>>(index)?.map(from_secs))
+}
+
 fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
-    let time = |index: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-        Ok(row.get::<_, Option<i64>>(index)?.map(from_secs))
-    };
-    let scopes: String = row.get(3)?;
     Ok(TokenRecord {
         id: row.get(0)?,
         name: row.get(1)?,
         app: row.get(2)?,
-        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        scopes: split_scopes(&row.get::<_, String>(3)?),
         note: row.get(4)?,
         secret_hash: row.get(5)?,
         secret_tail: row.get(6)?,
         secret_key_hash: row.get(7)?,
         created_at: from_secs(row.get(8)?),
-        expires_at: time(9)?,
-        last_used_at: time(10)?,
-        revoked_at: time(11)?,
+        expires_at: time(row, 9)?,
+        last_used_at: time(row, 10)?,
+        revoked_at: time(row, 11)?,
         revoke_reason: row.get(12)?,
-        secret_key_used_at: time(13)?,
+        secret_key_used_at: time(row, 13)?,
         rotated_from: row.get(14)?,
         replaced_by: row.get(15)?,
         lineage: row.get(16)?,
@@ -169,7 +166,7 @@ impl Store for SqliteStore<'_> {
             token.id,
             token.name,
             token.app,
-            token.scopes.join(" "),
+            join_scopes(&token.scopes),
             token.note,
             token.secret_hash.as_slice(),
             token.secret_tail,
@@ -222,7 +219,7 @@ impl Store for SqliteStore<'_> {
             set("app", text(app));
         }
         if let Some(scopes) = &edit.scopes {
-            set("scopes", Value::Text(scopes.join(" ")));
+            set("scopes", Value::Text(join_scopes(scopes)));
         }
         if let Some(expires_at) = edit.expires_at {
             set(
@@ -319,7 +316,7 @@ impl Store for SqliteStore<'_> {
             record.id,
             record.name,
             record.app,
-            record.scopes.join(" "),
+            join_scopes(&record.scopes),
             record.note,
             record.secret_hash,
             record.secret_tail,

@@ -24,7 +24,8 @@ use postgres::{Client, Config, NoTls};
 use zeroize::Zeroizing;
 
 use pgpass::{PgpassQuery, find_pgpass_password, read_private_file};
-use redact::{MASK, redact_key_values, redact_url_body, split_scheme};
+pub(crate) use redact::redact_url_body;
+use redact::{MASK, redact_key_values, split_scheme};
 use tls::{TlsPolicy, split_tls_params, tls_connector};
 
 const APPLICATION_NAME: &str = "tokens";
@@ -32,11 +33,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where Debian's (and so most Linux hosts') server puts its socket; libpq's compiled-in default.
 const SOCKET_DIR: &str = "/var/run/postgresql";
 const PASSWORD_HINT: &str = "check the password in the URL, PGPASSWORD or ~/.pgpass";
-
-/// True for `postgres://` / `postgresql://` locations.
-pub fn is_postgres_url(location: &str) -> bool {
-    split_scheme(location).is_some()
-}
 
 /// The URL as it may be shown to a person: any password replaced by `***` (user, host, port, db,
 /// params kept; a `password=` query parameter also masked).
@@ -463,17 +459,6 @@ mod tests {
         file.write_all(text.as_bytes()).unwrap();
         std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(mode)).unwrap();
         file
-    }
-
-    // --- is_postgres_url
-
-    #[test]
-    fn postgres_urls_are_recognised_by_scheme() {
-        assert!(is_postgres_url("postgres://db/tokens"));
-        assert!(is_postgres_url("postgresql://db/tokens"));
-        assert!(!is_postgres_url("/home/me/vault.db"));
-        assert!(!is_postgres_url("postgres:/db"));
-        assert!(!is_postgres_url("mysql://db/tokens"));
     }
 
     // --- resolving the TLS parameters

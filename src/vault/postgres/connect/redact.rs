@@ -13,7 +13,8 @@ pub(super) fn split_scheme(url: &str) -> Option<(&'static str, &str)> {
         .find_map(|scheme| url.strip_prefix(scheme).map(|body| (*scheme, body)))
 }
 
-pub(super) fn redact_url_body(body: &str) -> String {
+/// What follows `scheme://` in a URL, with any password masked.
+pub(crate) fn redact_url_body(body: &str) -> String {
     let query_at = body.find('?').unwrap_or(body.len());
     // tokio-postgres ends the user info at the first `@`; a raw `@` inside a password is a
     // mistake it reads differently, so mask up to the last `@` before the query: that hides the
