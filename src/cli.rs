@@ -159,7 +159,7 @@ pub enum StatusArg {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The token's id or name
-    #[arg(value_name = "ID|NAME")]
+    #[arg(value_name = "ID|NAME", value_parser = parse_id_or_name)]
     pub token: String,
 }
 
@@ -167,7 +167,7 @@ pub struct ShowArgs {
 #[derive(Debug, Args)]
 pub struct EditArgs {
     /// The token's id or name
-    #[arg(value_name = "ID|NAME")]
+    #[arg(value_name = "ID|NAME", value_parser = parse_id_or_name)]
     pub token: String,
     /// A new name
     #[arg(long, value_name = "NAME", value_parser = parse_name)]
@@ -195,7 +195,7 @@ pub struct EditArgs {
 #[derive(Debug, Args)]
 pub struct RotateArgs {
     /// The token's id or name
-    #[arg(value_name = "ID|NAME")]
+    #[arg(value_name = "ID|NAME", value_parser = parse_id_or_name)]
     pub token: String,
     /// Let the old token keep verifying this long, e.g. 1h, so clients can switch over
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -211,7 +211,7 @@ pub struct RotateArgs {
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
     /// The tokens' ids or names
-    #[arg(value_name = "ID|NAME", required_unless_present = "all")]
+    #[arg(value_name = "ID|NAME", required_unless_present = "all", value_parser = parse_id_or_name)]
     pub tokens: Vec<String>,
     /// With --all: every live token of this app
     #[arg(long, value_name = "APP", value_parser = parse_app, requires = "all")]
@@ -276,7 +276,7 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct LogArgs {
     /// Only events of this token and its lineage (id or name)
-    #[arg(value_name = "ID|NAME")]
+    #[arg(value_name = "ID|NAME", value_parser = parse_id_or_name)]
     pub token: Option<String>,
     /// Only events since then: 7d, a date, or an RFC 3339 time
     #[arg(long, value_name = "WHEN")]
@@ -371,8 +371,27 @@ fn is_label(text: &str, allowed: impl Fn(char) -> bool) -> bool {
     (1..=64).contains(&text.len()) && text.chars().all(allowed)
 }
 
-/// A token name or app: `[A-Za-z0-9._:-]{1,64}`.
+/// Refuses a token or secret key where an id or a name goes: the error path must not echo it.
+fn refuse_credential(text: &str) -> Result<(), String> {
+    if text
+        .split_whitespace()
+        .any(crate::token::looks_like_credential)
+    {
+        Err("this is a token, not an id or a name".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// An ID|NAME argument: anything but a credential (the vault says whether it exists).
+fn parse_id_or_name(text: &str) -> Result<String, String> {
+    refuse_credential(text)?;
+    Ok(text.to_owned())
+}
+
+/// A token name or app: `[A-Za-z0-9._:-]{1,64}`, and not a credential.
 pub fn parse_name(text: &str) -> Result<String, String> {
+    refuse_credential(text)?;
     if is_label(text, |c| c.is_ascii_alphanumeric() || "._:-".contains(c)) {
         Ok(text.to_owned())
     } else {

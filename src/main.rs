@@ -4,10 +4,15 @@ use tokens::cli;
 use tokens::error::Error;
 
 fn main() -> ExitCode {
-    let cli = match cli::parse_from(std::env::args_os().collect()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let holds_secret = args
+        .iter()
+        .any(|arg| arg.to_str().is_some_and(cli::looks_like_secret));
+    let cli = match cli::parse_from(args) {
         Ok(cli) => cli,
         // clap would echo the offending argument; a secret there must not reach logs twice.
-        Err(error) if std::env::args().any(|arg| cli::looks_like_secret(&arg)) => {
+        // (Help and version are not errors to hide.)
+        Err(error) if holds_secret && error.use_stderr() => {
             eprintln!("tokens: {}", cli::SECRET_IN_ARGS);
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }

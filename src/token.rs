@@ -197,6 +197,27 @@ pub fn looks_like_id(text: &str) -> bool {
     text.len() == ID_LEN && is_base62(text)
 }
 
+/// True when `text` has the shape of a token or secret key, checksum right or not:
+/// `tk_`/`tks_`, an id, `_`, and at least 8 characters of secret. Such a text must never be
+/// echoed back (names like `tk_ci` are fine).
+pub fn looks_like_credential(text: &str) -> bool {
+    let Some(rest) = text
+        .strip_prefix(Kind::SecretKey.prefix())
+        .or_else(|| text.strip_prefix(Kind::Token.prefix()))
+    else {
+        return false;
+    };
+    match rest.split_at_checked(ID_LEN) {
+        Some((id, tail)) => {
+            is_base62(id)
+                && tail
+                    .strip_prefix('_')
+                    .is_some_and(|secret| secret.len() >= 8 && is_base62(secret))
+        }
+        None => false,
+    }
+}
+
 /// The masked form shown after creation: `tk_<id>_…<last 4 of secret>`.
 pub fn mask(id: &str, secret_tail: &str) -> String {
     format!("tk_{id}_…{secret_tail}")
@@ -254,6 +275,28 @@ const CRC32_TABLE: [u32; 256] = {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn credentials_are_told_from_names() {
+        let token = Credential::generate(Kind::Token, &generate_id());
+        let key = Credential::generate(Kind::SecretKey, &generate_id());
+        assert!(looks_like_credential(token.expose()));
+        assert!(looks_like_credential(key.expose()));
+        let mistyped = format!("{}x", &token.expose()[..token.expose().len() - 1]);
+        assert!(
+            looks_like_credential(&mistyped),
+            "a bad checksum still hides a secret"
+        );
+        for name in [
+            "tk_ci",
+            "tks_bot",
+            "ci-deploy",
+            "tk_abcdefghijkl",
+            "tk_abcdefghijkl_short",
+        ] {
+            assert!(!looks_like_credential(name), "{name}");
+        }
+    }
     use super::*;
     use proptest::prelude::*;
 

@@ -366,14 +366,20 @@ fn the_token_is_never_an_argument() {
 fn a_token_passed_as_an_argument_is_not_echoed() {
     let sandbox = Sandbox::new();
     let issued = sandbox.create("ci", &[]);
+    let key = issued.secret_key.clone().unwrap();
+    let note = format!("--note={}", issued.token);
+    // Where an id or a name goes, a token parses as text: it must be refused, not looked up
+    // and echoed back in "no token with id or name …".
     for args in [
         vec!["verify", issued.token.as_str()],
-        vec![
-            "create",
-            "x",
-            &format!("--note={}", issued.token),
-            "--bogus",
-        ],
+        vec!["create", "x", &note, "--bogus"],
+        vec!["show", &issued.token],
+        vec!["show", &key],
+        vec!["revoke", "ci", &issued.token, "--yes"],
+        vec!["rotate", &issued.token, "--yes"],
+        vec!["edit", &issued.token, "--note", "n"],
+        vec!["log", &issued.token],
+        vec!["create", &issued.token],
     ] {
         let output = sandbox.run(&args, "");
         assert_eq!(code(&output), 2);
@@ -386,5 +392,29 @@ fn a_token_passed_as_an_argument_is_not_echoed() {
             !stderr(&output).contains(&issued.token[16..]),
             "the usage error echoed the secret"
         );
+        assert!(
+            !stderr(&output).contains(&key[17..]),
+            "{args:?} echoed the key"
+        );
+    }
+    // Nothing was changed, and names that merely start like a token still work.
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
+    sandbox.create("tk_ci", &["--no-secret-key"]);
+    assert_eq!(code(&sandbox.run(&["show", "tk_ci"], "")), 0);
+}
+
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error_not_a_crash() {
+    use std::os::unix::ffi::OsStrExt;
+    let sandbox = Sandbox::new();
+    for subcommand in ["show", "bogus"] {
+        let output = sandbox
+            .cmd(&[])
+            .arg(subcommand)
+            .arg(std::ffi::OsStr::from_bytes(b"\xff"))
+            .output()
+            .unwrap();
+        assert_eq!(code(&output), 2, "{}", stderr(&output));
+        assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
     }
 }
