@@ -12,7 +12,9 @@ use super::Context;
 use crate::cli::MigrateArgs;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::vault::{self, Access, EventFilter, ListFilter, Location, Store, TokenRecord, Vault};
+use crate::vault::{
+    self, Access, Event, EventFilter, ListFilter, Location, Store, TokenRecord, Vault,
+};
 
 pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
     let from = Location::parse(args.from.as_os_str())?;
@@ -26,23 +28,25 @@ pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
     let mut destination = Vault::open(&to, Access::Write).map_err(|e| vault::explain(e, &to))?;
     let now = context.now;
 
-    let copied = destination
-        .write(|dst| {
-            if !dst.is_empty().map_err(|e| vault::explain(e, &to))? {
-                return Err(Error::Conflict(format!(
-                    "{to} already holds tokens or events; migrate copies into an empty vault only"
-                )));
-            }
-            // The source's write lock keeps it still while it is read; a source this user may
-            // only read is read as it stands (on SQLite, an unchanging snapshot).
-            let copied = if source.writable() {
-                source.write(|src| copy(src, dst, now))
-            } else {
-                copy(source.store().as_ref(), dst, now)
-            };
-            copied.map_err(|e| vault::explain(e, &from))
-        })
-        .map_err(|e| vault::explain(e, &to))?;
+    let copied = destination.write(|dst| {
+        if !dst.is_empty().map_err(|e| vault::explain(e, &to))? {
+            return Err(Error::Conflict(format!(
+                "{to} already holds tokens or events; migrate copies into an empty vault only"
+            )));
+        }
+        let ends = Ends {
+            from: &from,
+            to: &to,
+        };
+        // The source's write lock keeps it still while it is read; a source this user may
+        // only read is read as it stands (on SQLite, an unchanging snapshot).
+        if source.writable() {
+            source.write(|src| copy(src, dst, &ends, now))
+        } else {
+            copy(source.store().as_ref(), dst, &ends, now)
+        }
+    });
+    let copied = copied.map_err(|e| vault::explain(e, &to))?;
 
     if context.json {
         output::print_json(&serde_json::json!({
@@ -77,23 +81,42 @@ struct Copied {
     events: u64,
 }
 
-/// Copies every token and event of `src` into `dst`, then compares the two.
-fn copy(src: &dyn Store, dst: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> Result<Copied> {
-    let everything = ListFilter {
-        all: true,
-        ..ListFilter::default()
-    };
-    let mut tokens = 0;
-    src.list(&everything, now, &mut |record| {
-        tokens += 1;
-        dst.import_token(&record)
-    })?;
-    let events = src.events(&EventFilter::default())?;
-    dst.import_events(&events)?;
+/// The two vaults, to name the one an error comes from.
+struct Ends<'a> {
+    from: &'a Location,
+    to: &'a Location,
+}
 
-    let (source_tokens, source_events) = fingerprint(src, now)?;
-    let (copied_tokens, copied_events) = fingerprint(dst, now)?;
-    if source_tokens != copied_tokens || source_events != copied_events {
+/// Copies every token and event of `src` into `dst`, then reads `dst` back and compares it
+/// with what was copied.
+fn copy(
+    src: &dyn Store,
+    dst: &dyn Store,
+    ends: &Ends<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Copied> {
+    let from = |e| vault::explain(e, ends.from);
+    let to = |e| vault::explain(e, ends.to);
+    let mut source = Fingerprint::new();
+    let mut tokens = 0;
+    src.list(&everything(), now, &mut |record| {
+        tokens += 1;
+        source.add_token(&record);
+        dst.import_token(&record).map_err(to)
+    })
+    .map_err(from)?;
+    let events = src.events(&EventFilter::default()).map_err(from)?;
+    source.add_events(&events);
+    dst.import_events(&events).map_err(to)?;
+
+    let mut read_back = Fingerprint::new();
+    dst.list(&everything(), now, &mut |record| {
+        read_back.add_token(&record);
+        Ok(())
+    })
+    .map_err(to)?;
+    read_back.add_events(&dst.events(&EventFilter::default()).map_err(to)?);
+    if source.finish() != read_back.finish() {
         return Err(Error::Other(anyhow::anyhow!(
             "the copy did not read back identical to the source; nothing was changed"
         )));
@@ -104,30 +127,46 @@ fn copy(src: &dyn Store, dst: &dyn Store, now: chrono::DateTime<chrono::Utc>) ->
     })
 }
 
-/// A digest of every token (in the order they were added) and of every event: two vaults
-/// with the same fingerprint hold the same things.
-fn fingerprint(
-    store: &dyn Store,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<([u8; 32], [u8; 32])> {
-    let everything = ListFilter {
+/// Every token, revoked ones too.
+fn everything() -> ListFilter {
+    ListFilter {
         all: true,
         ..ListFilter::default()
-    };
-    let mut tokens = Sha256::new();
-    store.list(&everything, now, &mut |record| {
-        feed_token(&mut tokens, &record);
-        Ok(())
-    })?;
-    let mut events = Sha256::new();
-    for event in store.events(&EventFilter::default())? {
-        feed(&mut events, &event.seq.to_string());
-        feed(&mut events, &event.at.timestamp().to_string());
-        feed_option(&mut events, event.token_id.as_deref());
-        feed(&mut events, &event.kind);
-        feed(&mut events, &event.detail);
     }
-    Ok((tokens.finalize().into(), events.finalize().into()))
+}
+
+/// A digest of every token (in the order they were added) and of every event: two vaults
+/// with the same fingerprint hold the same things.
+struct Fingerprint {
+    tokens: Sha256,
+    events: Sha256,
+}
+
+impl Fingerprint {
+    fn new() -> Fingerprint {
+        Fingerprint {
+            tokens: Sha256::new(),
+            events: Sha256::new(),
+        }
+    }
+
+    fn add_token(&mut self, record: &TokenRecord) {
+        feed_token(&mut self.tokens, record);
+    }
+
+    fn add_events(&mut self, events: &[Event]) {
+        for event in events {
+            feed(&mut self.events, &event.seq.to_string());
+            feed(&mut self.events, &event.at.timestamp().to_string());
+            feed_option(&mut self.events, event.token_id.as_deref());
+            feed(&mut self.events, &event.kind);
+            feed(&mut self.events, &event.detail);
+        }
+    }
+
+    fn finish(self) -> ([u8; 32], [u8; 32]) {
+        (self.tokens.finalize().into(), self.events.finalize().into())
+    }
 }
 
 fn feed_token(hasher: &mut Sha256, record: &TokenRecord) {
