@@ -68,15 +68,14 @@ pub fn run(context: &Context, args: CompleteArgs) -> Result<()> {
         return Err(Error::Silent(1));
     };
     let location = match &request.vault {
-        Some(path) => match Location::parse(path.as_os_str()) {
-            Ok(location) => location,
-            Err(_) => return Ok(()),
-        },
-        None => context.vault.clone(),
+        Some(path) => Location::parse(path.as_os_str()),
+        None => context.location(),
     };
-    // A missing, unreadable or corrupt vault completes nothing, and says nothing: the user is
-    // typing, and the command itself will explain when it runs.
-    let candidates = candidates(&location, &request, context.now).unwrap_or_default();
+    // A missing, unreadable or corrupt vault (or a location that names none) completes nothing,
+    // and says nothing: the user is typing, and the command itself will explain when it runs.
+    let candidates = location
+        .and_then(|location| candidates(&location, &request, context.now))
+        .unwrap_or_default();
     let mut stdout = std::io::stdout().lock();
     for (value, description) in candidates {
         let line = if description.is_empty() {

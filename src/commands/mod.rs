@@ -26,7 +26,8 @@ use crate::vault::{self, Access, Location, TokenRecord, Vault};
 
 /// What every command knows: the global options, the terminal, and the time it started.
 pub struct Context {
-    pub vault: Location,
+    /// `--vault` / `TOKENS_VAULT` as given; read by [`Context::location`] when a command needs it.
+    vault: Option<std::path::PathBuf>,
     pub json: bool,
     pub quiet: bool,
     pub yes: bool,
@@ -38,13 +39,9 @@ pub struct Context {
 }
 
 impl Context {
-    fn new(global: &GlobalArgs) -> Result<Context> {
-        let vault = match &global.vault {
-            Some(value) => Location::parse(value.as_os_str())?,
-            None => Location::default_file()?,
-        };
-        Ok(Context {
-            vault,
+    fn new(global: &GlobalArgs) -> Context {
+        Context {
+            vault: global.vault.clone(),
             json: global.json,
             quiet: global.quiet,
             yes: global.yes,
@@ -52,11 +49,19 @@ impl Context {
             stdin_is_terminal: std::io::stdin().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             now: Utc::now(),
-        })
+        }
+    }
+
+    /// The vault this command line names, or the default one.
+    pub fn location(&self) -> Result<Location> {
+        match &self.vault {
+            Some(value) => Location::parse(value.as_os_str()),
+            None => Location::default_file(),
+        }
     }
 
     pub fn open(&self, access: Access) -> Result<Vault> {
-        Vault::open(&self.vault, access)
+        Vault::open(&self.location()?, access)
     }
 
     /// A human message on stderr, unless `--quiet`.
@@ -78,8 +83,12 @@ impl Context {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    let context = Context::new(&cli.global)?;
+    let context = Context::new(&cli.global);
     let outcome = match cli.command {
+        // Commands that do not use the vault named by --vault.
+        Command::Completions(args) => return completions::run(args),
+        Command::ServeClipboard(args) => return crate::clipboard::serve(args.clear_after),
+        Command::Migrate(args) => return migrate::run(&context, args),
         Command::Create(args) => create::run(&context, args),
         Command::List(args) => list::run(&context, args),
         Command::Show(args) => show::run(&context, args),
@@ -89,12 +98,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Refresh(args) => refresh::run(&context, args),
         Command::Verify(args) => verify::run(&context, args),
         Command::Log(args) => log::run(&context, args),
-        Command::Migrate(args) => migrate::run(&context, args),
-        Command::Completions(args) => completions::run(args),
-        Command::ServeClipboard(args) => crate::clipboard::serve(args.clear_after),
         Command::Complete(args) => complete::run(&context, args),
     };
-    outcome.map_err(|error| vault::explain(error, &context.vault))
+    outcome.map_err(|error| match context.location() {
+        Ok(location) => vault::explain(error, &location),
+        Err(_) => error,
+    })
 }
 
 impl Context {
