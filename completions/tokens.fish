@@ -56,7 +56,7 @@ always\t''
 never\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l replace -d 'Revoke the app\'s other live tokens in the same step (one token per app); needs --app'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l no-secret-key -d 'Do not issue a secret key (the token then cannot be refreshed by its holder)'
-complete -c tokens -n "__fish_tokens_using_subcommand create" -l copy -d 'Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)'
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l copy -d 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l keep-clipboard -d 'Leave the token on the clipboard'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
@@ -106,7 +106,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l vault -d 'The v
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l copy -d 'Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)'
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l copy -d 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l keep-clipboard -d 'Leave the token on the clipboard'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
@@ -132,7 +132,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l vault -d 'The 
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l copy -d 'Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)'
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l copy -d 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l keep-clipboard -d 'Leave the token on the clipboard'
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'

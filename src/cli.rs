@@ -11,12 +11,13 @@ use crate::duration::parse_duration;
 pub const EXIT_CODES: &str = "\
 Exit status:
     0  success; for verify: the token is valid for what was asked
-    1  operational error: vault missing, unreadable, corrupt, locked too long, I/O;
-       or no token matches the ID or NAME given
+    1  operational error: vault missing, unreadable, read-only, corrupt, unreachable,
+       locked too long, I/O; or no token matches the ID or NAME given, or the name is
+       in use, or migrate's destination is not empty
     2  usage error
     3  verify/refresh: token malformed, unknown, or wrong secret
     4  token expired
-    5  token revoked
+    5  token revoked; also rotate/edit of a revoked or replaced token, a reused secret key
     6  token valid but lacks a required scope or belongs to another app
   130  cancelled at a prompt (Ctrl-C, Esc or \"no\"); nothing changed";
 
@@ -117,7 +118,7 @@ pub struct CreateArgs {
 /// `--copy` and how long the token stays on the clipboard.
 #[derive(Debug, Clone, Args)]
 pub struct CopyArgs {
-    /// Also put the token on the clipboard (cleared after 45s unless --keep-clipboard)
+    /// Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)
     #[arg(long)]
     pub copy: bool,
     /// Clear the clipboard this long after --copy, if it still holds the token
@@ -288,7 +289,6 @@ pub struct LogArgs {
 /// Copies every token (hashes only: no secret is needed or shown) with its history and the
 /// whole event log, then reads both vaults back and compares them before committing. The
 /// destination must be empty (it is created if missing); the source is not changed.
-///   tokens migrate --from ~/.local/share/tokens/vault.db --to postgres://tokens@db/tokens
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct MigrateArgs {

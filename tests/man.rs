@@ -107,7 +107,7 @@ fn tokens_1_documents_exit_status_environment_files_and_examples() {
         ),
         (
             "1",
-            "operational error: vault missing, unreadable, corrupt, locked too long, I/O;",
+            "operational error: vault missing, unreadable, read-only, corrupt, unreachable,",
         ),
         ("2", "usage error"),
         (
@@ -115,7 +115,10 @@ fn tokens_1_documents_exit_status_environment_files_and_examples() {
             "verify/refresh: token malformed, unknown, or wrong secret",
         ),
         ("4", "token expired"),
-        ("5", "token revoked"),
+        (
+            "5",
+            "token revoked; also rotate/edit of a revoked or replaced token, a reused secret key",
+        ),
         (
             "6",
             "token valid but lacks a required scope or belongs to another app",
@@ -125,8 +128,11 @@ fn tokens_1_documents_exit_status_environment_files_and_examples() {
         assert!(exit_status.contains(&row), "{row:?} not in:\n{exit_status}");
     }
     let environment = section(&page, "ENVIRONMENT");
-    assert!(environment.contains("TOKENS_VAULT") && environment.contains("NO_COLOR"));
-    assert!(section(&page, "FILES").contains("~/.local/share/tokens/vault.db"));
+    for variable in ["TOKENS_VAULT", "NO_COLOR", "PGPASSWORD", "PGPASSFILE"] {
+        assert!(environment.contains(variable), "{variable} not in ENVIRONMENT");
+    }
+    let files = section(&page, "FILES");
+    assert!(files.contains("~/.local/share/tokens/vault.db") && files.contains("~/.pgpass"));
     let examples = section(&page, "EXAMPLES");
     assert!(
         examples.contains("$ tokens create ci-deploy"),

@@ -44,7 +44,10 @@ fn migrate_copies_a_file_vault_and_tokens_keep_working() {
     assert_eq!(report["verified"], true);
     assert_eq!(report["to"], target.shown(), "the password is masked");
     assert_eq!(report["from"], source.shown());
-    assert_eq!(report["events"], source.query::<i64>("SELECT count(*) FROM events"));
+    assert_eq!(
+        report["events"],
+        source.query::<i64>("SELECT count(*) FROM events")
+    );
 
     // The same listing and the same log, field for field, from either vault.
     for args in [vec!["list", "--all", "--json"], vec!["log", "--json"]] {
