@@ -1,7 +1,7 @@
 //! Shell completion: the scripts in `completions/` run in the real bash, zsh, fish and elvish,
 //! and complete commands from the CLI definition and token names, ids, apps and scopes from a
 //! vault. A missing shell fails these tests: they exist to run it (see
-//! `.ci/packages-issue4.txt`).
+//! `.ci/packages.txt`).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -137,7 +137,7 @@ fn require(program: &str, package: &str) {
         Ok(output) => panic!("{program} -c 'exit 0' failed: {output:?}"),
         Err(error) => panic!(
             "{program} is needed to test its completion script, and cannot run ({error}): \
-             install it with `apt-get install {package}` (.ci/packages-issue4.txt lists them all)"
+             install it with `apt-get install {package}` (.ci/packages.txt lists them all)"
         ),
     }
 }

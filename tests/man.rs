@@ -21,7 +21,7 @@ fn mandoc(args: &[&str], page: &Path) -> std::process::Output {
         .unwrap_or_else(|error| {
             panic!(
                 "mandoc is needed to check the manual pages, and cannot run ({error}): install it \
-                 with `apt-get install mandoc` (.ci/packages-issue4.txt lists the packages)"
+                 with `apt-get install mandoc` (.ci/packages.txt lists the packages)"
             )
         })
 }
