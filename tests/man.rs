@@ -129,7 +129,10 @@ fn tokens_1_documents_exit_status_environment_files_and_examples() {
     }
     let environment = section(&page, "ENVIRONMENT");
     for variable in ["TOKENS_VAULT", "NO_COLOR", "PGPASSWORD", "PGPASSFILE"] {
-        assert!(environment.contains(variable), "{variable} not in ENVIRONMENT");
+        assert!(
+            environment.contains(variable),
+            "{variable} not in ENVIRONMENT"
+        );
     }
     let files = section(&page, "FILES");
     assert!(files.contains("~/.local/share/tokens/vault.db") && files.contains("~/.pgpass"));

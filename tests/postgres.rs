@@ -226,7 +226,31 @@ fn passwords_come_from_pgpassword_or_pgpass_and_are_never_printed() {
         .output()
         .unwrap();
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    std::fs::remove_file(&pgpass).unwrap();
+    // ... and not when others may read it (the login then has no password).
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = sandbox
+        .cmd(&["list"])
+        .env("TOKENS_VAULT", &bare)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1, "a pgpass others can read was used");
+    assert!(
+        stderr(&output).contains("refused the login"),
+        "{}",
+        stderr(&output)
+    );
+    // PGPASSFILE names another file.
+    let elsewhere = sandbox.path("team.pgpass");
+    std::fs::rename(&pgpass, &elsewhere).unwrap();
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let output = sandbox
+        .cmd(&["list", "--json"])
+        .env("TOKENS_VAULT", &bare)
+        .env("PGPASSFILE", &elsewhere)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    std::fs::remove_file(&elsewhere).unwrap();
 
     // A wrong password: one line, exit 1, and neither password appears anywhere.
     let wrong = as_user(&sandbox.location, &user, Some("not-the-password-42"));
@@ -262,23 +286,26 @@ fn passwords_come_from_pgpassword_or_pgpass_and_are_never_printed() {
 #[test]
 fn an_unreachable_server_is_one_line_and_exit_1() {
     let Some(sandbox) = pg_sandbox() else { return };
-    // A port nothing listens on (the test server's, plus one).
-    let url = postgres_admin_url().unwrap();
-    let port: u16 = url
-        .rsplit_once(':')
+    // A port nothing listens on: one the system just handed out and took back.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
-        .1
-        .split('/')
-        .next()
+        .local_addr()
         .unwrap()
-        .parse()
-        .unwrap();
-    let dead = url.replace(&format!(":{port}/"), &format!(":{}/", port + 1));
+        .port();
+    let dead = format!(
+        "postgres://tokens_admin:{}@127.0.0.1:{port}/tokens",
+        admin_password()
+    );
     let output = run_at(&sandbox, &dead, &["list"], "");
     assert_eq!(code(&output), 1);
     let error = stderr(&output);
     assert_eq!(error.lines().count(), 1, "{error}");
-    assert!(error.starts_with("tokens: "), "{error}");
+    assert!(
+        error.starts_with(&format!(
+            "tokens: cannot reach the vault at postgres://tokens_admin:***@127.0.0.1:{port}/tokens"
+        )),
+        "{error}"
+    );
     assert!(!error.contains(&admin_password()), "{error}");
 }
 
@@ -300,6 +327,11 @@ fn sslmode_require_encrypts() {
     let output = run_at(&sandbox, &plain, &["create", "ci"], "");
     assert_eq!(code(&output), 1, "the server accepted a plain connection");
     assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("requires TLS"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!sandbox.vault_exists());
 
     let encrypted = format!("{url}?sslmode=require");

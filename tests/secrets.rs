@@ -448,7 +448,9 @@ fn verify_keeps_no_copy_of_a_token_it_has_answered() {
     let memory = match memory {
         Ok(memory) => memory,
         Err(error) => {
-            eprintln!("skipped: cannot read the memory of a child process here ({error})");
+            skip(&format!(
+                "cannot read the memory of a child process here ({error})"
+            ));
             return;
         }
     };

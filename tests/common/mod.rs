@@ -210,6 +210,15 @@ impl Sandbox {
             .env_remove("NO_COLOR")
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
+            // The runner's own PostgreSQL settings must not reach the binary under test.
+            .env_remove("PGHOST")
+            .env_remove("PGPORT")
+            .env_remove("PGUSER")
+            .env_remove("PGDATABASE")
+            .env_remove("PGPASSWORD")
+            .env_remove("PGPASSFILE")
+            .env_remove("PGSSLMODE")
+            .env_remove("PGSSLROOTCERT")
             .write_stdin("");
         command
     }
@@ -316,6 +325,16 @@ pub fn tokens_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tokens"))
 }
 
+/// Says a test could not run here and why. Under CI (`CI` set) that is a failure instead: CI
+/// installs and runs as what every test needs, so a skip there would hide a test that never ran.
+pub fn skip(reason: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "this test must run in CI, but: {reason}"
+    );
+    eprintln!("skipped: {reason}");
+}
+
 /// True when the tests run as root, so they can act as another user (CI does).
 pub fn running_as_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -344,7 +363,7 @@ impl Nobody {
     /// `None` (with a note on stderr) when the tests do not run as root and cannot switch user.
     pub fn new() -> Option<Nobody> {
         if !running_as_root() {
-            eprintln!("skipped: acting as another user needs root (CI runs the tests as root)");
+            skip("acting as another user needs root (CI runs the tests as root)");
             return None;
         }
         let dir = tempfile::Builder::new()
