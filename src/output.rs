@@ -181,13 +181,16 @@ pub fn table(titles: &[&str], drop_order: &[&str], rows: Vec<Vec<Cell>>, color: 
 /// No borders; one rule under the header (see comfy-table's preset layout).
 const HEADER_RULE: &str = "     ──            ";
 
+/// How close to its end a token is "expiring": listed in yellow, and `verify` warns.
+pub const EXPIRING_SOON: chrono::Duration = chrono::Duration::days(7);
+
 /// The status cell of a listing: coloured by state, "expiring" when within a week of its end.
 pub fn status_cell(record: &TokenRecord, now: DateTime<Utc>) -> Cell {
     let status = record.status(now);
     let expiring_soon = status == Status::Active
         && record
             .expires_at
-            .is_some_and(|at| at - now <= chrono::Duration::days(7));
+            .is_some_and(|at| at - now <= EXPIRING_SOON);
     let (text, color) = match status {
         Status::Active if expiring_soon => ("expiring", Color::Yellow),
         Status::Active => ("active", Color::Green),

@@ -79,7 +79,7 @@ fn with_zsh_vault(generated: String) -> String {
 fn with_fish_vault(generated: String, command: &Command) -> String {
     let mut options: Vec<(String, String)> = Vec::new(); // (subcommand, long option)
     let mut with_tokens: Vec<&str> = Vec::new(); // subcommands that take an ID|NAME
-    for subcommand in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+    for subcommand in command.get_subcommands() {
         for arg in subcommand.get_arguments() {
             if Source::of(arg).is_none() {
                 continue;

@@ -12,7 +12,7 @@ use super::Context;
 use crate::cli::CopyArgs;
 use crate::clipboard;
 use crate::error::Result;
-use crate::output::{relative_or, rfc3339};
+use crate::output::{relative, rfc3339};
 use crate::token::{Credential, Kind, generate_id};
 use crate::vault::{NewToken, TokenRecord};
 
@@ -165,11 +165,9 @@ pub fn show_once(
     print_secret(&text)?;
 
     if context.stderr_is_terminal && !context.quiet {
-        let expires = relative_or(row.expires_at, context.now, "never expires");
-        let expires = if row.expires_at.is_some() {
-            format!("expires {expires}")
-        } else {
-            expires
+        let expires = match row.expires_at {
+            Some(at) => format!("expires {}", relative(at, context.now)),
+            None => "never expires".to_owned(),
         };
         let lines = if issued.secret_key.is_some() {
             "the first line is the token, the second its secret key (for tokens refresh)"

@@ -64,7 +64,10 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         ]);
         Ok(())
     })?;
-    let count = rows.len();
+    if rows.is_empty() {
+        context.notice("No tokens match. Create one with: tokens create NAME");
+        return Ok(());
+    }
     let table = output::table(
         &[
             "ID",
@@ -82,10 +85,6 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         rows,
         context.color,
     );
-    if count == 0 {
-        context.notice("No tokens match. Create one with: tokens create NAME");
-        return Ok(());
-    }
     writeln!(io::stdout().lock(), "{table}")?;
     Ok(())
 }

@@ -26,14 +26,12 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
     let mut names: Vec<&str> = Vec::new();
     for id_or_name in &args.tokens {
         let record = context.resolve(&vault, id_or_name)?;
-        if record.id != *id_or_name {
-            names.push(id_or_name);
-        }
         // A name ends every token of that name that still verifies, including one rotated away
         // whose grace is still running; an id ends just that token.
         let mut matched = if record.id == *id_or_name {
             Vec::new()
         } else {
+            names.push(id_or_name);
             vault.store().verifying_by_name(id_or_name, now)?
         };
         if matched.is_empty() {

@@ -90,10 +90,9 @@ pub fn read(
         }
         Source::Stdin if terminal => crate::prompt::secret(what)?,
         Source::Stdin => stdin.next_line_of(what)?.ok_or_else(|| {
+            let option = what.replace(' ', "-");
             Error::Malformed(format!(
-                "no {what} on stdin (pipe it in, or use --{}-env / --{}-file)",
-                what.replace(' ', "-"),
-                what.replace(' ', "-")
+                "no {what} on stdin (pipe it in, or use --{option}-env / --{option}-file)"
             ))
         })?,
     };

@@ -22,8 +22,6 @@ use crate::vault::{Access, Store, Vault, VerifyRecord};
 const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60);
 /// How long verify waits for the write lock to record last use before it gives up on that.
 const BOOKKEEPING_PATIENCE: Duration = Duration::from_millis(200);
-/// Verify warns when the token expires sooner than this.
-const EXPIRY_WARNING: chrono::Duration = chrono::Duration::days(7);
 /// `--batch` writes its bookkeeping at the end, and on the way whenever this many entries are
 /// pending or this long has passed since the last write: a long batch (a service feeding tokens
 /// as they come) records use as it goes, holds little in memory and never keeps the write lock
@@ -66,6 +64,18 @@ struct Verdict {
     why: String,
 }
 
+impl Verdict {
+    /// The answer for text that is not a well-formed token (the vault is not asked).
+    fn malformed(why: String) -> Verdict {
+        Verdict {
+            reason: Reason::Malformed,
+            presented_id: None,
+            record: None,
+            why,
+        }
+    }
+}
+
 /// What verify must ask of the token.
 struct Requirements<'a> {
     scopes: &'a [String],
@@ -88,12 +98,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
         context.stdin_is_terminal,
     )?;
     let verdict = match Credential::parse(Kind::Token, &text) {
-        Err(why) => Verdict {
-            reason: Reason::Malformed,
-            presented_id: None,
-            record: None,
-            why: format!("the token is malformed: {why}"),
-        },
+        Err(why) => Verdict::malformed(format!("the token is malformed: {why}")),
         Ok(credential) => {
             let mut vault = context.open(Access::Read)?;
             let verdict = judge(
@@ -119,7 +124,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
             }
             if let Some(expires_at) = record
                 .expires_at
-                .filter(|at| *at - context.now <= EXPIRY_WARNING)
+                .filter(|at| *at - context.now <= crate::output::EXPIRING_SOON)
             {
                 context.notice(&format!(
                     "warning: token \"{}\" ({}) expires {}; rotate or refresh it soon",
@@ -160,12 +165,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
             break;
         };
         let verdict = match Credential::parse(Kind::Token, &line) {
-            Err(why) => Verdict {
-                reason: Reason::Malformed,
-                presented_id: None,
-                record: None,
-                why: why.to_string(),
-            },
+            Err(why) => Verdict::malformed(why.to_string()),
             Ok(credential) => judge(
                 vault.store().as_ref(),
                 &credential,
