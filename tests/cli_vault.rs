@@ -221,11 +221,8 @@ fn parallel_first_commands_share_one_new_vault() {
     let sandbox = Sandbox::sqlite();
     let children: Vec<_> = (0..8)
         .map(|n| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_tokens"))
-                .args(["create", &format!("t{n}"), "--no-secret-key"])
-                .env("TOKENS_VAULT", &sandbox.vault)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
+            sandbox
+                .process(&["create", &format!("t{n}"), "--no-secret-key"])
                 .spawn()
                 .unwrap()
         })

@@ -307,7 +307,7 @@ fn batch_answers_every_line_in_order() {
 #[test]
 fn batch_answers_each_line_as_it_comes() {
     use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     use std::sync::mpsc;
     use std::time::Duration;
 
@@ -315,11 +315,9 @@ fn batch_answers_each_line_as_it_comes() {
     // the next token: answers must not sit in a buffer until the input ends.
     let sandbox = Sandbox::new();
     let good = sandbox.create("good", &[]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tokens"))
-        .args(["verify", "--batch"])
-        .env("TOKENS_VAULT", &sandbox.location)
+    let mut child = sandbox
+        .process(&["verify", "--batch"])
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();

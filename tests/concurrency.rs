@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -18,21 +17,7 @@ const LOAD: Duration = Duration::from_secs(3);
 const VERIFIERS: usize = 4;
 
 fn tokens(sandbox: &Sandbox, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(tokens_bin())
-        .args(args)
-        .env("TOKENS_VAULT", &sandbox.location)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(stdin) = stdin {
-        input.write_all(stdin.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    sandbox.run(args, stdin.unwrap_or(""))
 }
 
 /// Fails on any sign of lock trouble, whatever the exit code.

@@ -7,7 +7,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -47,14 +46,7 @@ struct Attempt {
 }
 
 fn spawn(sandbox: &Sandbox, args: &[&str]) -> std::process::Child {
-    Command::new(tokens_bin())
-        .args(args)
-        .env("TOKENS_VAULT", &sandbox.vault)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    sandbox.process(args).spawn().unwrap()
 }
 
 /// A complete token line (and secret key line) in what a killed command wrote, if any.

@@ -12,9 +12,8 @@ use common::*;
 /// Runs `tokens ARGS` with stdin from `stdin_file`, within `limit`.
 fn run_with_stdin_file(sandbox: &Sandbox, args: &[&str], stdin_file: &str) -> std::process::Output {
     let started = Instant::now();
-    let output = std::process::Command::new(tokens_bin())
-        .args(args)
-        .env("TOKENS_VAULT", &sandbox.location)
+    let output = sandbox
+        .process(args)
         .stdin(Stdio::from(std::fs::File::open(stdin_file).unwrap()))
         .output()
         .unwrap();

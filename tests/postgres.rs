@@ -402,12 +402,9 @@ fn a_connection_lost_mid_batch_is_one_line_and_exit_1() {
     use std::io::{BufRead, BufReader, Write};
     let Some(sandbox) = pg_sandbox() else { return };
     let issued = sandbox.create("ci", &[]);
-    let mut child = std::process::Command::new(tokens_bin())
-        .args(["verify", "--batch"])
-        .env("TOKENS_VAULT", &sandbox.location)
+    let mut child = sandbox
+        .process(&["verify", "--batch"])
         .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();

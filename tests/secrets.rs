@@ -6,7 +6,7 @@
 mod common;
 
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use sha2::{Digest, Sha256};
 
@@ -427,12 +427,9 @@ fn verify_keeps_no_copy_of_a_token_it_has_answered() {
         &bad_checksum,
     ];
 
-    let mut child = Command::new(tokens_bin())
-        .args(["verify", "--batch"])
-        .env("TOKENS_VAULT", &sandbox.vault)
+    let mut child = sandbox
+        .process(&["verify", "--batch"])
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     // All the tokens at once, then stdin is kept open: once verify blocks reading stdin again,

@@ -202,7 +202,15 @@ impl Sandbox {
 
     /// `tokens ARGS` against this vault, with no terminal, no colour and an empty stdin.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut command = Command::cargo_bin("tokens").unwrap();
+        let mut command = Command::from_std(self.process(args));
+        command.write_stdin("");
+        command
+    }
+
+    /// `tokens ARGS` against this vault as a plain process to spawn (the same environment as
+    /// [`Sandbox::cmd`]): stdin empty, stdout and stderr piped; callers change what they need.
+    pub fn process(&self, args: &[&str]) -> ProcessCommand {
+        let mut command = ProcessCommand::new(tokens_bin());
         command
             .args(args)
             .env("TOKENS_VAULT", &self.location)
@@ -210,16 +218,22 @@ impl Sandbox {
             .env_remove("NO_COLOR")
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
-            // The runner's own PostgreSQL settings must not reach the binary under test.
-            .env_remove("PGHOST")
-            .env_remove("PGPORT")
-            .env_remove("PGUSER")
-            .env_remove("PGDATABASE")
-            .env_remove("PGPASSWORD")
-            .env_remove("PGPASSFILE")
-            .env_remove("PGSSLMODE")
-            .env_remove("PGSSLROOTCERT")
-            .write_stdin("");
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // The runner's own PostgreSQL settings must not reach the binary under test.
+        for variable in [
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGDATABASE",
+            "PGPASSWORD",
+            "PGPASSFILE",
+            "PGSSLMODE",
+            "PGSSLROOTCERT",
+        ] {
+            command.env_remove(variable);
+        }
         command
     }
 
