@@ -266,6 +266,11 @@ fn edit_refusals() {
     assert!(stderr(&output).contains("a token named \"b\" already exists"));
     let output = sandbox.run(&["edit", "a", "--expires", "yesterday"], "");
     assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).starts_with("tokens: invalid --expires: \"yesterday\" is not a lifetime"),
+        "{}",
+        stderr(&output)
+    );
     sandbox.run(&["revoke", "b", "-y"], "");
     let output = sandbox.run(&["edit", "b", "--note", "x"], "");
     assert_eq!(code(&output), 5);
@@ -448,7 +453,13 @@ fn revoke_several_all_of_an_app_and_unknown_names() {
     assert_eq!(sandbox.verify(&c.token, &[]).0, 5);
     assert_eq!(sandbox.verify(&d.token, &[]).0, 5);
     // --all needs --app.
-    assert_eq!(code(&sandbox.run(&["revoke", "--all", "-y"], "")), 2);
+    let output = sandbox.run(&["revoke", "--all", "-y"], "");
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("--app <APP>"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

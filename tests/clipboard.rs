@@ -176,4 +176,7 @@ fn clear_after_needs_copy() {
     let sandbox = Sandbox::new();
     let output = sandbox.run(&["create", "ci", "--clear-after", "5s"], "");
     assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("--copy"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+    assert!(!sandbox.vault_exists(), "a refused create made a vault");
 }
