@@ -198,7 +198,8 @@ pub struct RotateArgs {
     /// The token's id or name
     #[arg(value_name = "ID|NAME", value_parser = parse_id_or_name)]
     pub token: String,
-    /// Let the old token keep verifying this long, e.g. 1h, so clients can switch over
+    /// Let the old token keep verifying this long, e.g. 1h, so clients can switch over (never
+    /// past its own expiry; 0s is no grace: the old token stops at once, which asks first)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub grace: Option<chrono::Duration>,
     /// Lifetime of the new token [default: the old token's lifetime]
@@ -282,6 +283,9 @@ pub struct LogArgs {
     /// Only events since then: 7d, a date, or an RFC 3339 time
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
+    /// Only the newest N events (still oldest first)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
 }
 
 /// Copy a vault into another, e.g. from this machine's file into a shared PostgreSQL vault

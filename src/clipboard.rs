@@ -18,6 +18,16 @@ use crate::error::Result;
 
 /// How long the command waits for the helper to take the clipboard.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The variables the clipboard helper keeps: how to reach the X11 or Wayland display and
+/// its authority file (`~/.Xauthority` by default, hence HOME).
+const HELPER_ENVIRONMENT: &[&str] = &[
+    "DISPLAY",
+    "XAUTHORITY",
+    "WAYLAND_DISPLAY",
+    "XDG_RUNTIME_DIR",
+    "HOME",
+];
+
 /// How often the helper checks that the clipboard still holds the token.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -35,6 +45,14 @@ pub fn copy(text: &str, clear_after: Option<chrono::Duration>) -> Result<(), Str
         .map_err(|error| format!("cannot find the tokens binary: {error}"))?;
     let mut command = Command::new(exe);
     command.arg("__serve-clipboard");
+    // The helper lives on after us holding the token: it gets what it needs to reach the
+    // display and nothing else of our environment (no PGPASSWORD, no TOKENS_VAULT).
+    command.env_clear();
+    for variable in HELPER_ENVIRONMENT {
+        if let Some(value) = std::env::var_os(variable) {
+            command.env(variable, value);
+        }
+    }
     if let Some(after) = clear_after {
         command
             .arg("--clear-after")

@@ -6,6 +6,7 @@ pub mod clipboard;
 pub mod commands;
 pub mod duration;
 pub mod error;
+pub mod hardening;
 pub mod man;
 pub mod output;
 pub mod prompt;

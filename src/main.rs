@@ -4,6 +4,7 @@ use tokens::cli;
 use tokens::error::Error;
 
 fn main() -> ExitCode {
+    tokens::hardening::no_core_dumps();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let holds_secret = args
         .iter()

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::cli::ColorChoice;
-use crate::vault::{Event, Status, TokenRecord};
+use crate::vault::{Event, FailureCount, Status, TokenRecord};
 
 /// Colour only on a terminal, never with `NO_COLOR`, always with `--color always`.
 pub fn use_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
@@ -87,7 +87,12 @@ impl<'a> TokenJson<'a> {
 }
 
 /// Everything `show --json` tells of a token: the list fields plus its history.
-pub fn token_detail_json(record: &TokenRecord, now: DateTime<Utc>, events: &[Event]) -> Value {
+pub fn token_detail_json(
+    record: &TokenRecord,
+    now: DateTime<Utc>,
+    events: &[Event],
+    failures: &[FailureCount],
+) -> Value {
     // Plain strings and options: serialising them cannot fail.
     let mut value =
         serde_json::to_value(TokenJson::of(record, now)).expect("plain data serialises");
@@ -99,6 +104,12 @@ pub fn token_detail_json(record: &TokenRecord, now: DateTime<Utc>, events: &[Eve
         "rotated_from": record.rotated_from,
         "rotated_to": record.replaced_by,
         "events": events.iter().map(event_json).collect::<Vec<_>>(),
+        "failed_verifications": failures.iter().map(|count| json!({
+            "reason": count.reason,
+            "count": count.failures,
+            "first_at": rfc3339(count.first_at),
+            "last_at": rfc3339(count.last_at),
+        })).collect::<Vec<_>>(),
     });
     if let (Value::Object(fields), Value::Object(more)) = (&mut value, extra) {
         fields.extend(more);

@@ -127,10 +127,19 @@ fn unknown_id_and_wrong_secret_exit_3() {
             "tokens: the token is not valid (unknown id or wrong secret)\n"
         );
     }
-    // Failed verifications go to the event log, without the presented secret.
+    // The failure of the known token goes to the event log, without the presented secret; the
+    // made-up id writes nothing anywhere (SPEC §8).
     let failures: i64 = sandbox
         .query("SELECT count(*) FROM events WHERE kind = 'verify_failed' AND detail = 'invalid'");
-    assert_eq!(failures, 2);
+    assert_eq!(failures, 1);
+    let counted: i64 = sandbox.query(&format!(
+        "SELECT failures FROM verify_failures WHERE token_id = '{}' AND reason = 'invalid'",
+        issued.id()
+    ));
+    assert_eq!(counted, 1);
+    let strangers: i64 =
+        sandbox.query("SELECT count(*) FROM verify_failures WHERE token_id = 'AAAAAAAAAAAA'");
+    assert_eq!(strangers, 0);
 }
 
 #[test]
@@ -217,10 +226,10 @@ fn json_verdicts_have_the_documented_fields() {
 fn verify_records_last_use() {
     let sandbox = Sandbox::new();
     let issued = sandbox.create("ci", &[]);
-    let before: Option<i64> = sandbox.query("SELECT last_used_at FROM tokens");
+    let before: Option<i64> = sandbox.query("SELECT max(last_used_at) FROM token_usage");
     assert_eq!(before, None);
     assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
-    let after: i64 = now_secs() - sandbox.query::<i64>("SELECT last_used_at FROM tokens");
+    let after: i64 = now_secs() - sandbox.query::<i64>("SELECT max(last_used_at) FROM token_usage");
     assert!((0..60).contains(&after), "last used {after}s ago");
 }
 
@@ -342,7 +351,7 @@ fn batch_answers_each_line_as_it_comes() {
     reader.join().unwrap();
     // Its last use was recorded once the input ended.
     let last_used: Option<i64> = sandbox.query(&format!(
-        "SELECT last_used_at FROM tokens WHERE id = '{}'",
+        "SELECT max(last_used_at) FROM token_usage WHERE token_id = '{}'",
         good.id()
     ));
     assert!(last_used.is_some());

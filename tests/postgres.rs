@@ -168,7 +168,7 @@ fn a_role_that_may_only_read_verifies_but_cannot_change_anything() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     // Last use is bookkeeping: skipped quietly where the role may not write.
     assert_eq!(
-        sandbox.query::<Option<i64>>("SELECT last_used_at FROM tokens"),
+        sandbox.query::<Option<i64>>("SELECT max(last_used_at) FROM token_usage"),
         None
     );
     let output = run_at(&sandbox, &url, &["list", "--json"], "");

@@ -122,7 +122,7 @@ fn a_vault_root_owns_answers_another_user_and_stays_unchanged() {
         "the vault changed"
     );
     let last_used: Option<i64> = sandbox.query(&format!(
-        "SELECT last_used_at FROM tokens WHERE id = '{}'",
+        "SELECT max(last_used_at) FROM token_usage WHERE token_id = '{}'",
         good.id()
     ));
     assert_eq!(last_used, None, "last use recorded on a read-only vault");

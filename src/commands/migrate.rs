@@ -13,8 +13,11 @@ use crate::cli::MigrateArgs;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::{
-    self, Access, Event, EventFilter, ListFilter, Location, Store, TokenRecord, Vault,
+    self, Access, Event, EventFilter, FailureCount, ListFilter, Location, Store, TokenRecord, Vault,
 };
+
+/// Events are copied this many at a time: memory stays flat however long the log.
+const EVENT_CHUNK: usize = 1_000;
 
 pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
     let from = Location::parse(args.from.as_os_str())?;
@@ -105,9 +108,25 @@ fn copy(
         dst.import_token(&record).map_err(to)
     })
     .map_err(from)?;
-    let events = src.events(&EventFilter::default()).map_err(from)?;
-    source.add_events(&events);
-    dst.import_events(&events).map_err(to)?;
+    let mut events = 0;
+    let mut chunk: Vec<Event> = Vec::with_capacity(EVENT_CHUNK);
+    src.events(&EventFilter::default(), &mut |event| {
+        events += 1;
+        source.add_event(&event);
+        chunk.push(event);
+        if chunk.len() == EVENT_CHUNK {
+            dst.import_events(&chunk).map_err(to)?;
+            chunk.clear();
+        }
+        Ok(())
+    })
+    .map_err(from)?;
+    dst.import_events(&chunk).map_err(to)?;
+    src.failure_counts(None, &mut |count| {
+        source.add_failure_count(&count);
+        dst.import_failure_count(&count).map_err(to)
+    })
+    .map_err(from)?;
 
     let mut read_back = Fingerprint::new();
     dst.list(&everything(), now, &mut |record| {
@@ -115,16 +134,22 @@ fn copy(
         Ok(())
     })
     .map_err(to)?;
-    read_back.add_events(&dst.events(&EventFilter::default()).map_err(to)?);
+    dst.events(&EventFilter::default(), &mut |event| {
+        read_back.add_event(&event);
+        Ok(())
+    })
+    .map_err(to)?;
+    dst.failure_counts(None, &mut |count| {
+        read_back.add_failure_count(&count);
+        Ok(())
+    })
+    .map_err(to)?;
     if source.finish() != read_back.finish() {
         return Err(Error::Other(anyhow::anyhow!(
             "the copy did not read back identical to the source; nothing was changed"
         )));
     }
-    Ok(Copied {
-        tokens,
-        events: events.len() as u64,
-    })
+    Ok(Copied { tokens, events })
 }
 
 /// Every token, revoked ones too.
@@ -135,11 +160,12 @@ fn everything() -> ListFilter {
     }
 }
 
-/// A digest of every token (in the order they were added) and of every event: two vaults
-/// with the same fingerprint hold the same things.
+/// A digest of every token (in the order they were added), every event and every failure
+/// counter: two vaults with the same fingerprint hold the same things.
 struct Fingerprint {
     tokens: Sha256,
     events: Sha256,
+    failures: Sha256,
 }
 
 impl Fingerprint {
@@ -147,6 +173,7 @@ impl Fingerprint {
         Fingerprint {
             tokens: Sha256::new(),
             events: Sha256::new(),
+            failures: Sha256::new(),
         }
     }
 
@@ -154,18 +181,41 @@ impl Fingerprint {
         feed_token(&mut self.tokens, record);
     }
 
-    fn add_events(&mut self, events: &[Event]) {
-        for event in events {
-            feed(&mut self.events, &event.seq.to_string());
-            feed(&mut self.events, &event.at.timestamp().to_string());
-            feed_option(&mut self.events, event.token_id.as_deref());
-            feed(&mut self.events, &event.kind);
-            feed(&mut self.events, &event.detail);
-        }
+    fn add_event(&mut self, event: &Event) {
+        feed(&mut self.events, &event.seq.to_string());
+        feed(&mut self.events, &event.at.timestamp().to_string());
+        feed_option(&mut self.events, event.token_id.as_deref());
+        feed(&mut self.events, &event.kind);
+        feed(&mut self.events, &event.detail);
     }
 
-    fn finish(self) -> ([u8; 32], [u8; 32]) {
-        (self.tokens.finalize().into(), self.events.finalize().into())
+    fn add_failure_count(&mut self, count: &FailureCount) {
+        let hasher = &mut self.failures;
+        feed(hasher, &count.token_id);
+        feed(hasher, &count.reason);
+        for number in [
+            count.failures,
+            count.first_at.timestamp(),
+            count.last_at.timestamp(),
+            count.unlogged,
+        ] {
+            feed(hasher, &number.to_string());
+        }
+        feed_option(
+            hasher,
+            count
+                .logged_at
+                .map(|at| at.timestamp().to_string())
+                .as_deref(),
+        );
+    }
+
+    fn finish(self) -> [[u8; 32]; 3] {
+        [
+            self.tokens.finalize().into(),
+            self.events.finalize().into(),
+            self.failures.finalize().into(),
+        ]
     }
 }
 

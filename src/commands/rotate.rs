@@ -1,7 +1,7 @@
 //! `tokens rotate`: a new secret (and id) for the same name, app and scopes; the old one stops
 //! verifying now or when `--grace` ends.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 use super::issue::{Template, issue, show_once};
 use super::{Context, ensure_live, label};
@@ -9,7 +9,7 @@ use crate::cli::RotateArgs;
 use crate::duration::parse_expiry;
 use crate::error::{Error, Result};
 use crate::output::rfc3339;
-use crate::vault::Access;
+use crate::vault::{Access, TokenRecord};
 
 pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
     let now = context.now;
@@ -19,11 +19,12 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
         .map(|text| parse_expiry(text, now))
         .transpose()
         .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?;
-    let stops_at = now + args.grace.unwrap_or_else(Duration::zero);
+    // `--grace 0s` is no grace: an immediate rotation, confirmed like one.
+    let grace = args.grace.filter(|grace| *grace > Duration::zero());
 
     let mut vault = context.open(Access::Write)?;
     let target = context.resolve(&vault, &args.token)?;
-    if args.grace.is_none() && target.revoked_at.is_none() {
+    if grace.is_none() && target.revoked_at.is_none() {
         context.confirm_revocation(
             "rotate",
             &format!(
@@ -32,10 +33,11 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
             ),
         )?;
     }
-    let (old, issued) = vault.write(|store| {
+    let (old, issued, stops_at) = vault.write(|store| {
         // Read again under the write lock, so two rotations cannot both succeed.
         let old = store.find_by_id(&target.id)?.unwrap_or(target);
         ensure_live(&old)?;
+        let stops_at = stop_time(&old, grace, now);
         let expires_at = expires.unwrap_or_else(|| old.lifetime().map(|lifetime| now + lifetime));
         let issued = issue(
             Template::successor(&old, expires_at, old.secret_key_hash.is_some()),
@@ -61,16 +63,36 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
             "created",
             &format!("rotated from {}", old.id),
         )?;
-        Ok((old, issued))
+        Ok((old, issued, stops_at))
     })?;
 
     show_once(context, &issued, "Rotated", &args.copy)?;
     if stops_at > now {
-        context.notice(&format!(
-            "The old token {} keeps verifying until {}.",
-            old.id,
-            rfc3339(stops_at)
-        ));
+        let capped = grace.is_some_and(|grace| stops_at < now + grace);
+        context.notice(&if capped {
+            format!(
+                "The old token {} keeps verifying until it expires at {}: the --grace asked for \
+                 was longer than it had left.",
+                old.id,
+                rfc3339(stops_at)
+            )
+        } else {
+            format!(
+                "The old token {} keeps verifying until {}.",
+                old.id,
+                rfc3339(stops_at)
+            )
+        });
     }
     Ok(())
+}
+
+/// When the old token stops verifying: now, or when the grace ends, but never after it would
+/// have expired anyway (a grace cannot lengthen a token's life).
+fn stop_time(old: &TokenRecord, grace: Option<Duration>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let wanted = now + grace.unwrap_or_else(Duration::zero);
+    match old.expires_at {
+        Some(expires_at) if expires_at < wanted => expires_at.max(now),
+        _ => wanted,
+    }
 }

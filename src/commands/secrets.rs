@@ -117,6 +117,25 @@ impl StdinLines {
             .is_some_and(|lines| !lines.buffer.is_empty())
     }
 
+    /// True when the next line would wait for the writer: nothing read ahead and nothing
+    /// ready on the descriptor (a file is always ready; a pipe, when its writer is ahead).
+    pub fn runs_dry(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        let Some(lines) = &self.lines else {
+            return false;
+        };
+        if !lines.buffer.is_empty() || lines.at_end {
+            return false;
+        }
+        let mut poll = libc::pollfd {
+            fd: lines.source.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid `pollfd` for a descriptor `lines` keeps open; a zero timeout.
+        unsafe { libc::poll(&mut poll, 1, 0) == 0 }
+    }
+
     /// The next line without its line ending, or `None` at the end of input.
     pub fn next_line(&mut self) -> Result<Option<Zeroizing<String>>> {
         self.next_line_of("token")
@@ -140,6 +159,8 @@ struct Lines<R> {
     /// Never grows past its first capacity, so no reallocation leaves a copy behind.
     buffer: Zeroizing<Vec<u8>>,
     at_end: bool,
+    /// Past [`MAX_LINE`] bytes of a line: the rest of it is read and thrown away.
+    skipping: bool,
 }
 
 impl<R: Read> Lines<R> {
@@ -148,21 +169,37 @@ impl<R: Read> Lines<R> {
             source,
             buffer: Zeroizing::new(Vec::with_capacity(MAX_LINE + CHUNK)),
             at_end: false,
+            skipping: false,
         }
     }
 
-    /// The next line without its line ending; an error for a line longer than [`MAX_LINE`]
-    /// (which may never end, as from `/dev/zero`: the caller stops reading).
+    /// The next line without its line ending; an error for a line longer than [`MAX_LINE`],
+    /// as soon as it is that long (it may never end, as from `/dev/zero`). Reading on after
+    /// that error starts at the next line: the rest of the long one is thrown away unread.
     fn next_line(&mut self, what: &str) -> Result<Option<Zeroizing<String>>> {
         loop {
-            if let Some(newline) = self.buffer.iter().position(|&byte| byte == b'\n') {
+            let newline = self.buffer.iter().position(|&byte| byte == b'\n');
+            if self.skipping {
+                match newline {
+                    Some(newline) => {
+                        self.take(0, newline + 1);
+                        self.skipping = false;
+                        continue;
+                    }
+                    None => self.buffer.zeroize(),
+                }
+            } else if let Some(newline) = newline {
                 return Ok(Some(self.take(newline, newline + 1)));
             }
             if self.buffer.len() > MAX_LINE {
                 self.buffer.zeroize();
+                self.skipping = true;
                 return Err(Error::Malformed(format!(
                     "the {what} is malformed: its line is longer than {MAX_LINE} bytes"
                 )));
+            }
+            if self.at_end && self.skipping {
+                return Ok(None);
             }
             if self.at_end {
                 if self.buffer.is_empty() {
@@ -258,6 +295,20 @@ mod tests {
             error,
             "the token is malformed: its line is longer than 4096 bytes"
         );
+        // Reading on resumes at the next line: the rest of the long one is skipped.
+        assert_eq!(
+            reader
+                .next_line("token")
+                .unwrap()
+                .as_deref()
+                .map(String::as_str),
+            Some("after")
+        );
+        assert!(reader.next_line("token").unwrap().is_none());
+        let mut unended = vec![b'z'; 2 * MAX_LINE];
+        unended.extend_from_slice(b"\nnext");
+        assert_eq!(lines(&unended).len(), 2);
+        assert_eq!(lines(&unended)[1], Ok("next".into()));
         // No line ending at all, as from /dev/zero: refused after reading a little more than the limit.
         let mut endless = io::repeat(0);
         let mut reader = Lines::new(&mut endless);

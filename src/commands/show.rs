@@ -6,22 +6,38 @@ use super::Context;
 use crate::cli::ShowArgs;
 use crate::error::Result;
 use crate::output::{self, relative, rfc3339};
-use crate::vault::{Access, EventFilter};
+use crate::vault::{Access, EventFilter, FailureCount};
+use chrono::{DateTime, Utc};
 
 /// How many events `show` lists; `tokens log` has them all.
-const RECENT_EVENTS: usize = 10;
+const RECENT_EVENTS: u64 = 10;
 
 pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
     let vault = context.open(Access::Read)?;
     let record = context.resolve(&vault, &args.token)?;
-    let events = vault.store().events(&EventFilter {
+    // The lifecycle only: failed verifications are counted apart, so however many a stranger
+    // makes, they never push "created", "rotated" or "revoked" out of view.
+    let mut events = Vec::new();
+    let recent = EventFilter {
         lineage: Some(record.lineage.clone()),
         since: None,
         last: Some(RECENT_EVENTS),
+        lifecycle_only: true,
+    };
+    vault.store().events(&recent, &mut |event| {
+        events.push(event);
+        Ok(())
     })?;
+    let mut failures = Vec::new();
+    vault
+        .store()
+        .failure_counts(Some(&record.id), &mut |count| {
+            failures.push(count);
+            Ok(())
+        })?;
     let now = context.now;
     if context.json {
-        output::print_json(&output::token_detail_json(&record, now, &events))?;
+        output::print_json(&output::token_detail_json(&record, now, &events, &failures))?;
         return Ok(());
     }
 
@@ -49,6 +65,7 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
     field("created", &when(record.created_at))?;
     field("expires", &optional(record.expires_at, "never"))?;
     field("last used", &optional(record.last_used_at, "never"))?;
+    field("failed checks", &failed_checks(&failures, now))?;
     if let Some(revoked_at) = record.revoked_at {
         let label = if revoked_at > now { "stops" } else { "revoked" };
         let reason = record.revoke_reason.as_deref().unwrap_or("no reason given");
@@ -80,4 +97,22 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `none`, or `12 (invalid 10, expired 2), the last 3m ago`: how often this token was presented
+/// and refused (SPEC §8: counted per reason, not logged one by one).
+fn failed_checks(failures: &[FailureCount], now: DateTime<Utc>) -> String {
+    let Some(last) = failures.iter().map(|count| count.last_at).max() else {
+        return "none".into();
+    };
+    let total: i64 = failures.iter().map(|count| count.failures).sum();
+    let by_reason: Vec<String> = failures
+        .iter()
+        .map(|count| format!("{} {}", count.reason, count.failures))
+        .collect();
+    format!(
+        "{total} ({}), the last {}",
+        by_reason.join(", "),
+        relative(last, now)
+    )
 }

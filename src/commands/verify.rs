@@ -2,8 +2,12 @@
 //!
 //! The path is kept lean: parse and checksum without the vault, one indexed lookup, a
 //! constant-time hash comparison, and bookkeeping that never makes a verify wait on a writer.
+//!
+//! Every token is judged against the clock and the vault as they are when it is read (SPEC §8):
+//! a `verify --batch` kept running as a service's coprocess sees a revoke, an expiry or the end
+//! of a rotation's grace as soon as it happens.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
 use std::time::{Duration, Instant};
 
@@ -22,15 +26,15 @@ use crate::vault::{Access, Store, Vault, VerifyRecord};
 const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60);
 /// How long verify waits for the write lock to record last use before it gives up on that.
 const BOOKKEEPING_PATIENCE: Duration = Duration::from_millis(200);
-/// `--batch` writes its bookkeeping at the end, and on the way whenever this many entries are
-/// pending or this long has passed since the last write: a long batch (a service feeding tokens
-/// as they come) records use as it goes, holds little in memory and never keeps the write lock
-/// for long, while a file of tokens costs one or a few transactions, not one per token.
+/// `--batch` writes its bookkeeping (last uses, failure counts) in one transaction for many
+/// lines: when this many entries are pending, when this long has passed since the last write,
+/// whenever the input runs dry (a service feeding tokens as they come) and at the end. A file of
+/// tokens costs a few transactions, not one per token, and little memory.
 const BOOKKEEPING_CHUNK: usize = 10_000;
 const BOOKKEEPING_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Why a token is or is not good (SPEC §4's `reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reason {
     Ok,
     Malformed,
@@ -58,6 +62,8 @@ struct Verdict {
     reason: Reason,
     /// The presented id, when the token was well-formed.
     presented_id: Option<String>,
+    /// True when a token with the presented id exists (whether or not the secret matched).
+    known: bool,
     /// The token, once its secret has matched.
     record: Option<VerifyRecord>,
     /// What was wrong, for humans (never a secret).
@@ -70,6 +76,7 @@ impl Verdict {
         Verdict {
             reason: Reason::Malformed,
             presented_id: None,
+            known: false,
             record: None,
             why,
         }
@@ -97,18 +104,16 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
         &mut StdinLines::new(),
         context.stdin_is_terminal,
     )?;
+    let mut now = Utc::now(); // the token has arrived: judged as things stand now
     let verdict = match Credential::parse(Kind::Token, &text) {
         Err(why) => Verdict::malformed(format!("the token is malformed: {why}")),
         Ok(credential) => {
             let mut vault = context.open(Access::Read)?;
-            let verdict = judge(
-                vault.store().as_ref(),
-                &credential,
-                &requirements,
-                context.now,
-            )?;
-            let due = Bookkeeping::due(&verdict, context.now);
-            record(&mut vault, due.as_slice(), context.now);
+            now = Utc::now();
+            let verdict = judge(vault.store().as_ref(), &credential, &requirements, now)?;
+            let mut pending = Pending::new();
+            pending.add(&verdict, now);
+            pending.write(&mut vault);
             verdict
         }
     };
@@ -124,13 +129,13 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
             }
             if let Some(expires_at) = record
                 .expires_at
-                .filter(|at| *at - context.now <= crate::output::EXPIRING_SOON)
+                .filter(|at| *at - now <= crate::output::EXPIRING_SOON)
             {
                 context.notice(&format!(
                     "warning: token \"{}\" ({}) expires {}; rotate or refresh it soon",
                     record.name,
                     record.id,
-                    relative(expires_at, context.now)
+                    relative(expires_at, now)
                 ));
             }
             Ok(())
@@ -148,50 +153,48 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
 ///
 /// Answers are flushed whenever the input read so far is used up, so a service can keep one
 /// `verify --batch` running and feed it a token at a time; a file or a pipe full of tokens is
-/// answered in large writes.
+/// answered in large writes. A line too long to be a token is answered `malformed`, and the
+/// batch goes on with the next line.
 fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     let mut vault = context.open(Access::Read)?;
     let mut stdin = StdinLines::new();
     let mut stdout = BufWriter::new(io::stdout().lock());
-    let mut due: Vec<Bookkeeping> = Vec::new();
-    // Tokens whose last use is already pending in `due`: one update each is enough.
-    let mut used: HashSet<String> = HashSet::new();
-    let mut recorded_at = Instant::now();
+    let mut pending = Pending::new();
     loop {
         if !stdin.has_buffered_input() {
             stdout.flush()?;
+            if stdin.runs_dry() {
+                pending.write(&mut vault);
+            }
         }
-        let Some(line) = stdin.next_line()? else {
-            break;
+        let line = match stdin.next_line() {
+            Ok(Some(line)) => Ok(line),
+            Ok(None) => break,
+            Err(Error::Malformed(why)) => Err(why),
+            Err(error) => return Err(error),
         };
-        let verdict = match Credential::parse(Kind::Token, &line) {
-            Err(why) => Verdict::malformed(why.to_string()),
-            Ok(credential) => judge(
-                vault.store().as_ref(),
-                &credential,
-                requirements,
-                context.now,
-            )?,
+        let now = Utc::now();
+        let verdict = match line
+            .as_ref()
+            .map(|line| Credential::parse(Kind::Token, line))
+        {
+            Err(why) => Verdict::malformed(why.clone()),
+            Ok(Err(why)) => Verdict::malformed(why.to_string()),
+            Ok(Ok(credential)) => {
+                vault.keep_current()?;
+                judge(vault.store().as_ref(), &credential, requirements, now)?
+            }
         };
         serde_json::to_writer(&mut stdout, &VerdictJson::of(&verdict)).map_err(io::Error::from)?;
         stdout.write_all(b"\n")?;
-        match Bookkeeping::due(&verdict, context.now) {
-            Some(Bookkeeping::Used(id)) if !used.insert(id.clone()) => {}
-            Some(entry) => due.push(entry),
-            None => {}
-        }
-        if due.len() >= BOOKKEEPING_CHUNK
-            || (!due.is_empty() && recorded_at.elapsed() >= BOOKKEEPING_INTERVAL)
-        {
+        pending.add(&verdict, now);
+        if pending.len() >= BOOKKEEPING_CHUNK || pending.age() >= BOOKKEEPING_INTERVAL {
             stdout.flush()?;
-            record(&mut vault, &due, context.now);
-            due.clear();
-            used.clear();
-            recorded_at = Instant::now();
+            pending.write(&mut vault);
         }
     }
     stdout.flush()?;
-    record(&mut vault, &due, context.now);
+    pending.write(&mut vault);
     Ok(())
 }
 
@@ -203,12 +206,15 @@ fn judge(
     now: DateTime<Utc>,
 ) -> Result<Verdict> {
     let presented_id = Some(credential.id().to_owned());
-    let record = match store.find_for_verify(credential.id())? {
+    let found = store.find_for_verify(credential.id())?;
+    let known = found.is_some();
+    let record = match found {
         Some(record) if credential.matches(&record.secret_hash) => record,
         _ => {
             return Ok(Verdict {
                 reason: Reason::Invalid,
                 presented_id,
+                known,
                 record: None,
                 why: "the token is not valid (unknown id or wrong secret)".into(),
             });
@@ -252,53 +258,107 @@ fn judge(
     Ok(Verdict {
         reason,
         presented_id,
+        known,
         record: Some(record),
         why,
     })
 }
 
-/// The write a verdict calls for, if any.
-enum Bookkeeping {
-    /// A good token's last use, when the recorded one is older than [`LAST_USED_RESOLUTION`].
-    Used(String),
-    /// A failed verification of a well-formed token, for the event log.
-    Failed { id: String, reason: Reason },
+/// The bookkeeping verdicts call for, not yet written: last uses, and failed verifications of
+/// known tokens counted by token and reason. An unknown id is never written down: anyone can
+/// make one up (the checksum is public), and the vault must not grow with what strangers send.
+struct Pending {
+    /// When each token was last found good, for those whose recorded last use is out of date.
+    used: HashMap<String, DateTime<Utc>>,
+    failed: HashMap<(String, Reason), Failures>,
+    since: Instant,
 }
 
-impl Bookkeeping {
-    fn due(verdict: &Verdict, now: DateTime<Utc>) -> Option<Bookkeeping> {
-        match (verdict.reason, &verdict.record, &verdict.presented_id) {
-            (Reason::Ok, Some(record), _) => record
-                .last_used_at
-                .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
-                .then(|| Bookkeeping::Used(record.id.clone())),
-            (Reason::Ok, None, _) => None,
-            (reason, _, Some(id)) => Some(Bookkeeping::Failed {
-                id: id.clone(),
-                reason,
-            }),
-            (_, _, None) => None,
+/// Failures of one token for one reason: how many, the first and the last.
+struct Failures {
+    count: i64,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+}
+
+impl Pending {
+    fn new() -> Pending {
+        Pending {
+            used: HashMap::new(),
+            failed: HashMap::new(),
+            since: Instant::now(),
         }
     }
-}
 
-/// Writes `due` in one short transaction that is skipped when the vault is read-only or another
-/// command holds the lock: bookkeeping never holds a verify up.
-fn record(vault: &mut Vault, due: &[Bookkeeping], now: DateTime<Utc>) {
-    if due.is_empty() {
-        return;
+    fn len(&self) -> usize {
+        self.used.len() + self.failed.len()
     }
-    vault.write_briefly(BOOKKEEPING_PATIENCE, |store| {
-        for entry in due {
-            match entry {
-                Bookkeeping::Used(id) => store.touch_last_used(id, now)?,
-                Bookkeeping::Failed { id, reason } => {
-                    store.log_event(now, Some(id), "verify_failed", reason.as_str())?;
+
+    /// How long the oldest entry has waited.
+    fn age(&self) -> Duration {
+        if self.len() == 0 {
+            Duration::ZERO
+        } else {
+            self.since.elapsed()
+        }
+    }
+
+    /// Notes what `verdict`, given at `now`, calls for.
+    fn add(&mut self, verdict: &Verdict, now: DateTime<Utc>) {
+        if self.len() == 0 {
+            self.since = Instant::now();
+        }
+        match (verdict.reason, &verdict.record, &verdict.presented_id) {
+            (Reason::Ok, Some(record), _) => {
+                if record
+                    .last_used_at
+                    .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
+                {
+                    self.used.insert(record.id.clone(), now);
                 }
             }
+            (Reason::Ok | Reason::Malformed, _, _) | (_, _, None) => {}
+            (reason, _, Some(id)) if verdict.known => {
+                self.failed
+                    .entry((id.clone(), reason))
+                    .and_modify(|failures| {
+                        failures.count += 1;
+                        failures.last_at = now;
+                    })
+                    .or_insert(Failures {
+                        count: 1,
+                        first_at: now,
+                        last_at: now,
+                    });
+            }
+            (_, _, Some(_)) => {}
         }
-        Ok(())
-    });
+    }
+
+    /// Writes everything pending in one short transaction, skipped when the vault is read-only
+    /// or another command holds the lock: bookkeeping never holds a verify up.
+    fn write(&mut self, vault: &mut Vault) {
+        if self.len() == 0 {
+            return;
+        }
+        vault.write_briefly(BOOKKEEPING_PATIENCE, |store| {
+            for (id, at) in &self.used {
+                store.touch_last_used(id, *at)?;
+            }
+            for ((id, reason), failures) in &self.failed {
+                store.record_failures(
+                    id,
+                    reason.as_str(),
+                    failures.count,
+                    failures.first_at,
+                    failures.last_at,
+                )?;
+            }
+            Ok(())
+        });
+        self.used.clear();
+        self.failed.clear();
+    }
 }
 
 /// SPEC §4's verify document; token details only once the secret has matched. The keys are in

@@ -19,7 +19,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use records::{
-    Edit, Event, EventFilter, ListFilter, LiveToken, NewToken, Status, TokenRecord, VerifyRecord,
+    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, NewToken, Status, TokenRecord,
+    VERIFY_FAILED, VerifyRecord,
 };
 pub use sqlite::CURRENT_VERSION;
 pub use store::Store;
@@ -117,6 +118,15 @@ impl Vault {
         match self {
             Vault::Sqlite(vault) => vault.writable(),
             Vault::Postgres(vault) => vault.writable(),
+        }
+    }
+
+    /// Makes sure the next read sees every commit made so far (see
+    /// [`SqliteVault::keep_current`]); a PostgreSQL query always does.
+    pub fn keep_current(&mut self) -> Result<()> {
+        match self {
+            Vault::Sqlite(vault) => vault.keep_current(),
+            Vault::Postgres(_) => Ok(()),
         }
     }
 

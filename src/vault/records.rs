@@ -157,10 +157,16 @@ pub struct ListFilter {
     pub expiring_before: Option<DateTime<Utc>>,
 }
 
-/// The columns of a token row, in the order both backends read them into a [`TokenRecord`].
+/// The columns of a token row, in the order both backends read them into a [`TokenRecord`]
+/// (`SELECT {COLUMNS} FROM tokens ...`). Last use lives in `token_usage`, the verifiers' table.
 pub(super) const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
-     expires_at, last_used_at, revoked_at, revoke_reason, secret_key_used_at, \
-     rotated_from, replaced_by, lineage";
+     expires_at, (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), \
+     revoked_at, revoke_reason, secret_key_used_at, rotated_from, replaced_by, lineage";
+
+/// The columns `tokens migrate` writes a copied token into: [`COLUMNS`] less the last use.
+pub(super) const IMPORTED_COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
+     created_at, expires_at, revoked_at, revoke_reason, secret_key_used_at, rotated_from, \
+     replaced_by, lineage";
 
 /// The `scopes` column's text for a list of scopes: space separated (scopes have no spaces).
 pub(super) fn join_scopes(scopes: &[String]) -> String {
@@ -250,6 +256,10 @@ pub struct Event {
     pub detail: String,
 }
 
+/// The event a failed verification of a known token is logged as (at most once a minute per
+/// token and reason, carrying the count since the previous one: SPEC §8).
+pub const VERIFY_FAILED: &str = "verify_failed";
+
 /// Which events `log` shows.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
@@ -257,12 +267,14 @@ pub struct EventFilter {
     pub lineage: Option<String>,
     pub since: Option<DateTime<Utc>>,
     /// Only the newest `n`, still in time order.
-    pub last: Option<usize>,
+    pub last: Option<u64>,
+    /// Leave out failed verifications: what `show` lists, so failures never hide a token's
+    /// lifecycle (created, rotated, revoked, edited ...).
+    pub lifecycle_only: bool,
 }
 
 impl EventFilter {
-    /// The query of the events this filter selects, newest first (the caller reverses them),
-    /// and its parameters in order.
+    /// The query of the events this filter selects, oldest first, and its parameters in order.
     pub(super) fn query(&self, dialect: &Dialect) -> (String, Vec<FilterValue>) {
         let mut sql = String::from(
             "SELECT e.seq, e.at, e.token_id, t.name, e.kind, e.detail \
@@ -283,12 +295,35 @@ impl EventFilter {
                 (dialect.placeholder)(values.len())
             ));
         }
-        sql.push_str(" ORDER BY e.seq DESC");
-        if let Some(last) = self.last {
-            sql.push_str(&format!(" LIMIT {last}"));
+        if self.lifecycle_only {
+            sql.push_str(&format!(" AND e.kind <> '{VERIFY_FAILED}'"));
+        }
+        match self.last {
+            // The newest n, turned back into time order: memory bounded by n, not the log.
+            Some(last) => {
+                sql = format!(
+                    "SELECT * FROM ({sql} ORDER BY e.seq DESC LIMIT {last}) newest ORDER BY seq"
+                );
+            }
+            None => sql.push_str(" ORDER BY e.seq"),
         }
         (sql, values)
     }
+}
+
+/// Failed verifications of one known token for one reason, counted (SPEC §8): a stranger who
+/// sends the same wrong secret a million times grows a counter, not the vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureCount {
+    pub token_id: String,
+    /// The verdict: `invalid` (wrong secret), `revoked`, `expired`, `forbidden`.
+    pub reason: String,
+    pub failures: i64,
+    pub first_at: DateTime<Utc>,
+    pub last_at: DateTime<Utc>,
+    /// Failures since the last `verify_failed` event for this token and reason.
+    pub unlogged: i64,
+    pub logged_at: Option<DateTime<Utc>>,
 }
 
 /// A token that still verifies, as a shell completion offers it.

@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 
 use super::records::{
-    Edit, Event, EventFilter, ListFilter, LiveToken, NewToken, TokenRecord, VerifyRecord,
+    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, NewToken, TokenRecord,
+    VERIFY_FAILED, VerifyRecord,
 };
 use crate::error::Result;
 use crate::token;
@@ -31,6 +32,9 @@ impl Column {
         }
     }
 }
+
+/// At most one `verify_failed` event this often per token and reason.
+pub const FAILURE_EVENT_INTERVAL: chrono::Duration = chrono::Duration::seconds(60);
 
 pub trait Store {
     fn find_by_id(&self, id: &str) -> Result<Option<TokenRecord>>;
@@ -97,8 +101,37 @@ pub trait Store {
         detail: &str,
     ) -> Result<()>;
 
-    /// The events `filter` selects, oldest first.
-    fn events(&self, filter: &EventFilter) -> Result<Vec<Event>>;
+    /// Calls `visit` with each event `filter` selects, oldest first, without holding them all
+    /// in memory. Like [`Store::list`]'s, `visit` must not use this store.
+    fn events(
+        &self,
+        filter: &EventFilter,
+        visit: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<()>;
+
+    /// Adds `failures` failed verifications (between `first_at` and `last_at`) of the known
+    /// token `id` for `reason` to its counters; returns the counters as they now stand.
+    fn add_failures(
+        &self,
+        id: &str,
+        reason: &str,
+        failures: i64,
+        first_at: DateTime<Utc>,
+        last_at: DateTime<Utc>,
+    ) -> Result<FailureCount>;
+
+    /// Notes that the failures of `id` for `reason` counted so far were logged at `at`.
+    fn mark_failures_logged(&self, id: &str, reason: &str, at: DateTime<Utc>) -> Result<()>;
+
+    /// Calls `visit` with the failure counters of `token_id` (every token's when `None`).
+    fn failure_counts(
+        &self,
+        token_id: Option<&str>,
+        visit: &mut dyn FnMut(FailureCount) -> Result<()>,
+    ) -> Result<()>;
+
+    /// Adds failure counters exactly as another vault holds them (`tokens migrate`).
+    fn import_failure_count(&self, count: &FailureCount) -> Result<()>;
 
     /// Adds a token exactly as another vault holds it, history included (`tokens migrate`).
     fn import_token(&self, record: &TokenRecord) -> Result<()>;
@@ -109,6 +142,32 @@ pub trait Store {
 
     /// True when the vault holds no token and no event.
     fn is_empty(&self) -> Result<bool>;
+
+    /// Counts failed verifications of the known token `id` (SPEC §8): counters, not a row each,
+    /// and a `verify_failed` event at most once a minute per token and reason, carrying how
+    /// many failures it stands for.
+    fn record_failures(
+        &self,
+        id: &str,
+        reason: &str,
+        failures: i64,
+        first_at: DateTime<Utc>,
+        last_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let count = self.add_failures(id, reason, failures, first_at, last_at)?;
+        let due = count
+            .logged_at
+            .is_none_or(|logged| last_at - logged >= FAILURE_EVENT_INTERVAL);
+        if due {
+            let detail = match count.unlogged {
+                1 => reason.to_owned(),
+                n => format!("{reason} ({n} failures since the last one logged)"),
+            };
+            self.log_event(last_at, Some(id), VERIFY_FAILED, &detail)?;
+            self.mark_failures_logged(id, reason, last_at)?;
+        }
+        Ok(())
+    }
 
     /// The token an ID or NAME given to a command means: the token with that id; else the live
     /// token with that name; else the newest revoked one with that name.

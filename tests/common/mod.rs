@@ -292,6 +292,24 @@ impl Sandbox {
         bytes
     }
 
+    /// How much room the vault takes: its file and WAL on SQLite, its tables on PostgreSQL.
+    pub fn vault_size(&self) -> i64 {
+        if self.is_postgres() {
+            return self.query(
+                "SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+            );
+        }
+        ["", "-wal"]
+            .iter()
+            .filter_map(|suffix| {
+                std::fs::metadata(format!("{}{suffix}", self.vault.display())).ok()
+            })
+            .map(|meta| meta.len() as i64)
+            .sum()
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

@@ -10,8 +10,8 @@ use postgres::{Client, Row, Statement, Transaction};
 
 use crate::error::Result;
 use crate::vault::records::{
-    COLUMNS, Dialect, Edit, Event, EventFilter, FilterValue, ListFilter, LiveToken, NewToken,
-    TokenRecord, VerifyRecord, join_scopes, split_scopes,
+    COLUMNS, Dialect, Edit, Event, EventFilter, FailureCount, FilterValue, IMPORTED_COLUMNS,
+    ListFilter, LiveToken, NewToken, TokenRecord, VerifyRecord, join_scopes, split_scopes,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -159,6 +159,18 @@ fn scopes(row: &Row, index: usize) -> Result<Vec<String>, postgres::Error> {
     Ok(split_scopes(&row.try_get::<_, String>(index)?))
 }
 
+fn failure_from_row(row: &Row) -> Result<FailureCount, postgres::Error> {
+    Ok(FailureCount {
+        token_id: row.try_get(0)?,
+        reason: row.try_get(1)?,
+        failures: row.try_get(2)?,
+        first_at: from_secs(row.try_get(3)?),
+        last_at: from_secs(row.try_get(4)?),
+        unlogged: row.try_get(5)?,
+        logged_at: time(row, 6)?,
+    })
+}
+
 fn token_from_row(row: &Row) -> Result<TokenRecord, postgres::Error> {
     Ok(TokenRecord {
         id: row.try_get(0)?,
@@ -192,8 +204,8 @@ impl Store for PgStore<'_> {
 
     fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>> {
         let row = self.query_opt(
-            "SELECT id, name, app, scopes, secret_hash, expires_at, last_used_at, revoked_at \
-             FROM tokens WHERE id = $1",
+            "SELECT t.id, t.name, t.app, t.scopes, t.secret_hash, t.expires_at, u.last_used_at, \
+             t.revoked_at FROM tokens t LEFT JOIN token_usage u ON u.token_id = t.id WHERE t.id = $1",
             &[&id],
         )?;
         let Some(row) = row else { return Ok(None) };
@@ -362,7 +374,9 @@ impl Store for PgStore<'_> {
 
     fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         self.execute(
-            "UPDATE tokens SET last_used_at = $2 WHERE id = $1",
+            "INSERT INTO token_usage (token_id, last_used_at) VALUES ($1, $2) \
+             ON CONFLICT (token_id) DO UPDATE SET \
+             last_used_at = greatest(token_usage.last_used_at, excluded.last_used_at)",
             &[&id, &to_secs(at)],
         )?;
         Ok(())
@@ -382,29 +396,99 @@ impl Store for PgStore<'_> {
         Ok(())
     }
 
-    fn events(&self, filter: &EventFilter) -> Result<Vec<Event>> {
+    fn events(
+        &self,
+        filter: &EventFilter,
+        visit: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<()> {
         let (sql, values) = filter.query(&DIALECT);
         let params: Params = values.into_iter().map(sql_value).collect();
-        let mut events = Vec::new();
         self.for_each_row(&sql, &params, &mut |row| {
-            events.push(Event {
+            visit(Event {
                 seq: row.try_get(0)?,
                 at: from_secs(row.try_get(1)?),
                 token_id: row.try_get(2)?,
                 name: row.try_get(3)?,
                 kind: row.try_get(4)?,
                 detail: row.try_get(5)?,
-            });
-            Ok(())
-        })?;
-        events.reverse();
-        Ok(events)
+            })
+        })
+    }
+
+    fn add_failures(
+        &self,
+        id: &str,
+        reason: &str,
+        failures: i64,
+        first_at: DateTime<Utc>,
+        last_at: DateTime<Utc>,
+    ) -> Result<FailureCount> {
+        let rows = self.query(
+            "INSERT INTO verify_failures \
+             (token_id, reason, failures, first_at, last_at, unlogged, logged_at) \
+             VALUES ($1, $2, $3, $4, $5, $3, NULL) \
+             ON CONFLICT (token_id, reason) DO UPDATE SET \
+             failures = verify_failures.failures + excluded.failures, \
+             last_at = greatest(verify_failures.last_at, excluded.last_at), \
+             unlogged = verify_failures.unlogged + excluded.unlogged \
+             RETURNING token_id, reason, failures, first_at, last_at, unlogged, logged_at",
+            &[
+                &id,
+                &reason,
+                &failures,
+                &to_secs(first_at),
+                &to_secs(last_at),
+            ],
+        )?;
+        Ok(failure_from_row(&rows[0])?)
+    }
+
+    fn mark_failures_logged(&self, id: &str, reason: &str, at: DateTime<Utc>) -> Result<()> {
+        self.execute(
+            "UPDATE verify_failures SET unlogged = 0, logged_at = $3 \
+             WHERE token_id = $1 AND reason = $2",
+            &[&id, &reason, &to_secs(at)],
+        )?;
+        Ok(())
+    }
+
+    fn failure_counts(
+        &self,
+        token_id: Option<&str>,
+        visit: &mut dyn FnMut(FailureCount) -> Result<()>,
+    ) -> Result<()> {
+        let params: Params = vec![Box::new(token_id.map(str::to_owned))];
+        self.for_each_row(
+            "SELECT token_id, reason, failures, first_at, last_at, unlogged, logged_at \
+             FROM verify_failures WHERE $1::text IS NULL OR token_id = $1 \
+             ORDER BY token_id COLLATE \"C\", reason COLLATE \"C\"",
+            &params,
+            &mut |row| visit(failure_from_row(row)?),
+        )
+    }
+
+    fn import_failure_count(&self, count: &FailureCount) -> Result<()> {
+        self.execute(
+            "INSERT INTO verify_failures \
+             (token_id, reason, failures, first_at, last_at, unlogged, logged_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &count.token_id,
+                &count.reason,
+                &count.failures,
+                &to_secs(count.first_at),
+                &to_secs(count.last_at),
+                &count.unlogged,
+                &count.logged_at.map(to_secs),
+            ],
+        )?;
+        Ok(())
     }
 
     fn import_token(&self, record: &TokenRecord) -> Result<()> {
         let sql = format!(
-            "INSERT INTO tokens ({COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+            "INSERT INTO tokens ({IMPORTED_COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         );
         self.execute(
             &sql,
@@ -419,7 +503,6 @@ impl Store for PgStore<'_> {
                 &record.secret_key_hash,
                 &to_secs(record.created_at),
                 &record.expires_at.map(to_secs),
-                &record.last_used_at.map(to_secs),
                 &record.revoked_at.map(to_secs),
                 &record.revoke_reason,
                 &record.secret_key_used_at.map(to_secs),
@@ -428,6 +511,9 @@ impl Store for PgStore<'_> {
                 &record.lineage,
             ],
         )?;
+        if let Some(at) = record.last_used_at {
+            self.touch_last_used(&record.id, at)?;
+        }
         Ok(())
     }
 

@@ -22,19 +22,54 @@ pub struct SqliteVault {
     path: PathBuf,
     writable: bool,
     /// Keeps a read-only snapshot consistent while `conn` reads it; dropped after `conn`.
-    _snapshot_lock: Option<std::fs::File>,
+    snapshot_lock: Option<std::fs::File>,
+    /// For a vault this user cannot write: its files as they were when `conn` was opened.
+    files: Option<Box<Files>>,
 }
 
 impl SqliteVault {
     /// Opens the vault at `path` (see [`Access`]).
     pub fn open(path: &Path, access: Access) -> Result<SqliteVault> {
         let opened = open::open(path, access)?;
+        let files = (!opened.writable).then(|| Box::new(Files::of(path)));
         Ok(SqliteVault {
             conn: opened.conn,
             path: path.to_owned(),
             writable: opened.writable,
-            _snapshot_lock: opened.snapshot_lock,
+            snapshot_lock: opened.snapshot_lock,
+            files,
         })
+    }
+
+    /// Makes sure the next read sees every commit made so far (SPEC §8: a long `verify --batch`
+    /// judges each token against the vault as it is when the token is read).
+    ///
+    /// A connection this user can write, or one reading through the WAL's shared memory, sees
+    /// commits by itself. Two read-only views do not: the snapshot of a vault whose folder this
+    /// user cannot write (it reads the database file alone, while writers commit to a new
+    /// `-wal`), and a connection whose `-wal`/`-shm` files were removed and made anew. Either is
+    /// opened again when the files show it: a few `stat` calls, and only for read-only vaults.
+    pub fn keep_current(&mut self) -> Result<()> {
+        let Some(files) = &self.files else {
+            return Ok(());
+        };
+        let now = Files::of(&self.path);
+        let stale = if self.snapshot_lock.is_some() {
+            now != **files || now.wal.is_some()
+        } else {
+            now.database != files.database || now.wal != files.wal || now.shm != files.shm
+        };
+        if stale {
+            // The old view goes first: its snapshot lock would hold up the writer it waits for.
+            let reopened = {
+                let placeholder = Connection::open_in_memory()?;
+                drop(std::mem::replace(&mut self.conn, placeholder));
+                self.snapshot_lock = None;
+                SqliteVault::open(&self.path, Access::Read)?
+            };
+            *self = reopened;
+        }
+        Ok(())
     }
 
     /// False for a vault this user may read but not write.
@@ -74,6 +109,43 @@ impl SqliteVault {
         let _ = self.write(change);
         // The usual patience comes back: `verify --batch` goes on reading.
         let _ = self.conn.busy_timeout(open::BUSY_TIMEOUT);
+    }
+}
+
+/// What identifies a vault's files at a moment: a file replaced, a `-wal` made or removed, or a
+/// checkpoint into the database file all change it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Files {
+    /// Device, inode, size and modification time of the database file.
+    database: Option<(u64, u64, u64, i64, i64)>,
+    /// Device and inode of the `-wal` and `-shm` files, when they exist.
+    wal: Option<(u64, u64)>,
+    shm: Option<(u64, u64)>,
+}
+
+impl Files {
+    fn of(path: &Path) -> Files {
+        use std::os::unix::fs::MetadataExt;
+        let companion = |suffix: &str| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            std::fs::metadata(PathBuf::from(name))
+                .ok()
+                .map(|meta| (meta.dev(), meta.ino()))
+        };
+        Files {
+            database: std::fs::metadata(path).ok().map(|meta| {
+                (
+                    meta.dev(),
+                    meta.ino(),
+                    meta.size(),
+                    meta.mtime(),
+                    meta.mtime_nsec(),
+                )
+            }),
+            wal: companion("-wal"),
+            shm: companion("-shm"),
+        }
     }
 }
 

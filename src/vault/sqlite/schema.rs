@@ -41,6 +41,26 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX events_token ON events(token_id, seq);
     CREATE INDEX events_at ON events(at);",
+    // 2: bookkeeping in narrow tables of its own (SPEC §8): the last use, written by verifiers
+    // (a batch updating 100,000 of them no longer rewrites 100,000 scattered token rows), and
+    // failed verifications of known tokens counted per token and reason instead of one event each.
+    "CREATE TABLE token_usage (
+        token_id     TEXT PRIMARY KEY NOT NULL,
+        last_used_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO token_usage (token_id, last_used_at)
+        SELECT id, last_used_at FROM tokens WHERE last_used_at IS NOT NULL;
+    ALTER TABLE tokens DROP COLUMN last_used_at;
+    CREATE TABLE verify_failures (
+        token_id  TEXT NOT NULL,
+        reason    TEXT NOT NULL,               -- the verdict: invalid (wrong secret), revoked, expired, forbidden
+        failures  INTEGER NOT NULL,            -- failures ever
+        first_at  INTEGER NOT NULL,
+        last_at   INTEGER NOT NULL,
+        unlogged  INTEGER NOT NULL,            -- failures since the last verify_failed event for them
+        logged_at INTEGER,                     -- when that event was logged
+        PRIMARY KEY (token_id, reason)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::error::Result;
 use crate::vault::records::{
-    COLUMNS, Dialect, Edit, Event, EventFilter, FilterValue, ListFilter, LiveToken, NewToken,
-    TokenRecord, VerifyRecord, join_scopes, split_scopes,
+    COLUMNS, Dialect, Edit, Event, EventFilter, FailureCount, FilterValue, IMPORTED_COLUMNS,
+    ListFilter, LiveToken, NewToken, TokenRecord, VerifyRecord, join_scopes, split_scopes,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -30,8 +30,8 @@ impl<'c> SqliteStore<'c> {
 
     fn query_for_verify(&self, id: &str) -> rusqlite::Result<Option<VerifyRecord>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT id, name, app, scopes, secret_hash, expires_at, last_used_at, revoked_at \
-             FROM tokens WHERE id = ?1",
+            "SELECT t.id, t.name, t.app, t.scopes, t.secret_hash, t.expires_at, u.last_used_at, \
+             t.revoked_at FROM tokens t LEFT JOIN token_usage u ON u.token_id = t.id WHERE t.id = ?1",
         )?;
         let record = statement
             .query_row([id], |row| {
@@ -62,6 +62,18 @@ fn sql_value(value: FilterValue) -> Value {
 /// A time column: Unix seconds, or NULL.
 fn time(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     Ok(row.get::<_, Option<i64>>(index)?.map(from_secs))
+}
+
+fn failure_from_row(row: &Row<'_>) -> rusqlite::Result<FailureCount> {
+    Ok(FailureCount {
+        token_id: row.get(0)?,
+        reason: row.get(1)?,
+        failures: row.get(2)?,
+        first_at: from_secs(row.get(3)?),
+        last_at: from_secs(row.get(4)?),
+        unlogged: row.get(5)?,
+        logged_at: time(row, 6)?,
+    })
 }
 
 fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
@@ -246,7 +258,11 @@ impl Store for SqliteStore<'_> {
     /// Records that `id` verified at `at`.
     fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         self.conn
-            .prepare_cached("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")?
+            .prepare_cached(
+                "INSERT INTO token_usage (token_id, last_used_at) VALUES (?1, ?2) \
+                 ON CONFLICT (token_id) DO UPDATE SET \
+                 last_used_at = max(last_used_at, excluded.last_used_at)",
+            )?
             .execute(params![id, to_secs(at)])?;
         Ok(())
     }
@@ -267,23 +283,92 @@ impl Store for SqliteStore<'_> {
         Ok(())
     }
 
-    fn events(&self, filter: &EventFilter) -> Result<Vec<Event>> {
+    fn events(
+        &self,
+        filter: &EventFilter,
+        visit: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<()> {
         let (sql, values) = filter.query(&DIALECT);
         let mut statement = self.conn.prepare(&sql)?;
-        let rows =
-            statement.query_map(params_from_iter(values.into_iter().map(sql_value)), |row| {
-                Ok(Event {
-                    seq: row.get(0)?,
-                    at: from_secs(row.get(1)?),
-                    token_id: row.get(2)?,
-                    name: row.get(3)?,
-                    kind: row.get(4)?,
-                    detail: row.get(5)?,
-                })
+        let mut rows = statement.query(params_from_iter(values.into_iter().map(sql_value)))?;
+        while let Some(row) = rows.next()? {
+            visit(Event {
+                seq: row.get(0)?,
+                at: from_secs(row.get(1)?),
+                token_id: row.get(2)?,
+                name: row.get(3)?,
+                kind: row.get(4)?,
+                detail: row.get(5)?,
             })?;
-        let mut events: Vec<Event> = rows.collect::<rusqlite::Result<_>>()?;
-        events.reverse();
-        Ok(events)
+        }
+        Ok(())
+    }
+
+    fn add_failures(
+        &self,
+        id: &str,
+        reason: &str,
+        failures: i64,
+        first_at: DateTime<Utc>,
+        last_at: DateTime<Utc>,
+    ) -> Result<FailureCount> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT INTO verify_failures \
+             (token_id, reason, failures, first_at, last_at, unlogged, logged_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?3, NULL) \
+             ON CONFLICT (token_id, reason) DO UPDATE SET \
+             failures = failures + excluded.failures, \
+             last_at = max(last_at, excluded.last_at), \
+             unlogged = unlogged + excluded.unlogged \
+             RETURNING token_id, reason, failures, first_at, last_at, unlogged, logged_at",
+        )?;
+        let params = params![id, reason, failures, to_secs(first_at), to_secs(last_at)];
+        Ok(statement.query_row(params, failure_from_row)?)
+    }
+
+    fn mark_failures_logged(&self, id: &str, reason: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE verify_failures SET unlogged = 0, logged_at = ?3 \
+                 WHERE token_id = ?1 AND reason = ?2",
+            )?
+            .execute(params![id, reason, to_secs(at)])?;
+        Ok(())
+    }
+
+    fn failure_counts(
+        &self,
+        token_id: Option<&str>,
+        visit: &mut dyn FnMut(FailureCount) -> Result<()>,
+    ) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT token_id, reason, failures, first_at, last_at, unlogged, logged_at \
+             FROM verify_failures WHERE ?1 IS NULL OR token_id = ?1 ORDER BY token_id, reason",
+        )?;
+        let mut rows = statement.query([token_id])?;
+        while let Some(row) = rows.next()? {
+            visit(failure_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    fn import_failure_count(&self, count: &FailureCount) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO verify_failures \
+                 (token_id, reason, failures, first_at, last_at, unlogged, logged_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                count.token_id,
+                count.reason,
+                count.failures,
+                to_secs(count.first_at),
+                to_secs(count.last_at),
+                count.unlogged,
+                count.logged_at.map(to_secs),
+            ])?;
+        Ok(())
     }
 
     fn live_tokens_for_completion(
@@ -309,8 +394,8 @@ impl Store for SqliteStore<'_> {
 
     fn import_token(&self, record: &TokenRecord) -> Result<()> {
         let sql = format!(
-            "INSERT INTO tokens ({COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+            "INSERT INTO tokens ({IMPORTED_COLUMNS}) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
         );
         self.conn.prepare_cached(&sql)?.execute(params![
             record.id,
@@ -323,7 +408,6 @@ impl Store for SqliteStore<'_> {
             record.secret_key_hash,
             to_secs(record.created_at),
             record.expires_at.map(to_secs),
-            record.last_used_at.map(to_secs),
             record.revoked_at.map(to_secs),
             record.revoke_reason,
             record.secret_key_used_at.map(to_secs),
@@ -331,6 +415,9 @@ impl Store for SqliteStore<'_> {
             record.replaced_by,
             record.lineage,
         ])?;
+        if let Some(at) = record.last_used_at {
+            self.touch_last_used(&record.id, at)?;
+        }
         Ok(())
     }
 
