@@ -3,6 +3,7 @@
 mod open;
 mod schema;
 mod store;
+mod trust;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,7 +32,7 @@ impl SqliteVault {
         let opened = open::open(path, access)?;
         Ok(SqliteVault {
             conn: opened.conn,
-            path: path.to_owned(),
+            path: opened.path,
             writable: opened.writable,
             _snapshot_lock: opened.snapshot_lock,
         })
