@@ -42,8 +42,14 @@ pub enum Error {
         found: i64,
         known: i64,
     },
-    #[error("{} can be written by other users; fix it with: chmod go-w {}", .path.display(), .path.display())]
-    VaultInsecure { path: PathBuf },
+    /// Another user could change the vault (SPEC §8): `path` is the file or folder at fault,
+    /// `reason` what is wrong with it, `fix` what to run.
+    #[error("{} {reason}; {fix}", .path.display())]
+    VaultInsecure {
+        path: PathBuf,
+        reason: String,
+        fix: String,
+    },
     #[error("{vault} is read-only for this user; this command needs to write to it")]
     VaultReadOnly { vault: String },
     /// Quiet exit with a code: the message, if any, was already printed (Ctrl-C at a prompt).

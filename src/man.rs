@@ -135,6 +135,17 @@ fn environment(roff: &mut Roff) {
         roman(" URL for a shared vault in PostgreSQL."),
     ]);
     roff.control("TP", []);
+    roff.text([bold("TOKENS_VAULT_OWNER")]);
+    roff.text([roman(
+        "The account (a user name or a numeric uid) that may own a vault file besides this user \
+         and root: a vault a service account manages. The vault file, its -wal, -shm and \
+         -journal files and its folder must be owned by one of them and writable by no one \
+         else; every folder above must be owned by one of them and writable by no one else \
+         unless sticky (like /tmp), with symbolic links resolved. Group-write by the owner's \
+         private group is allowed. Anything else is refused with exit 1 and the chmod or chown \
+         that fixes it.",
+    )]);
+    roff.control("TP", []);
     roff.text([bold("PGPASSWORD"), roman(", "), bold("PGPASSFILE")]);
     roff.text([roman(
         "The password for a PostgreSQL vault whose URL carries none; else ~/.pgpass is read, as \
@@ -157,7 +168,7 @@ fn files(roff: &mut Roff) {
         "The default vault on Linux (under $XDG_DATA_HOME when that is set): an SQLite file of \
          hashed tokens, their metadata and an event log, made by the first command that writes, \
          mode 0600 in a folder of mode 0700, with its -wal and -shm files beside it. A vault \
-         other users can write is refused.",
+         another user could change is refused (see TOKENS_VAULT_OWNER).",
     )]);
     roff.control("TP", []);
     roff.text([italic("~/.pgpass")]);

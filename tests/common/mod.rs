@@ -414,6 +414,11 @@ impl Nobody {
         Some(Nobody { dir, bin })
     }
 
+    /// The binary's copy (or link) that other users can run.
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
     /// `tokens ARGS` as `nobody` against `vault`, with a clean environment.
     pub fn cmd(&self, vault: &Path, args: &[&str]) -> std::process::Command {
         let _ = &self.dir;

@@ -3,6 +3,7 @@
 mod open;
 mod schema;
 mod store;
+mod trust;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,7 +35,7 @@ impl SqliteVault {
         let files = (!opened.writable).then(|| Box::new(Files::of(path)));
         Ok(SqliteVault {
             conn: opened.conn,
-            path: path.to_owned(),
+            path: opened.path,
             writable: opened.writable,
             snapshot_lock: opened.snapshot_lock,
             files,

@@ -5,13 +5,14 @@ use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::ErrorKind;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
 use super::schema::{self, APPLICATION_ID, CURRENT_VERSION};
+use super::trust;
 use crate::error::{Error, Result};
 use crate::vault::Access;
 
@@ -28,6 +29,8 @@ pub fn default_path() -> Result<PathBuf> {
 /// An open vault connection.
 pub struct Opened {
     pub conn: Connection,
+    /// The vault's real path (symbolic links resolved), as checked and opened.
+    pub path: PathBuf,
     /// False for a vault this user may read but not write.
     pub writable: bool,
     /// Held while a read-only snapshot is open (see [`open_snapshot`]); released on drop.
@@ -36,17 +39,23 @@ pub struct Opened {
 
 /// Opens the vault at `path`, creating it first when `access` is `Write` and it does not exist.
 pub fn open(path: &Path, access: Access) -> Result<Opened> {
+    // Judged before anything is made (SPEC §8); from here on the vault is its real path, opened
+    // with symbolic links refused.
+    let path = &trust::check(path)?;
     match fs::metadata(path) {
         Err(error) if error.kind() == ErrorKind::NotFound => match access {
             Access::Read => return Err(Error::VaultMissing { vault: shown(path) }),
-            Access::Write => create(path)?,
+            Access::Write => {
+                create(path)?;
+                // Again: another user may have made a missing folder meanwhile (in `/tmp`, say).
+                trust::check(path)?;
+            }
         },
         Err(error) => return Err(anyhow_io(error, path).into()),
         Ok(meta) if meta.is_dir() => return Err(corrupt(path, "it is a directory")),
         Ok(meta) if meta.len() == 0 => return Err(corrupt(path, "the file is empty")),
         Ok(_) => {}
     }
-    refuse_if_others_can_write(path)?;
 
     // A reader that cannot create the WAL's `-wal` and `-shm` files falls back to a snapshot;
     // one that meets a writer creating or removing them tries again a moment later.
@@ -102,7 +111,10 @@ enum Ordinary {
 fn open_ordinary(path: &Path, access: Access) -> Result<Ordinary> {
     // Without SQLITE_OPEN_CREATE: never make a file here. SQLite falls back to read-only
     // when this user cannot write the file. Without SQLITE_OPEN_URI: the path is taken as it is.
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // With SQLITE_OPEN_NOFOLLOW: the checked real path, with no symbolic link on it.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(e, path))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| classify(e, path))?;
@@ -140,6 +152,7 @@ fn open_ordinary(path: &Path, access: Access) -> Result<Ordinary> {
     }
     Ok(Ordinary::Opened(Opened {
         conn,
+        path: path.to_owned(),
         writable,
         snapshot_lock: None,
     }))
@@ -155,14 +168,19 @@ fn open_ordinary(path: &Path, access: Access) -> Result<Ordinary> {
 /// so the file does not change under this reader. `None` when a `-wal` file appeared: a writer
 /// started, and the ordinary open works again.
 fn open_snapshot(path: &Path) -> Result<Option<Opened>> {
-    let file = File::open(path).map_err(|e| anyhow_io(e, path))?;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| anyhow_io(e, path))?;
     lock_like_a_sqlite_reader(&file, path)?;
     if companion(path, "-wal").exists() {
         return Ok(None);
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW;
     let conn =
         Connection::open_with_flags(immutable_uri(path), flags).map_err(|e| classify(e, path))?;
     let application_id = conn
@@ -171,6 +189,7 @@ fn open_snapshot(path: &Path) -> Result<Option<Opened>> {
     check_schema(&conn, path, false, application_id)?;
     Ok(Some(Opened {
         conn,
+        path: path.to_owned(),
         writable: false,
         snapshot_lock: Some(file),
     }))
@@ -327,20 +346,6 @@ fn initialise(staging: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a vault that other users could tamper with (SPEC §6): a group- or world-writable file or folder.
-fn refuse_if_others_can_write(path: &Path) -> Result<()> {
-    for place in [path, folder(path)] {
-        let mode = fs::metadata(place)
-            .map_err(|e| anyhow_io(e, place))?
-            .permissions()
-            .mode();
-        if mode & 0o022 != 0 {
-            return Err(Error::VaultInsecure { path: place.into() });
-        }
-    }
-    Ok(())
-}
-
 /// Refuses a file that is not a tokens vault or is too new; migrates an older one.
 fn check_schema(conn: &Connection, path: &Path, writable: bool, application_id: i64) -> Result<()> {
     let read = |pragma: &str| -> Result<i64> {
@@ -381,12 +386,15 @@ pub fn classify(error: rusqlite::Error, path: &Path) -> Error {
     match error.sqlite_error_code() {
         Some(ErrorCode::NotADatabase) => corrupt(path, "not a SQLite database"),
         Some(ErrorCode::DatabaseCorrupt) => corrupt(path, "the database is damaged"),
-        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
-            Error::Other(anyhow::anyhow!(
-                "{} stayed locked by another tokens command for too long; try again",
-                path.display()
-            ))
-        }
+        // In WAL mode a writer waits only for another writer, or for a process that holds
+        // SQLite's file locks without being one: anyone who may read the file can take them.
+        Some(ErrorCode::DatabaseBusy)
+        | Some(ErrorCode::DatabaseLocked)
+        | Some(ErrorCode::FileLockingProtocolFailed) => Error::Other(anyhow::anyhow!(
+            "{} stayed locked by another process (possibly one that only reads the vault) for \
+             too long; try again, and if a team shares this vault, move it to PostgreSQL",
+            path.display()
+        )),
         Some(ErrorCode::CannotOpen) => {
             Error::Other(anyhow::anyhow!("cannot open {}: {error}", path.display()))
         }
@@ -432,4 +440,24 @@ fn anyhow_io(error: std::io::Error, path: &Path) -> anyhow::Error {
 /// The path as errors show it.
 fn shown(path: &Path) -> String {
     path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lock_error_names_another_process_and_postgresql() {
+        use rusqlite::ffi;
+        for code in [ffi::SQLITE_BUSY, ffi::SQLITE_LOCKED, ffi::SQLITE_PROTOCOL] {
+            let error = rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
+            assert_eq!(
+                classify(error, Path::new("/srv/vault.db")).to_string(),
+                "/srv/vault.db stayed locked by another process (possibly one that only reads the \
+                 vault) for too long; try again, and if a team shares this vault, move it to \
+                 PostgreSQL",
+                "code {code}"
+            );
+        }
+    }
 }
