@@ -8,7 +8,7 @@ use super::Context;
 use crate::cli::LogArgs;
 use crate::duration::parse_since;
 use crate::error::{Error, Result};
-use crate::output::{self, relative, rfc3339};
+use crate::output::{self, printable, relative, rfc3339};
 use crate::vault::{Access, EventFilter};
 
 pub fn run(context: &Context, args: LogArgs) -> Result<()> {
@@ -42,10 +42,10 @@ pub fn run(context: &Context, args: LogArgs) -> Result<()> {
             vec![
                 Cell::new(rfc3339(event.at)),
                 Cell::new(relative(event.at, context.now)),
-                Cell::new(event.token_id.as_deref().unwrap_or("-")),
-                Cell::new(event.name.as_deref().unwrap_or("-")),
-                Cell::new(&event.kind),
-                Cell::new(&event.detail),
+                Cell::new(printable(event.token_id.as_deref().unwrap_or("-"))),
+                Cell::new(printable(event.name.as_deref().unwrap_or("-"))),
+                Cell::new(printable(&event.kind)),
+                Cell::new(printable(&event.detail)),
             ]
         })
         .collect();
