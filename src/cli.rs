@@ -376,19 +376,23 @@ pub fn usage_error_without_values(args: &[OsString], error: &clap::Error) -> Opt
     if !holds_control || !error.use_stderr() {
         return None;
     }
+    // The argument's name and the parser's reason may quote the value too: escaped.
+    let printable = |text: &str| crate::output::printable(text).into_owned();
     let arg = match error.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(arg)) => Some(arg.as_str()),
+        Some(ContextValue::String(arg)) => Some(printable(arg)),
         _ => None,
     };
-    let why = std::error::Error::source(error).map(ToString::to_string);
+    let why = std::error::Error::source(error).map(|why| printable(&why.to_string()));
+    let unshown = "an argument holds a control character, so it is not shown";
     Some(match (error.kind(), arg, why) {
         (ErrorKind::ValueValidation, Some(arg), Some(why)) => {
             format!("invalid value for {arg}: {why}")
         }
-        (_, Some(arg), _) => format!(
-            "invalid use of {arg} (an argument holds a control character, so it is not shown); see tokens --help"
-        ),
-        _ => "invalid command line (an argument holds a control character, so it is not shown); see tokens --help".into(),
+        (ErrorKind::UnknownArgument, Some(arg), _) => {
+            format!("unexpected argument {arg}; see tokens --help")
+        }
+        (_, Some(arg), _) => format!("invalid use of {arg} ({unshown}); see tokens --help"),
+        _ => format!("invalid command line ({unshown}); see tokens --help"),
     })
 }
 
