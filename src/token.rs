@@ -360,7 +360,7 @@ mod tests {
     #[test]
     fn credentials_are_redacted_wherever_they_are() {
         let token = Credential::generate(Kind::Token, &generate_id());
-        let key = Credential::generate(Kind::SecretKey, &token.id().to_owned());
+        let key = Credential::generate(Kind::SecretKey, token.id());
         let (t, k) = (token.expose(), key.expose());
         let id = token.id();
         for (text, expected) in [

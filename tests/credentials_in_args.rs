@@ -106,11 +106,8 @@ fn a_credential_in_any_argument_is_refused_and_never_echoed() {
     // Nothing was stored or changed, and the token still works.
     assert_eq!(state(&sandbox), before);
     assert_eq!(sandbox.verify(&token, &[]).0, 0);
-}
 
-#[test]
-fn help_and_names_that_merely_start_like_a_token_are_not_refused() {
-    let sandbox = Sandbox::new();
+    // Help, and names and notes that merely start like a token, are not refused.
     sandbox.create(
         "tk_ci",
         &["--no-secret-key", "--note", "tk_ and tks_ are our prefixes"],
