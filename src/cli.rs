@@ -91,7 +91,7 @@ pub enum Command {
 #[command(verbatim_doc_comment)]
 pub struct CreateArgs {
     /// A name for the token, unique among live tokens (asked for on a terminal when left out)
-    #[arg(value_parser = parse_name)]
+    #[arg(value_parser = parse_new_name)]
     pub name: Option<String>,
     /// Who the token belongs to or acts for (a bot, app, partner or account)
     #[arg(long, value_name = "APP", value_parser = parse_app)]
@@ -111,7 +111,7 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub copy: CopyArgs,
     /// A free-text note kept with the token
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = parse_text)]
     pub note: Option<String>,
 }
 
@@ -171,7 +171,7 @@ pub struct EditArgs {
     #[arg(value_name = "ID|NAME", value_parser = parse_id_or_name)]
     pub token: String,
     /// A new name
-    #[arg(long, value_name = "NAME", value_parser = parse_name)]
+    #[arg(long, value_name = "NAME", value_parser = parse_new_name)]
     pub rename: Option<String>,
     /// Add a scope (repeatable, or comma separated)
     #[arg(long, value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
@@ -186,7 +186,7 @@ pub struct EditArgs {
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
     /// A new note; an empty string removes it
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = parse_text)]
     pub note: Option<String>,
 }
 
@@ -222,7 +222,7 @@ pub struct RevokeArgs {
     #[arg(long, requires = "app", conflicts_with = "tokens")]
     pub all: bool,
     /// Why, kept in the vault and the event log
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = parse_text)]
     pub reason: Option<String>,
 }
 
@@ -359,14 +359,45 @@ fn parse_verify_only(args: &[OsString]) -> Option<Cli> {
     })
 }
 
-/// Said instead of clap's usual message when a rejected command line holds a credential.
+/// Said instead of running anything when an argument holds a credential.
 pub const SECRET_IN_ARGS: &str = "a token or secret key was given as an argument, where it leaks into \
 ps, shell history and CI logs; pipe it on stdin or use --token-env/--token-file, and rotate it";
 
-/// True for an argument that carries a token or secret key (`tk_…`, `tks_…`, also after `--flag=`).
+/// True for an argument that holds a token or secret key anywhere in it (`tk_…`, `tks_…`, also
+/// after `--flag=` or inside a longer text): no command takes one as an argument (SPEC §3).
 pub fn looks_like_secret(arg: &str) -> bool {
-    let value = arg.split_once('=').map_or(arg, |(_, value)| value);
-    value.starts_with("tk_") || value.starts_with("tks_")
+    crate::token::holds_credential(arg)
+}
+
+/// What to say instead of clap's message when the command line holds a control character,
+/// which clap would echo as it is (and a terminal would obey): the message without the values,
+/// `None` when clap's own message can be shown.
+pub fn usage_error_without_values(args: &[OsString], error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let holds_control = args
+        .iter()
+        .any(|arg| arg.to_string_lossy().chars().any(crate::output::is_control));
+    if !holds_control || !error.use_stderr() {
+        return None;
+    }
+    // The argument's name and the parser's reason may quote the value too: escaped.
+    let printable = |text: &str| crate::output::printable(text).into_owned();
+    let arg = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => Some(printable(arg)),
+        _ => None,
+    };
+    let why = std::error::Error::source(error).map(|why| printable(&why.to_string()));
+    let unshown = "an argument holds a control character, so it is not shown";
+    Some(match (error.kind(), arg, why) {
+        (ErrorKind::ValueValidation, Some(arg), Some(why)) => {
+            format!("invalid value for {arg}: {why}")
+        }
+        (ErrorKind::UnknownArgument, Some(arg), _) => {
+            format!("unexpected argument {arg}; see tokens --help")
+        }
+        (_, Some(arg), _) => format!("invalid use of {arg} ({unshown}); see tokens --help"),
+        _ => format!("invalid command line ({unshown}); see tokens --help"),
+    })
 }
 
 const NAME_RULE: &str = "letters, digits and . _ : - (1 to 64 characters)";
@@ -377,10 +408,7 @@ fn is_label(text: &str, allowed: impl Fn(char) -> bool) -> bool {
 
 /// Refuses a token or secret key where an id or a name goes: the error path must not echo it.
 fn refuse_credential(text: &str) -> Result<(), String> {
-    if text
-        .split_whitespace()
-        .any(crate::token::looks_like_credential)
-    {
+    if crate::token::holds_credential(text) {
         Err("this is a token, not an id or a name".into())
     } else {
         Ok(())
@@ -391,6 +419,33 @@ fn refuse_credential(text: &str) -> Result<(), String> {
 fn parse_id_or_name(text: &str) -> Result<String, String> {
     refuse_credential(text)?;
     Ok(text.to_owned())
+}
+
+/// Free text kept in the vault (`--note`, `--reason`): one line of plain text, no control
+/// character (see [`crate::output::is_control`]) and no credential, which would be stored as
+/// it is and shown to everyone who reads the vault (SPEC §8).
+pub fn parse_text(text: &str) -> Result<String, String> {
+    if crate::token::holds_credential(text) {
+        Err("it holds a token or secret key, which must not be kept in the vault; leave it out (and rotate that token)".into())
+    } else if text.chars().any(crate::output::is_control) {
+        Err("it holds a control character (a tab, a line break, an escape code or a direction override); write one line of plain text".into())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+/// A name for a new token (`create`, `edit --rename`): a [`parse_name`] that is not shaped like a
+/// token id, which `show`, `revoke` and the others would take for one.
+pub fn parse_new_name(text: &str) -> Result<String, String> {
+    let name = parse_name(text)?;
+    if crate::token::looks_like_id(&name) {
+        Err(format!(
+            "{} letters and digits is the shape of a token id; add one of . _ : - or make it longer or shorter",
+            crate::token::ID_LEN
+        ))
+    } else {
+        Ok(name)
+    }
 }
 
 /// A token name or app: `[A-Za-z0-9._:-]{1,64}`, and not a credential.
@@ -538,5 +593,40 @@ mod tests {
         assert!(parse_name(&"x".repeat(65)).is_err());
         assert!(parse_scope("deploy:prod").is_ok());
         assert!(parse_scope("Deploy").is_err());
+        assert!(parse_new_name("ci-deploy").is_ok());
+        assert!(parse_new_name("AbCdEfGh1234").is_err(), "shaped like an id");
+        assert!(parse_new_name("AbCdEfGh1234-").is_ok());
+        assert!(
+            parse_name("AbCdEfGh1234").is_ok(),
+            "existing names are looked up"
+        );
+    }
+
+    #[test]
+    fn free_text_is_one_line_of_plain_text() {
+        assert_eq!(
+            parse_text("rotated after the audit, see INC-42 (é)").as_deref(),
+            Ok("rotated after the audit, see INC-42 (é)")
+        );
+        for text in [
+            "a\tb",
+            "a\nb",
+            "a\rb",
+            "\u{1b}[2J",
+            "\u{7f}",
+            "\u{9b}31m",
+            "\u{202e}txt",
+        ] {
+            assert!(
+                parse_text(text).unwrap_err().contains("control character"),
+                "{text:?}"
+            );
+        }
+        let token = crate::token::Credential::generate(
+            crate::token::Kind::Token,
+            &crate::token::generate_id(),
+        );
+        let why = parse_text(&format!("leaked: {}", token.expose())).unwrap_err();
+        assert!(why.contains("token or secret key") && !why.contains(token.expose()));
     }
 }

@@ -1,30 +1,38 @@
 use std::process::ExitCode;
 
-use tokens::cli;
 use tokens::error::Error;
+use tokens::{cli, output};
 
 fn main() -> ExitCode {
     tokens::hardening::no_core_dumps();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let holds_secret = args
+    // No command takes a credential as an argument (SPEC §3), and clap's messages would echo it:
+    // refused before anything is parsed or run, wherever it sits in an argument.
+    if args
         .iter()
-        .any(|arg| arg.to_str().is_some_and(cli::looks_like_secret));
-    let cli = match cli::parse_from(args) {
+        .skip(1)
+        .any(|arg| cli::looks_like_secret(&arg.to_string_lossy()))
+    {
+        eprintln!("tokens: {}", cli::SECRET_IN_ARGS);
+        return ExitCode::from(2);
+    }
+    let cli = match cli::parse_from(args.clone()) {
         Ok(cli) => cli,
-        // clap would echo the offending argument; a secret there must not reach logs twice.
-        // (Help and version are not errors to hide.)
-        Err(error) if holds_secret && error.use_stderr() => {
-            eprintln!("tokens: {}", cli::SECRET_IN_ARGS);
-            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
-        }
-        Err(error) => error.exit(),
+        Err(error) => match cli::usage_error_without_values(&args, &error) {
+            Some(message) => {
+                eprintln!("tokens: {message}");
+                return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+            }
+            None => error.exit(),
+        },
     };
     match tokens::commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             if !matches!(error, Error::Silent(_)) {
-                // One line: what went wrong and what to do. Never a secret (see error.rs).
-                eprintln!("tokens: {error:#}");
+                // One line: what went wrong and what to do. Whatever it quotes, no credential
+                // and no control character gets through (output::message).
+                eprintln!("tokens: {}", output::message(&format!("{error:#}")));
             }
             ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
         }

@@ -1,5 +1,7 @@
 //! How things look: relative and RFC 3339 times, JSON shapes, tables, colour decisions.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -18,6 +20,56 @@ pub fn use_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
         ColorChoice::Auto => {
             stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
+    }
+}
+
+/// True for a character that must not reach a terminal as it is (SPEC §8): the C0 controls
+/// (tab, line feed, carriage return and escape included), DEL, the C1 controls (U+0080–U+009F:
+/// U+009B is a one-character CSI), the bidirectional embeddings, overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069: they reorder the text after them, so a line reads other
+/// than it is) and the line and paragraph separators (U+2028, U+2029). Notes and reasons with
+/// one are refused; text from the vault has them escaped by [`printable`].
+pub fn is_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+/// `text` as it may be shown to a human, in a table, a field, a message or a prompt: every
+/// [`is_control`] character written as an escape: `\t`, `\n`, `\r`; `\x1b` (two hex digits)
+/// for the other C0 controls and DEL; `\u{9b}` (Rust's form) for the rest. Nothing else changes
+/// (a backslash stays one backslash), so escaping twice changes nothing more. Text from the vault
+/// goes through this in every human-readable output, terminal or not; JSON keeps it exact.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => escaped.push_str("\\t"),
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            // Writing to a String cannot fail.
+            c if is_control(c) && c.is_ascii() => {
+                let _ = write!(escaped, "\\x{:02x}", u32::from(c));
+            }
+            c if is_control(c) => {
+                let _ = write!(escaped, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+/// A message for stderr (an error, a notice): anything shaped like a token or secret key
+/// replaced by its masked form ([`crate::token::redact`]), then made [`printable`]. Every
+/// message the program prints passes through here, so none can echo a credential or a
+/// control character, whatever a future message quotes.
+pub fn message(text: &str) -> Cow<'_, str> {
+    match crate::token::redact(text) {
+        Cow::Borrowed(text) => printable(text),
+        Cow::Owned(redacted) => Cow::Owned(printable(&redacted).into_owned()),
     }
 }
 
@@ -279,6 +331,50 @@ mod tests {
             serde_json::to_value(TokenJson::of(&expired, now)).unwrap()["status"],
             "expired"
         );
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_nothing_else() {
+        assert!(matches!(
+            printable("ci-deploy: \"owned\" by é\\x"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            printable("a\u{1b}[2J\u{1b}]0;title\u{7}\rbecomes active\u{9b}31m\u{7f}\t\n"),
+            "a\\x1b[2J\\x1b]0;title\\x07\\rbecomes active\\u{9b}31m\\x7f\\t\\n"
+        );
+        assert_eq!(
+            printable("\u{202e}gnp.exe\u{2066}\u{2028}"),
+            "\\u{202e}gnp.exe\\u{2066}\\u{2028}"
+        );
+        // Marks and joiners that reorder nothing are text.
+        assert!(matches!(printable("\u{200f}\u{200d}👍🏽"), Cow::Borrowed(_)));
+        let once = printable("\u{1b}[31m\\x1b").into_owned();
+        assert_eq!(printable(&once), once, "escaping is idempotent");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn printable_text_holds_no_control_character(text in "\\PC*|[\\x00-\\x{a0}\\x{2020}-\\x{2070}]*") {
+            let shown = printable(&text);
+            proptest::prop_assert!(!shown.chars().any(is_control));
+            proptest::prop_assert_eq!(shown == text.as_str(), !text.chars().any(is_control));
+        }
+    }
+
+    #[test]
+    fn messages_are_redacted_and_printable() {
+        let token = crate::token::Credential::generate(
+            crate::token::Kind::Token,
+            &crate::token::generate_id(),
+        );
+        let text = format!("no vault at /tmp/{}\u{1b}[2J", token.expose());
+        let shown = message(&text);
+        assert_eq!(
+            shown,
+            format!("no vault at /tmp/tk_{}_…\\x1b[2J", token.id())
+        );
+        assert!(matches!(message("plain"), Cow::Borrowed(_)));
     }
 
     #[test]

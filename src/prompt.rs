@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, MultiSelect, Select};
 
-use crate::cli::{parse_name, parse_scope};
+use crate::cli::{parse_name, parse_new_name, parse_scope};
 use crate::duration::{Expiry, parse_expiry};
 use crate::error::{Error, Result};
 
@@ -25,7 +25,7 @@ pub fn ask_new_token(known_scopes: &[String], now: DateTime<Utc>) -> Result<NewT
     let theme = ColorfulTheme::default();
     let name: String = Input::with_theme(&theme)
         .with_prompt("Name")
-        .validate_with(|text: &String| parse_name(text).map(drop))
+        .validate_with(|text: &String| parse_new_name(text).map(drop))
         .interact_text()
         .map_err(cancelled)?;
     let app: String = Input::with_theme(&theme)
@@ -41,6 +41,13 @@ pub fn ask_new_token(known_scopes: &[String], now: DateTime<Utc>) -> Result<NewT
         .interact_text()
         .map_err(cancelled)?;
 
+    // Only scopes that could be typed: another program may have written anything in the vault.
+    let known_scopes: Vec<String> = known_scopes
+        .iter()
+        .filter(|scope| parse_scope(scope).is_ok())
+        .cloned()
+        .collect();
+    let known_scopes = known_scopes.as_slice();
     let mut scopes = Vec::new();
     if !known_scopes.is_empty() {
         let picked = MultiSelect::with_theme(&theme)

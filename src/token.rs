@@ -5,6 +5,7 @@
 //! URLs and environment variables, and scanners can match `tk_[A-Za-z0-9]+_[A-Za-z0-9]+`.
 //! The check is CRC32 over everything before it, in six base62 digits.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use rand::TryRngCore;
@@ -218,6 +219,62 @@ pub fn looks_like_credential(text: &str) -> bool {
     }
 }
 
+/// The credential that starts at byte `start` of `text`, if one does (checksum right or not, as
+/// [`looks_like_credential`] tells): the length of its `tk_<id>_` (or `tks_<id>_`) and its
+/// whole length in bytes.
+fn credential_at(text: &[u8], start: usize) -> Option<(usize, usize)> {
+    let rest = &text[start..];
+    let prefix = [Kind::SecretKey, Kind::Token]
+        .into_iter()
+        .map(Kind::prefix)
+        .find(|prefix| rest.starts_with(prefix.as_bytes()))?;
+    let id = rest.get(prefix.len()..prefix.len() + ID_LEN)?;
+    let head = prefix.len() + ID_LEN + 1;
+    if !(id.iter().all(u8::is_ascii_alphanumeric) && rest.get(head - 1) == Some(&b'_')) {
+        return None;
+    }
+    let secret = rest[head..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    (secret >= 8).then_some((head, head + secret))
+}
+
+/// True when `text` holds something shaped like a token or secret key anywhere in it, whatever
+/// surrounds it (`--scope=x,tk_…`, `see tk_…`).
+pub fn holds_credential(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).any(|start| bytes[start] == b't' && credential_at(bytes, start).is_some())
+}
+
+/// `text` with everything shaped like a token or secret key replaced by its masked form with
+/// no part of the secret: `tk_<id>_…` (`tks_<id>_…`). For messages, whatever they quote.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut redacted = String::new();
+    let (mut copied, mut at) = (0, 0);
+    while at < bytes.len() {
+        match (bytes[at] == b't')
+            .then(|| credential_at(bytes, at))
+            .flatten()
+        {
+            // Both ends lie next to ASCII bytes (`t`, base62), so they are char boundaries.
+            Some((head, length)) => {
+                redacted.push_str(&text[copied..at + head]);
+                redacted.push('…');
+                at += length;
+                copied = at;
+            }
+            None => at += 1,
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    redacted.push_str(&text[copied..]);
+    Cow::Owned(redacted)
+}
+
 /// The masked form shown after creation: `tk_<id>_…<last 4 of secret>`.
 pub fn mask(id: &str, secret_tail: &str) -> String {
     format!("tk_{id}_…{secret_tail}")
@@ -299,6 +356,54 @@ mod tests {
     }
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn credentials_are_redacted_wherever_they_are() {
+        let token = Credential::generate(Kind::Token, &generate_id());
+        let key = Credential::generate(Kind::SecretKey, token.id());
+        let (t, k) = (token.expose(), key.expose());
+        let id = token.id();
+        for (text, expected) in [
+            (t.to_owned(), format!("tk_{id}_…")),
+            (k.to_owned(), format!("tks_{id}_…")),
+            (format!("--scope=x,{t}"), format!("--scope=x,tk_{id}_…")),
+            (
+                format!("see {t}. and {k}!"),
+                format!("see tk_{id}_…. and tks_{id}_…!"),
+            ),
+            (format!("é{t}é{t}"), format!("étk_{id}_…étk_{id}_…")),
+            (format!("xtk_{t}"), format!("xtk_tk_{id}_…")),
+            (format!("{}x", &t[..t.len() - 1]), format!("tk_{id}_…")),
+        ] {
+            assert_eq!(redact(&text), expected, "{text}");
+            assert!(holds_credential(&text), "{text}");
+        }
+        for text in [
+            "tk_ci",
+            "tks_bot",
+            "tk_abcdefghijkl",
+            "tk_abcdefghijkl_short",
+            "t",
+            "",
+            "é",
+        ] {
+            assert!(matches!(redact(text), Cow::Borrowed(_)), "{text}");
+            assert!(!holds_credential(text), "{text}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn redacted_text_holds_no_secret(before in "\\PC{0,8}", after in "\\PC{0,8}") {
+            let token = Credential::generate(Kind::Token, &generate_id());
+            let text = format!("{before}{}{after}", token.expose());
+            let redacted = redact(&text);
+            prop_assert!(!redacted.contains(token.secret()));
+            prop_assert!(!holds_credential(&redacted));
+            let masked = format!("tk_{}_…", token.id());
+            prop_assert!(redacted.contains(&masked));
+        }
+    }
 
     fn sample() -> Credential {
         Credential::generate(Kind::Token, &generate_id())

@@ -468,3 +468,31 @@ fn the_helper_leaves_other_words_to_the_script() {
             .stderr("");
     }
 }
+
+#[test]
+fn the_helper_offers_no_value_with_a_control_character_and_escapes_descriptions() {
+    let home = Home::new();
+    let alice = home.create("alice-laptop", "alice", "read");
+    let bob = home.create("bob", "bob", "read");
+    // Another program wrote control characters into the vault: a name that cannot be typed
+    // (and would put a line break on the command line), and an app shown as a description.
+    let db = rusqlite::Connection::open(&home.vault).unwrap();
+    db.execute_batch(&format!(
+        "UPDATE tokens SET app = 'a\u{1b}[2Jb' WHERE id = '{alice}';
+         UPDATE tokens SET name = 'bob\nrm -rf ~', app = 'x\ty' WHERE id = '{bob}';"
+    ))
+    .unwrap();
+    home.tokens()
+        .args(["__complete", "--", "tokens", "revoke", ""])
+        .assert()
+        .success()
+        .stderr("")
+        .stdout(format!(
+            "alice-laptop\tapp a\\x1b[2Jb\n{alice}\talice-laptop\n{bob}\tbob\\nrm -rf ~\n"
+        ));
+    home.tokens()
+        .args(["__complete", "--", "tokens", "list", "--app", ""])
+        .assert()
+        .success()
+        .stdout("");
+}

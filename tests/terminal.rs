@@ -333,3 +333,70 @@ fn list_is_coloured_on_a_terminal_and_fits_its_width() {
     assert!(!stdout(&sandbox.run(&["list"], "")).contains('\u{1b}'));
     assert!(stdout(&sandbox.run(&["list", "--color", "always"], "")).contains('\u{1b}'));
 }
+
+#[test]
+fn the_name_prompt_refuses_a_name_shaped_like_an_id() {
+    let sandbox = Sandbox::new();
+    let mut session = spawn(&sandbox, &["create"], 100, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("AbCdEfGh1234").unwrap();
+    session.expect("shape of a token id").unwrap();
+    session.send_line("AbCdEfGh1234-v2").unwrap();
+    session.expect("App").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Scopes").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Lifetime").unwrap();
+    session.send("\r").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(
+        sandbox.query::<String>("SELECT name FROM tokens"),
+        "AbCdEfGh1234-v2"
+    );
+}
+
+#[test]
+fn prompts_show_text_from_the_vault_escaped() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("ci", &["--scope", "read"]);
+    // Another writer put an OSC window title and a screen clear in the name and a scope.
+    sandbox.execute(&format!(
+        "UPDATE tokens SET name = 'ci\u{1b}]0;pwned\u{7}\u{1b}[2J', \
+         scopes = 'read x\u{1b}[2Jy' WHERE id = '{}'",
+        issued.id()
+    ));
+    let mut session = spawn(&sandbox, &["revoke", &issued.id()], 100, &[]);
+    session
+        .expect(format!("Revoke \"ci\\x1b]0;pwned\\x07\\x1b[2J\" ({})?", issued.id()).as_str())
+        .unwrap();
+    session.send("n").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130, "{screen}");
+    assert!(
+        !screen.contains("\u{1b}]0;") && !screen.contains("\u{1b}[2J"),
+        "{screen:?}"
+    );
+    // The create prompt offers only the scopes in use that could be typed.
+    let mut session = spawn(&sandbox, &["create"], 100, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("second").unwrap();
+    session.expect("App").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Scopes in use").unwrap();
+    session.send(" \r").unwrap(); // pick the first (and only) one
+    session.expect("Other scopes").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Lifetime").unwrap();
+    session.send("\r").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        !screen.contains("x\u{1b}[2Jy") && !screen.contains("x\\x1b"),
+        "{screen:?}"
+    );
+    assert_eq!(
+        sandbox.query::<String>("SELECT scopes FROM tokens WHERE name = 'second'"),
+        "read"
+    );
+}

@@ -78,6 +78,13 @@ pub fn run(context: &Context, args: CompleteArgs) -> Result<()> {
         .unwrap_or_default();
     let mut stdout = std::io::stdout().lock();
     for (value, description) in candidates {
+        // A value with a control character (written by another program) is not offered: it
+        // cannot be typed, and the shell would put it on the command line as it is. A
+        // description is shown in the shell's menu, so it is escaped.
+        if value.chars().any(crate::output::is_control) {
+            continue;
+        }
+        let description = crate::output::printable(&description);
         let line = if description.is_empty() {
             format!("{}{value}\n", request.kept)
         } else {

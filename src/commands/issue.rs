@@ -12,7 +12,7 @@ use super::Context;
 use crate::cli::CopyArgs;
 use crate::clipboard;
 use crate::error::Result;
-use crate::output::{relative, rfc3339};
+use crate::output::{printable, relative, rfc3339};
 use crate::token::{Credential, Kind, generate_id};
 use crate::vault::{NewToken, TokenRecord};
 
@@ -174,9 +174,11 @@ pub fn show_once(
         } else {
             "above is the token"
         };
+        // Rotate and refresh carry the name over from the vault.
         eprintln!(
             "{what_happened} token \"{}\" ({}), {expires}.",
-            row.name, row.id
+            printable(&row.name),
+            row.id
         );
         eprintln!("Store it now: {lines}; it will not be shown again.");
     }

@@ -7,7 +7,7 @@ use comfy_table::Cell;
 use super::Context;
 use crate::cli::{ListArgs, StatusArg};
 use crate::error::Result;
-use crate::output::{self, relative, relative_or};
+use crate::output::{self, printable, relative, relative_or};
 use crate::vault::{Access, ListFilter, Status};
 
 pub fn run(context: &Context, args: ListArgs) -> Result<()> {
@@ -48,15 +48,15 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
     let mut rows = Vec::new();
     vault.store().list(&filter, now, &mut |record| {
         rows.push(vec![
-            Cell::new(&record.id),
-            Cell::new(&record.name),
-            Cell::new(record.app.as_deref().unwrap_or("-")),
-            Cell::new(if record.scopes.is_empty() {
+            Cell::new(printable(&record.id)),
+            Cell::new(printable(&record.name)),
+            Cell::new(printable(record.app.as_deref().unwrap_or("-"))),
+            Cell::new(printable(&if record.scopes.is_empty() {
                 "-".to_owned()
             } else {
                 record.scopes.join(",")
-            }),
-            Cell::new(record.masked()),
+            })),
+            Cell::new(printable(&record.masked())),
             Cell::new(relative(record.created_at, now)),
             Cell::new(relative_or(record.expires_at, now, "never")),
             Cell::new(relative_or(record.last_used_at, now, "never")),

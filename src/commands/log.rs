@@ -12,7 +12,7 @@ use super::Context;
 use crate::cli::LogArgs;
 use crate::duration::parse_since;
 use crate::error::{Error, Result};
-use crate::output::{self, relative, rfc3339};
+use crate::output::{self, printable, relative, rfc3339};
 use crate::vault::{Access, Event, EventFilter};
 
 /// Rows laid out together as one table; a longer log streams on in the same columns.
@@ -90,10 +90,10 @@ impl<'a> Streamed<'a> {
         [
             rfc3339(event.at),
             relative(event.at, self.context.now),
-            event.token_id.clone().unwrap_or_else(|| "-".into()),
-            event.name.clone().unwrap_or_else(|| "-".into()),
-            event.kind.clone(),
-            event.detail.clone(),
+            printable(event.token_id.as_deref().unwrap_or("-")).into_owned(),
+            printable(event.name.as_deref().unwrap_or("-")).into_owned(),
+            printable(&event.kind).into_owned(),
+            printable(&event.detail).into_owned(),
         ]
     }
 

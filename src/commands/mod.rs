@@ -64,14 +64,16 @@ impl Context {
         Vault::open(&self.location()?, access)
     }
 
-    /// A human message on stderr, unless `--quiet`.
+    /// A human message on stderr, unless `--quiet`; what it quotes from the vault is escaped
+    /// and any credential masked ([`output::message`]).
     pub fn notice(&self, message: &str) {
         if !self.quiet {
-            eprintln!("{message}");
+            eprintln!("{}", output::message(message));
         }
     }
 
-    /// The token `id_or_name` means, or a one-line error that says how to find it.
+    /// The token `id_or_name` means, or a one-line error that says how to find it (or, when it
+    /// is one token's id and another's name, which to give instead: see [`vault::Store::find`]).
     pub fn resolve(&self, vault: &Vault, id_or_name: &str) -> Result<TokenRecord> {
         vault.store().find(id_or_name)?.ok_or_else(|| {
             Error::NotFound(format!(
@@ -128,9 +130,13 @@ impl Context {
     }
 }
 
-/// `"ci" (h0uM0uQVeYnF)`: how messages name a token.
+/// `"ci" (h0uM0uQVeYnF)`: how messages and prompts name a token, control characters escaped.
 pub fn label(record: &TokenRecord) -> String {
-    format!("\"{}\" ({})", record.name, record.id)
+    format!(
+        "\"{}\" ({})",
+        output::printable(&record.name),
+        output::printable(&record.id)
+    )
 }
 
 /// Refuses to change a token that is revoked or has been rotated away (exit 5).

@@ -75,6 +75,11 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
             current.extend(store.find_by_id(&record.id)?);
         }
         for name in &names {
+            // A token whose id is this name may have come in since (migrate, another program):
+            // refused as ambiguous, as `resolve` does, never taken for the named one.
+            if crate::token::looks_like_id(name) {
+                store.find(name)?;
+            }
             current.extend(store.verifying_by_name(name, now)?);
         }
         if args.all {

@@ -48,7 +48,8 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
         time.map_or(none.to_owned(), when)
     };
     let mut out = io::stdout().lock();
-    let mut field = |label: &str, value: &str| writeln!(out, "{label:<14}{value}");
+    let mut field =
+        |label: &str, value: &str| writeln!(out, "{label:<14}{}", output::printable(value));
     field("id", &record.id)?;
     field("name", &record.name)?;
     field("app", record.app.as_deref().unwrap_or("-"))?;
@@ -86,13 +87,13 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
     if !events.is_empty() {
         writeln!(out, "\nrecent events")?;
         for event in &events {
-            let id = event.token_id.as_deref().unwrap_or("-");
+            let id = output::printable(event.token_id.as_deref().unwrap_or("-"));
             writeln!(
                 out,
                 "  {}  {id}  {:<14} {}",
                 rfc3339(event.at),
-                event.kind,
-                event.detail
+                output::printable(&event.kind),
+                output::printable(&event.detail)
             )?;
         }
     }

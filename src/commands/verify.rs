@@ -18,7 +18,7 @@ use super::Context;
 use super::secrets::{self, Source, StdinLines};
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
-use crate::output::{relative, rfc3339};
+use crate::output::{printable, relative, rfc3339};
 use crate::token::{Credential, Kind};
 use crate::vault::{Access, Store, Vault, VerifyRecord};
 
@@ -125,7 +125,11 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
     match (verdict.reason, &verdict.record) {
         (Reason::Ok, Some(record)) => {
             if !context.json && !context.quiet {
-                println!("valid: \"{}\" ({})", record.name, record.id);
+                println!(
+                    "valid: \"{}\" ({})",
+                    printable(&record.name),
+                    printable(&record.id)
+                );
             }
             if let Some(expires_at) = record
                 .expires_at

@@ -11,7 +11,7 @@ use super::records::{
     Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, NewToken, TokenRecord,
     VERIFY_FAILED, VerifyRecord,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::token;
 
 /// A column [`Store::verifying_where`] may select on.
@@ -170,11 +170,23 @@ pub trait Store {
     }
 
     /// The token an ID or NAME given to a command means: the token with that id; else the live
-    /// token with that name; else the newest revoked one with that name.
+    /// token with that name; else the newest revoked one with that name. A text that is one
+    /// token's id and another's live name (a name from before names shaped like ids were
+    /// refused, or from another program) is refused as ambiguous (exit 2), saying how to name
+    /// each: the first by its name, the second by its id.
     fn find(&self, id_or_name: &str) -> Result<Option<TokenRecord>> {
         if token::looks_like_id(id_or_name)
             && let Some(record) = self.find_by_id(id_or_name)?
         {
+            if let Some(named) = self.live_by_name(id_or_name)?
+                && named.id != record.id
+            {
+                return Err(Error::Usage(format!(
+                    "\"{id_or_name}\" is the id of token \"{}\" and the name of token {}; \
+                     give \"{}\" for the first or {} for the second (or rename the second: tokens edit {} --rename NEW)",
+                    record.name, named.id, record.name, named.id, named.id
+                )));
+            }
             return Ok(Some(record));
         }
         self.find_by_name(id_or_name)
