@@ -502,13 +502,17 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__log)
-            opts="-q -y -h --since --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --since --limit --vault --json --quiet --color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -107,7 +107,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --help 'Print help'
         }
         &'tokens;rotate'= {
-            cand --grace 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over'
+            cand --grace 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over (never past its own expiry; 0s is no grace: the old token stops at once, which asks first)'
             cand --expires 'Lifetime of the new token [default: the old token''s lifetime]'
             cand --clear-after 'Clear the clipboard this long after --copy, if it still holds the token'
             cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
@@ -172,6 +172,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
         }
         &'tokens;log'= {
             cand --since 'Only events since then: 7d, a date, or an RFC 3339 time'
+            cand --limit 'Only the newest N events (still oldest first)'
             cand --vault 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --json 'Machine-readable output: one JSON document on stdout'

@@ -99,7 +99,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand edit" -l json -d 'Machine-
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -s h -l help -d 'Print help'
-complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l grace -d 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over' -r
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l grace -d 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over (never past its own expiry; 0s is no grace: the old token stops at once, which asks first)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l expires -d 'Lifetime of the new token [default: the old token\'s lifetime]' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
@@ -152,6 +152,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand verify" -s q -l quiet -d '
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l since -d 'Only events since then: 7d, a date, or an RFC 3339 time' -r
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l limit -d 'Only the newest N events (still oldest first)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''

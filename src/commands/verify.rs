@@ -174,8 +174,12 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
         let line = match stdin.next_line() {
             Ok(Some(line)) => Ok(line),
             Ok(None) => break,
-            Err(Error::Malformed(why)) => Err(why),
-            Err(error) => return Err(error),
+            Err(Error::Malformed(why)) if !stdin.gave_up() => Err(why),
+            Err(error) => {
+                stdout.flush()?;
+                pending.write(&mut vault);
+                return Err(error);
+            }
         };
         let now = Utc::now();
         let verdict = match line
