@@ -53,6 +53,10 @@ pub struct GlobalArgs {
     /// Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
+    /// Give up on the vault after this long, exit 1: each wait for it (connect and log in, a
+    /// lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m
+    #[arg(long, global = true, env = "TOKENS_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout, default_value = "10s")]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -363,6 +367,15 @@ ps, shell history and CI logs; pipe it on stdin or use --token-env/--token-file,
 pub fn looks_like_secret(arg: &str) -> bool {
     let value = arg.split_once('=').map_or(arg, |(_, value)| value);
     value.starts_with("tk_") || value.starts_with("tks_")
+}
+
+/// `--timeout`: a duration from 1s to 24h.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration < chrono::Duration::seconds(1) || duration > chrono::Duration::hours(24) {
+        return Err("use a duration from 1s to 24h (e.g. 10s or 2m)".into());
+    }
+    duration.to_std().map_err(|error| error.to_string())
 }
 
 const NAME_RULE: &str = "letters, digits and . _ : - (1 to 64 characters)";

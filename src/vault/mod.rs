@@ -41,8 +41,12 @@ pub enum Access {
     Write,
 }
 
-/// Where the vault is: a file, or a PostgreSQL database named by URL. The URL may carry a
-/// password, so it is shown (`Display`, `Debug`) only with the password masked.
+/// How long any one wait on the vault may last unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the vault is: a file, or a PostgreSQL database named by a URL or a libpq `key=value`
+/// connection string. Either may carry a password, so it is shown (`Display`, `Debug`) only
+/// with the password masked.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Location {
     File(PathBuf),
@@ -51,32 +55,66 @@ pub enum Location {
 
 impl Location {
     /// Reads `--vault` / `TOKENS_VAULT`: a `postgres://` or `postgresql://` URL (the scheme in
-    /// any case), else a path. Another `scheme://` is refused rather than taken for a folder
-    /// name, which would make a vault in a surprising place.
+    /// any case), a libpq `key=value` connection string (`host=db dbname=tokens`), else a path.
+    /// Refused rather than taken for a file name, which would make a vault in a surprising
+    /// place: another `scheme://`, a URL missing its `//` (`postgres:/…`, `postgres:u@db`), and
+    /// a `key=value` string with a key libpq does not know. No refusal shows a password.
     pub fn parse(value: &OsStr) -> Result<Location> {
         let Some(text) = value.to_str() else {
             return Ok(Location::File(PathBuf::from(value)));
         };
-        let Some((scheme, rest)) = text.split_once("://").filter(|(scheme, _)| {
+        let Some((scheme, rest)) = text.split_once(':').filter(|(scheme, _)| {
             let mut chars = scheme.chars();
             chars.next().is_some_and(|c| c.is_ascii_alphabetic())
                 && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
         }) else {
-            return Ok(Location::File(PathBuf::from(value)));
+            return key_value_location(text, value);
         };
         let lower = scheme.to_ascii_lowercase();
-        if lower == "postgres" || lower == "postgresql" {
-            return Ok(Location::Postgres(format!("{lower}://{rest}")));
+        let postgres = lower == "postgres" || lower == "postgresql";
+        if let Some(body) = rest.strip_prefix("//") {
+            if postgres {
+                return Ok(Location::Postgres(format!("{lower}://{body}")));
+            }
+            return Err(Error::Usage(format!(
+                "{scheme}://{} is not a vault tokens can open: give a file path or a postgres:// URL",
+                postgres::connect::redact_url_body(body)
+            )));
         }
-        Err(Error::Usage(format!(
-            "{scheme}://{} is not a vault tokens can open: give a file path or a postgres:// URL",
-            postgres::connect::redact_url_body(rest)
-        )))
+        // `postgres:/u:pw@db/x`, `postgres:u:pw@db`, `postgress:u:pw@db`: a URL mistyped. (A
+        // file name with a colon and no `@`, `backup:old.db`, stays a file name.)
+        if postgres || rest.contains('@') {
+            let body = rest.trim_start_matches('/');
+            let slashes = &rest[..rest.len() - body.len()];
+            return Err(Error::Usage(format!(
+                "{scheme}:{slashes}{} is not a vault tokens can open: a PostgreSQL URL starts \
+                 with postgres:// (two slashes)",
+                postgres::connect::redact_url_body(body)
+            )));
+        }
+        key_value_location(text, value)
     }
 
     /// The default vault: `vault.db` in the platform data directory (`~/.local/share/tokens` on Linux).
     pub fn default_file() -> Result<Location> {
         sqlite::default_path().map(Location::File)
+    }
+}
+
+/// `text` as a libpq `key=value` connection string, when it is one; else the file `value`.
+fn key_value_location(text: &str, value: &OsStr) -> Result<Location> {
+    use postgres::connect::KeyValueString;
+    match postgres::connect::key_value_string(text) {
+        KeyValueString::NotOne => Ok(Location::File(PathBuf::from(value))),
+        KeyValueString::Known => Ok(Location::Postgres(text.to_owned())),
+        KeyValueString::UnknownKeys(keys) => Err(Error::Usage(format!(
+            "the vault looks like a key=value connection string, but {} not a libpq keyword \
+             (values not shown); correct it, or give a file path or a postgres:// URL",
+            match keys.as_slice() {
+                [key] => format!("\"{key}\" is"),
+                keys => format!("\"{}\" are", keys.join("\", \"")),
+            }
+        ))),
     }
 }
 
@@ -103,11 +141,19 @@ pub enum Vault {
 
 impl Vault {
     /// Opens the vault at `location` (see [`Access`]); a missing vault is created for `Write`.
+    /// Waits on it give up after [`DEFAULT_TIMEOUT`].
     pub fn open(location: &Location, access: Access) -> Result<Vault> {
+        Vault::open_within(location, access, DEFAULT_TIMEOUT)
+    }
+
+    /// [`Vault::open`] where each wait on the vault gives up after `timeout` (`--timeout`): on
+    /// SQLite the busy timeout (another process's lock); on PostgreSQL connecting and logging
+    /// in, each statement and each lock.
+    pub fn open_within(location: &Location, access: Access, timeout: Duration) -> Result<Vault> {
         match location {
-            Location::File(path) => SqliteVault::open(path, access).map(Vault::Sqlite),
+            Location::File(path) => SqliteVault::open(path, access, timeout).map(Vault::Sqlite),
             Location::Postgres(url) => {
-                PgVault::open(url, access).map(|vault| Vault::Postgres(Box::new(vault)))
+                PgVault::open(url, access, timeout).map(|vault| Vault::Postgres(Box::new(vault)))
             }
         }
     }

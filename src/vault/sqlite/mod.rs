@@ -21,18 +21,22 @@ pub struct SqliteVault {
     conn: Connection,
     path: PathBuf,
     writable: bool,
+    /// How long to wait for another process's lock (`--timeout`).
+    timeout: Duration,
     /// Keeps a read-only snapshot consistent while `conn` reads it; dropped after `conn`.
     _snapshot_lock: Option<std::fs::File>,
 }
 
 impl SqliteVault {
-    /// Opens the vault at `path` (see [`Access`]).
-    pub fn open(path: &Path, access: Access) -> Result<SqliteVault> {
-        let opened = open::open(path, access)?;
+    /// Opens the vault at `path` (see [`Access`]), waiting at most `timeout` for another
+    /// process's lock at each step.
+    pub fn open(path: &Path, access: Access, timeout: Duration) -> Result<SqliteVault> {
+        let opened = open::open(path, access, timeout)?;
         Ok(SqliteVault {
             conn: opened.conn,
             path: path.to_owned(),
             writable: opened.writable,
+            timeout,
             _snapshot_lock: opened.snapshot_lock,
         })
     }
@@ -73,7 +77,7 @@ impl SqliteVault {
         }
         let _ = self.write(change);
         // The usual patience comes back: `verify --batch` goes on reading.
-        let _ = self.conn.busy_timeout(open::BUSY_TIMEOUT);
+        let _ = self.conn.busy_timeout(self.timeout);
     }
 }
 
