@@ -6,10 +6,17 @@
 //! a statement stuck behind a lock, would hold a verifier for ever. This is the same
 //! arrangement, with each wait wrapped in `tokio::time::timeout`: logging in, every statement,
 //! the next row of a result and the commit each give up after the vault's timeout
-//! (`--timeout`, default 10 s). Write transactions also set `lock_timeout` and
-//! `statement_timeout` with `SET LOCAL`, a little shorter, so the server gives up first and says
-//! what it waited for; never as startup options or session settings, which a transaction-pooling
-//! PgBouncer refuses (the first) or leaks to the next client (the second).
+//! (`--timeout`, default 10 s), and the command ends with one line that says what it waited for.
+//!
+//! Write transactions also set `lock_timeout` and `statement_timeout` with `SET LOCAL`, a
+//! little shorter, so the server gives up first, releases what it holds and says what it waited
+//! for; never as startup options or session settings, which a transaction-pooling PgBouncer
+//! refuses (the first) or leaks to the next client (the second). Reads outside a write
+//! transaction (`verify`'s lookup) are bounded by the client alone: running each in a
+//! transaction of its own so that `SET LOCAL` could hold costs 37 µs a lookup on loopback even
+//! pipelined in one round trip (26 µs → 64 µs), about 40 % more a token in a PostgreSQL
+//! `verify --batch`, for a better message in a rare case (a read waits only behind an admin's
+//! `ACCESS EXCLUSIVE` lock: a migration, or `LOCK TABLE`).
 
 use std::cell::Cell;
 use std::future::Future;
@@ -172,6 +179,14 @@ impl Link {
         self.wait(Waiting::Answer, self.client().prepare(sql))
     }
 
+    /// `SET LOCAL` of the server's lock and statement timeouts, locks waiting at most
+    /// `lock_wait`. A statement that waits for a lock the whole time is stopped by the lock
+    /// timeout (the message then names the lock): the statement timeout is a little longer.
+    fn server_timeouts(&self, lock_wait: Duration) -> String {
+        let (lock, statement) = server_millis(lock_wait, self.timeout);
+        format!("SET LOCAL lock_timeout = {lock}; SET LOCAL statement_timeout = {statement}")
+    }
+
     pub(super) fn query<T>(
         &self,
         statement: &T,
@@ -234,10 +249,8 @@ impl Link {
         // READ COMMITTED whatever the database's default: each statement after the lock then
         // sees what the writer before committed (a REPEATABLE READ snapshot would predate it).
         let sql = format!(
-            "START TRANSACTION ISOLATION LEVEL READ COMMITTED; \
-             SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}; {lock}",
-            server_millis(lock_wait.min(self.timeout)),
-            server_millis(self.timeout),
+            "START TRANSACTION ISOLATION LEVEL READ COMMITTED; {}; {lock}",
+            self.server_timeouts(lock_wait)
         );
         let transaction = Transaction {
             link: self,
@@ -306,15 +319,20 @@ impl Drop for Transaction<'_> {
     }
 }
 
-/// A timeout for the server to apply: a little shorter than the client's, so the server's
-/// error (which names the wait) arrives before the client gives up. In milliseconds.
-fn server_millis(limit: Duration) -> u64 {
-    let margin = (limit / 4).min(Duration::from_millis(250));
-    let millis = (limit - margin).as_millis().max(1);
-    // PostgreSQL's timeouts are 32-bit milliseconds.
-    u64::try_from(millis)
-        .unwrap_or(u64::MAX)
-        .min(i32::MAX as u64)
+/// The server's lock and statement timeouts, in milliseconds, for a lock wait of `lock_wait`
+/// and a client that waits `timeout`: a little shorter than the client's, so the server's error
+/// (which names the wait) arrives before the client gives up; the lock's a little shorter still.
+fn server_millis(lock_wait: Duration, timeout: Duration) -> (u64, u64) {
+    let margin = (timeout / 4).min(Duration::from_millis(250));
+    let millis = |limit: Duration| {
+        // PostgreSQL's timeouts are 32-bit milliseconds; 0 would mean none.
+        u64::try_from(limit.as_millis().max(1))
+            .unwrap_or(u64::MAX)
+            .min(i32::MAX as u64)
+    };
+    let statement = timeout.saturating_sub(margin / 2);
+    let lock = lock_wait.min(timeout.saturating_sub(margin));
+    (millis(lock), millis(statement))
 }
 
 /// `10s`, `1.5s`, `200ms`: a timeout as messages show it.
@@ -334,14 +352,65 @@ mod tests {
 
     #[test]
     fn the_server_gives_up_a_little_before_the_client() {
-        assert_eq!(server_millis(Duration::from_secs(10)), 9_750);
-        assert_eq!(server_millis(Duration::from_secs(1)), 750);
-        assert_eq!(server_millis(Duration::from_millis(200)), 150);
-        assert_eq!(server_millis(Duration::ZERO), 1);
+        let seconds = Duration::from_secs;
+        assert_eq!(server_millis(seconds(10), seconds(10)), (9_750, 9_875));
+        assert_eq!(server_millis(seconds(1), seconds(1)), (750, 875));
+        // Bookkeeping's short patience for the lock.
         assert_eq!(
-            server_millis(Duration::from_secs(100 * 86_400)),
-            i32::MAX as u64
+            server_millis(Duration::from_millis(200), seconds(10)),
+            (200, 9_875)
         );
+        assert_eq!(server_millis(Duration::ZERO, Duration::ZERO), (1, 1));
+        let long = seconds(100 * 86_400);
+        assert_eq!(
+            server_millis(long, long),
+            (i32::MAX as u64, i32::MAX as u64)
+        );
+    }
+
+    /// Against the test server (TOKENS_TEST_POSTGRES), as the connect tests are.
+    #[test]
+    fn server_timeouts_are_set_for_one_transaction_and_never_for_the_session() {
+        let Some(url) = std::env::var("TOKENS_TEST_POSTGRES")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("skipped: needs TOKENS_TEST_POSTGRES (an admin URL)");
+            return;
+        };
+        let link = super::super::connect::connect(&url, Duration::from_secs(2))
+            .unwrap_or_else(|error| panic!("{error}"));
+        let setting = |link: &Link, name: &str| -> String {
+            let rows = link
+                .query(&format!("SELECT current_setting('{name}')"), &[])
+                .unwrap();
+            rows[0].get(0)
+        };
+        // Nothing at login: no startup options.
+        assert_eq!(setting(&link, "lock_timeout"), "0");
+        assert_eq!(setting(&link, "statement_timeout"), "0");
+        for commit in [true, false] {
+            let (transaction, lock_timeout) = link
+                .begin(
+                    Duration::from_millis(200),
+                    "SELECT current_setting('lock_timeout')",
+                )
+                .unwrap();
+            assert_eq!(lock_timeout.as_deref(), Some("200ms"));
+            assert_eq!(setting(transaction.link(), "statement_timeout"), "1875ms");
+            assert_eq!(
+                setting(transaction.link(), "transaction_isolation"),
+                "read committed"
+            );
+            if commit {
+                transaction.commit().unwrap();
+            } else {
+                drop(transaction);
+            }
+            // Gone with the transaction: the next client of a pooled connection gets nothing.
+            assert_eq!(setting(&link, "lock_timeout"), "0");
+            assert_eq!(setting(&link, "statement_timeout"), "0");
+        }
     }
 
     #[test]
