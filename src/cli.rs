@@ -38,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]
+    /// The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]
     #[arg(long, global = true, env = "TOKENS_VAULT", value_name = "PATH|URL", value_hint = ValueHint::FilePath)]
     pub vault: Option<PathBuf>,
     /// Machine-readable output: one JSON document on stdout

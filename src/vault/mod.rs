@@ -259,4 +259,58 @@ mod tests {
         assert_eq!(location.to_string(), "postgres://u:***@db/tokens");
         assert!(!format!("{location:?}").contains("hunter2"));
     }
+
+    #[test]
+    fn a_key_value_connection_string_is_a_postgres_location() {
+        let text = "host=db dbname=tokens user=app password=hunter2";
+        let location = parse(text).unwrap();
+        assert_eq!(location, Location::Postgres(text.to_owned()));
+        assert_eq!(
+            location.to_string(),
+            "host=db dbname=tokens user=app password=***"
+        );
+        let error = parse("host=db pasword=hunter2").unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("\"pasword\" is not a libpq keyword")
+        );
+    }
+
+    #[test]
+    fn a_url_missing_its_slashes_is_refused_without_its_password() {
+        for (text, shown) in [
+            ("postgres:/u:hunter2@db/x", "postgres:/u:***@db/x"),
+            ("postgresql:u:hunter2@db/x", "postgresql:u:***@db/x"),
+            ("Postgres:", "Postgres:"),
+            ("postgress:/u:hunter2@db", "postgress:/u:***@db"),
+            ("postgres:///u:hunter2@db", "postgres:///u:***@db"),
+        ] {
+            let error = match parse(text) {
+                Err(error) => error,
+                // Three slashes: a URL with an empty host, as libpq reads it.
+                Ok(location) => {
+                    assert_eq!(location.to_string(), shown);
+                    continue;
+                }
+            };
+            assert_eq!(error.exit_code(), 2, "{text}");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "{shown} is not a vault tokens can open: a PostgreSQL URL starts with \
+                     postgres:// (two slashes)"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn file_names_with_a_colon_or_an_equals_sign_stay_files() {
+        for text in ["backup:old.db", "./a=b.db", "a:b/c", "/srv/x:y@z/vault.db"] {
+            assert_eq!(parse(text).unwrap(), Location::File(text.into()), "{text}");
+        }
+    }
 }

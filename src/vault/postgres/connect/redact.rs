@@ -505,4 +505,80 @@ mod tests {
             "host=db ***"
         );
     }
+
+    #[test]
+    fn redact_masks_a_password_after_a_second_question_mark() {
+        assert_eq!(
+            redact("postgres://app@db/t?sslmode=require?password=s3cret"),
+            "postgres://app@db/t?sslmode=require?password=***"
+        );
+        assert_eq!(
+            redact("postgres://app:pw@db/t?a=1?b=2&password=s3cret?c=3"),
+            "postgres://app:***@db/t?a=1?b=2&password=***?c=3"
+        );
+        assert_eq!(
+            redact("postgres://db/t??password=s3cret"),
+            "postgres://db/t??password=***"
+        );
+    }
+
+    #[test]
+    fn scrub_secrets_hides_every_password_a_message_may_quote() {
+        use super::scrub_secrets;
+        let url = "postgres://app:p%40ss@db/t?sslmode=require?password=s3cret&sslpassword=k3y";
+        let message = "sslmode \"require?password=s3cret\" is wrong; p@ss p%40ss k3y";
+        assert_eq!(
+            scrub_secrets(message, url),
+            "sslmode \"require?password=***\" is wrong; *** *** ***"
+        );
+        assert_eq!(
+            scrub_secrets(
+                "host=db password='se cr\\'et' … 'se cr'et'",
+                "host=db password='se cr\\'et'"
+            ),
+            "host=db password=*** … '***'"
+        );
+        // A raw `?` in the password: the part before the `@` is hidden whole.
+        assert_eq!(
+            scrub_secrets("u:pa?ss and pa?ss", "postgres://u:pa?ss@db/t"),
+            "*** and ***"
+        );
+        assert_eq!(
+            scrub_secrets("nothing here", "postgres://app@db/t"),
+            "nothing here"
+        );
+    }
+
+    #[test]
+    fn key_value_strings_are_told_from_file_names() {
+        use super::{KeyValueString, key_value_string};
+        assert_eq!(
+            key_value_string("host=db dbname=tokens user=app password=x"),
+            KeyValueString::Known
+        );
+        assert_eq!(key_value_string("dbname=tokens"), KeyValueString::Known);
+        assert_eq!(
+            key_value_string("host=db password = 'a b'"),
+            KeyValueString::Known
+        );
+        assert_eq!(
+            key_value_string("host=db pasword=x"),
+            KeyValueString::UnknownKeys(vec!["pasword".to_owned()])
+        );
+        assert_eq!(
+            key_value_string("a=b c=d"),
+            KeyValueString::UnknownKeys(vec!["a".to_owned(), "c".to_owned()])
+        );
+        for file in [
+            "vault.db",
+            "./a=b.db",
+            "/tmp/x=1",
+            "/my dir/a=b",
+            "",
+            "host=db x",
+            "host='x",
+        ] {
+            assert_eq!(key_value_string(file), KeyValueString::NotOne, "{file}");
+        }
+    }
 }
