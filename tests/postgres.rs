@@ -647,7 +647,7 @@ fn a_lock_held_past_the_timeout_ends_the_command_and_names_the_wait() {
     assert_eq!(
         error,
         format!(
-            "tokens: the vault at {} did not answer within 2s; check the server, or raise \
+            "tokens: the vault at {} did not answer a query within 2s; check the server, or raise \
              --timeout\n",
             sandbox.shown()
         )

@@ -140,7 +140,7 @@ impl Link {
         let (shown, within) = (&self.shown, seconds(self.timeout));
         Error::Other(match waiting {
             Waiting::Answer => anyhow::anyhow!(
-                "the vault at {shown} did not answer within {within}; check the server, or raise --timeout"
+                "the vault at {shown} did not answer a query within {within}; check the server, or raise --timeout"
             ),
             Waiting::Commit => anyhow::anyhow!(
                 "the vault at {shown} did not confirm the change within {within}; it may or may not \
@@ -252,19 +252,19 @@ impl Link {
             "START TRANSACTION ISOLATION LEVEL READ COMMITTED; {}; {lock}",
             self.server_timeouts(lock_wait)
         );
+        if self.abandoned.get() {
+            return Err(self.no_answer(Waiting::Answer));
+        }
+        // Rolled back when dropped: also when the lock or anything before it fails.
         let transaction = Transaction {
             link: self,
             open: true,
         };
-        if self.abandoned.get() {
-            return Err(self.no_answer(Waiting::Answer));
-        }
         let answer = match self
             .runtime
             .within(self.timeout, self.client().simple_query(&sql))
         {
             Some(Ok(answer)) => answer,
-            // The transaction rolls back as it drops.
             Some(Err(error)) => return Err(self.failure(error, lock_wait.min(self.timeout))),
             None => {
                 self.abandoned.set(true);
