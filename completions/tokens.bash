@@ -95,7 +95,7 @@ _tokens() {
 
     case "${cmd}" in
         tokens)
-            opts="-q -y -h -V --vault --json --quiet --color --yes --help --version create list show edit rotate revoke refresh verify log migrate completions help"
+            opts="-q -y -h -V --vault --json --quiet --color --yes --timeout --help --version create list show edit rotate revoke refresh verify log migrate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -120,6 +120,10 @@ _tokens() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -128,7 +132,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__completions)
-            opts="-q -y -h --vault --json --quiet --color --yes --help bash elvish fish powershell zsh"
+            opts="-q -y -h --vault --json --quiet --color --yes --timeout --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -153,6 +157,10 @@ _tokens() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -161,7 +169,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__create)
-            opts="-q -y -h --app --scope --expires --replace --no-secret-key --copy --clear-after --keep-clipboard --note --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --app --scope --expires --replace --no-secret-key --copy --clear-after --keep-clipboard --note --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,6 +214,10 @@ _tokens() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -214,7 +226,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__edit)
-            opts="-q -y -h --rename --add-scope --remove-scope --app --expires --note --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --rename --add-scope --remove-scope --app --expires --note --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -261,6 +273,10 @@ _tokens() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -453,7 +469,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__list)
-            opts="-q -y -h --all --app --scope --status --expiring --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --all --app --scope --status --expiring --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -494,6 +510,10 @@ _tokens() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -502,7 +522,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__log)
-            opts="-q -y -h --since --limit --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --since --limit --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,6 +555,10 @@ _tokens() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -543,7 +567,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__migrate)
-            opts="-q -y -h --from --to --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --from --to --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -598,6 +622,10 @@ _tokens() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -606,7 +634,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__refresh)
-            opts="-q -y -h --token-env --token-file --secret-key-env --secret-key-file --copy --clear-after --keep-clipboard --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --token-env --token-file --secret-key-env --secret-key-file --copy --clear-after --keep-clipboard --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -673,6 +701,10 @@ _tokens() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -681,7 +713,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__revoke)
-            opts="-q -y -h --app --all --reason --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --app --all --reason --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,6 +746,10 @@ _tokens() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -722,7 +758,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__rotate)
-            opts="-q -y -h --grace --expires --copy --clear-after --keep-clipboard --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --grace --expires --copy --clear-after --keep-clipboard --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,6 +795,10 @@ _tokens() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -767,7 +807,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__show)
-            opts="-q -y -h --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -792,6 +832,10 @@ _tokens() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -800,7 +844,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__verify)
-            opts="-q -y -h --scope --app --token-env --token-file --batch --vault --json --quiet --color --yes --help"
+            opts="-q -y -h --scope --app --token-env --token-file --batch --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -850,6 +894,10 @@ _tokens() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tokens_global_optspecs
-    string join \n vault= json q/quiet color= y/yes h/help V/version
+    string join \n vault= json q/quiet color= y/yes timeout= h/help V/version
 end
 
 function __fish_tokens_needs_command
@@ -24,10 +24,11 @@ function __fish_tokens_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c tokens -n "__fish_tokens_needs_command" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_needs_command" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_needs_command" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_needs_command" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_needs_command" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_needs_command" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_needs_command" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -50,10 +51,11 @@ complete -c tokens -n "__fish_tokens_using_subcommand create" -l scope -d 'A per
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l expires -d 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l note -d 'A free-text note kept with the token' -r
-complete -c tokens -n "__fish_tokens_using_subcommand create" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l replace -d 'Revoke the app\'s other live tokens in the same step (one token per app); needs --app'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l no-secret-key -d 'Do not issue a secret key (the token then cannot be refreshed by its holder)'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l copy -d 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
@@ -68,19 +70,21 @@ complete -c tokens -n "__fish_tokens_using_subcommand list" -l status -d 'Only t
 expired\t''
 revoked\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l expiring -d 'Only active tokens that expire within this time, e.g. 7d' -r
-complete -c tokens -n "__fish_tokens_using_subcommand list" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l all -d 'Include revoked tokens'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -s h -l help -d 'Print help'
-complete -c tokens -n "__fish_tokens_using_subcommand show" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand show" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand show" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand show" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand show" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand show" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand show" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -91,10 +95,11 @@ complete -c tokens -n "__fish_tokens_using_subcommand edit" -l remove-scope -d '
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l app -d 'A new app; an empty string removes it' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l expires -d 'A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l note -d 'A new note; an empty string removes it' -r
-complete -c tokens -n "__fish_tokens_using_subcommand edit" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -102,10 +107,11 @@ complete -c tokens -n "__fish_tokens_using_subcommand edit" -s h -l help -d 'Pri
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l grace -d 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over (never past its own expiry; 0s is no grace: the old token stops at once, which asks first)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l expires -d 'Lifetime of the new token [default: the old token\'s lifetime]' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
-complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l copy -d 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l keep-clipboard -d 'Leave the token on the clipboard'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l json -d 'Machine-readable output: one JSON document on stdout'
@@ -114,10 +120,11 @@ complete -c tokens -n "__fish_tokens_using_subcommand rotate" -s y -l yes -d 'An
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l app -d 'With --all: every live token of this app' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l reason -d 'Why, kept in the vault and the event log' -r
-complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l all -d 'Revoke all live tokens of --app'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
@@ -128,10 +135,11 @@ complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l token-file -d 
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l secret-key-env -d 'Read the secret key from this environment variable' -r
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l secret-key-file -d 'Read the secret key from this file' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
-complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l copy -d 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l keep-clipboard -d 'Leave the token on the clipboard'
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l json -d 'Machine-readable output: one JSON document on stdout'
@@ -142,10 +150,11 @@ complete -c tokens -n "__fish_tokens_using_subcommand verify" -l scope -d 'Requi
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l app -d 'Require the token to belong to this app' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l token-env -d 'Read the token from this environment variable' -r
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l token-file -d 'Read the token from this file' -r -F
-complete -c tokens -n "__fish_tokens_using_subcommand verify" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l batch -d 'One token a line on stdin; one JSON line a token on stdout, in order; exit 0 when all were answered'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
@@ -153,28 +162,31 @@ complete -c tokens -n "__fish_tokens_using_subcommand verify" -s y -l yes -d 'An
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l since -d 'Only events since then: 7d, a date, or an RFC 3339 time' -r
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l limit -d 'Only the newest N events (still oldest first)' -r
-complete -c tokens -n "__fish_tokens_using_subcommand log" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -s h -l help -d 'Print help'
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l from -d 'The vault to copy: a file or a postgres:// URL' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l to -d 'The vault to copy into (empty or missing): a postgres:// URL or a file' -r -F
-complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokens -n "__fish_tokens_using_subcommand completions" -l vault -d 'The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand completions" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand completions" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'

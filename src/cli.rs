@@ -38,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// The vault: a file, or a postgres:// URL for a shared vault [default: ~/.local/share/tokens/vault.db]
+    /// The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]
     #[arg(long, global = true, env = "TOKENS_VAULT", value_name = "PATH|URL", value_hint = ValueHint::FilePath)]
     pub vault: Option<PathBuf>,
     /// Machine-readable output: one JSON document on stdout
@@ -53,6 +53,10 @@ pub struct GlobalArgs {
     /// Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
+    /// Give up on the vault after this long, exit 1: each wait for it (connect and log in, a
+    /// lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m
+    #[arg(long, global = true, env = "TOKENS_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout, default_value = "10s")]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -398,6 +402,15 @@ pub fn usage_error_without_values(args: &[OsString], error: &clap::Error) -> Opt
         (_, Some(arg), _) => format!("invalid use of {arg} ({unshown}); see tokens --help"),
         _ => format!("invalid command line ({unshown}); see tokens --help"),
     })
+}
+
+/// `--timeout`: a duration from 1s to 24h.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration < chrono::Duration::seconds(1) || duration > chrono::Duration::hours(24) {
+        return Err("use a duration from 1s to 24h (e.g. 10s or 2m)".into());
+    }
+    duration.to_std().map_err(|error| error.to_string())
 }
 
 const NAME_RULE: &str = "letters, digits and . _ : - (1 to 64 characters)";

@@ -492,3 +492,167 @@ fn racing_writers_are_right_whatever_the_database_isolation_default() {
     );
     assert_eq!(sandbox.verify(&original.token, &[]).0, 5);
 }
+
+/// Opens a connection as `url`'s role and, in one open transaction, takes every lock that role
+/// can: advisory locks (the key the write lock used to be, and others; session and transaction
+/// level), `LOCK TABLE` in every mode, row locks, reads, and statements prepared (which lock the
+/// tables they name even for a role that may not run them). What is refused, or held by another
+/// holder, is skipped.
+fn hold_every_lock(url: &str) -> postgres::Client {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    client
+        .batch_execute("SET lock_timeout = '1s'; BEGIN")
+        .unwrap();
+    let mut attempt = |sql: &str| {
+        client.batch_execute("SAVEPOINT attempt").unwrap();
+        let outcome = client.batch_execute(sql);
+        let end = match outcome {
+            Ok(()) => "RELEASE SAVEPOINT attempt",
+            Err(_) => "ROLLBACK TO SAVEPOINT attempt",
+        };
+        client.batch_execute(end).unwrap();
+    };
+    for key in [0x746B_6E73_i64, 0, 1, -1, i64::MAX] {
+        attempt(&format!("SELECT pg_try_advisory_lock({key})"));
+        attempt(&format!("SELECT pg_try_advisory_xact_lock_shared({key})"));
+    }
+    attempt("SELECT pg_try_advisory_lock(0, 0)");
+    attempt("SELECT pg_try_advisory_lock(pg_backend_pid())"); // one no other holder has
+    for table in ["tokens_vault", "tokens", "events"] {
+        for mode in [
+            "ACCESS SHARE",
+            "ROW SHARE",
+            "ROW EXCLUSIVE",
+            "SHARE UPDATE EXCLUSIVE",
+            "SHARE",
+            "SHARE ROW EXCLUSIVE",
+            "EXCLUSIVE",
+            "ACCESS EXCLUSIVE",
+        ] {
+            attempt(&format!("LOCK TABLE {table} IN {mode} MODE"));
+        }
+        for strength in ["KEY SHARE", "SHARE", "NO KEY UPDATE", "UPDATE"] {
+            attempt(&format!("SELECT * FROM {table} FOR {strength}"));
+        }
+        attempt(&format!("SELECT * FROM {table}"));
+        attempt(&format!(
+            "PREPARE lock_{table} AS SELECT * FROM {table} FOR UPDATE"
+        ));
+        attempt(&format!("PREPARE change_{table} AS DELETE FROM {table}"));
+    }
+    client
+}
+
+/// The locks (relation and advisory) held by the backend `pid`.
+fn locks_of(sandbox: &Sandbox, pid: i32) -> Vec<String> {
+    sandbox
+        .pg()
+        .query(
+            "SELECT locktype || ' ' || coalesce(relation::regclass::text, '') || ' ' || mode \
+             FROM pg_locks WHERE pid = $1 AND granted AND locktype IN ('relation', 'advisory') \
+             AND coalesce(relation::regclass::text, '') NOT LIKE 'pg_%' ORDER BY 1",
+            &[&pid],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[test]
+fn readers_and_strangers_holding_every_lock_they_can_do_not_delay_a_revoke() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &[]);
+    sandbox.create("other", &[]);
+    let reader = role(
+        &sandbox,
+        "reader",
+        "reader-pw",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE",
+    );
+    let stranger = role(&sandbox, "stranger", "stranger-pw", "");
+    let mut holders = Vec::new();
+    for (user, password) in [(&reader, "reader-pw"), (&stranger, "stranger-pw")] {
+        let mut holder = hold_every_lock(&as_user(&sandbox.location, user, Some(password)));
+        let pid: i32 = holder
+            .query_one("SELECT pg_backend_pid()", &[])
+            .unwrap()
+            .get(0);
+        let held = locks_of(&sandbox, pid);
+        // What each holds, so the test cannot pass by holding nothing.
+        let table_lock = if user == &reader {
+            "relation tokens AccessShareLock"
+        } else {
+            "relation tokens RowExclusiveLock" // from PREPARE … DELETE, which it may not run
+        };
+        assert!(
+            held.iter().any(|lock| lock == "advisory  ExclusiveLock"),
+            "{user}: {held:?}"
+        );
+        assert!(
+            held.iter().any(|lock| lock == table_lock),
+            "{user}: {held:?}"
+        );
+        holders.push(holder);
+    }
+
+    let started = std::time::Instant::now();
+    let output = sandbox.run(&["revoke", "ci", "--yes", "--timeout", "5s"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let output = sandbox.run(&["rotate", "other", "--yes", "--timeout", "5s"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let output = sandbox.run(&["create", "third", "--timeout", "5s"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the writers waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 5);
+    drop(holders);
+}
+
+#[test]
+fn a_lock_held_past_the_timeout_ends_the_command_and_names_the_wait() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &[]);
+    let mut admin = sandbox.pg();
+    // Another admin's change in progress: it holds the write lock and does not finish.
+    let mut holding = admin.transaction().unwrap();
+    holding
+        .batch_execute("SELECT version FROM tokens_vault FOR UPDATE")
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let output = sandbox.run(&["revoke", "ci", "--yes", "--timeout", "2s"], "");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(code(&output), 1);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "tokens: waited 2s for a lock on the vault at {} that another session holds; try \
+             again, or raise --timeout\n",
+            sandbox.shown()
+        )
+    );
+
+    // A read waits only behind an ACCESS EXCLUSIVE lock (a migration, LOCK TABLE): bounded too.
+    holding
+        .batch_execute("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (code, error) = sandbox.verify(&issued.token, &["--timeout", "2s"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(code, 1);
+    assert_eq!(
+        error,
+        format!(
+            "tokens: the vault at {} did not answer a query within 2s; check the server, or raise \
+             --timeout\n",
+            sandbox.shown()
+        )
+    );
+
+    holding.rollback().unwrap();
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
+}

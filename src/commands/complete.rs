@@ -18,7 +18,6 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
 use clap::{Arg, ArgAction, Command, CommandFactory};
 
 use super::Context;
@@ -74,7 +73,7 @@ pub fn run(context: &Context, args: CompleteArgs) -> Result<()> {
     // A missing, unreadable or corrupt vault (or a location that names none) completes nothing,
     // and says nothing: the user is typing, and the command itself will explain when it runs.
     let candidates = location
-        .and_then(|location| candidates(&location, &request, context.now))
+        .and_then(|location| candidates(&location, &request, context))
         .unwrap_or_default();
     let mut stdout = std::io::stdout().lock();
     for (value, description) in candidates {
@@ -101,9 +100,10 @@ pub fn run(context: &Context, args: CompleteArgs) -> Result<()> {
 fn candidates(
     location: &Location,
     request: &Request,
-    now: DateTime<Utc>,
+    context: &Context,
 ) -> Result<Vec<(String, String)>> {
-    let vault = Vault::open(location, Access::Read)?;
+    let now = context.now;
+    let vault = Vault::open_within(location, Access::Read, context.timeout)?;
     let store = vault.store();
     let fresh = |value: &str| !request.given.iter().any(|given| given == value);
     let mut found: Vec<(String, String)> = Vec::new();

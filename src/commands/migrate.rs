@@ -27,8 +27,10 @@ pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
             "--from and --to name the same vault; migrate copies one vault into another".into(),
         ));
     }
-    let mut source = Vault::open(&from, Access::Read).map_err(|e| vault::explain(e, &from))?;
-    let mut destination = Vault::open(&to, Access::Write).map_err(|e| vault::explain(e, &to))?;
+    let mut source = Vault::open_within(&from, Access::Read, context.timeout)
+        .map_err(|e| vault::explain(e, &from))?;
+    let mut destination = Vault::open_within(&to, Access::Write, context.timeout)
+        .map_err(|e| vault::explain(e, &to))?;
     let now = context.now;
 
     let copied = destination.write(|dst| {

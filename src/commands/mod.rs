@@ -31,6 +31,8 @@ pub struct Context {
     pub json: bool,
     pub quiet: bool,
     pub yes: bool,
+    /// `--timeout`: how long any one wait on the vault may last.
+    pub timeout: std::time::Duration,
     /// Colour on stdout.
     pub color: bool,
     pub stdin_is_terminal: bool,
@@ -45,6 +47,7 @@ impl Context {
             json: global.json,
             quiet: global.quiet,
             yes: global.yes,
+            timeout: global.timeout,
             color: output::use_color(global.color, std::io::stdout().is_terminal()),
             stdin_is_terminal: std::io::stdin().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
@@ -61,7 +64,7 @@ impl Context {
     }
 
     pub fn open(&self, access: Access) -> Result<Vault> {
-        Vault::open(&self.location()?, access)
+        Vault::open_within(&self.location()?, access, self.timeout)
     }
 
     /// A human message on stderr, unless `--quiet`; what it quotes from the vault is escaped

@@ -42,8 +42,12 @@ pub enum Access {
     Write,
 }
 
-/// Where the vault is: a file, or a PostgreSQL database named by URL. The URL may carry a
-/// password, so it is shown (`Display`, `Debug`) only with the password masked.
+/// How long any one wait on the vault may last unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the vault is: a file, or a PostgreSQL database named by a URL or a libpq `key=value`
+/// connection string. Either may carry a password, so it is shown (`Display`, `Debug`) only
+/// with the password masked.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Location {
     File(PathBuf),
@@ -52,32 +56,66 @@ pub enum Location {
 
 impl Location {
     /// Reads `--vault` / `TOKENS_VAULT`: a `postgres://` or `postgresql://` URL (the scheme in
-    /// any case), else a path. Another `scheme://` is refused rather than taken for a folder
-    /// name, which would make a vault in a surprising place.
+    /// any case), a libpq `key=value` connection string (`host=db dbname=tokens`), else a path.
+    /// Refused rather than taken for a file name, which would make a vault in a surprising
+    /// place: another `scheme://`, a URL missing its `//` (`postgres:/…`, `postgres:u@db`), and
+    /// a `key=value` string with a key libpq does not know. No refusal shows a password.
     pub fn parse(value: &OsStr) -> Result<Location> {
         let Some(text) = value.to_str() else {
             return Ok(Location::File(PathBuf::from(value)));
         };
-        let Some((scheme, rest)) = text.split_once("://").filter(|(scheme, _)| {
+        let Some((scheme, rest)) = text.split_once(':').filter(|(scheme, _)| {
             let mut chars = scheme.chars();
             chars.next().is_some_and(|c| c.is_ascii_alphabetic())
                 && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
         }) else {
-            return Ok(Location::File(PathBuf::from(value)));
+            return key_value_location(text, value);
         };
         let lower = scheme.to_ascii_lowercase();
-        if lower == "postgres" || lower == "postgresql" {
-            return Ok(Location::Postgres(format!("{lower}://{rest}")));
+        let postgres = lower == "postgres" || lower == "postgresql";
+        if let Some(body) = rest.strip_prefix("//") {
+            if postgres {
+                return Ok(Location::Postgres(format!("{lower}://{body}")));
+            }
+            return Err(Error::Usage(format!(
+                "{scheme}://{} is not a vault tokens can open: give a file path or a postgres:// URL",
+                postgres::connect::redact_url_body(body)
+            )));
         }
-        Err(Error::Usage(format!(
-            "{scheme}://{} is not a vault tokens can open: give a file path or a postgres:// URL",
-            postgres::connect::redact_url_body(rest)
-        )))
+        // `postgres:/u:pw@db/x`, `postgres:u:pw@db`, `postgress:u:pw@db`: a URL mistyped. (A
+        // file name with a colon and no `@`, `backup:old.db`, stays a file name.)
+        if postgres || rest.contains('@') {
+            let body = rest.trim_start_matches('/');
+            let slashes = &rest[..rest.len() - body.len()];
+            return Err(Error::Usage(format!(
+                "{scheme}:{slashes}{} is not a vault tokens can open: a PostgreSQL URL starts \
+                 with postgres:// (two slashes)",
+                postgres::connect::redact_url_body(body)
+            )));
+        }
+        key_value_location(text, value)
     }
 
     /// The default vault: `vault.db` in the platform data directory (`~/.local/share/tokens` on Linux).
     pub fn default_file() -> Result<Location> {
         sqlite::default_path().map(Location::File)
+    }
+}
+
+/// `text` as a libpq `key=value` connection string, when it is one; else the file `value`.
+fn key_value_location(text: &str, value: &OsStr) -> Result<Location> {
+    use postgres::connect::KeyValueString;
+    match postgres::connect::key_value_string(text) {
+        KeyValueString::NotOne => Ok(Location::File(PathBuf::from(value))),
+        KeyValueString::Known => Ok(Location::Postgres(text.to_owned())),
+        KeyValueString::UnknownKeys(keys) => Err(Error::Usage(format!(
+            "the vault looks like a key=value connection string, but {} not a libpq keyword \
+             (values not shown); correct it, or give a file path or a postgres:// URL",
+            match keys.as_slice() {
+                [key] => format!("\"{key}\" is"),
+                keys => format!("\"{}\" are", keys.join("\", \"")),
+            }
+        ))),
     }
 }
 
@@ -104,11 +142,19 @@ pub enum Vault {
 
 impl Vault {
     /// Opens the vault at `location` (see [`Access`]); a missing vault is created for `Write`.
+    /// Waits on it give up after [`DEFAULT_TIMEOUT`].
     pub fn open(location: &Location, access: Access) -> Result<Vault> {
+        Vault::open_within(location, access, DEFAULT_TIMEOUT)
+    }
+
+    /// [`Vault::open`] where each wait on the vault gives up after `timeout` (`--timeout`): on
+    /// SQLite the busy timeout (another process's lock); on PostgreSQL connecting and logging
+    /// in, each statement and each lock.
+    pub fn open_within(location: &Location, access: Access, timeout: Duration) -> Result<Vault> {
         match location {
-            Location::File(path) => SqliteVault::open(path, access).map(Vault::Sqlite),
+            Location::File(path) => SqliteVault::open(path, access, timeout).map(Vault::Sqlite),
             Location::Postgres(url) => {
-                PgVault::open(url, access).map(|vault| Vault::Postgres(Box::new(vault)))
+                PgVault::open(url, access, timeout).map(|vault| Vault::Postgres(Box::new(vault)))
             }
         }
     }
@@ -222,5 +268,59 @@ mod tests {
         let location = parse("postgres://u:hunter2@db/tokens").unwrap();
         assert_eq!(location.to_string(), "postgres://u:***@db/tokens");
         assert!(!format!("{location:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_key_value_connection_string_is_a_postgres_location() {
+        let text = "host=db dbname=tokens user=app password=hunter2";
+        let location = parse(text).unwrap();
+        assert_eq!(location, Location::Postgres(text.to_owned()));
+        assert_eq!(
+            location.to_string(),
+            "host=db dbname=tokens user=app password=***"
+        );
+        let error = parse("host=db pasword=hunter2").unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("\"pasword\" is not a libpq keyword")
+        );
+    }
+
+    #[test]
+    fn a_url_missing_its_slashes_is_refused_without_its_password() {
+        for (text, shown) in [
+            ("postgres:/u:hunter2@db/x", "postgres:/u:***@db/x"),
+            ("postgresql:u:hunter2@db/x", "postgresql:u:***@db/x"),
+            ("Postgres:", "Postgres:"),
+            ("postgress:/u:hunter2@db", "postgress:/u:***@db"),
+            ("postgres:///u:hunter2@db", "postgres:///u:***@db"),
+        ] {
+            let error = match parse(text) {
+                Err(error) => error,
+                // Three slashes: a URL with an empty host, as libpq reads it.
+                Ok(location) => {
+                    assert_eq!(location.to_string(), shown);
+                    continue;
+                }
+            };
+            assert_eq!(error.exit_code(), 2, "{text}");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "{shown} is not a vault tokens can open: a PostgreSQL URL starts with \
+                     postgres:// (two slashes)"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn file_names_with_a_colon_or_an_equals_sign_stay_files() {
+        for text in ["backup:old.db", "./a=b.db", "a:b/c", "/srv/x:y@z/vault.db"] {
+            assert_eq!(parse(text).unwrap(), Location::File(text.into()), "{text}");
+        }
     }
 }

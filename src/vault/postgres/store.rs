@@ -4,10 +4,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use fallible_iterator::FallibleIterator;
-use postgres::types::ToSql;
-use postgres::{Client, Row, Statement, Transaction};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Row, Statement};
 
+use super::link::{Link, Transaction};
 use crate::error::Result;
 use crate::vault::records::{
     COLUMNS, Dialect, Edit, Event, EventFilter, FailureCount, FilterValue, IMPORTED_COLUMNS,
@@ -27,11 +27,12 @@ type Params = Vec<Box<dyn ToSql + Sync>>;
 
 /// The session statements run on: the connection itself, or a write transaction on it.
 pub(super) enum Session<'a> {
-    Client(&'a RefCell<Client>),
-    Transaction(RefCell<Transaction<'a>>),
+    Autocommit(&'a Link),
+    Transaction(Transaction<'a>),
 }
 
 /// Queries over one connection, or one write transaction (see [`super::PgVault::write`]).
+/// Every statement waits at most the vault's timeout (see `link`).
 pub struct PgStore<'a> {
     session: Session<'a>,
     /// Statements prepared on this connection, by SQL: one round trip a query instead of two.
@@ -52,8 +53,15 @@ impl<'a> PgStore<'a> {
     /// The write transaction back, to commit it.
     pub(super) fn into_transaction(self) -> Option<Transaction<'a>> {
         match self.session {
-            Session::Transaction(transaction) => Some(transaction.into_inner()),
-            Session::Client(_) => None,
+            Session::Transaction(transaction) => Some(transaction),
+            Session::Autocommit(_) => None,
+        }
+    }
+
+    fn link(&self) -> &'a Link {
+        match &self.session {
+            Session::Autocommit(link) => link,
+            Session::Transaction(transaction) => transaction.link(),
         }
     }
 
@@ -62,18 +70,15 @@ impl<'a> PgStore<'a> {
     fn lock_suffix(&self) -> &'static str {
         match self.session {
             Session::Transaction(_) => " FOR UPDATE",
-            Session::Client(_) => "",
+            Session::Autocommit(_) => "",
         }
     }
 
-    fn statement(&self, sql: &str) -> Result<Statement, postgres::Error> {
+    fn statement(&self, sql: &str) -> Result<Statement> {
         if let Some(statement) = self.statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
-        let statement = match &self.session {
-            Session::Client(client) => client.borrow_mut().prepare(sql)?,
-            Session::Transaction(transaction) => transaction.borrow_mut().prepare(sql)?,
-        };
+        let statement = self.link().prepare(sql)?;
         self.statements
             .borrow_mut()
             .insert(sql.to_owned(), statement.clone());
@@ -82,12 +87,7 @@ impl<'a> PgStore<'a> {
 
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         let statement = self.statement(sql)?;
-        Ok(match &self.session {
-            Session::Client(client) => client.borrow_mut().query(&statement, params)?,
-            Session::Transaction(transaction) => {
-                transaction.borrow_mut().query(&statement, params)?
-            }
-        })
+        self.link().query(&statement, params)
     }
 
     fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
@@ -96,12 +96,7 @@ impl<'a> PgStore<'a> {
 
     fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let statement = self.statement(sql)?;
-        Ok(match &self.session {
-            Session::Client(client) => client.borrow_mut().execute(&statement, params)?,
-            Session::Transaction(transaction) => {
-                transaction.borrow_mut().execute(&statement, params)?
-            }
-        })
+        self.link().execute(&statement, params)
     }
 
     /// Calls `visit` with each row as it arrives, without collecting them.
@@ -112,23 +107,7 @@ impl<'a> PgStore<'a> {
         visit: &mut dyn FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
         let params = params.iter().map(|param| param.as_ref() as &dyn ToSql);
-        match &self.session {
-            Session::Client(client) => {
-                let mut client = client.borrow_mut();
-                let mut rows = client.query_raw(sql, params)?;
-                while let Some(row) = rows.next()? {
-                    visit(&row)?;
-                }
-            }
-            Session::Transaction(transaction) => {
-                let mut transaction = transaction.borrow_mut();
-                let mut rows = transaction.query_raw(sql, params)?;
-                while let Some(row) = rows.next()? {
-                    visit(&row)?;
-                }
-            }
-        }
-        Ok(())
+        self.link().for_each_row(sql, params, visit)
     }
 
     fn tokens(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<TokenRecord>> {
@@ -151,15 +130,15 @@ fn sql_value(value: FilterValue) -> Box<dyn ToSql + Sync> {
     }
 }
 
-fn time(row: &Row, index: usize) -> Result<Option<DateTime<Utc>>, postgres::Error> {
+fn time(row: &Row, index: usize) -> Result<Option<DateTime<Utc>>, tokio_postgres::Error> {
     Ok(row.try_get::<_, Option<i64>>(index)?.map(from_secs))
 }
 
-fn scopes(row: &Row, index: usize) -> Result<Vec<String>, postgres::Error> {
+fn scopes(row: &Row, index: usize) -> Result<Vec<String>, tokio_postgres::Error> {
     Ok(split_scopes(&row.try_get::<_, String>(index)?))
 }
 
-fn failure_from_row(row: &Row) -> Result<FailureCount, postgres::Error> {
+fn failure_from_row(row: &Row) -> Result<FailureCount, tokio_postgres::Error> {
     Ok(FailureCount {
         token_id: row.try_get(0)?,
         reason: row.try_get(1)?,
@@ -171,7 +150,7 @@ fn failure_from_row(row: &Row) -> Result<FailureCount, postgres::Error> {
     })
 }
 
-fn token_from_row(row: &Row) -> Result<TokenRecord, postgres::Error> {
+fn token_from_row(row: &Row) -> Result<TokenRecord, tokio_postgres::Error> {
     Ok(TokenRecord {
         id: row.try_get(0)?,
         name: row.try_get(1)?,

@@ -22,6 +22,8 @@ pub struct SqliteVault {
     conn: Connection,
     path: PathBuf,
     writable: bool,
+    /// How long to wait for another process's lock (`--timeout`).
+    timeout: Duration,
     /// Keeps a read-only snapshot consistent while `conn` reads it; dropped after `conn`.
     snapshot_lock: Option<std::fs::File>,
     /// For a vault this user cannot write: its files as they were when `conn` was opened.
@@ -29,14 +31,16 @@ pub struct SqliteVault {
 }
 
 impl SqliteVault {
-    /// Opens the vault at `path` (see [`Access`]).
-    pub fn open(path: &Path, access: Access) -> Result<SqliteVault> {
-        let opened = open::open(path, access)?;
-        let files = (!opened.writable).then(|| Box::new(Files::of(path)));
+    /// Opens the vault at `path` (see [`Access`]), waiting at most `timeout` for another
+    /// process's lock at each step.
+    pub fn open(path: &Path, access: Access, timeout: Duration) -> Result<SqliteVault> {
+        let opened = open::open(path, access, timeout)?;
+        let files = (!opened.writable).then(|| Box::new(Files::of(&opened.path)));
         Ok(SqliteVault {
             conn: opened.conn,
             path: opened.path,
             writable: opened.writable,
+            timeout,
             snapshot_lock: opened.snapshot_lock,
             files,
         })
@@ -66,7 +70,7 @@ impl SqliteVault {
                 let placeholder = Connection::open_in_memory()?;
                 drop(std::mem::replace(&mut self.conn, placeholder));
                 self.snapshot_lock = None;
-                SqliteVault::open(&self.path, Access::Read)?
+                SqliteVault::open(&self.path, Access::Read, self.timeout)?
             };
             *self = reopened;
         }
@@ -109,7 +113,7 @@ impl SqliteVault {
         }
         let _ = self.write(change);
         // The usual patience comes back: `verify --batch` goes on reading.
-        let _ = self.conn.busy_timeout(open::BUSY_TIMEOUT);
+        let _ = self.conn.busy_timeout(self.timeout);
     }
 }
 

@@ -16,9 +16,6 @@ use super::trust;
 use crate::error::{Error, Result};
 use crate::vault::Access;
 
-/// How long a command waits for another process's write lock before giving up.
-pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The default vault: `vault.db` in the platform data directory (`~/.local/share/tokens` on Linux).
 pub fn default_path() -> Result<PathBuf> {
     directories::ProjectDirs::from("", "", "tokens")
@@ -38,7 +35,8 @@ pub struct Opened {
 }
 
 /// Opens the vault at `path`, creating it first when `access` is `Write` and it does not exist.
-pub fn open(path: &Path, access: Access) -> Result<Opened> {
+/// `timeout`: how long to wait for another process's lock before giving up (`--timeout`).
+pub fn open(path: &Path, access: Access, timeout: Duration) -> Result<Opened> {
     // Judged before anything is made (SPEC §8); from here on the vault is its real path, opened
     // with symbolic links refused.
     let path = &trust::check(path)?;
@@ -59,9 +57,9 @@ pub fn open(path: &Path, access: Access) -> Result<Opened> {
 
     // A reader that cannot create the WAL's `-wal` and `-shm` files falls back to a snapshot;
     // one that meets a writer creating or removing them tries again a moment later.
-    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let deadline = Instant::now() + timeout;
     for attempt in 1.. {
-        let raced = match open_ordinary(path, access)? {
+        let raced = match open_ordinary(path, access, timeout)? {
             Ordinary::Opened(opened) => {
                 if access == Access::Write {
                     remove_abandoned_staging(path);
@@ -73,7 +71,7 @@ pub fn open(path: &Path, access: Access) -> Result<Opened> {
                     vault: shown(folder(path)),
                 });
             }
-            Ordinary::NoWalFiles => match open_snapshot(path)? {
+            Ordinary::NoWalFiles => match open_snapshot(path, timeout)? {
                 Some(opened) => return Ok(opened),
                 None => None, // a writer started meanwhile: its -wal/-shm files now exist
             },
@@ -108,7 +106,7 @@ enum Ordinary {
 }
 
 /// The ordinary open: SQLite's WAL with shared memory.
-fn open_ordinary(path: &Path, access: Access) -> Result<Ordinary> {
+fn open_ordinary(path: &Path, access: Access, timeout: Duration) -> Result<Ordinary> {
     // Without SQLITE_OPEN_CREATE: never make a file here. SQLite falls back to read-only
     // when this user cannot write the file. Without SQLITE_OPEN_URI: the path is taken as it is.
     // With SQLITE_OPEN_NOFOLLOW: the checked real path, with no symbolic link on it.
@@ -116,8 +114,7 @@ fn open_ordinary(path: &Path, access: Access) -> Result<Ordinary> {
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_NOFOLLOW;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(e, path))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| classify(e, path))?;
+    conn.busy_timeout(timeout).map_err(|e| classify(e, path))?;
     let writable = !conn
         .is_readonly(rusqlite::MAIN_DB)
         .map_err(|e| classify(e, path))?;
@@ -167,13 +164,13 @@ fn open_ordinary(path: &Path, access: Access) -> Result<Ordinary> {
 /// exclusive lock it needs to copy its WAL into the database file (it leaves the WAL for later),
 /// so the file does not change under this reader. `None` when a `-wal` file appeared: a writer
 /// started, and the ordinary open works again.
-fn open_snapshot(path: &Path) -> Result<Option<Opened>> {
+fn open_snapshot(path: &Path, timeout: Duration) -> Result<Option<Opened>> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| anyhow_io(e, path))?;
-    lock_like_a_sqlite_reader(&file, path)?;
+    lock_like_a_sqlite_reader(&file, path, timeout)?;
     if companion(path, "-wal").exists() {
         return Ok(None);
     }
@@ -199,11 +196,11 @@ fn open_snapshot(path: &Path) -> Result<Option<Opened>> {
 /// "pending byte" at 1 GiB; the exclusive lock a closing writer needs to checkpoint is a write
 /// lock on the same range. An open-file-description lock conflicts with SQLite's POSIX locks in
 /// other processes and, unlike a POSIX lock, is not dropped when SQLite closes its own descriptor.
-fn lock_like_a_sqlite_reader(file: &File, path: &Path) -> Result<()> {
+fn lock_like_a_sqlite_reader(file: &File, path: &Path, timeout: Duration) -> Result<()> {
     const PENDING_BYTE: i64 = 0x4000_0000;
     const SHARED_FIRST: i64 = PENDING_BYTE + 2;
     const SHARED_SIZE: i64 = 510;
-    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let deadline = Instant::now() + timeout;
     loop {
         // SAFETY: `flock` is plain data; zero is a valid value for every field (l_pid must be 0
         // for open-file-description locks).

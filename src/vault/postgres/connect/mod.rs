@@ -1,8 +1,10 @@
-//! Turning a vault URL (`postgres://…`) into a connected [`postgres::Client`], the way libpq would.
+//! Turning a vault URL (`postgres://…`) into a logged-in [`Link`], the way libpq would.
 //!
 //! tokio-postgres parses the URL but leaves out much that libpq users rely on: defaults from the
-//! `PG*` variables, the pgpass file, and the `verify-ca`/`verify-full` TLS modes. This module fills
-//! those in, and names every failure in one line that shows the URL without its password.
+//! `PG*` variables, the pgpass file, the `verify-ca`/`verify-full` TLS modes, and a
+//! `connect_timeout` that covers the login as well as the TCP connect. This module fills those
+//! in, gives connecting and logging in one deadline, and names every failure in one line that
+//! shows the URL without its password.
 //!
 //! Here: the public interface, libpq's defaults, connecting, and naming failures. Beside it:
 //! `redact` (reading connection strings, hiding passwords), `pgpass` (the password file) and
@@ -18,18 +20,21 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use postgres::config::{Host, SslMode as WireSslMode};
-use postgres::error::{DbError, SqlState};
-use postgres::{Client, Config, NoTls};
+use tokio_postgres::config::{Host, SslMode as WireSslMode};
+use tokio_postgres::error::{DbError, SqlState};
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{Config, NoTls, Socket};
 use zeroize::Zeroizing;
 
+use super::link::{Link, Runtime, seconds};
 use pgpass::{PgpassQuery, find_pgpass_password, read_private_file};
-pub(crate) use redact::redact_url_body;
-use redact::{MASK, redact_key_values, split_scheme};
+pub(crate) use redact::{KeyValueString, key_value_string, redact_url_body};
+use redact::{MASK, redact_key_values, scrub_secrets, split_scheme};
 use tls::{TlsPolicy, split_tls_params, tls_connector};
 
 const APPLICATION_NAME: &str = "tokens";
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// libpq's shortest `connect_timeout`: a smaller one is taken as this.
+const SHORTEST_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Where Debian's (and so most Linux hosts') server puts its socket; libpq's compiled-in default.
 const SOCKET_DIR: &str = "/var/run/postgresql";
 const PASSWORD_HINT: &str = "check the password in the URL, PGPASSWORD or ~/.pgpass";
@@ -45,10 +50,13 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Connects. Errors are one line, never contain the password, and name the redacted URL.
-pub fn connect(url: &str) -> Result<Client, ConnectError> {
+/// Connects and logs in, giving up after `timeout` (or the connection string's
+/// `connect_timeout`, or `PGCONNECT_TIMEOUT`, when shorter); every later wait on the link gives
+/// up after `timeout` too. Errors are one line, never contain the password, and name the
+/// redacted URL.
+pub(super) fn connect(url: &str, timeout: Duration) -> Result<Link, ConnectError> {
     let resolved = resolve(url, &Environment::of_process())?;
-    open(&resolved)
+    open(&resolved, timeout)
 }
 
 /// Why a vault URL gave no connection. Each message is one line and names the redacted URL.
@@ -72,6 +80,15 @@ pub enum ConnectError {
     Tls { url: String, reason: String },
     #[error("cannot connect to the vault at {url}: {reason}")]
     Other { url: String, reason: String },
+    /// `within`: the limit as shown (`10s`); `raise`: the setting that set it.
+    #[error(
+        "the vault at {url} did not answer within {within} (connect and log in); check the server, or raise {raise}"
+    )]
+    NoAnswer {
+        url: String,
+        within: String,
+        raise: &'static str,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,16 +162,40 @@ struct Resolved {
     config: Config,
     tls: TlsPolicy,
     target: Target,
+    /// `connect_timeout` and where it was set (`connect_timeout` in the connection string, or
+    /// `PGCONNECT_TIMEOUT`), when either set one.
+    connect_timeout: Option<(Duration, &'static str)>,
+}
+
+impl Resolved {
+    /// How long connecting and logging in may take, and the setting that says so: libpq's
+    /// `connect_timeout` applies to each host in turn, all within the vault's `timeout`.
+    fn login_limit(&self, timeout: Duration) -> (Duration, &'static str) {
+        match self.connect_timeout {
+            Some((each, setting)) => {
+                let hosts = u32::try_from(self.config.get_hosts().len().max(1)).unwrap_or(1);
+                let all = each.saturating_mul(hosts);
+                if all < timeout {
+                    (all, setting)
+                } else {
+                    (timeout, "--timeout")
+                }
+            }
+            None => (timeout, "--timeout"),
+        }
+    }
 }
 
 fn resolve(url: &str, env: &Environment) -> Result<Resolved, ConnectError> {
     let shown = redact(url);
+    // A reason may quote a value, and a value may hold a password (a second `?`).
     let bad_url = |reason: String| ConnectError::BadUrl {
         url: shown.clone(),
-        reason,
+        reason: scrub_secrets(&reason, url),
     };
     let (parseable, tls_params) = split_tls_params(url).map_err(bad_url)?;
     let mut config = Config::from_str(&parseable).map_err(|error| bad_url(cause_of(&error)))?;
+    let connect_timeout = connect_timeout(&mut config, env);
     fill_defaults(&mut config, env).map_err(bad_url)?;
     let tls = TlsPolicy::from_params(tls_params, env).map_err(bad_url)?;
     config.ssl_mode(tls.wire_mode(only_unix_sockets(&config)));
@@ -175,7 +216,25 @@ fn resolve(url: &str, env: &Environment) -> Result<Resolved, ConnectError> {
         config,
         tls,
         target,
+        connect_timeout,
     })
+}
+
+/// libpq's `connect_timeout`: from the connection string, else `PGCONNECT_TIMEOUT`; zero,
+/// negative or unreadable means none, and less than 2 s is 2 s. Set on `config` too, where
+/// tokio-postgres bounds each TCP connect with it.
+fn connect_timeout(config: &mut Config, env: &Environment) -> Option<(Duration, &'static str)> {
+    let (seconds, setting) = match config.get_connect_timeout() {
+        Some(given) => (*given, "connect_timeout"),
+        None => {
+            let seconds: i64 = env.var("PGCONNECT_TIMEOUT")?.trim().parse().ok()?;
+            let seconds = u64::try_from(seconds).ok().filter(|seconds| *seconds > 0)?;
+            (Duration::from_secs(seconds), "PGCONNECT_TIMEOUT")
+        }
+    };
+    let seconds = seconds.max(SHORTEST_CONNECT_TIMEOUT);
+    config.connect_timeout(seconds);
+    Some((seconds, setting))
 }
 
 /// libpq's defaults where tokio-postgres has none (or other ones).
@@ -219,10 +278,6 @@ fn fill_defaults(config: &mut Config, env: &Environment) -> Result<(), String> {
         let name = env.var("PGAPPNAME");
         config.application_name(name.as_deref().unwrap_or(APPLICATION_NAME));
     }
-    if config.get_connect_timeout().is_none() {
-        let seconds = env.var("PGCONNECT_TIMEOUT").and_then(|s| s.parse().ok());
-        config.connect_timeout(seconds.map_or(CONNECT_TIMEOUT, Duration::from_secs));
-    }
     Ok(())
 }
 
@@ -253,24 +308,60 @@ fn password_from_environment(config: &Config, env: &Environment) -> Option<Zeroi
 // ---------------------------------------------------------------------------------------------
 // Connecting, with TLS as libpq's sslmode asks
 
-fn open(resolved: &Resolved) -> Result<Client, ConnectError> {
-    let connected = if resolved.config.get_ssl_mode() == WireSslMode::Disable {
-        resolved.config.connect(NoTls)
+/// Connects and logs in within `timeout` (see [`Resolved::login_limit`]).
+fn open(resolved: &Resolved, timeout: Duration) -> Result<Link, ConnectError> {
+    let url = || resolved.target.url.clone();
+    let runtime = Runtime::new().map_err(|error| ConnectError::Other {
+        url: url(),
+        reason: error.to_string(),
+    })?;
+    let (limit, setting) = resolved.login_limit(timeout);
+    let connecting = if resolved.config.get_ssl_mode() == WireSslMode::Disable {
+        runtime.within(limit, log_in(&resolved.config, NoTls))
     } else {
-        let connector =
-            tls_connector(resolved.tls.verification()).map_err(|reason| ConnectError::Tls {
-                url: resolved.target.url.clone(),
-                reason,
-            })?;
-        resolved.config.connect(connector)
+        let connector = tls_connector(resolved.tls.verification())
+            .map_err(|reason| ConnectError::Tls { url: url(), reason })?;
+        runtime.within(limit, log_in(&resolved.config, connector))
     };
-    connected.map_err(|error| classify(&error, &resolved.target, resolved.config.get_password()))
+    let Some(connected) = connecting else {
+        return Err(ConnectError::NoAnswer {
+            url: url(),
+            within: seconds(limit),
+            raise: setting,
+        });
+    };
+    let (client, driver) = connected
+        .map_err(|error| classify(&error, &resolved.target, resolved.config.get_password()))?;
+    Ok(Link::new(runtime, client, driver, timeout, url()))
+}
+
+/// Connects and logs in; the connection is then driven by a task of the runtime's own.
+async fn log_in<T>(
+    config: &Config,
+    tls: T,
+) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>
+where
+    T: MakeTlsConnect<Socket> + 'static + Send,
+    T::TlsConnect: Send,
+    T::Stream: Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    let (client, connection) = config.connect(tls).await?;
+    // Its errors reach the client's requests (a closed connection); nothing else to do here.
+    let driver = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok((client, driver))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Naming what went wrong
 
-fn classify(error: &postgres::Error, target: &Target, password: Option<&[u8]>) -> ConnectError {
+fn classify(
+    error: &tokio_postgres::Error,
+    target: &Target,
+    password: Option<&[u8]>,
+) -> ConnectError {
     let url = target.url.clone();
     // Belt and braces: no message is known to echo the password, but none may.
     let tidy = |text: String| scrub(&text, password);
@@ -365,13 +456,13 @@ fn certificate_problem(cause: &str) -> Option<String> {
     Some(what.to_owned())
 }
 
-fn cause_of(error: &postgres::Error) -> String {
+fn cause_of(error: &tokio_postgres::Error) -> String {
     error
         .source()
         .map_or_else(|| error.to_string(), |cause| cause.to_string())
 }
 
-fn io_cause(error: &postgres::Error) -> Option<&io::Error> {
+fn io_cause(error: &tokio_postgres::Error) -> Option<&io::Error> {
     let mut cause = error.source();
     while let Some(current) = cause {
         if let Some(io) = current.downcast_ref::<io::Error>() {
@@ -529,7 +620,8 @@ mod tests {
         assert_eq!(config.get_user(), Some("app"));
         assert_eq!(config.get_dbname(), Some("tokens"));
         assert_eq!(config.get_application_name(), Some("tokens"));
-        assert_eq!(config.get_connect_timeout(), Some(&Duration::from_secs(10)));
+        assert_eq!(config.get_connect_timeout(), None); // the vault's --timeout bounds it
+        assert_eq!(resolved.connect_timeout, None);
         assert_eq!(config.get_ssl_mode(), WireSslMode::Prefer);
         assert_eq!(
             resolved.target,
@@ -727,18 +819,20 @@ mod tests {
         String::from_utf8(config.get_password().unwrap().to_vec()).unwrap()
     }
 
-    fn uses_tls(client: &mut Client) -> bool {
-        let row = client
-            .query_one(
+    fn uses_tls(link: &Link) -> bool {
+        let rows = link
+            .query(
                 "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
                 &[],
             )
             .unwrap();
-        row.get(0)
+        rows[0].get(0)
     }
 
-    fn connected(url: &str) -> Client {
-        connect(url).unwrap_or_else(|error| panic!("{error}"))
+    const TIMEOUT: Duration = Duration::from_secs(10);
+
+    fn connected(url: &str) -> Link {
+        connect(url, TIMEOUT).unwrap_or_else(|error| panic!("{error}"))
     }
 
     #[test]
@@ -746,12 +840,12 @@ mod tests {
         let Some(admin) = test_server("server_accepts_the_admin_url") else {
             return;
         };
-        let mut client = connected(&admin);
-        let one: i32 = client.query_one("SELECT 1", &[]).unwrap().get(0);
+        let link = connected(&admin);
+        let one: i32 = link.query("SELECT 1", &[]).unwrap()[0].get(0);
         assert_eq!(one, 1);
-        let name: String = client
-            .query_one("SELECT current_setting('application_name')", &[])
-            .unwrap()
+        let name: String = link
+            .query("SELECT current_setting('application_name')", &[])
+            .unwrap()[0]
             .get(0);
         assert_eq!(name, "tokens");
     }
@@ -763,9 +857,9 @@ mod tests {
         };
         let password = admin_password(&admin);
         let required = variant(&admin, Some(&password), None, "?sslmode=require");
-        assert!(uses_tls(&mut connected(&required)));
+        assert!(uses_tls(&connected(&required)));
         let disabled = variant(&admin, Some(&password), None, "?sslmode=disable");
-        assert!(!uses_tls(&mut connected(&disabled)));
+        assert!(!uses_tls(&connected(&disabled)));
     }
 
     #[test]
@@ -776,7 +870,7 @@ mod tests {
         };
         let password = admin_password(&admin);
         let url = variant(&admin, Some(&password), None, "?sslmode=verify-full");
-        let error = connect(&url).err().unwrap();
+        let error = connect(&url, TIMEOUT).err().unwrap();
         let message = error.to_string();
         assert!(matches!(error, ConnectError::Tls { .. }), "{message}");
         assert!(
@@ -809,14 +903,14 @@ mod tests {
             None,
             &format!("?sslmode=verify-ca&sslrootcert={root}"),
         );
-        assert!(uses_tls(&mut connected(&url)));
+        assert!(uses_tls(&connected(&url)));
         let missing = variant(
             &admin,
             Some(&password),
             None,
             "?sslmode=verify-ca&sslrootcert=%2Fnonexistent.pem",
         );
-        let error = connect(&missing).err().unwrap();
+        let error = connect(&missing, TIMEOUT).err().unwrap();
         assert!(matches!(error, ConnectError::Tls { .. }), "{error}");
     }
 
@@ -835,7 +929,7 @@ mod tests {
             "postgres://tls_only:pw@{host}:{}/postgres?sslmode=disable",
             config.get_ports()[0]
         );
-        let error = connect(&url).err().unwrap();
+        let error = connect(&url, TIMEOUT).err().unwrap();
         assert!(matches!(error, ConnectError::TlsRequired { .. }), "{error}");
         assert_eq!(
             error.to_string(),
@@ -852,7 +946,7 @@ mod tests {
             return;
         };
         let url = variant(&admin, Some("wrong-pass-7f3a"), None, "");
-        let error = connect(&url).err().unwrap();
+        let error = connect(&url, TIMEOUT).err().unwrap();
         let message = error.to_string();
         assert!(
             matches!(error, ConnectError::AuthFailed { .. }),
@@ -872,7 +966,7 @@ mod tests {
         };
         let password = admin_password(&admin);
         let url = variant(&admin, Some(&password), Some("no_such_vault_db"), "");
-        let error = connect(&url).err().unwrap();
+        let error = connect(&url, TIMEOUT).err().unwrap();
         let message = error.to_string();
         assert!(
             matches!(error, ConnectError::NoDatabase { .. }),
@@ -901,16 +995,13 @@ mod tests {
         let url = variant(&admin, None, None, "");
         let variables = vars(&[("PGPASSFILE", pgpass.path().to_str().unwrap())]);
         let resolved = resolve(&url, &env_of(&variables)).ok().unwrap();
-        let mut client = open(&resolved).unwrap_or_else(|error| panic!("{error}"));
-        assert_eq!(
-            client.query_one("SELECT 1", &[]).unwrap().get::<_, i32>(0),
-            1
-        );
+        let link = open(&resolved, TIMEOUT).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(link.query("SELECT 1", &[]).unwrap()[0].get::<_, i32>(0), 1);
 
         // With no password anywhere the server's demand for one is named.
         let nothing = vars(&[]);
         let resolved = resolve(&url, &env_of(&nothing)).ok().unwrap();
-        let error = open(&resolved).err().unwrap();
+        let error = open(&resolved, TIMEOUT).err().unwrap();
         assert!(matches!(error, ConnectError::AuthFailed { .. }), "{error}");
         let expected = format!(
             "refused the login for user \"{user}\" (no password given: put it in the URL, \
@@ -935,7 +1026,7 @@ mod tests {
             config.get_user().unwrap(),
             admin_password(&admin).replace('\'', "\\'"),
         );
-        assert!(!uses_tls(&mut connected(&text)));
+        assert!(!uses_tls(&connected(&text)));
     }
 
     #[test]
@@ -944,7 +1035,7 @@ mod tests {
             return;
         }
         let started = Instant::now();
-        let error = connect("postgres://app:hunter2@127.0.0.1:1/tokens")
+        let error = connect("postgres://app:hunter2@127.0.0.1:1/tokens", TIMEOUT)
             .err()
             .unwrap();
         assert!(started.elapsed() < Duration::from_secs(5));

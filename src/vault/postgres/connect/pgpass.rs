@@ -4,8 +4,8 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use postgres::Config;
-use postgres::config::Host;
+use tokio_postgres::Config;
+use tokio_postgres::config::Host;
 use zeroize::Zeroizing;
 
 /// The file's text, or nothing when it is missing, not a plain file, or open to group or others:

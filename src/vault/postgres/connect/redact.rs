@@ -1,5 +1,6 @@
 //! Reading connection strings as tokio-postgres does (URL queries, libpq `key=value` strings,
-//! percent encoding), and hiding the passwords in them.
+//! percent encoding), and hiding the passwords in them: in the string itself, and in any
+//! message that may quote a piece of it.
 
 use zeroize::Zeroizing;
 
@@ -56,17 +57,182 @@ pub(crate) fn redact_url_body(body: &str) -> String {
     shown
 }
 
+/// A query with every password value masked. tokio-postgres splits parameters at `&` only; a
+/// second `?` (`?sslmode=require?password=…`) is a typo that leaves a password inside another
+/// parameter's value, so both separate parameters here.
 fn redact_query(query: &str) -> String {
-    let params: Vec<String> = query_params(query)
-        .into_iter()
-        .map(|param| match param.value {
-            Some(value) if is_secret_key(param.key) && !value.is_empty() => {
-                format!("{}={MASK}", param.key)
+    let mut shown = String::with_capacity(query.len());
+    let mut rest = query;
+    loop {
+        let end = rest.find(QUERY_SEPARATORS).unwrap_or(rest.len());
+        match rest[..end].split_once('=') {
+            Some((key, value)) if is_secret_key(key) && !value.is_empty() => {
+                shown.push_str(key);
+                shown.push('=');
+                shown.push_str(MASK);
             }
-            _ => param.raw.to_owned(),
-        })
+            _ => shown.push_str(&rest[..end]),
+        }
+        let Some(separator) = rest[end..].chars().next() else {
+            return shown;
+        };
+        shown.push(separator);
+        rest = &rest[end + 1..];
+    }
+}
+
+/// Where redaction splits a URL's query (see [`redact_query`]).
+const QUERY_SEPARATORS: [char; 2] = ['&', '?'];
+
+/// `text` (a message about `connection`) with every password `connection` holds replaced by
+/// `***`, as written and percent-decoded: for messages that may quote a piece of it.
+pub(crate) fn scrub_secrets(text: &str, connection: &str) -> String {
+    let mut secrets = secret_values(connection);
+    // Longest first: a password that contains another is hidden whole.
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    let mut scrubbed = text.to_owned();
+    for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+        scrubbed = scrubbed.replace(secret.as_str(), MASK);
+    }
+    scrubbed
+}
+
+/// Every value [`redact`](super::redact) would hide, as written and decoded.
+fn secret_values(connection: &str) -> Vec<Zeroizing<String>> {
+    let mut found = Vec::new();
+    let mut add = |raw: &str| {
+        found.push(Zeroizing::new(raw.to_owned()));
+        if let Ok(decoded) = percent_decode(raw) {
+            found.push(Zeroizing::new(decoded));
+        }
+    };
+    match split_scheme(connection) {
+        Some((_, body)) => {
+            let query_at = body.find('?').unwrap_or(body.len());
+            let userinfo = match body[..query_at].rfind('@') {
+                Some(at) => Some(&body[..at]),
+                // As redact_url_body: an `@` only after the `?` hides everything before it.
+                None => body.find('@').map(|at| &body[..at]),
+            };
+            if let Some(userinfo) = userinfo {
+                if let Some((_, password)) = userinfo.split_once(':') {
+                    add(password);
+                }
+                if query_at < userinfo.len() {
+                    add(userinfo);
+                }
+            }
+            for segment in body
+                .get(query_at + 1..)
+                .unwrap_or("")
+                .split(QUERY_SEPARATORS)
+            {
+                if let Some((key, value)) = segment.split_once('=')
+                    && is_secret_key(key)
+                {
+                    add(value);
+                }
+            }
+        }
+        None => {
+            let scan = scan_key_values(connection);
+            for pair in scan.pairs.iter().filter(|pair| is_secret_key(pair.key)) {
+                add(&pair.value);
+                add(&connection[pair.value_start..pair.end]);
+            }
+            if let Some(at) = scan.unparsed_from
+                && is_secret_key(&connection[at..])
+            {
+                add(&connection[at..]);
+            }
+        }
+    }
+    found
+}
+
+/// libpq's connection keywords (PostgreSQL 17): what a `key=value` connection string may say.
+fn connection_keywords() -> &'static [&'static str] {
+    &[
+        "application_name",
+        "channel_binding",
+        "client_encoding",
+        "connect_timeout",
+        "dbname",
+        "fallback_application_name",
+        "gssdelegation",
+        "gssencmode",
+        "gsslib",
+        "host",
+        "hostaddr",
+        "keepalives",
+        "keepalives_count",
+        "keepalives_idle",
+        "keepalives_interval",
+        "krbsrvname",
+        "load_balance_hosts",
+        "options",
+        "passfile",
+        "password",
+        "port",
+        "replication",
+        "require_auth",
+        "requirepeer",
+        "requiressl",
+        "service",
+        "ssl_max_protocol_version",
+        "ssl_min_protocol_version",
+        "sslcert",
+        "sslcertmode",
+        "sslcompression",
+        "sslcrl",
+        "sslcrldir",
+        "sslkey",
+        "sslmode",
+        "sslnegotiation",
+        "sslpassword",
+        "sslrootcert",
+        "sslsni",
+        "target_session_attrs",
+        "tcp_user_timeout",
+        "user",
+    ]
+}
+
+/// What text given as a vault location is, read as a libpq `key=value` connection string.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum KeyValueString {
+    /// Not one: a file path (no `key=value` shape, or one pair whose key is no keyword,
+    /// like `./a=b.db`).
+    NotOne,
+    /// One whose keys are all libpq's.
+    Known,
+    /// One with keys libpq does not know (a typo, say `pasword=`): these keys, never values.
+    UnknownKeys(Vec<String>),
+}
+
+/// Reads `text` as a `key=value` connection string: `host=db dbname=tokens user=app`. It is
+/// one when it is nothing but `key=value` pairs and either its first key is a libpq keyword or
+/// it has several pairs.
+pub(crate) fn key_value_string(text: &str) -> KeyValueString {
+    let scan = scan_key_values(text);
+    let Some(first) = scan.pairs.first() else {
+        return KeyValueString::NotOne;
+    };
+    let known = |key: &str| connection_keywords().contains(&key);
+    if scan.unparsed_from.is_some() || (scan.pairs.len() == 1 && !known(first.key)) {
+        return KeyValueString::NotOne;
+    }
+    let unknown: Vec<String> = scan
+        .pairs
+        .iter()
+        .filter(|pair| !known(pair.key))
+        .map(|pair| pair.key.to_owned())
         .collect();
-    params.join("&")
+    if unknown.is_empty() {
+        KeyValueString::Known
+    } else {
+        KeyValueString::UnknownKeys(unknown)
+    }
 }
 
 pub(super) fn redact_key_values(text: &str) -> String {
@@ -136,7 +302,7 @@ pub(super) struct KeyValue<'a> {
     pub(super) key: &'a str,
     pub(super) value: Zeroizing<String>,
     pub(super) start: usize,
-    value_start: usize,
+    pub(super) value_start: usize,
     pub(super) end: usize,
 }
 
@@ -338,5 +504,81 @@ mod tests {
             redact("host=db password='unterminated secret"),
             "host=db ***"
         );
+    }
+
+    #[test]
+    fn redact_masks_a_password_after_a_second_question_mark() {
+        assert_eq!(
+            redact("postgres://app@db/t?sslmode=require?password=s3cret"),
+            "postgres://app@db/t?sslmode=require?password=***"
+        );
+        assert_eq!(
+            redact("postgres://app:pw@db/t?a=1?b=2&password=s3cret?c=3"),
+            "postgres://app:***@db/t?a=1?b=2&password=***?c=3"
+        );
+        assert_eq!(
+            redact("postgres://db/t??password=s3cret"),
+            "postgres://db/t??password=***"
+        );
+    }
+
+    #[test]
+    fn scrub_secrets_hides_every_password_a_message_may_quote() {
+        use super::scrub_secrets;
+        let url = "postgres://app:p%40ss@db/t?sslmode=require?password=s3cret&sslpassword=k3y";
+        let message = "sslmode \"require?password=s3cret\" is wrong; p@ss p%40ss k3y";
+        assert_eq!(
+            scrub_secrets(message, url),
+            "sslmode \"require?password=***\" is wrong; *** *** ***"
+        );
+        assert_eq!(
+            scrub_secrets(
+                "host=db password='se cr\\'et' … 'se cr'et'",
+                "host=db password='se cr\\'et'"
+            ),
+            "host=db password=*** … '***'"
+        );
+        // A raw `?` in the password: the part before the `@` is hidden whole.
+        assert_eq!(
+            scrub_secrets("u:pa?ss and pa?ss", "postgres://u:pa?ss@db/t"),
+            "*** and ***"
+        );
+        assert_eq!(
+            scrub_secrets("nothing here", "postgres://app@db/t"),
+            "nothing here"
+        );
+    }
+
+    #[test]
+    fn key_value_strings_are_told_from_file_names() {
+        use super::{KeyValueString, key_value_string};
+        assert_eq!(
+            key_value_string("host=db dbname=tokens user=app password=x"),
+            KeyValueString::Known
+        );
+        assert_eq!(key_value_string("dbname=tokens"), KeyValueString::Known);
+        assert_eq!(
+            key_value_string("host=db password = 'a b'"),
+            KeyValueString::Known
+        );
+        assert_eq!(
+            key_value_string("host=db pasword=x"),
+            KeyValueString::UnknownKeys(vec!["pasword".to_owned()])
+        );
+        assert_eq!(
+            key_value_string("a=b c=d"),
+            KeyValueString::UnknownKeys(vec!["a".to_owned(), "c".to_owned()])
+        );
+        for file in [
+            "vault.db",
+            "./a=b.db",
+            "/tmp/x=1",
+            "/my dir/a=b",
+            "",
+            "host=db x",
+            "host='x",
+        ] {
+            assert_eq!(key_value_string(file), KeyValueString::NotOne, "{file}");
+        }
     }
 }

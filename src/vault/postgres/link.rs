@@ -1,0 +1,422 @@
+//! One connection to the PostgreSQL server, on which every wait has a deadline (SPEC §8: no
+//! verifier may hang).
+//!
+//! The `postgres` crate is tokio-postgres driven by a private current-thread runtime, and it
+//! bounds only the TCP connect: a server that accepts the connection and then says nothing, or
+//! a statement stuck behind a lock, would hold a verifier for ever. This is the same
+//! arrangement, with each wait wrapped in `tokio::time::timeout`: logging in, every statement,
+//! the next row of a result and the commit each give up after the vault's timeout
+//! (`--timeout`, default 10 s), and the command ends with one line that says what it waited for.
+//!
+//! Write transactions also set `lock_timeout` and `statement_timeout` with `SET LOCAL`, a
+//! little shorter, so the server gives up first, releases what it holds and says what it waited
+//! for; never as startup options or session settings, which a transaction-pooling PgBouncer
+//! refuses (the first) or leaks to the next client (the second). Reads outside a write
+//! transaction (`verify`'s lookup) are bounded by the client alone: running each in a
+//! transaction of its own so that `SET LOCAL` could hold costs 37 µs a lookup on loopback even
+//! pipelined in one round trip (26 µs → 64 µs), about 40 % more a token in a PostgreSQL
+//! `verify --batch`, for a better message in a rare case (a read waits only behind an admin's
+//! `ACCESS EXCLUSIVE` lock: a migration, or `LOCK TABLE`).
+
+use std::cell::Cell;
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::task::JoinHandle;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::BorrowToSql;
+use tokio_postgres::{Client, Row, SimpleQueryMessage, Statement, ToStatement};
+
+use crate::error::{Error, Result};
+
+/// How long a dropped link waits to say goodbye (PostgreSQL's Terminate message).
+const GOODBYE: Duration = Duration::from_millis(100);
+
+/// The runtime that drives a link's connection. Dropped without waiting for blocking work: a
+/// DNS lookup that outlived its deadline must not hold the command up once it gave up.
+pub(super) struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    pub(super) fn new() -> std::io::Result<Runtime> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(|runtime| Runtime(Some(runtime)))
+    }
+
+    /// Runs `future` to completion, or until `limit` passes (`None`).
+    pub(super) fn within<T>(&self, limit: Duration, future: impl Future<Output = T>) -> Option<T> {
+        // Some until dropped.
+        let runtime = self.0.as_ref().expect("a runtime until dropped");
+        // `timeout` needs the runtime's clock: it is made inside the runtime, not before.
+        runtime
+            .block_on(async { tokio::time::timeout(limit, future).await })
+            .ok()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// What a request waited for, as the message that ends the command names it.
+#[derive(Clone, Copy)]
+enum Waiting {
+    /// A statement's answer (or the next row of one).
+    Answer,
+    /// The answer to COMMIT: whether the change was made is then unknown.
+    Commit,
+}
+
+/// A connection whose every wait gives up after `timeout`.
+pub(super) struct Link {
+    runtime: Runtime,
+    /// Some until dropped (the driver then sees the channel close and says goodbye).
+    client: Option<Client>,
+    driver: Option<JoinHandle<()>>,
+    timeout: Duration,
+    /// The vault's URL as messages show it (no password).
+    shown: String,
+    /// Set once a request was abandoned at its deadline: its answer may still come, so nothing
+    /// more is asked on this connection.
+    abandoned: Cell<bool>,
+}
+
+impl Link {
+    /// A link over a logged-in `client` whose connection `driver` runs on `runtime`.
+    pub(super) fn new(
+        runtime: Runtime,
+        client: Client,
+        driver: JoinHandle<()>,
+        timeout: Duration,
+        shown: String,
+    ) -> Link {
+        Link {
+            runtime,
+            client: Some(client),
+            driver: Some(driver),
+            timeout,
+            shown,
+            abandoned: Cell::new(false),
+        }
+    }
+
+    fn client(&self) -> &Client {
+        // Some until dropped.
+        self.client.as_ref().expect("a client until dropped")
+    }
+
+    /// The vault's URL as messages show it.
+    pub(super) fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// Waits at most the timeout for `request`. A server error comes back as it is (see
+    /// [`Link::failure`]); no answer in time ends the command with one line.
+    fn wait<T>(
+        &self,
+        waiting: Waiting,
+        request: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T> {
+        if self.abandoned.get() {
+            return Err(self.no_answer(waiting));
+        }
+        match self.runtime.within(self.timeout, request) {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(error)) => Err(self.failure(error, self.timeout)),
+            None => {
+                self.abandoned.set(true);
+                Err(self.no_answer(waiting))
+            }
+        }
+    }
+
+    fn no_answer(&self, waiting: Waiting) -> Error {
+        let (shown, within) = (&self.shown, seconds(self.timeout));
+        Error::Other(match waiting {
+            Waiting::Answer => anyhow::anyhow!(
+                "the vault at {shown} did not answer a query within {within}; check the server, or raise --timeout"
+            ),
+            Waiting::Commit => anyhow::anyhow!(
+                "the vault at {shown} did not confirm the change within {within}; it may or may not \
+                 have been made (tokens log shows it if it was); check the server, or raise --timeout"
+            ),
+        })
+    }
+
+    /// A server error: the server's own timeouts (set by [`Link::begin`]) as the one line that
+    /// names the wait; anything else as it is, for `postgres::explain` to name.
+    fn failure(&self, error: tokio_postgres::Error, lock_wait: Duration) -> Error {
+        let shown = &self.shown;
+        match error.code() {
+            Some(code) if *code == SqlState::LOCK_NOT_AVAILABLE => Error::Other(anyhow::anyhow!(
+                "waited {} for a lock on the vault at {shown} that another session holds; try \
+                 again, or raise --timeout",
+                seconds(lock_wait)
+            )),
+            Some(code)
+                if *code == SqlState::QUERY_CANCELED
+                    && error
+                        .as_db_error()
+                        .is_some_and(|db| db.message().contains("statement timeout")) =>
+            {
+                Error::Other(anyhow::anyhow!(
+                    "the vault at {shown} did not finish a statement within {}; check the \
+                     server, or raise --timeout",
+                    seconds(self.timeout)
+                ))
+            }
+            _ => Error::from(error),
+        }
+    }
+
+    pub(super) fn prepare(&self, sql: &str) -> Result<Statement> {
+        self.wait(Waiting::Answer, self.client().prepare(sql))
+    }
+
+    /// `SET LOCAL` of the server's lock and statement timeouts, locks waiting at most
+    /// `lock_wait`. A statement that waits for a lock the whole time is stopped by the lock
+    /// timeout (the message then names the lock): the statement timeout is a little longer.
+    fn server_timeouts(&self, lock_wait: Duration) -> String {
+        let (lock, statement) = server_millis(lock_wait, self.timeout);
+        format!("SET LOCAL lock_timeout = {lock}; SET LOCAL statement_timeout = {statement}")
+    }
+
+    pub(super) fn query<T>(
+        &self,
+        statement: &T,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>>
+    where
+        T: ?Sized + ToStatement,
+    {
+        self.wait(Waiting::Answer, self.client().query(statement, params))
+    }
+
+    pub(super) fn execute<T>(
+        &self,
+        statement: &T,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64>
+    where
+        T: ?Sized + ToStatement,
+    {
+        self.wait(Waiting::Answer, self.client().execute(statement, params))
+    }
+
+    /// Runs `sql` (several statements, no parameters, no rows).
+    pub(super) fn batch_execute(&self, sql: &str) -> Result<()> {
+        self.wait(Waiting::Answer, self.client().batch_execute(sql))
+    }
+
+    /// Calls `visit` with each row as it arrives, without collecting them; each row is waited
+    /// for at most the timeout (a slow reader of the output is not the server's fault).
+    pub(super) fn for_each_row<P, I>(
+        &self,
+        sql: &str,
+        params: I,
+        visit: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()>
+    where
+        P: BorrowToSql,
+        I: IntoIterator<Item = P>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let rows = self.wait(Waiting::Answer, self.client().query_raw(sql, params))?;
+        let mut rows = std::pin::pin!(rows);
+        while let Some(row) = self.wait(Waiting::Answer, async {
+            rows.as_mut().next().await.transpose()
+        })? {
+            visit(&row)?;
+        }
+        Ok(())
+    }
+
+    /// Starts a READ COMMITTED transaction with the server's timeouts set for it alone (locks:
+    /// at most `lock_wait`), and runs `lock` (the statement that takes the lock the transaction
+    /// needs) in the same round trip. Returns the transaction and the first column of the
+    /// first row `lock` returned.
+    pub(super) fn begin(
+        &self,
+        lock_wait: Duration,
+        lock: &str,
+    ) -> Result<(Transaction<'_>, Option<String>)> {
+        // READ COMMITTED whatever the database's default: each statement after the lock then
+        // sees what the writer before committed (a REPEATABLE READ snapshot would predate it).
+        let sql = format!(
+            "START TRANSACTION ISOLATION LEVEL READ COMMITTED; {}; {lock}",
+            self.server_timeouts(lock_wait)
+        );
+        if self.abandoned.get() {
+            return Err(self.no_answer(Waiting::Answer));
+        }
+        // Rolled back when dropped: also when the lock or anything before it fails.
+        let transaction = Transaction {
+            link: self,
+            open: true,
+        };
+        let answer = match self
+            .runtime
+            .within(self.timeout, self.client().simple_query(&sql))
+        {
+            Some(Ok(answer)) => answer,
+            Some(Err(error)) => return Err(self.failure(error, lock_wait.min(self.timeout))),
+            None => {
+                self.abandoned.set(true);
+                return Err(self.no_answer(Waiting::Answer));
+            }
+        };
+        let first = answer.iter().find_map(|message| match message {
+            SimpleQueryMessage::Row(row) => Some(row.get(0).map(str::to_owned)),
+            _ => None,
+        });
+        Ok((transaction, first.flatten()))
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        // Without its client the driver sends Terminate and ends: the server sees a clean
+        // goodbye rather than a dropped socket.
+        drop(self.client.take());
+        if let Some(driver) = self.driver.take()
+            && !self.abandoned.get()
+        {
+            let _ = self.runtime.within(GOODBYE, driver);
+        }
+    }
+}
+
+/// A transaction on a link: committed by [`Transaction::commit`], rolled back otherwise.
+pub(super) struct Transaction<'l> {
+    link: &'l Link,
+    open: bool,
+}
+
+impl<'l> Transaction<'l> {
+    pub(super) fn link(&self) -> &'l Link {
+        self.link
+    }
+
+    pub(super) fn commit(mut self) -> Result<()> {
+        self.open = false;
+        self.link
+            .wait(Waiting::Commit, self.link.client().batch_execute("COMMIT"))
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Best effort: a link that lost its server fails the next request anyway.
+            let _ = self.link.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+/// The server's lock and statement timeouts, in milliseconds, for a lock wait of `lock_wait`
+/// and a client that waits `timeout`: a little shorter than the client's, so the server's error
+/// (which names the wait) arrives before the client gives up; the lock's a little shorter still.
+fn server_millis(lock_wait: Duration, timeout: Duration) -> (u64, u64) {
+    let margin = (timeout / 4).min(Duration::from_millis(250));
+    let millis = |limit: Duration| {
+        // PostgreSQL's timeouts are 32-bit milliseconds; 0 would mean none.
+        u64::try_from(limit.as_millis().max(1))
+            .unwrap_or(u64::MAX)
+            .min(i32::MAX as u64)
+    };
+    let statement = timeout.saturating_sub(margin / 2);
+    let lock = lock_wait.min(timeout.saturating_sub(margin));
+    (millis(lock), millis(statement))
+}
+
+/// `10s`, `1.5s`, `200ms`: a timeout as messages show it.
+pub(crate) fn seconds(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_gives_up_a_little_before_the_client() {
+        let seconds = Duration::from_secs;
+        assert_eq!(server_millis(seconds(10), seconds(10)), (9_750, 9_875));
+        assert_eq!(server_millis(seconds(1), seconds(1)), (750, 875));
+        // Bookkeeping's short patience for the lock.
+        assert_eq!(
+            server_millis(Duration::from_millis(200), seconds(10)),
+            (200, 9_875)
+        );
+        assert_eq!(server_millis(Duration::ZERO, Duration::ZERO), (1, 1));
+        let long = seconds(100 * 86_400);
+        assert_eq!(
+            server_millis(long, long),
+            (i32::MAX as u64, i32::MAX as u64)
+        );
+    }
+
+    /// Against the test server (TOKENS_TEST_POSTGRES), as the connect tests are.
+    #[test]
+    fn server_timeouts_are_set_for_one_transaction_and_never_for_the_session() {
+        let Some(url) = std::env::var("TOKENS_TEST_POSTGRES")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("skipped: needs TOKENS_TEST_POSTGRES (an admin URL)");
+            return;
+        };
+        let link = super::super::connect::connect(&url, Duration::from_secs(2))
+            .unwrap_or_else(|error| panic!("{error}"));
+        let setting = |link: &Link, name: &str| -> String {
+            let rows = link
+                .query(&format!("SELECT current_setting('{name}')"), &[])
+                .unwrap();
+            rows[0].get(0)
+        };
+        // Nothing at login: no startup options.
+        assert_eq!(setting(&link, "lock_timeout"), "0");
+        assert_eq!(setting(&link, "statement_timeout"), "0");
+        for commit in [true, false] {
+            let (transaction, lock_timeout) = link
+                .begin(
+                    Duration::from_millis(200),
+                    "SELECT current_setting('lock_timeout')",
+                )
+                .unwrap();
+            assert_eq!(lock_timeout.as_deref(), Some("200ms"));
+            assert_eq!(setting(transaction.link(), "statement_timeout"), "1875ms");
+            assert_eq!(
+                setting(transaction.link(), "transaction_isolation"),
+                "read committed"
+            );
+            if commit {
+                transaction.commit().unwrap();
+            } else {
+                drop(transaction);
+            }
+            // Gone with the transaction: the next client of a pooled connection gets nothing.
+            assert_eq!(setting(&link, "lock_timeout"), "0");
+            assert_eq!(setting(&link, "statement_timeout"), "0");
+        }
+    }
+
+    #[test]
+    fn timeouts_read_as_people_write_them() {
+        assert_eq!(seconds(Duration::from_secs(10)), "10s");
+        assert_eq!(seconds(Duration::from_millis(1_500)), "1.5s");
+        assert_eq!(seconds(Duration::from_millis(200)), "200ms");
+    }
+}
