@@ -22,9 +22,9 @@ const ID: std::ops::Range<usize> = 3..15;
 const SECRET: std::ops::Range<usize> = 16..48;
 const TOKEN_LEN: usize = 54;
 
-const LOOKUP: &str = "SELECT t.name, t.app, t.scopes, t.secret_hash, t.expires_at, t.revoked_at, \
-                      u.last_used_at FROM tokens t LEFT JOIN token_usage u ON u.token_id = t.id \
-                      WHERE t.id = ?1";
+const LOOKUP: &str = "SELECT name, app, scopes, secret_hash, expires_at, revoked_at, \
+                      (SELECT last_used_at FROM token_usage WHERE token_id = tokens.id) \
+                      FROM tokens WHERE id = ?1";
 
 type Outcome<T> = Result<T, Box<dyn std::error::Error>>;
 

@@ -183,8 +183,9 @@ impl Store for PgStore<'_> {
 
     fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>> {
         let row = self.query_opt(
-            "SELECT t.id, t.name, t.app, t.scopes, t.secret_hash, t.expires_at, u.last_used_at, \
-             t.revoked_at FROM tokens t LEFT JOIN token_usage u ON u.token_id = t.id WHERE t.id = $1",
+            "SELECT id, name, app, scopes, secret_hash, expires_at, \
+             (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), revoked_at \
+             FROM tokens WHERE id = $1",
             &[&id],
         )?;
         let Some(row) = row else { return Ok(None) };
