@@ -519,11 +519,53 @@ fn no_child_process_gets_a_secret_in_its_arguments_or_environment() {
             "2s",
         ],
         "",
-        &[("T", &first.token), ("K", &key)],
+        &[
+            ("T", &first.token),
+            ("K", &key),
+            ("PGPASSWORD", "hunter2-ci"),
+        ],
     );
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let second = parse_issued(&output);
     std::thread::sleep(std::time::Duration::from_millis(300));
+
+    // The helper outlives the command holding a token: it keeps only what reaches the display.
+    let mut helper_environments = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if !contains(&cmdline, "__serve-clipboard") {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        helper_environments += 1;
+        let names: Vec<String> = environ
+            .split(|&byte| byte == 0)
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let text = String::from_utf8_lossy(pair);
+                text.split('=').next().unwrap_or_default().to_owned()
+            })
+            .collect();
+        for name in &names {
+            assert!(
+                [
+                    "DISPLAY",
+                    "XAUTHORITY",
+                    "WAYLAND_DISPLAY",
+                    "XDG_RUNTIME_DIR",
+                    "HOME"
+                ]
+                .contains(&name.as_str()),
+                "the clipboard helper inherited {name} (all: {names:?})"
+            );
+        }
+    }
+    assert!(
+        helper_environments >= 1,
+        "no clipboard helper's environment was read"
+    );
 
     let processes = all_arguments_and_environments();
     let secrets: Vec<&str> = [&first.token, &key, &second.token]
