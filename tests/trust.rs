@@ -572,3 +572,84 @@ fn a_reader_holding_the_lock_makes_revoke_fail_with_a_clear_message() {
     assert_eq!(revoked, None, "the vault changed");
     assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
 }
+
+/// Gives `nobody` read and write on `path` through a POSIX access ACL (the attribute `setfacl`
+/// writes: version 2, then tag, permissions and id for each entry), leaving the mode bits alone
+/// but for the group bits, which become the ACL's mask.
+fn acl_lets_nobody_write(path: &Path) {
+    let (uid, _) = nobody_ids();
+    let mut entries: Vec<u8> = 2u32.to_le_bytes().to_vec();
+    let any = u32::MAX;
+    for (tag, permissions, id) in [
+        (0x01u16, 7u16, any), // the owner
+        (0x02, 6, uid),       // nobody: read and write
+        (0x04, 5, any),       // the owning group
+        (0x10, 7, any),       // the mask
+        (0x20, 5, any),       // others
+    ] {
+        entries.extend(tag.to_le_bytes());
+        entries.extend(permissions.to_le_bytes());
+        entries.extend(id.to_le_bytes());
+    }
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: valid C strings and a buffer of the given length.
+    let set = unsafe {
+        libc::setxattr(
+            name.as_ptr(),
+            c"system.posix_acl_access".as_ptr(),
+            entries.as_ptr().cast(),
+            entries.len(),
+            0,
+        )
+    };
+    assert_eq!(set, 0, "setxattr: {}", std::io::Error::last_os_error());
+}
+
+#[test]
+fn a_vault_an_acl_lets_another_user_write_is_refused() {
+    let Some(nobody) = Nobody::new() else { return };
+    let sandbox = Sandbox::sqlite();
+    let base = base(&sandbox);
+    let own = folder(&base, "vault", 0o755);
+    let vault = own.join("vault.db");
+    let issued = {
+        let output = tokens_at(&sandbox, &vault, &["create", "root-token"], "");
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        parse_issued(&output)
+    };
+    // An ACL on the vault file: its mode still reads as private to root's group.
+    acl_lets_nobody_write(&vault);
+    let output = nobody.run(&vault, &["list"], "");
+    assert_eq!(
+        code(&output),
+        1,
+        "nobody may write it, but tokens stops it reading it too"
+    );
+    let message = format!(
+        "tokens: {0} has an access control list (ACL), which may let other users write it; fix it \
+         with: setfacl -b {0}\n",
+        vault.display()
+    );
+    assert_refused(&sandbox, &vault, &issued.token, &message);
+
+    // The same on the vault's folder, with the file's ACL gone.
+    let name = std::ffi::CString::new(vault.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: valid C strings.
+    let removed = unsafe { libc::removexattr(name.as_ptr(), c"system.posix_acl_access".as_ptr()) };
+    assert_eq!(removed, 0);
+    chmod(&vault, 0o600);
+    let output = tokens_at(
+        &sandbox,
+        &vault,
+        &["verify"],
+        &format!("{}\n", issued.token),
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    acl_lets_nobody_write(&own);
+    let message = format!(
+        "tokens: {0} has an access control list (ACL), which may let other users write it; fix it \
+         with: setfacl -b {0}\n",
+        own.display()
+    );
+    assert_refused(&sandbox, &vault, &issued.token, &message);
+}

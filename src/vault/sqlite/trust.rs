@@ -38,6 +38,9 @@ pub struct Meta {
     pub gid: u32,
     /// The permission bits and the sticky bit (`st_mode & 0o7777`).
     pub mode: u32,
+    /// The path carries a POSIX access ACL beyond its mode bits: named users or groups may
+    /// write it whatever `mode` says (the group bits are then only the ACL's mask).
+    pub acl: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,6 +286,13 @@ fn judge(
     if place == Place::Above && sticky {
         return Ok(()); // like `/tmp`, without asking the user database
     }
+    if meta.acl {
+        return Err(insecure(
+            path,
+            "has an access control list (ACL), which may let other users write it",
+            format!("fix it with: setfacl -b {shown}"),
+        ));
+    }
     // The group's members are looked up only when it matters (NSS may be slow).
     let others_can_write = meta.mode & 0o002 != 0
         || (meta.mode & 0o020 != 0 && !private_group(meta.uid, meta.gid, system));
@@ -364,6 +374,24 @@ fn io_error(error: io::Error, path: &Path) -> Error {
 /// The real system: `lstat`, `readlink` and the password and group databases (NSS).
 pub struct Host;
 
+/// True when `path` has an extended POSIX access ACL (the `system.posix_acl_access` attribute
+/// exists only then: a plain mode is no ACL). A file system without ACLs has none.
+fn has_access_acl(path: &Path) -> bool {
+    let Ok(path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: valid C strings; a null buffer of size 0 asks only for the attribute's size.
+    let size = unsafe {
+        libc::lgetxattr(
+            path.as_ptr(),
+            c"system.posix_acl_access".as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    size > 0
+}
+
 impl System for Host {
     fn lstat(&self, path: &Path) -> io::Result<Meta> {
         let meta = std::fs::symlink_metadata(path)?;
@@ -382,6 +410,7 @@ impl System for Host {
             uid: meta.uid(),
             gid: meta.gid(),
             mode: meta.mode() & 0o7777,
+            acl: kind != Kind::Symlink && has_access_acl(path),
         })
     }
 
@@ -553,6 +582,7 @@ mod tests {
                 uid,
                 gid,
                 mode,
+                acl: false,
             };
             self.entries.insert(PathBuf::from(path), (meta, None));
             self
@@ -572,6 +602,7 @@ mod tests {
                 uid: ROOT,
                 gid: ROOT,
                 mode: 0o777,
+                acl: false,
             };
             self.entries
                 .insert(PathBuf::from(path), (meta, Some(PathBuf::from(target))));
