@@ -23,6 +23,18 @@ fn main() -> ExitCode {
                 eprintln!("tokens: {message}");
                 return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
             }
+            // clap quotes the values it refuses, some from the environment (TOKENS_TIMEOUT,
+            // TOKENS_VAULT): printed as clap prints them unless something must be masked.
+            None if error.use_stderr() => {
+                let text = error.render().to_string();
+                match output::redacted(&text) {
+                    std::borrow::Cow::Borrowed(_) => error.exit(),
+                    std::borrow::Cow::Owned(redacted) => {
+                        eprint!("{redacted}");
+                        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+                    }
+                }
+            }
             None => error.exit(),
         },
     };

@@ -62,15 +62,95 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(escaped)
 }
 
-/// A message for stderr (an error, a notice): anything shaped like a token or secret key
-/// replaced by its masked form ([`crate::token::redact`]), then made [`printable`]. Every
-/// message the program prints passes through here, so none can echo a credential or a
-/// control character, whatever a future message quotes.
+/// A message for stderr (an error, a notice): [`redacted`], then made [`printable`]. Every
+/// message the program prints passes through here, so none can echo a credential, a password
+/// or a control character, whatever a future message quotes.
 pub fn message(text: &str) -> Cow<'_, str> {
-    match crate::token::redact(text) {
+    match redacted(text) {
         Cow::Borrowed(text) => printable(text),
         Cow::Owned(redacted) => Cow::Owned(printable(&redacted).into_owned()),
     }
+}
+
+/// `text` with anything shaped like a token or secret key masked ([`crate::token::redact`])
+/// and anything shaped like a connection's password replaced by `***`: the part after the
+/// first `:` of a `user:password@` (whatever the scheme, or none: a mistyped URL is still a
+/// password), and the value of a `password=` / `pass=` / `passwd=` / `pwd=` setting (in a
+/// key=value string or a URL's query).
+pub fn redacted(text: &str) -> Cow<'_, str> {
+    let tokens = crate::token::redact(text);
+    let masked = mask_passwords(&tokens);
+    match (tokens, masked) {
+        (Cow::Borrowed(text), None) => Cow::Borrowed(text),
+        (tokens, None) => Cow::Owned(tokens.into_owned()),
+        (_, Some(masked)) => Cow::Owned(masked),
+    }
+}
+
+/// See [`redacted`]; `None` when there is nothing to mask.
+fn mask_passwords(text: &str) -> Option<String> {
+    // Byte ranges to replace with `***`, found on the ASCII structure around them.
+    let bytes = text.as_bytes();
+    let mut hidden: Vec<(usize, usize)> = Vec::new();
+    let separator = |byte: u8| byte.is_ascii_whitespace() || b"/\"'`=,;()<>[]{}".contains(&byte);
+    for (at, _) in text.match_indices('@') {
+        let start = bytes[..at]
+            .iter()
+            .rposition(|&byte| separator(byte))
+            .map_or(0, |index| index + 1);
+        let already_masked = text[start..at].ends_with("***");
+        if let Some(colon) = bytes[start..at].iter().position(|&byte| byte == b':')
+            && !already_masked
+        {
+            hidden.push((start + colon + 1, at));
+        }
+    }
+    let lower = text.to_ascii_lowercase();
+    let keys = ["password", "pass", "passwd", "pwd", "sslpassword"];
+    // `=` as itself, or percent-encoded in a URL.
+    let settings = keys
+        .iter()
+        .flat_map(|key| [format!("{key}="), format!("{key}%3d")]);
+    for key in settings {
+        for (at, _) in lower.match_indices(&key) {
+            let before = lower[..at].bytes().next_back();
+            if before.is_some_and(|byte| byte.is_ascii_alphanumeric() || byte == b'_') {
+                continue; // part of a longer word
+            }
+            let value = at + key.len();
+            if text[value..].starts_with("***") {
+                continue; // masked where the message was made
+            }
+            let end = match bytes.get(value) {
+                Some(&quote @ (b'\'' | b'"')) => bytes[value + 1..]
+                    .iter()
+                    .position(|&byte| byte == quote)
+                    .map_or(bytes.len(), |index| value + 1 + index + 1),
+                _ => bytes[value..]
+                    .iter()
+                    .position(|&byte| byte.is_ascii_whitespace() || b"&'\")".contains(&byte))
+                    .map_or(bytes.len(), |index| value + index),
+            };
+            hidden.push((value, end));
+        }
+    }
+    hidden.retain(|(start, end)| start < end);
+    if hidden.is_empty() {
+        return None;
+    }
+    hidden.sort_unstable();
+    let mut masked = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, end) in hidden {
+        if start < copied {
+            continue; // inside a range already hidden
+        }
+        masked.push_str(&text[copied..start]);
+        masked.push_str("***");
+        copied = end;
+    }
+    masked.push_str(&text[copied..]);
+    Some(masked)
 }
 
 /// `2026-11-23T12:00:00Z`
@@ -381,5 +461,33 @@ mod tests {
     fn times_are_rfc3339_utc() {
         let time = Utc.with_ymd_and_hms(2027, 1, 31, 0, 0, 0).unwrap();
         assert_eq!(rfc3339(time), "2027-01-31T00:00:00Z");
+    }
+
+    #[test]
+    fn passwords_in_any_shape_are_masked() {
+        for (text, expected) in [
+            (
+                "no vault at /tmp/x/ postgres:/u:hunter2@h/db",
+                "no vault at /tmp/x/ postgres:/u:***@h/db",
+            ),
+            (
+                "u:hunter2@h:5432/db is not a vault",
+                "u:***@h:5432/db is not a vault",
+            ),
+            ("postgres ://u:hunter2@h/db", "postgres ://u:***@h/db"),
+            (
+                "bad option in host=db password=hunter2 user=u",
+                "bad option in host=db password=*** user=u",
+            ),
+            ("x?pass=hunter2&y=1", "x?pass=***&y=1"),
+            ("password='hunter 2' dbname=t", "password=*** dbname=t"),
+            ("?PASSWORD%3Dhunter2", "?PASSWORD%3D***"),
+            (
+                "a plain line, a user@host and 10:30",
+                "a plain line, a user@host and 10:30",
+            ),
+        ] {
+            assert_eq!(redacted(text), expected, "{text}");
+        }
     }
 }

@@ -162,3 +162,41 @@ fn a_file_name_with_a_colon_or_an_equals_sign_is_still_a_file() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(json(&output).as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn mistyped_and_unusual_shapes_never_show_the_password() {
+    for location in [
+        format!(" postgres://u:{PASSWORD}@127.0.0.1:1/db"), // a leading space, as pasted
+        format!("postgres ://u:{PASSWORD}@127.0.0.1:1/db"),
+        format!("postgres//u:{PASSWORD}@127.0.0.1:1/db"),
+        format!("postgresql//u:{PASSWORD}@127.0.0.1:1/db"),
+        format!("u:{PASSWORD}@127.0.0.1:1/db"),
+        format!("postgres://u@127.0.0.1:1/db?pass={PASSWORD}"),
+        format!("postgres://u@127.0.0.1:1/db?password%3D{PASSWORD}"),
+    ] {
+        for args in [vec!["list"], vec!["create", "ci"]] {
+            let (code, error) = run_at(&location, &args);
+            assert!(code == 1 || code == 2, "{location:?} {args:?}: {error}");
+            assert_eq!(error.lines().count(), 1, "{error}");
+        }
+    }
+}
+
+#[test]
+fn a_token_in_an_environment_variable_clap_refuses_is_masked() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("ci", &[]);
+    let output = sandbox
+        .cmd(&["list"])
+        .env("TOKENS_TIMEOUT", &issued.token)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 2);
+    let secret = &issued.token[16..];
+    assert!(!stderr(&output).contains(secret), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("tk_{}_…", issued.id())),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -64,6 +64,13 @@ impl Location {
         let Some(text) = value.to_str() else {
             return Ok(Location::File(PathBuf::from(value)));
         };
+        if text.trim() != text {
+            // ` postgres://…` pasted with a space would become a folder named after the URL.
+            return Err(Error::Usage(format!(
+                "the vault location \"{}\" starts or ends with a space; remove it",
+                crate::output::redacted(text)
+            )));
+        }
         let Some((scheme, rest)) = text.split_once(':').filter(|(scheme, _)| {
             let mut chars = scheme.chars();
             chars.next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -106,6 +113,15 @@ impl Location {
 fn key_value_location(text: &str, value: &OsStr) -> Result<Location> {
     use postgres::connect::KeyValueString;
     match postgres::connect::key_value_string(text) {
+        // `postgres//u:pw@db/x`, `u:pw@db`: not a file anyone means, and its name would keep
+        // the password.
+        KeyValueString::NotOne if text.contains('@') => match crate::output::redacted(text) {
+            std::borrow::Cow::Owned(shown) => Err(Error::Usage(format!(
+                "{shown} is not a vault tokens can open: it holds a password, as a URL would; a \
+                 PostgreSQL URL starts with postgres://"
+            ))),
+            std::borrow::Cow::Borrowed(_) => Ok(Location::File(PathBuf::from(value))),
+        },
         KeyValueString::NotOne => Ok(Location::File(PathBuf::from(value))),
         KeyValueString::Known => Ok(Location::Postgres(text.to_owned())),
         KeyValueString::UnknownKeys(keys) => Err(Error::Usage(format!(
