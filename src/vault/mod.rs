@@ -335,8 +335,12 @@ mod tests {
 
     #[test]
     fn file_names_with_a_colon_or_an_equals_sign_stay_files() {
-        for text in ["backup:old.db", "./a=b.db", "a:b/c", "/srv/x:y@z/vault.db"] {
+        for text in ["backup:old.db", "./a=b.db", "a:b/c", "/srv/x@z/vault.db"] {
             assert_eq!(parse(text).unwrap(), Location::File(text.into()), "{text}");
         }
+        // Shaped like `user:password@host`: refused, the would-be password not shown.
+        let error = parse("/srv/x:y@z/vault.db").unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().starts_with("/srv/x:***@z/vault.db is not a vault"));
     }
 }
