@@ -425,6 +425,13 @@ fn a_connection_lost_mid_batch_is_one_line_and_exit_1() {
     drop(input);
     let output = child.wait_with_output().unwrap();
     assert_eq!(code(&output), 1);
+    // The line that met the lost connection is answered, `unavailable` (SPEC §5).
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut answers, &mut rest).unwrap();
+    let answer: serde_json::Value = serde_json::from_str(rest.trim()).unwrap();
+    assert_eq!(answer["reason"], "unavailable", "{rest}");
+    assert_eq!(answer["valid"], false);
+    assert_eq!(answer["id"], issued.id());
     let error = stderr(&output);
     assert_eq!(error.lines().count(), 1, "{error}");
     assert!(

@@ -250,14 +250,21 @@ fn a_batch_records_every_last_use_once_and_when_its_input_runs_dry() {
 fn an_over_long_batch_line_is_malformed_and_the_batch_goes_on() {
     let sandbox = Sandbox::new();
     let good = sandbox.create("good", &[]);
-    let input = format!("{}\n{}\n{}", good.token, "x".repeat(100_000), good.token);
+    // 10 MiB: read and thrown away a buffer at a time, then the next line is answered.
+    let input = format!(
+        "{}\n{}\n{}\n{}",
+        good.token,
+        "x".repeat(10 << 20),
+        good.token,
+        good.token
+    );
     let output = sandbox.run(&["verify", "--batch"], &input);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let reasons: Vec<String> = stdout(&output)
         .lines()
         .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["reason"].to_string())
         .collect();
-    assert_eq!(reasons, [r#""ok""#, r#""malformed""#, r#""ok""#]);
+    assert_eq!(reasons, [r#""ok""#, r#""malformed""#, r#""ok""#, r#""ok""#]);
 }
 
 #[test]

@@ -16,10 +16,7 @@ use crate::error::{Error, Result};
 
 /// No credential is this long: a longer line is refused, not kept.
 pub const MAX_LINE: usize = 4096;
-/// How much of an over-long line is read past [`MAX_LINE`] looking for its end (a `--batch`
-/// answers it `malformed` and goes on with the next line) before reading stops: input that never
-/// ends a line, as from `/dev/zero`, is not read for ever.
-const MAX_SKIPPED: usize = 1 << 20;
+
 /// How much is read at a time.
 const CHUNK: usize = 4096;
 
@@ -121,11 +118,6 @@ impl StdinLines {
             .is_some_and(|lines| !lines.buffer.is_empty())
     }
 
-    /// True once an over-long line had no end in sight and reading stopped (see [`Lines`]).
-    pub fn gave_up(&self) -> bool {
-        self.lines.as_ref().is_some_and(|lines| lines.gave_up)
-    }
-
     /// True when the next line would wait for the writer: nothing read ahead and nothing
     /// ready on the descriptor (a file is always ready; a pipe, when its writer is ahead).
     pub fn runs_dry(&self) -> bool {
@@ -168,11 +160,9 @@ struct Lines<R> {
     /// Never grows past its first capacity, so no reallocation leaves a copy behind.
     buffer: Zeroizing<Vec<u8>>,
     at_end: bool,
-    /// Past [`MAX_LINE`] bytes of a line: the rest of it is read and thrown away, up to
-    /// [`MAX_SKIPPED`] bytes (the count so far).
-    skipping: Option<usize>,
-    /// An over-long line had no end within [`MAX_SKIPPED`] bytes: reading has stopped.
-    gave_up: bool,
+    /// Past [`MAX_LINE`] bytes of a line: the rest of it is read and thrown away, in
+    /// buffer-sized pieces, however long it is.
+    skipping: bool,
 }
 
 impl<R: Read> Lines<R> {
@@ -181,8 +171,7 @@ impl<R: Read> Lines<R> {
             source,
             buffer: Zeroizing::new(Vec::with_capacity(MAX_LINE + CHUNK)),
             at_end: false,
-            skipping: None,
-            gave_up: false,
+            skipping: false,
         }
     }
 
@@ -191,43 +180,27 @@ impl<R: Read> Lines<R> {
     /// that error starts at the next line: the rest of the long one is thrown away unread.
     fn next_line(&mut self, what: &str) -> Result<Option<Zeroizing<String>>> {
         loop {
-            if self.gave_up {
-                return Ok(None);
-            }
             let newline = self.buffer.iter().position(|&byte| byte == b'\n');
-            if let Some(skipped) = self.skipping {
+            if self.skipping {
                 match newline {
                     Some(newline) => {
                         self.take(0, newline + 1);
-                        self.skipping = None;
+                        self.skipping = false;
                         continue;
                     }
-                    None => {
-                        let skipped = skipped + self.buffer.len();
-                        self.buffer.zeroize();
-                        if skipped > MAX_SKIPPED {
-                            self.gave_up = true;
-                            return Err(Error::Malformed(format!(
-                                "the {what} is malformed: its line is longer than {MAX_LINE} \
-                                 bytes and has no end within {} MiB; reading stopped there",
-                                MAX_SKIPPED >> 20
-                            )));
-                        }
-                        self.skipping = Some(skipped);
-                    }
+                    None => self.buffer.zeroize(),
                 }
             } else if let Some(newline) = newline {
                 return Ok(Some(self.take(newline, newline + 1)));
             }
             if self.buffer.len() > MAX_LINE {
-                let skipped = self.buffer.len();
                 self.buffer.zeroize();
-                self.skipping = Some(skipped);
+                self.skipping = true;
                 return Err(Error::Malformed(format!(
                     "the {what} is malformed: its line is longer than {MAX_LINE} bytes"
                 )));
             }
-            if self.at_end && self.skipping.is_some() {
+            if self.at_end && self.skipping {
                 return Ok(None);
             }
             if self.at_end {
@@ -342,14 +315,6 @@ mod tests {
         let mut endless = io::repeat(0);
         let mut reader = Lines::new(&mut endless);
         assert!(reader.next_line("token").is_err());
-        // Reading on looks for the line's end for a while, then stops for good.
-        let error = reader.next_line("token").unwrap_err().to_string();
-        assert!(
-            error.ends_with("no end within 1 MiB; reading stopped there"),
-            "{error}"
-        );
-        assert!(reader.gave_up);
-        assert!(reader.next_line("token").unwrap().is_none());
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub enum Reason {
     Expired,
     Revoked,
     Forbidden,
+    /// The vault could not be asked (SPEC §4); never valid.
+    Unavailable,
 }
 
 impl Reason {
@@ -53,6 +55,7 @@ impl Reason {
             Reason::Expired => "expired",
             Reason::Revoked => "revoked",
             Reason::Forbidden => "forbidden",
+            Reason::Unavailable => "unavailable",
         }
     }
 }
@@ -150,6 +153,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
         (Reason::Expired, _) => Err(Error::Expired(verdict.why)),
         (Reason::Revoked, _) => Err(Error::Revoked(verdict.why)),
         (Reason::Forbidden, _) => Err(Error::Forbidden(verdict.why)),
+        (Reason::Unavailable, _) => Err(Error::Other(anyhow::anyhow!(verdict.why))),
     }
 }
 
@@ -174,7 +178,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
         let line = match stdin.next_line() {
             Ok(Some(line)) => Ok(line),
             Ok(None) => break,
-            Err(Error::Malformed(why)) if !stdin.gave_up() => Err(why),
+            Err(Error::Malformed(why)) => Err(why),
             Err(error) => {
                 stdout.flush()?;
                 pending.write(&mut vault);
@@ -188,10 +192,29 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
         {
             Err(why) => Verdict::malformed(why.clone()),
             Ok(Err(why)) => Verdict::malformed(why.to_string()),
-            Ok(Ok(credential)) => {
-                vault.keep_current()?;
-                judge(vault.store().as_ref(), &credential, requirements, now)?
-            }
+            Ok(Ok(credential)) => match vault
+                .keep_current()
+                .and_then(|()| judge(vault.store().as_ref(), &credential, requirements, now))
+            {
+                Ok(verdict) => verdict,
+                Err(error) => {
+                    // SPEC §5: this line is answered `unavailable`, and the batch ends with
+                    // exit 1 and the one line that says why.
+                    let verdict = Verdict {
+                        reason: Reason::Unavailable,
+                        presented_id: Some(credential.id().to_owned()),
+                        known: false,
+                        record: None,
+                        why: String::new(),
+                    };
+                    serde_json::to_writer(&mut stdout, &VerdictJson::of(&verdict))
+                        .map_err(io::Error::from)?;
+                    stdout.write_all(b"\n")?;
+                    stdout.flush()?;
+                    pending.write(&mut vault);
+                    return Err(error);
+                }
+            },
         };
         serde_json::to_writer(&mut stdout, &VerdictJson::of(&verdict)).map_err(io::Error::from)?;
         stdout.write_all(b"\n")?;

@@ -341,6 +341,10 @@ mod tests {
         // Shaped like `user:password@host`: refused, the would-be password not shown.
         let error = parse("/srv/x:y@z/vault.db").unwrap_err();
         assert_eq!(error.exit_code(), 2);
-        assert!(error.to_string().starts_with("/srv/x:***@z/vault.db is not a vault"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("/srv/x:***@z/vault.db is not a vault")
+        );
     }
 }
