@@ -168,12 +168,19 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     let mut stdin = StdinLines::new();
     let mut stdout = BufWriter::new(io::stdout().lock());
     let mut pending = Pending::new();
+    let mut opened_at = Instant::now();
     loop {
         if !stdin.has_buffered_input() {
             stdout.flush()?;
             if stdin.runs_dry() {
                 pending.write(&mut vault);
+                vault.rest();
             }
+        }
+        // A read-only view is held at most about a second (see `Vault::rest`).
+        if opened_at.elapsed() >= BOOKKEEPING_INTERVAL {
+            vault.rest();
+            opened_at = Instant::now();
         }
         let line = match stdin.next_line() {
             Ok(Some(line)) => Ok(line),

@@ -192,6 +192,14 @@ impl Vault {
         }
     }
 
+    /// Lets go of what a read-only view holds while the command waits (see
+    /// [`SqliteVault::rest`]); the next [`Vault::keep_current`] opens it again.
+    pub fn rest(&mut self) {
+        if let Vault::Sqlite(vault) = self {
+            vault.rest();
+        }
+    }
+
     /// Queries outside a transaction (each statement on its own).
     pub fn store(&self) -> Box<dyn Store + '_> {
         match self {

@@ -28,6 +28,8 @@ pub struct SqliteVault {
     snapshot_lock: Option<std::fs::File>,
     /// For a vault this user cannot write: its files as they were when `conn` was opened.
     files: Option<Box<Files>>,
+    /// A read-only view let go by [`SqliteVault::rest`], to be opened again before the next read.
+    resting: bool,
 }
 
 impl SqliteVault {
@@ -43,6 +45,7 @@ impl SqliteVault {
             timeout,
             snapshot_lock: opened.snapshot_lock,
             files,
+            resting: false,
         })
     }
 
@@ -59,7 +62,9 @@ impl SqliteVault {
             return Ok(());
         };
         let now = Files::of(&self.path);
-        let stale = if self.snapshot_lock.is_some() {
+        let stale = if self.resting {
+            true
+        } else if self.snapshot_lock.is_some() {
             now != **files || now.wal.is_some()
         } else {
             now.database != files.database || now.wal != files.wal || now.shm != files.shm
@@ -80,6 +85,24 @@ impl SqliteVault {
     /// False for a vault this user may read but not write.
     pub fn writable(&self) -> bool {
         self.writable
+    }
+
+    /// Lets go of a read-only view while the command waits (for input, or between seconds of a
+    /// long batch): an open view of a vault this user cannot write holds back the writers'
+    /// checkpoints (a snapshot's lock keeps the WAL from being copied back and removed), so
+    /// root's `-wal` would grow for as long as a CI user's `verify --batch` sits idle.
+    /// [`SqliteVault::keep_current`] opens it again before the next read. A vault this user
+    /// can write is left open: it holds nothing between statements.
+    pub fn rest(&mut self) {
+        if self.files.is_none() || self.resting {
+            return;
+        }
+        let Ok(placeholder) = Connection::open_in_memory() else {
+            return;
+        };
+        drop(std::mem::replace(&mut self.conn, placeholder));
+        self.snapshot_lock = None;
+        self.resting = true;
     }
 
     /// Queries outside a transaction (each statement on its own).
