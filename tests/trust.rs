@@ -653,3 +653,27 @@ fn a_vault_an_acl_lets_another_user_write_is_refused() {
     );
     assert_refused(&sandbox, &vault, &issued.token, &message);
 }
+
+#[test]
+fn a_device_or_a_folder_where_the_vault_should_be_is_named_as_such() {
+    let sandbox = Sandbox::sqlite();
+    for args in [vec!["list"], vec!["create", "ci"]] {
+        let output = tokens_at(&sandbox, Path::new("/dev/null"), &args, "");
+        assert_eq!(code(&output), 1, "{args:?}");
+        assert_eq!(
+            stderr(&output),
+            "tokens: /dev/null is not a tokens vault or is corrupt (it is not a regular file); it \
+             was left untouched\n"
+        );
+    }
+    // A folder in a sticky folder: named as a folder, not blamed on /tmp.
+    let output = tokens_at(&sandbox, &std::env::temp_dir(), &["list"], "");
+    assert_eq!(code(&output), 1);
+    assert!(
+        stderr(&output).ends_with(
+            "is not a tokens vault or is corrupt (it is a directory); it was left untouched\n"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}

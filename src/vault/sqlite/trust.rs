@@ -153,6 +153,20 @@ enum Place {
 /// [`check`] with the accounts and the system given.
 pub fn check_with(path: &Path, owners: &Owners, system: &dyn System) -> Result<PathBuf> {
     let real = resolve(path, system)?;
+    // A folder or a device where the vault should be is no vault: said so before the folders
+    // around it are judged (whose advice would be beside the point, or harmful for `/dev`).
+    if let Ok(meta) = system.lstat(&real)
+        && matches!(meta.kind, Kind::Folder | Kind::Other)
+    {
+        return Err(Error::VaultCorrupt {
+            vault: real.display().to_string(),
+            reason: if meta.kind == Kind::Folder {
+                "it is a directory".into()
+            } else {
+                "it is not a regular file".into()
+            },
+        });
+    }
     let Some(own_folder) = real.parent() else {
         return Ok(real); // `/` itself: opening it says it is a folder
     };
