@@ -311,6 +311,11 @@ impl EventFilter {
     }
 }
 
+/// The columns of a `verify_failures` row, in the order both backends read them into a
+/// [`FailureCount`].
+pub(super) const FAILURE_COLUMNS: &str =
+    "token_id, reason, failures, first_at, last_at, unlogged, logged_at";
+
 /// Failed verifications of one known token for one reason, counted (SPEC §8): a stranger who
 /// sends the same wrong secret a million times grows a counter, not the vault.
 #[derive(Debug, Clone, PartialEq, Eq)]

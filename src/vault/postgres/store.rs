@@ -10,8 +10,9 @@ use tokio_postgres::{Row, Statement};
 use super::link::{Link, Transaction};
 use crate::error::Result;
 use crate::vault::records::{
-    COLUMNS, Dialect, Edit, Event, EventFilter, FailureCount, FilterValue, IMPORTED_COLUMNS,
-    ListFilter, LiveToken, NewToken, TokenRecord, VerifyRecord, join_scopes, split_scopes,
+    COLUMNS, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount, FilterValue,
+    IMPORTED_COLUMNS, ListFilter, LiveToken, NewToken, TokenRecord, VerifyRecord, join_scopes,
+    split_scopes,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -404,14 +405,16 @@ impl Store for PgStore<'_> {
         last_at: DateTime<Utc>,
     ) -> Result<FailureCount> {
         let rows = self.query(
-            "INSERT INTO verify_failures \
-             (token_id, reason, failures, first_at, last_at, unlogged, logged_at) \
-             VALUES ($1, $2, $3, $4, $5, $3, NULL) \
-             ON CONFLICT (token_id, reason) DO UPDATE SET \
-             failures = verify_failures.failures + excluded.failures, \
-             last_at = greatest(verify_failures.last_at, excluded.last_at), \
-             unlogged = verify_failures.unlogged + excluded.unlogged \
-             RETURNING token_id, reason, failures, first_at, last_at, unlogged, logged_at",
+            &format!(
+                "INSERT INTO verify_failures \
+                 ({FAILURE_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $3, NULL) \
+                 ON CONFLICT (token_id, reason) DO UPDATE SET \
+                 failures = verify_failures.failures + excluded.failures, \
+                 last_at = greatest(verify_failures.last_at, excluded.last_at), \
+                 unlogged = verify_failures.unlogged + excluded.unlogged \
+                 RETURNING {FAILURE_COLUMNS}"
+            ),
             &[
                 &id,
                 &reason,
@@ -439,9 +442,11 @@ impl Store for PgStore<'_> {
     ) -> Result<()> {
         let params: Params = vec![Box::new(token_id.map(str::to_owned))];
         self.for_each_row(
-            "SELECT token_id, reason, failures, first_at, last_at, unlogged, logged_at \
-             FROM verify_failures WHERE $1::text IS NULL OR token_id = $1 \
-             ORDER BY token_id COLLATE \"C\", reason COLLATE \"C\"",
+            &format!(
+                "SELECT {FAILURE_COLUMNS} \
+                 FROM verify_failures WHERE $1::text IS NULL OR token_id = $1 \
+                 ORDER BY token_id COLLATE \"C\", reason COLLATE \"C\""
+            ),
             &params,
             &mut |row| visit(failure_from_row(row)?),
         )
@@ -449,9 +454,11 @@ impl Store for PgStore<'_> {
 
     fn import_failure_count(&self, count: &FailureCount) -> Result<()> {
         self.execute(
-            "INSERT INTO verify_failures \
-             (token_id, reason, failures, first_at, last_at, unlogged, logged_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &format!(
+                "INSERT INTO verify_failures \
+                 ({FAILURE_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            ),
             &[
                 &count.token_id,
                 &count.reason,

@@ -6,8 +6,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::error::Result;
 use crate::vault::records::{
-    COLUMNS, Dialect, Edit, Event, EventFilter, FailureCount, FilterValue, IMPORTED_COLUMNS,
-    ListFilter, LiveToken, NewToken, TokenRecord, VerifyRecord, join_scopes, split_scopes,
+    COLUMNS, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount, FilterValue,
+    IMPORTED_COLUMNS, ListFilter, LiveToken, NewToken, TokenRecord, VerifyRecord, join_scopes,
+    split_scopes,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -315,16 +316,16 @@ impl Store for SqliteStore<'_> {
         first_at: DateTime<Utc>,
         last_at: DateTime<Utc>,
     ) -> Result<FailureCount> {
-        let mut statement = self.conn.prepare_cached(
+        let mut statement = self.conn.prepare_cached(&format!(
             "INSERT INTO verify_failures \
-             (token_id, reason, failures, first_at, last_at, unlogged, logged_at) \
+             ({FAILURE_COLUMNS}) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?3, NULL) \
              ON CONFLICT (token_id, reason) DO UPDATE SET \
              failures = failures + excluded.failures, \
              last_at = max(last_at, excluded.last_at), \
              unlogged = unlogged + excluded.unlogged \
-             RETURNING token_id, reason, failures, first_at, last_at, unlogged, logged_at",
-        )?;
+             RETURNING {FAILURE_COLUMNS}"
+        ))?;
         let params = params![id, reason, failures, to_secs(first_at), to_secs(last_at)];
         Ok(statement.query_row(params, failure_from_row)?)
     }
@@ -344,10 +345,10 @@ impl Store for SqliteStore<'_> {
         token_id: Option<&str>,
         visit: &mut dyn FnMut(FailureCount) -> Result<()>,
     ) -> Result<()> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT token_id, reason, failures, first_at, last_at, unlogged, logged_at \
-             FROM verify_failures WHERE ?1 IS NULL OR token_id = ?1 ORDER BY token_id, reason",
-        )?;
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {FAILURE_COLUMNS} \
+             FROM verify_failures WHERE ?1 IS NULL OR token_id = ?1 ORDER BY token_id, reason"
+        ))?;
         let mut rows = statement.query([token_id])?;
         while let Some(row) = rows.next()? {
             visit(failure_from_row(row)?)?;
@@ -357,11 +358,11 @@ impl Store for SqliteStore<'_> {
 
     fn import_failure_count(&self, count: &FailureCount) -> Result<()> {
         self.conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "INSERT INTO verify_failures \
-                 (token_id, reason, failures, first_at, last_at, unlogged, logged_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
+                 ({FAILURE_COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            ))?
             .execute(params![
                 count.token_id,
                 count.reason,
