@@ -12,9 +12,11 @@ const PASSWORD: &str = "hunter2-location";
 /// neither output holds the password.
 fn run_at(location: &str, args: &[&str]) -> (i32, String) {
     let sandbox = Sandbox::sqlite();
+    // Run in the sandbox: a location taken for a relative path lands there, and is seen.
     let output = sandbox
         .cmd(args)
         .env("TOKENS_VAULT", location)
+        .current_dir(sandbox.dir.path())
         .output()
         .unwrap();
     let error = stderr(&output);
