@@ -35,7 +35,7 @@ fn page(command: &Command, subcommands: &[&Command]) -> Page {
     let name = command.get_display_name().unwrap_or(command.get_name());
     let man = Man::new(command.clone())
         .title(name.to_uppercase())
-        .date(DATE)
+        .date(release_date())
         .source(format!("tokens {}", env!("CARGO_PKG_VERSION")))
         .manual("User Commands");
     let mut text = String::from(PREAMBLE);
@@ -78,8 +78,22 @@ fn page(command: &Command, subcommands: &[&Command]) -> Page {
     }
 }
 
-/// The date the pages show: of the last change that matters to a reader. Change it with them.
-const DATE: &str = "2026-11-23";
+/// The date the pages show: the release's, from the newest entry of `debian/changelog` (the
+/// one place a release is dated; its version is the crate's, which a test checks).
+fn release_date() -> String {
+    release_date_of(include_str!("../debian/changelog"))
+}
+
+/// The date of the first trailer line (` -- Name <mail>  Mon, 30 Nov 2026 12:00:00 +0000`).
+fn release_date_of(changelog: &str) -> String {
+    changelog
+        .lines()
+        .find_map(|line| line.strip_prefix(" -- "))
+        .and_then(|trailer| trailer.split_once(">  "))
+        .and_then(|(_, date)| chrono::DateTime::parse_from_rfc2822(date.trim()).ok())
+        .map(|date| date.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
 
 /// One section rendered by clap_mangen, without the preamble it starts each with.
 fn rendered(section: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
@@ -389,5 +403,20 @@ mod tests {
         for page in pages() {
             assert!(page.roff.contains(".SH EXAMPLES"), "{}", page.file_name);
         }
+    }
+
+    #[test]
+    fn the_release_is_dated_and_versioned_in_one_place() {
+        let changelog = include_str!("../debian/changelog");
+        let first = changelog.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("tokens ({}-", env!("CARGO_PKG_VERSION"))),
+            "debian/changelog's newest entry is not this version: {first}"
+        );
+        assert_eq!(release_date().len(), 10, "no date in debian/changelog");
+        assert_eq!(
+            release_date_of(" -- A <a@b.c>  Mon, 30 Nov 2026 12:00:00 +0000\n"),
+            "2026-11-30"
+        );
     }
 }
