@@ -128,7 +128,7 @@ impl<'a> Streamed<'a> {
             .collect();
         let table = output::table(&TITLES, &["WHEN", "NAME"], rows, self.context.color);
         writeln!(out, "{table}")?;
-        // The widths comfy-table chose (content and padding), for the columns it kept.
+        // The widest content of each column comfy-table kept (it pads each by one either side).
         let shown: Vec<String> = table.header().map_or_else(Vec::new, |header| {
             header.cell_iter().map(|cell| cell.content()).collect()
         });

@@ -2,12 +2,13 @@
 
 use std::io::{self, Write};
 
+use chrono::{DateTime, Utc};
+
 use super::Context;
 use crate::cli::ShowArgs;
 use crate::error::Result;
 use crate::output::{self, relative, rfc3339};
 use crate::vault::{Access, EventFilter, FailureCount};
-use chrono::{DateTime, Utc};
 
 /// How many events `show` lists; `tokens log` has them all.
 const RECENT_EVENTS: u64 = 10;

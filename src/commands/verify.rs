@@ -32,6 +32,9 @@ const BOOKKEEPING_PATIENCE: Duration = Duration::from_millis(200);
 /// tokens costs a few transactions, not one per token, and little memory.
 const BOOKKEEPING_CHUNK: usize = 10_000;
 const BOOKKEEPING_INTERVAL: Duration = Duration::from_secs(1);
+/// How long `--batch` holds a view of a vault it cannot write before letting it go (see
+/// `Vault::rest`): so long a view would hold back the writers' checkpoints.
+const READ_ONLY_VIEW_LIFETIME: Duration = Duration::from_secs(1);
 
 /// Why a token is or is not good (SPEC §4's `reason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -177,8 +180,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                 vault.rest();
             }
         }
-        // A read-only view is held at most about a second (see `Vault::rest`).
-        if opened_at.elapsed() >= BOOKKEEPING_INTERVAL {
+        if opened_at.elapsed() >= READ_ONLY_VIEW_LIFETIME {
             vault.rest();
             opened_at = Instant::now();
         }
@@ -214,17 +216,14 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                         record: None,
                         why: String::new(),
                     };
-                    serde_json::to_writer(&mut stdout, &VerdictJson::of(&verdict))
-                        .map_err(io::Error::from)?;
-                    stdout.write_all(b"\n")?;
+                    answer(&mut stdout, &verdict)?;
                     stdout.flush()?;
                     pending.write(&mut vault);
                     return Err(error);
                 }
             },
         };
-        serde_json::to_writer(&mut stdout, &VerdictJson::of(&verdict)).map_err(io::Error::from)?;
-        stdout.write_all(b"\n")?;
+        answer(&mut stdout, &verdict)?;
         pending.add(&verdict, now);
         if pending.len() >= BOOKKEEPING_CHUNK || pending.age() >= BOOKKEEPING_INTERVAL {
             stdout.flush()?;
@@ -233,6 +232,13 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     }
     stdout.flush()?;
     pending.write(&mut vault);
+    Ok(())
+}
+
+/// Writes one line of `--batch`'s answer.
+fn answer(out: &mut impl Write, verdict: &Verdict) -> Result<()> {
+    serde_json::to_writer(&mut *out, &VerdictJson::of(verdict)).map_err(io::Error::from)?;
+    out.write_all(b"\n")?;
     Ok(())
 }
 
@@ -347,15 +353,14 @@ impl Pending {
             self.since = Instant::now();
         }
         match (verdict.reason, &verdict.record, &verdict.presented_id) {
-            (Reason::Ok, Some(record), _) => {
+            (Reason::Ok, Some(record), _)
                 if record
                     .last_used_at
-                    .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
-                {
-                    self.used.insert(record.id.clone(), now);
-                }
+                    .is_none_or(|at| now - at >= LAST_USED_RESOLUTION) =>
+            {
+                self.used.insert(record.id.clone(), now);
             }
-            (Reason::Ok | Reason::Malformed, _, _) | (_, _, None) => {}
+            (Reason::Ok | Reason::Malformed | Reason::Unavailable, _, _) => {}
             (reason, _, Some(id)) if verdict.known => {
                 self.failed
                     .entry((id.clone(), reason))
@@ -369,7 +374,8 @@ impl Pending {
                         last_at: now,
                     });
             }
-            (_, _, Some(_)) => {}
+            // An unknown id (or no id): never written down.
+            _ => {}
         }
     }
 

@@ -61,24 +61,20 @@ impl SqliteVault {
         let Some(files) = &self.files else {
             return Ok(());
         };
-        let now = Files::of(&self.path);
-        let stale = if self.resting {
-            true
-        } else if self.snapshot_lock.is_some() {
-            now != **files || now.wal.is_some()
-        } else {
-            now.database != files.database || now.wal != files.wal || now.shm != files.shm
-        };
-        if stale {
-            // The old view goes first: its snapshot lock would hold up the writer it waits for.
-            let reopened = {
-                let placeholder = Connection::open_in_memory()?;
-                drop(std::mem::replace(&mut self.conn, placeholder));
-                self.snapshot_lock = None;
-                SqliteVault::open(&self.path, Access::Read, self.timeout)?
+        if !self.resting {
+            let now = Files::of(&self.path);
+            let current = if self.snapshot_lock.is_some() {
+                now == **files && now.wal.is_none()
+            } else {
+                now.database == files.database && now.wal == files.wal && now.shm == files.shm
             };
-            *self = reopened;
+            if current {
+                return Ok(());
+            }
+            // The old view goes first: its snapshot lock would hold up the writer it waits for.
+            self.rest();
         }
+        *self = SqliteVault::open(&self.path, Access::Read, self.timeout)?;
         Ok(())
     }
 
