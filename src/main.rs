@@ -24,16 +24,14 @@ fn main() -> ExitCode {
                 return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
             }
             // clap quotes the values it refuses, some from the environment (TOKENS_TIMEOUT,
-            // TOKENS_VAULT): printed as clap prints them unless something must be masked.
+            // TOKENS_VAULT), and would print them raw on a terminal: its message is printed
+            // plain (clap's rendering without escape sequences), each line made safe as every
+            // message is (output::message: credentials masked, control characters escaped).
             None if error.use_stderr() => {
-                let text = error.render().to_string();
-                match output::redacted(&text) {
-                    std::borrow::Cow::Borrowed(_) => error.exit(),
-                    std::borrow::Cow::Owned(redacted) => {
-                        eprint!("{redacted}");
-                        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
-                    }
+                for line in error.render().to_string().lines() {
+                    eprintln!("{}", output::message(line));
                 }
+                return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
             }
             None => error.exit(),
         },

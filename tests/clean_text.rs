@@ -25,9 +25,7 @@ const ESCAPED_ID: &str = r"id\x1b[2J\u{9b}H";
 fn assert_no_control(what: &str, text: &str) {
     for line in text.lines() {
         assert!(
-            !line.chars().any(|c| c.is_control()
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c)),
+            !line.chars().any(tokens::output::is_control),
             "{what} printed a control character: {line:?}"
         );
     }

@@ -202,3 +202,25 @@ fn a_token_in_an_environment_variable_clap_refuses_is_masked() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_control_sequence_in_an_environment_variable_clap_refuses_is_escaped_on_a_terminal() {
+    let sandbox = Sandbox::sqlite();
+    // `script` gives the command a terminal, where clap would print the value as it is.
+    let output = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} list", tokens_bin().display()),
+            "/dev/null",
+        ])
+        .env("TOKENS_VAULT", &sandbox.vault)
+        .env("TOKENS_TIMEOUT", "x\u{1b}[2Jy\u{7}")
+        .output()
+        .expect("script (util-linux) runs");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(screen.contains("invalid value"), "{screen}");
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
+        "a control character reached the terminal: {screen:?}"
+    );
+}
