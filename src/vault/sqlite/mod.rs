@@ -151,9 +151,7 @@ impl Files {
     fn of(path: &Path) -> Files {
         use std::os::unix::fs::MetadataExt;
         let companion = |suffix: &str| {
-            let mut name = path.as_os_str().to_owned();
-            name.push(suffix);
-            std::fs::metadata(PathBuf::from(name))
+            std::fs::metadata(open::companion(path, suffix))
                 .ok()
                 .map(|meta| (meta.dev(), meta.ino()))
         };

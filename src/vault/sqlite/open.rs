@@ -259,7 +259,7 @@ fn folder(path: &Path) -> &Path {
 }
 
 /// SQLite's file beside the vault: `-wal` or `-shm`.
-fn companion(path: &Path, suffix: &str) -> PathBuf {
+pub(super) fn companion(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
@@ -430,7 +430,7 @@ fn corrupt(path: &Path, reason: &str) -> Error {
     }
 }
 
-fn anyhow_io(error: std::io::Error, path: &Path) -> anyhow::Error {
+pub(super) fn anyhow_io(error: std::io::Error, path: &Path) -> anyhow::Error {
     anyhow::anyhow!("{}: {error}", path.display())
 }
 

@@ -186,11 +186,11 @@ pub fn check_with(path: &Path, owners: &Owners, system: &dyn System) -> Result<P
         }
     }
     let mut files = vec![(real.clone(), Place::Vault)];
-    files.extend(COMPANIONS.iter().map(|suffix| {
-        let mut name = real.as_os_str().to_owned();
-        name.push(suffix);
-        (PathBuf::from(name), Place::Companion)
-    }));
+    files.extend(
+        COMPANIONS
+            .iter()
+            .map(|suffix| (super::open::companion(&real, suffix), Place::Companion)),
+    );
     for (file, place) in files {
         match system.lstat(&file) {
             Ok(meta) => judge(&file, meta, place, owners, system)?,
@@ -382,7 +382,7 @@ fn insecure(path: &Path, reason: impl Into<String>, fix: impl Into<String>) -> E
 }
 
 fn io_error(error: io::Error, path: &Path) -> Error {
-    Error::Other(anyhow::anyhow!("{}: {error}", path.display()))
+    super::open::anyhow_io(error, path).into()
 }
 
 /// The real system: `lstat`, `readlink` and the password and group databases (NSS).
@@ -927,7 +927,13 @@ mod tests {
                 members: vec!["me".into(), "other".into()],
             },
         );
-        assert!(fake.check("v/vault.db").is_err());
+        // The shared group makes the group-writable folders above unsafe too; the nearest
+        // the root is named first.
+        assert_eq!(
+            message(fake.check("v/vault.db")),
+            "/home/me can be written by other users; fix it with: chmod go-w /home/me (or chmod +t \
+             /home/me if others must keep adding files there)"
+        );
         // Only the owner listed: fine.
         fake.groups.insert(
             ME,
@@ -942,13 +948,25 @@ mod tests {
             name: "lodger".into(),
             gid: ME,
         });
-        assert!(fake.check("v/vault.db").is_err());
+        assert_eq!(
+            message(fake.check("v/vault.db")),
+            "/home/me can be written by other users; fix it with: chmod go-w /home/me (or chmod +t \
+             /home/me if others must keep adding files there)"
+        );
         // Another user's private group is not this owner's.
         fake.accounts.pop();
         fake.add("/home/me/v/vault.db", Kind::File, ME, OTHER, 0o660);
-        assert!(fake.check("v/vault.db").is_err());
+        assert_eq!(
+            message(fake.check("v/vault.db")),
+            "/home/me/v/vault.db can be written by other users; fix it with: chmod go-w \
+             /home/me/v/vault.db"
+        );
         // World-write has no such exception.
         fake.add("/home/me/v/vault.db", Kind::File, ME, ME, 0o662);
-        assert!(fake.check("v/vault.db").is_err());
+        assert_eq!(
+            message(fake.check("v/vault.db")),
+            "/home/me/v/vault.db can be written by other users; fix it with: chmod go-w \
+             /home/me/v/vault.db"
+        );
     }
 }
