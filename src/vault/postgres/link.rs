@@ -159,18 +159,13 @@ impl Link {
                  again, or raise --timeout",
                 seconds(lock_wait)
             )),
-            Some(code)
-                if *code == SqlState::QUERY_CANCELED
-                    && error
-                        .as_db_error()
-                        .is_some_and(|db| db.message().contains("statement timeout")) =>
-            {
-                Error::Other(anyhow::anyhow!(
-                    "the vault at {shown} did not finish a statement within {}; check the \
+            // This client never sends a cancel request: a cancelled query is the statement
+            // timeout (matched on the code, as the message is translated under `lc_messages`).
+            Some(code) if *code == SqlState::QUERY_CANCELED => Error::Other(anyhow::anyhow!(
+                "the vault at {shown} did not finish a statement within {}; check the \
                      server, or raise --timeout",
-                    seconds(self.timeout)
-                ))
-            }
+                seconds(self.timeout)
+            )),
             _ => Error::from(error),
         }
     }

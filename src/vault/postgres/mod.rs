@@ -13,8 +13,9 @@
 //! grants holds by `PREPARE`-ing a statement it may not run — conflict with none of the locks a
 //! writer takes (`ROW SHARE` for `FOR UPDATE`, `ROW EXCLUSIVE` for its changes). They do conflict
 //! with the `EXCLUSIVE`/`ACCESS EXCLUSIVE` locks a schema migration needs; a migration then
-//! fails after the timeout with a message that says so (tests/postgres.rs,
-//! `readers_cannot_hold_up_a_revoke`).
+//! gives up after the timeout, saying it waited for a lock another session holds
+//! (tests/postgres.rs, `readers_and_strangers_holding_every_lock_they_can_do_not_delay_a_revoke`
+//! covers changes; no test holds up a migration).
 //!
 //! Every wait on the server has a deadline ([`link`]).
 
