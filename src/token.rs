@@ -275,6 +275,57 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     Cow::Owned(redacted)
 }
 
+/// What [`find_all`] found at one place of a text.
+#[derive(Debug)]
+pub enum Found {
+    /// A well-formed token or secret key, its checksum right.
+    Credential(Credential),
+    /// Something shaped like one (`tk_<id>_` and 8 or more characters) whose length or
+    /// checksum is wrong: a near-miss, mistyped, truncated or made up. Only its kind is kept.
+    NearMiss(Kind),
+}
+
+/// Every token, secret key and near-miss in `text`, in the order they appear, whatever
+/// surrounds them (a scanner's JSON report, a log line, `TOKEN=tk_…`). Credentials never span
+/// lines, so a caller may feed a long text a line at a time.
+pub fn find_all(text: &str) -> Vec<Found> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let Some((_, length)) = (bytes[at] == b't')
+            .then(|| credential_at(bytes, at))
+            .flatten()
+        else {
+            at += 1;
+            continue;
+        };
+        // Both ends lie next to ASCII bytes (`t`, base62), so they are char boundaries.
+        let candidate = &text[at..at + length];
+        let kind = if candidate.starts_with(Kind::SecretKey.prefix()) {
+            Kind::SecretKey
+        } else {
+            Kind::Token
+        };
+        found.push(match Credential::parse(kind, candidate) {
+            Ok(credential) => Found::Credential(credential),
+            Err(_) => Found::NearMiss(kind),
+        });
+        at += length;
+    }
+    found
+}
+
+/// The masked form of a credential found in a text: `tk_<id>_…<last 4>` or `tks_<id>_…<last 4>`.
+pub fn mask_credential(credential: &Credential) -> String {
+    format!(
+        "{}{}_…{}",
+        credential.kind().prefix(),
+        credential.id(),
+        credential.secret_tail()
+    )
+}
+
 /// The masked form shown after creation: `tk_<id>_…<last 4 of secret>`.
 pub fn mask(id: &str, secret_tail: &str) -> String {
     format!("tk_{id}_…{secret_tail}")
@@ -403,6 +454,43 @@ mod tests {
             let masked = format!("tk_{}_…", token.id());
             prop_assert!(redacted.contains(&masked));
         }
+    }
+
+    #[test]
+    fn find_all_finds_credentials_in_any_text() {
+        let token = Credential::generate(Kind::Token, &generate_id());
+        let key = Credential::generate(Kind::SecretKey, token.id());
+        let (t, k) = (token.expose(), key.expose());
+        let wrong_check = format!(
+            "{}{}",
+            &t[..t.len() - 1],
+            if t.ends_with('A') { 'B' } else { 'A' }
+        );
+        let short = &t[..t.len() - 3];
+        let longer = format!("{t}x");
+        let text = format!(
+            "{{\"Secret\":\"{t}\",\"k\":\"{k}\"}}\nTOKEN={t}\n{wrong_check} {short} {longer} \
+             the tk_ prefix, tk_ci, tk_abcdefghijkl_short, é{k}é"
+        );
+        let found = find_all(&text);
+        let credentials: Vec<&Credential> = found
+            .iter()
+            .filter_map(|found| match found {
+                Found::Credential(credential) => Some(credential),
+                Found::NearMiss(_) => None,
+            })
+            .collect();
+        assert_eq!(credentials, [&token, &key, &token, &key]);
+        let near_misses = found
+            .iter()
+            .filter(|found| matches!(found, Found::NearMiss(Kind::Token)))
+            .count();
+        assert_eq!(near_misses, 3, "wrong check, short, longer");
+        assert_eq!(found.len(), 7);
+        assert_eq!(
+            mask_credential(&key),
+            format!("tks_{}_…{}", key.id(), key.secret_tail())
+        );
     }
 
     fn sample() -> Credential {
