@@ -281,8 +281,9 @@ pub enum Found {
     /// A well-formed token or secret key, its checksum right.
     Credential(Credential),
     /// Something shaped like one (`tk_<id>_` and 8 or more characters) whose length or
-    /// checksum is wrong: a near-miss, mistyped, truncated or made up. Only its kind is kept.
-    NearMiss(Kind),
+    /// checksum is wrong: a near-miss, mistyped, truncated or made up. Only its kind and the
+    /// SHA-256 of its text (to tell repeats apart) are kept.
+    NearMiss { kind: Kind, fingerprint: [u8; 32] },
 }
 
 /// Every token, secret key and near-miss in `text`, in the order they appear, whatever
@@ -309,7 +310,10 @@ pub fn find_all(text: &str) -> Vec<Found> {
         };
         found.push(match Credential::parse(kind, candidate) {
             Ok(credential) => Found::Credential(credential),
-            Err(_) => Found::NearMiss(kind),
+            Err(_) => Found::NearMiss {
+                kind,
+                fingerprint: Sha256::digest(candidate.as_bytes()).into(),
+            },
         });
         at += length;
     }
@@ -477,13 +481,21 @@ mod tests {
             .iter()
             .filter_map(|found| match found {
                 Found::Credential(credential) => Some(credential),
-                Found::NearMiss(_) => None,
+                Found::NearMiss { .. } => None,
             })
             .collect();
         assert_eq!(credentials, [&token, &key, &token, &key]);
         let near_misses = found
             .iter()
-            .filter(|found| matches!(found, Found::NearMiss(Kind::Token)))
+            .filter(|found| {
+                matches!(
+                    found,
+                    Found::NearMiss {
+                        kind: Kind::Token,
+                        ..
+                    }
+                )
+            })
             .count();
         assert_eq!(near_misses, 3, "wrong check, short, longer");
         assert_eq!(found.len(), 7);

@@ -108,12 +108,12 @@ pub fn run(context: &Context) -> Result<()> {
 }
 
 /// Reads stdin to its end, a line at a time (credentials never span lines), and returns each
-/// distinct credential in the order first seen, and how many near-misses there were.
+/// distinct credential in the order first seen, and how many distinct near-misses there were.
 fn read_credentials() -> Result<(Vec<Credential>, usize)> {
     let mut input = std::io::stdin().lock();
     let mut line: Vec<u8> = Vec::new();
     let mut credentials: Vec<Credential> = Vec::new();
-    let mut near_misses = 0;
+    let mut near_misses: Vec<[u8; 32]> = Vec::new();
     loop {
         line.clear();
         let read = input
@@ -131,13 +131,17 @@ fn read_credentials() -> Result<(Vec<Credential>, usize)> {
                         credentials.push(credential);
                     }
                 }
-                Found::NearMiss(_) => near_misses += 1,
+                Found::NearMiss { fingerprint, .. } => {
+                    if !near_misses.contains(&fingerprint) {
+                        near_misses.push(fingerprint);
+                    }
+                }
             }
         }
     }
     // The line may have held a secret.
     zeroize::Zeroize::zeroize(&mut line);
-    Ok((credentials, near_misses))
+    Ok((credentials, near_misses.len()))
 }
 
 /// Where `credential` stands in the vault at `now`.
