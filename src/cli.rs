@@ -11,6 +11,7 @@ use crate::duration::parse_duration;
 pub const EXIT_CODES: &str = "\
 Exit status:
     0  success; for verify: the token is valid for what was asked
+       (revoke --leaked: its input was processed, whatever it found in it)
     1  operational error: vault missing, unreadable, read-only, corrupt, unreachable,
        locked too long, I/O; or no token matches the ID or NAME given, or the name is
        in use, or migrate's destination is not empty
@@ -217,7 +218,7 @@ pub struct RotateArgs {
 ///
 /// With --leaked, reads any text on stdin (a secret scanner's report as it is, a log
 /// excerpt, one token a line) and revokes every token and secret key found in it:
-///   gitleaks detect --config scanners/gitleaks.toml --report-path /dev/stdout | tokens revoke --leaked --yes
+///   trufflehog3 -r scanners/trufflehog3-rules.yml -f json . | tokens revoke --leaked
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct RevokeArgs {

@@ -36,7 +36,8 @@ enum Standing {
 pub fn run(context: &Context) -> Result<()> {
     // Asking needs a terminal: stderr for the question, and the keyboard (stdin, or the
     // controlling terminal when stdin is the report). Decided before reading anything.
-    if !context.yes && !(context.stderr_is_terminal && controlling_terminal()) {
+    let can_ask = context.stderr_is_terminal && controlling_terminal();
+    if !(context.yes || can_ask) {
         return Err(Error::Usage(
             "revoke --leaked asks for confirmation: pass --yes to revoke --leaked without a terminal"
                 .into(),
