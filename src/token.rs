@@ -593,6 +593,15 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_crc32_has_first_digit_4() {
+        let mut value = u64::from(u32::MAX);
+        for _ in 1..CHECK_LEN {
+            value /= 62;
+        }
+        assert_eq!(value, 4);
+    }
+
+    #[test]
     fn crc32_gives_the_standard_check_values() {
         assert_eq!(crc32(b""), 0);
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
@@ -647,6 +656,12 @@ mod tests {
         #[test]
         fn crc32_agrees_with_crc32fast(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             prop_assert_eq!(crc32(&bytes), crc32fast::hash(&bytes));
+        }
+
+        /// The scanner rules (scanners/) match the check's first digit as `[0-4]`.
+        #[test]
+        fn a_checks_first_digit_is_0_to_4(text in "\\PC{0,60}") {
+            prop_assert!(('0'..='4').contains(&checksum(&text).chars().next().unwrap()));
         }
 
         #[test]
