@@ -301,6 +301,26 @@ fn without_a_terminal_it_needs_yes_and_changes_nothing() {
 }
 
 #[test]
+fn a_missing_vault_is_exit_1_and_is_not_created() {
+    let sandbox = Sandbox::new();
+    let token = Credential::generate(Kind::Token, &generate_id());
+    let output = sandbox
+        .cmd(&["revoke", "--leaked", "--yes"])
+        .write_stdin(token.expose().to_owned())
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "tokens: no vault at {} (create a token first, or pass --vault)\n",
+            sandbox.shown()
+        )
+    );
+    assert!(!sandbox.vault_exists());
+}
+
+#[test]
 fn a_vault_that_cannot_be_read_is_exit_1() {
     let sandbox = Sandbox::sqlite();
     std::fs::write(&sandbox.vault, b"not a database, just some bytes here").unwrap();

@@ -49,6 +49,8 @@ pub fn run(context: &Context) -> Result<()> {
     let (credentials, near_misses) = read_credentials()?;
 
     let now = context.now;
+    // A missing vault is an error (exit 1), not a new empty one that knows none of them.
+    drop(context.open(Access::Read)?);
     let mut vault = context.open(Access::Write)?;
     let planned = {
         let store = vault.store();
