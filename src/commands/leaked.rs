@@ -6,7 +6,7 @@
 //! reveals nothing of the vault. A leaked token ends that token; a leaked secret key ends every
 //! token of its lineage, since whoever found it could refresh its way to a new pair.
 
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 
 use serde_json::json;
 
@@ -48,7 +48,8 @@ pub fn run(context: &Context) -> Result<()> {
     }
     let (credentials, near_misses) = read_credentials()?;
 
-    let now = context.now;
+    // Reading may have taken a while (a paste on a terminal): judge the tokens as of now.
+    let now = chrono::Utc::now();
     // A missing vault is an error (exit 1), not a new empty one that knows none of them.
     drop(context.open(Access::Read)?);
     let mut vault = context.open(Access::Write)?;
@@ -79,8 +80,10 @@ pub fn run(context: &Context) -> Result<()> {
         context.confirm_leaked(&question)?;
     }
 
-    // Judged again under the write lock, as the vault stood before any of it changed (so a
-    // token and its secret key in one report are both reported revoked, not one "already").
+    // Judged again under the write lock, after the question, as the vault stood before any of
+    // it changed (so a token and its secret key in one report are both reported revoked, not
+    // one "already").
+    let now = chrono::Utc::now();
     let standings = vault.write(|store| {
         let standings = credentials
             .iter()
@@ -120,7 +123,6 @@ fn read_credentials() -> Result<(Vec<Credential>, usize)> {
     loop {
         line.clear();
         let read = input
-            .by_ref()
             .read_until(b'\n', &mut line)
             .map_err(|error| anyhow::Error::new(error).context("could not read stdin"))?;
         if read == 0 {
