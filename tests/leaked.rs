@@ -405,3 +405,37 @@ fn credentials_pasted_on_a_terminal_are_read_to_ctrl_d_then_confirmed() {
     assert_eq!(sandbox.verify(&ci.token, &[]).0, 5);
     assert_eq!(reason(&sandbox, &ci.id()).as_deref(), Some("leaked"));
 }
+
+/// A big report (GitHub takes up to 1,000 tokens a call; this is 10,000, each twice) is read
+/// and judged in one pass: repeats are found by hash, not by comparing every pair (which took
+/// over two minutes here).
+#[test]
+fn a_report_of_ten_thousand_credentials_is_processed_quickly() {
+    let sandbox = Sandbox::new();
+    let ci = sandbox.create("ci", &[]);
+    let mut report = String::new();
+    for _ in 0..10_000 {
+        let token = Credential::generate(Kind::Token, &generate_id());
+        report.push_str(&format!(
+            "{{\"Secret\": \"{0}\", \"Match\": \"token={0}\"}}\n",
+            token.expose()
+        ));
+    }
+    report.push_str(&ci.token);
+    let started = std::time::Instant::now();
+    let output = sandbox
+        .cmd(&["revoke", "--leaked", "--yes"])
+        .write_stdin(report)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .ends_with("Found 10001 credentials: 1 revoked, 0 already revoked, 10000 unknown.\n"),
+        "{}",
+        &stderr(&output)[stderr(&output).len().saturating_sub(300)..]
+    );
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    assert_eq!(sandbox.verify(&ci.token, &[]).0, 5);
+}

@@ -6,15 +6,17 @@
 //! reveals nothing of the vault. A leaked token ends that token; a leaked secret key ends every
 //! token of its lineage, since whoever found it could refresh its way to a new pair.
 
+use std::collections::HashSet;
 use std::io::BufRead;
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::{Context, label};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::token::{self, Credential, Found, Kind};
-use crate::vault::{Access, Store, TokenRecord};
+use crate::vault::{Access, Store, TokenRecord, Vault};
 
 /// The reason every revocation here is recorded with.
 const REASON: &str = "leaked";
@@ -48,41 +50,16 @@ pub fn run(context: &Context) -> Result<()> {
     }
     let (credentials, near_misses) = read_credentials()?;
 
-    // Reading may have taken a while (a paste on a terminal): judge the tokens as of now.
-    let now = chrono::Utc::now();
     // A missing vault is an error (exit 1), not a new empty one that knows none of them.
     drop(context.open(Access::Read)?);
     let mut vault = context.open(Access::Write)?;
-    let planned = {
-        let store = vault.store();
-        credentials
-            .iter()
-            .map(|credential| standing(&*store, credential, now))
-            .collect::<Result<Vec<_>>>()?
-    };
-    let mut to_revoke: Vec<&TokenRecord> = Vec::new();
-    for standing in &planned {
-        if let Standing::ToRevoke { targets, .. } = standing {
-            for target in targets {
-                if !to_revoke.iter().any(|seen| seen.id == target.id) {
-                    to_revoke.push(target);
-                }
-            }
-        }
-    }
-    if !to_revoke.is_empty() {
-        let names: Vec<String> = to_revoke.iter().map(|record| label(record)).collect();
-        let question = format!(
-            "Revoke {} leaked: {}? Clients using them will be refused at once",
-            count(names.len(), "token"),
-            names.join(", ")
-        );
-        context.confirm_leaked(&question)?;
+    if !context.yes {
+        ask(context, &vault, &credentials)?;
     }
 
-    // Judged again under the write lock, after the question, as the vault stood before any of
-    // it changed (so a token and its secret key in one report are both reported revoked, not
-    // one "already").
+    // Judged (again) under the write lock, as of now (reading a paste or a question may have
+    // taken a while), and as the vault stood before any of it changed (so a token and its
+    // secret key in one report are both reported revoked, not one "already").
     let now = chrono::Utc::now();
     let standings = vault.write(|store| {
         let standings = credentials
@@ -113,13 +90,47 @@ pub fn run(context: &Context) -> Result<()> {
     report(context, &credentials, &standings, near_misses)
 }
 
+/// Asks whether to revoke what `credentials` would end, as the vault stands now (read without
+/// the write lock, which is not held while a person thinks).
+fn ask(context: &Context, vault: &Vault, credentials: &[Credential]) -> Result<()> {
+    let now = chrono::Utc::now();
+    let store = vault.store();
+    let mut to_revoke: Vec<TokenRecord> = Vec::new();
+    for credential in credentials {
+        if let Standing::ToRevoke { targets, .. } = standing(&*store, credential, now)? {
+            for target in targets {
+                if !to_revoke.iter().any(|seen| seen.id == target.id) {
+                    to_revoke.push(target);
+                }
+            }
+        }
+    }
+    if to_revoke.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = to_revoke.iter().map(label).collect();
+    let question = format!(
+        "Revoke {} leaked: {}? Clients using them will be refused at once",
+        count(names.len(), "token"),
+        names.join(", ")
+    );
+    if crate::prompt::confirm(&question)? {
+        Ok(())
+    } else {
+        context.notice("Nothing changed.");
+        Err(Error::Silent(crate::prompt::CANCELLED))
+    }
+}
+
 /// Reads stdin to its end, a line at a time (credentials never span lines), and returns each
 /// distinct credential in the order first seen, and how many distinct near-misses there were.
 fn read_credentials() -> Result<(Vec<Credential>, usize)> {
     let mut input = std::io::stdin().lock();
     let mut line: Vec<u8> = Vec::new();
     let mut credentials: Vec<Credential> = Vec::new();
-    let mut near_misses: Vec<[u8; 32]> = Vec::new();
+    // Repeats are told apart by a hash of the whole credential, in constant time per credential.
+    let mut seen: HashSet<[u8; 32]> = HashSet::new();
+    let mut near_misses: HashSet<[u8; 32]> = HashSet::new();
     loop {
         line.clear();
         let read = input
@@ -132,14 +143,12 @@ fn read_credentials() -> Result<(Vec<Credential>, usize)> {
         for found in token::find_all(&String::from_utf8_lossy(&line)) {
             match found {
                 Found::Credential(credential) => {
-                    if !credentials.contains(&credential) {
+                    if seen.insert(Sha256::digest(credential.expose().as_bytes()).into()) {
                         credentials.push(credential);
                     }
                 }
                 Found::NearMiss { fingerprint, .. } => {
-                    if !near_misses.contains(&fingerprint) {
-                        near_misses.push(fingerprint);
-                    }
+                    near_misses.insert(fingerprint);
                 }
             }
         }
@@ -285,20 +294,4 @@ fn controlling_terminal() -> bool {
         .write(true)
         .open("/dev/tty")
         .is_ok()
-}
-
-impl Context {
-    /// Asks before revoking what `revoke --leaked` found (stdin is the report, so the answer
-    /// comes from the terminal); the caller checked there is one unless `--yes`.
-    fn confirm_leaked(&self, question: &str) -> Result<()> {
-        if self.yes {
-            return Ok(());
-        }
-        if crate::prompt::confirm(question)? {
-            Ok(())
-        } else {
-            self.notice("Nothing changed.");
-            Err(Error::Silent(crate::prompt::CANCELLED))
-        }
-    }
 }
