@@ -144,13 +144,14 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Revoke all live tokens of --app')
+            [CompletionResult]::new('--leaked', '--leaked', [CompletionResultType]::ParameterName, 'Revoke every token and secret key found in the text on stdin whose secret matches (reason "leaked"; a secret key revokes its token''s whole lineage); prints each one found as revoked, already revoked or unknown, by id and masked form only')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'tokens;refresh' {

@@ -713,7 +713,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__revoke)
-            opts="-q -y -h --app --all --reason --vault --json --quiet --color --yes --timeout --help"
+            opts="-q -y -h --app --all --reason --leaked --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

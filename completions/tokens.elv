@@ -135,13 +135,14 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
             cand --all 'Revoke all live tokens of --app'
+            cand --leaked 'Revoke every token and secret key found in the text on stdin whose secret matches (reason "leaked"; a secret key revokes its token''s whole lineage); prints each one found as revoked, already revoked or unknown, by id and masked form only'
             cand --json 'Machine-readable output: one JSON document on stdout'
             cand -q 'Print only what was asked for: no notices, warnings or verdicts'
             cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
             cand -y 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
             cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'tokens;refresh'= {
             cand --token-env 'Read the token from this environment variable'

@@ -126,10 +126,11 @@ always\t''
 never\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l all -d 'Revoke all live tokens of --app'
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l leaked -d 'Revoke every token and secret key found in the text on stdin whose secret matches (reason "leaked"; a secret key revokes its token\'s whole lineage); prints each one found as revoked, already revoked or unknown, by id and masked form only'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
-complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l token-env -d 'Read the token from this environment variable' -r
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l token-file -d 'Read the token from this file' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l secret-key-env -d 'Read the secret key from this environment variable' -r

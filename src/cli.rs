@@ -11,6 +11,7 @@ use crate::duration::parse_duration;
 pub const EXIT_CODES: &str = "\
 Exit status:
     0  success; for verify: the token is valid for what was asked
+       (revoke --leaked: its input was processed, whatever it found in it)
     1  operational error: vault missing, unreadable, read-only, corrupt, unreachable,
        locked too long, I/O; or no token matches the ID or NAME given, or the name is
        in use, or migrate's destination is not empty
@@ -214,10 +215,15 @@ pub struct RotateArgs {
 }
 
 /// End tokens at once (asks for confirmation on a terminal; --yes otherwise)
+///
+/// With --leaked, reads any text on stdin (a secret scanner's report as it is, a log
+/// excerpt, one token a line) and revokes every token and secret key found in it:
+///   trufflehog3 -r scanners/trufflehog3-rules.yml -f json . | tokens revoke --leaked
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RevokeArgs {
     /// The tokens' ids or names
-    #[arg(value_name = "ID|NAME", required_unless_present = "all", value_parser = parse_id_or_name)]
+    #[arg(value_name = "ID|NAME", required_unless_present_any = ["all", "leaked"], value_parser = parse_id_or_name)]
     pub tokens: Vec<String>,
     /// With --all: every live token of this app
     #[arg(long, value_name = "APP", value_parser = parse_app, requires = "all")]
@@ -228,6 +234,11 @@ pub struct RevokeArgs {
     /// Why, kept in the vault and the event log
     #[arg(long, value_name = "TEXT", value_parser = parse_text)]
     pub reason: Option<String>,
+    /// Revoke every token and secret key found in the text on stdin whose secret matches
+    /// (reason "leaked"; a secret key revokes its token's whole lineage); prints each one found
+    /// as revoked, already revoked or unknown, by id and masked form only
+    #[arg(long, conflicts_with_all = ["tokens", "all", "reason"])]
+    pub leaked: bool,
 }
 
 /// Trade a token and its secret key for a new pair (works after the token expired)

@@ -275,6 +275,61 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     Cow::Owned(redacted)
 }
 
+/// What [`find_all`] found at one place of a text.
+#[derive(Debug)]
+pub enum Found {
+    /// A well-formed token or secret key, its checksum right.
+    Credential(Credential),
+    /// Something shaped like one (`tk_<id>_` and 8 or more characters) whose length or
+    /// checksum is wrong: a near-miss, mistyped, truncated or made up. Only its kind and the
+    /// SHA-256 of its text (to tell repeats apart) are kept.
+    NearMiss { kind: Kind, fingerprint: [u8; 32] },
+}
+
+/// Every token, secret key and near-miss in `text`, in the order they appear, whatever
+/// surrounds them (a scanner's JSON report, a log line, `TOKEN=tk_…`). Credentials never span
+/// lines, so a caller may feed a long text a line at a time.
+pub fn find_all(text: &str) -> Vec<Found> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let Some((_, length)) = (bytes[at] == b't')
+            .then(|| credential_at(bytes, at))
+            .flatten()
+        else {
+            at += 1;
+            continue;
+        };
+        // Both ends lie next to ASCII bytes (`t`, base62), so they are char boundaries.
+        let candidate = &text[at..at + length];
+        let kind = if candidate.starts_with(Kind::SecretKey.prefix()) {
+            Kind::SecretKey
+        } else {
+            Kind::Token
+        };
+        found.push(match Credential::parse(kind, candidate) {
+            Ok(credential) => Found::Credential(credential),
+            Err(_) => Found::NearMiss {
+                kind,
+                fingerprint: Sha256::digest(candidate.as_bytes()).into(),
+            },
+        });
+        at += length;
+    }
+    found
+}
+
+/// The masked form of a credential found in a text: `tk_<id>_…<last 4>` or `tks_<id>_…<last 4>`.
+pub fn mask_credential(credential: &Credential) -> String {
+    format!(
+        "{}{}_…{}",
+        credential.kind().prefix(),
+        credential.id(),
+        credential.secret_tail()
+    )
+}
+
 /// The masked form shown after creation: `tk_<id>_…<last 4 of secret>`.
 pub fn mask(id: &str, secret_tail: &str) -> String {
     format!("tk_{id}_…{secret_tail}")
@@ -405,6 +460,51 @@ mod tests {
         }
     }
 
+    #[test]
+    fn find_all_finds_credentials_in_any_text() {
+        let token = Credential::generate(Kind::Token, &generate_id());
+        let key = Credential::generate(Kind::SecretKey, token.id());
+        let (t, k) = (token.expose(), key.expose());
+        let wrong_check = format!(
+            "{}{}",
+            &t[..t.len() - 1],
+            if t.ends_with('A') { 'B' } else { 'A' }
+        );
+        let short = &t[..t.len() - 3];
+        let longer = format!("{t}x");
+        let text = format!(
+            "{{\"Secret\":\"{t}\",\"k\":\"{k}\"}}\nTOKEN={t}\n{wrong_check} {short} {longer} \
+             the tk_ prefix, tk_ci, tk_abcdefghijkl_short, é{k}é"
+        );
+        let found = find_all(&text);
+        let credentials: Vec<&Credential> = found
+            .iter()
+            .filter_map(|found| match found {
+                Found::Credential(credential) => Some(credential),
+                Found::NearMiss { .. } => None,
+            })
+            .collect();
+        assert_eq!(credentials, [&token, &key, &token, &key]);
+        let near_misses = found
+            .iter()
+            .filter(|found| {
+                matches!(
+                    found,
+                    Found::NearMiss {
+                        kind: Kind::Token,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(near_misses, 3, "wrong check, short, longer");
+        assert_eq!(found.len(), 7);
+        assert_eq!(
+            mask_credential(&key),
+            format!("tks_{}_…{}", key.id(), key.secret_tail())
+        );
+    }
+
     fn sample() -> Credential {
         Credential::generate(Kind::Token, &generate_id())
     }
@@ -493,6 +593,15 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_crc32_has_first_digit_4() {
+        let mut value = u64::from(u32::MAX);
+        for _ in 1..CHECK_LEN {
+            value /= 62;
+        }
+        assert_eq!(value, 4);
+    }
+
+    #[test]
     fn crc32_gives_the_standard_check_values() {
         assert_eq!(crc32(b""), 0);
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
@@ -547,6 +656,12 @@ mod tests {
         #[test]
         fn crc32_agrees_with_crc32fast(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             prop_assert_eq!(crc32(&bytes), crc32fast::hash(&bytes));
+        }
+
+        /// The scanner rules (scanners/) match the check's first digit as `[0-4]`.
+        #[test]
+        fn a_checks_first_digit_is_0_to_4(text in "\\PC{0,60}") {
+            prop_assert!(('0'..='4').contains(&checksum(&text).chars().next().unwrap()));
         }
 
         #[test]

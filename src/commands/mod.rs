@@ -5,6 +5,7 @@ mod completions;
 mod create;
 mod edit;
 mod issue;
+mod leaked;
 mod list;
 mod log;
 mod migrate;

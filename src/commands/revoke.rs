@@ -9,6 +9,9 @@ use crate::output;
 use crate::vault::{Access, TokenRecord};
 
 pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
+    if args.leaked {
+        return super::leaked::run(context);
+    }
     let now = context.now;
     let mut vault = context.open(Access::Write)?;
     let mut targets: Vec<TokenRecord> = Vec::new();
