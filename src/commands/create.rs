@@ -9,14 +9,31 @@ use crate::prompt;
 use crate::vault::Access;
 
 pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
+    let expires_at = args
+        .expires
+        .as_deref()
+        .map(|text| parse_expiry(text, context.now))
+        .transpose()
+        .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?;
+    // Without --expires: the vault policy's default lifetime (30 days when it sets none).
+    let default_expiry = || -> Result<_> {
+        let lifetime = match context.open(Access::Read) {
+            Ok(vault) => vault.store().policy()?.default_lifetime(),
+            Err(Error::VaultMissing { .. }) => crate::policy::BUILT_IN_LIFETIME,
+            Err(error) => return Err(error),
+        };
+        Ok(Some(context.now + lifetime))
+    };
     let template = match args.name {
         Some(name) => Template {
             name,
             app: args.app,
             scopes: dedup(args.scopes),
             note: args.note,
-            expires_at: parse_expiry(&args.expires, context.now)
-                .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?,
+            expires_at: match expires_at {
+                Some(expires_at) => expires_at,
+                None => default_expiry()?,
+            },
             with_secret_key: !args.no_secret_key,
             replaces: None,
         },
@@ -27,6 +44,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
                 None => Vec::new(),
             };
             let answers = prompt::ask_new_token(&known_scopes, context.now)?;
+            drop(vault);
             Template {
                 name: answers.name,
                 app: answers.app.or(args.app),
@@ -64,6 +82,10 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
         }
     }
     let replaced = vault.write(|store| {
+        // The rules as they stand under the write lock: one `policy set` binds every admin.
+        store
+            .policy()?
+            .enforce(row.app.as_deref(), &row.scopes, row.expires_at, context.now)?;
         let mut replaced = Vec::new();
         if args.replace {
             // `requires = "app"` in the CLI guarantees an app here.
