@@ -347,7 +347,7 @@ pub enum PolicyAction {
 pub struct PolicySetArgs {
     /// The longest lifetime a token may be given, e.g. 90d or 1y; none: no maximum
     #[arg(long, value_name = "DURATION|none", value_parser = parse_duration_or_none)]
-    pub max_lifetime: Option<Option<chrono::Duration>>,
+    pub max_lifetime: Option<MaxLifetime>,
     /// The lifetime create gives without --expires, e.g. 30d
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub default_lifetime: Option<chrono::Duration>,
@@ -481,16 +481,19 @@ pub fn usage_error_without_values(args: &[OsString], error: &clap::Error) -> Opt
     })
 }
 
-/// `--max-lifetime`: a duration, or `none`.
-fn parse_duration_or_none(text: &str) -> Result<Option<chrono::Duration>, String> {
+/// `--max-lifetime`: a duration, or `none` (no maximum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxLifetime(pub Option<chrono::Duration>);
+
+fn parse_duration_or_none(text: &str) -> Result<MaxLifetime, String> {
     if text.eq_ignore_ascii_case("none") {
-        return Ok(None);
+        return Ok(MaxLifetime(None));
     }
     let duration = parse_duration(text)?;
     if duration <= chrono::Duration::zero() {
         return Err("use a duration longer than 0s, or none".into());
     }
-    Ok(Some(duration))
+    Ok(MaxLifetime(Some(duration)))
 }
 
 /// `--timeout`: a duration from 1s to 24h.

@@ -361,7 +361,10 @@ pub fn status_cell(record: &TokenRecord, now: DateTime<Utc>) -> Cell {
 pub fn rotation_end(record: &TokenRecord, now: DateTime<Utc>) -> String {
     match (&record.waits_for, record.stops_at()) {
         (Some(successor), Some(at)) => {
-            format!("waiting on {successor}, at most until {}", relative(at, now))
+            format!(
+                "waiting on {successor}, ends {} at the latest",
+                relative(at, now)
+            )
         }
         (Some(successor), None) => format!("waiting on {successor}"),
         (None, Some(at)) => format!("until {}", relative(at, now)),

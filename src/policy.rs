@@ -43,7 +43,11 @@ impl Policy {
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> crate::error::Result<()> {
-        match self.breaches(app, scopes, expires_at, now).into_iter().next() {
+        match self
+            .breaches(app, scopes, expires_at, now)
+            .into_iter()
+            .next()
+        {
             Some(breach) => Err(crate::error::Error::Usage(breach.why)),
             None => Ok(()),
         }
@@ -64,8 +68,7 @@ impl Policy {
         if self.require_app && app.is_none() {
             breaches.push(Breach {
                 rule: "require-app",
-                why: "the vault's policy requires an app (require-app); give one with --app"
-                    .into(),
+                why: "the vault's policy requires an app (require-app); give one with --app".into(),
             });
         }
         if let Some(allowed) = &self.scopes
@@ -114,11 +117,7 @@ impl Policy {
 
     /// What rotate and refresh give the next token (never refused: an incident rotation must
     /// not be blocked): `wanted`, cut to the maximum lifetime from `now`.
-    pub fn cap(
-        &self,
-        wanted: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Option<DateTime<Utc>> {
+    pub fn cap(&self, wanted: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match (self.max_lifetime, wanted) {
             (None, wanted) => wanted,
             (Some(max), Some(at)) if at - now <= max => Some(at),
@@ -127,16 +126,11 @@ impl Policy {
     }
 }
 
-/// `90d`, `12h`, `1y`: the largest unit that divides the duration, as `--expires` reads it.
+/// `90d`, `12h`, `1y`: the largest unit that divides the duration (weeks said in days), as
+/// `--expires` reads it.
 pub fn format_duration(duration: Duration) -> String {
     let seconds = duration.num_seconds();
-    for (unit, size) in [
-        ("y", 365 * 86_400),
-        ("w", 7 * 86_400),
-        ("d", 86_400),
-        ("h", 3_600),
-        ("m", 60),
-    ] {
+    for (unit, size) in [("y", 365 * 86_400), ("d", 86_400), ("h", 3_600), ("m", 60)] {
         if seconds != 0 && seconds % size == 0 {
             return format!("{}{unit}", seconds / size);
         }
@@ -219,7 +213,7 @@ mod tests {
 
     #[test]
     fn durations_read_back_as_written() {
-        for text in ["90d", "1y", "2w", "12h", "15m", "90s"] {
+        for text in ["90d", "1y", "14d", "12h", "15m", "90s"] {
             let duration = crate::duration::parse_duration(text).unwrap();
             assert_eq!(format_duration(duration), text);
         }

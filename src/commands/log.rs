@@ -121,13 +121,18 @@ fn stream_jsonl(
         vault.keep_current()?;
         let mark = vault.store().log_mark()?;
         target.get_or_insert(mark.seq);
-        // An older mark with the same number settles sooner: keep that one only.
-        if pending.back().is_none_or(|last| last.seq < mark.seq) {
-            pending.push_back(mark);
+        // Marks of one number: the oldest is kept, unless this one has settled already.
+        match pending.back_mut() {
+            Some(last) if last.seq == mark.seq => {
+                if mark.writers.is_empty() {
+                    *last = mark.clone();
+                }
+            }
+            _ => pending.push_back(mark.clone()),
         }
         let mut settled = None;
-        while let Some(oldest) = pending.front().copied()
-            && oldest.xmax <= mark.xmin
+        while let Some(oldest) = pending.front()
+            && oldest.settled_by(&mark)
         {
             settled = Some(oldest.seq);
             settled_upto = settled_upto.max(oldest.seq);

@@ -70,7 +70,7 @@ fn change(context: &Context, args: PolicySetArgs) -> Result<()> {
         let before = store.policy()?;
         let mut after = before.clone();
         if let Some(max) = args.max_lifetime {
-            after.max_lifetime = max;
+            after.max_lifetime = max.0;
         }
         if let Some(default) = args.default_lifetime {
             after.default_lifetime = Some(default);
@@ -132,8 +132,12 @@ fn check(context: &Context) -> Result<()> {
             if record.status(now) == Status::Expired {
                 return Ok(());
             }
-            let breaches =
-                policy.breaches(record.app.as_deref(), &record.scopes, record.expires_at, now);
+            let breaches = policy.breaches(
+                record.app.as_deref(),
+                &record.scopes,
+                record.expires_at,
+                now,
+            );
             if !breaches.is_empty() {
                 found.push((record, breaches));
             }

@@ -248,15 +248,24 @@ fn answer(out: &mut impl Write, verdict: &Verdict) -> Result<()> {
 /// that cannot record it (a vault it may only read) answers `unavailable` (exit 1) rather than
 /// leave the old token verifying unseen.
 fn record_first_use(vault: &mut Vault, verdict: Verdict, now: DateTime<Utc>) -> Verdict {
-    let Some(record) = verdict
+    let Some((record, old)) = verdict
         .record
         .as_ref()
-        .filter(|record| verdict.reason == Reason::Ok && record.awaits_first_use)
+        .filter(|_| verdict.reason == Reason::Ok)
+        .and_then(|record| Some((record, record.ends_on_first_use.as_deref()?)))
     else {
         return verdict;
     };
     let written = if vault.writable() {
-        vault.write(|store| store.touch_last_used(&record.id, now))
+        vault.write(|store| {
+            store.touch_last_used(&record.id, now)?;
+            store.log_event(
+                now,
+                Some(old),
+                "revoked",
+                &format!("rotated: its successor {} was first used", record.id),
+            )
+        })
     } else {
         Err(Error::Other(anyhow::anyhow!("the vault is read-only here")))
     };

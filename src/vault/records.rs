@@ -121,9 +121,9 @@ pub struct VerifyRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it stops (or stopped) verifying; in the future while a rotation's grace runs.
     pub revoked_at: Option<DateTime<Utc>>,
-    /// An `--until-used` successor not used yet: its first `ok` must be recorded before it is
-    /// answered, since that ends its predecessor.
-    pub awaits_first_use: bool,
+    /// An `--until-used` successor not used yet: the token its first `ok` ends. That use must
+    /// be recorded before it is answered.
+    pub ends_on_first_use: Option<String>,
 }
 
 impl fmt::Debug for VerifyRecord {
@@ -199,15 +199,16 @@ macro_rules! revoked_at {
 pub(crate) use revoked_at;
 pub(super) const REVOKED_AT: &str = revoked_at!();
 
-/// True for an `--until-used` successor whose first use is not recorded yet, in SQL (for
-/// `verify`'s lookup; the subquery runs only for such a successor).
-macro_rules! awaits_first_use {
+/// For an `--until-used` successor whose first use is not recorded yet, the token that use
+/// ends, in SQL (for `verify`'s lookup; the subquery runs only for such a successor).
+macro_rules! ends_on_first_use {
     () => {
-        "(CASE WHEN tokens.first_use_ends IS NULL THEN false ELSE NOT EXISTS (SELECT 1 \
-         FROM token_usage u WHERE u.token_id = tokens.id AND u.first_used_at IS NOT NULL) END)"
+        "(CASE WHEN tokens.first_use_ends IS NULL THEN NULL WHEN EXISTS (SELECT 1 \
+         FROM token_usage u WHERE u.token_id = tokens.id AND u.first_used_at IS NOT NULL) \
+         THEN NULL ELSE tokens.first_use_ends END)"
     };
 }
-pub(crate) use awaits_first_use;
+pub(crate) use ends_on_first_use;
 
 /// The columns of a token row, in the order both backends read them into a [`TokenRecord`]
 /// (`SELECT {COLUMNS} FROM tokens ...`). Last use lives in `token_usage`, the verifiers' table.
@@ -417,17 +418,23 @@ pub(super) const FAILURE_COLUMNS: &str =
     "token_id, reason, failures, first_at, last_at, unlogged, logged_at";
 
 /// Where the event log stands for a reader that must not skip an event committed late
-/// (`log --follow`): every event numbered up to `seq` is committed, or never will be, once every
-/// transaction that was running when the mark was taken (those below `xmax`) has ended, which
-/// the later mark whose `xmin` reaches `xmax` shows. SQLite numbers events under its one write
-/// lock, in commit order, so its marks settle at once (`xmin == xmax`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// (`log --follow`): every event numbered up to `seq` is committed, or never will be, once
+/// none of `writers` (the transactions that could still be adding events when the mark was
+/// taken) is running any more; a later mark's `writers` are those still running. SQLite
+/// numbers events under its one write lock, in commit order: its marks have no writers.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogMark {
     pub seq: i64,
-    /// The first transaction id not yet handed out after `seq` was read.
-    pub xmax: i64,
-    /// The oldest transaction still running when the mark was taken.
-    pub xmin: i64,
+    pub writers: Vec<String>,
+}
+
+impl LogMark {
+    /// True when every event numbered up to this mark's has settled, `now` being a later mark.
+    pub fn settled_by(&self, now: &LogMark) -> bool {
+        self.writers
+            .iter()
+            .all(|writer| !now.writers.contains(writer))
+    }
 }
 
 /// Failed verifications of one known token for one reason, counted (SPEC §8): a stranger who

@@ -8,11 +8,11 @@
 use chrono::{DateTime, Utc};
 
 use super::records::{
-    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken,
-    TokenRecord, VERIFY_FAILED, VerifyRecord,
+    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken, TokenRecord,
+    VERIFY_FAILED, VerifyRecord,
 };
-use crate::policy::Policy;
 use crate::error::{Error, Result};
+use crate::policy::Policy;
 use crate::token;
 
 /// A column [`Store::verifying_where`] may select on.

@@ -9,12 +9,12 @@ use tokio_postgres::{Row, Statement};
 
 use super::link::{Link, Transaction};
 use crate::error::Result;
+use crate::policy::Policy;
 use crate::vault::records::{
     COLUMNS, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount, FilterValue,
     IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT, TokenRecord,
     VerifyRecord, join_scopes, split_scopes,
 };
-use crate::policy::Policy;
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
 
@@ -130,15 +130,9 @@ const VERIFY_QUERY: &str = concat!(
      (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
     crate::vault::records::revoked_at!(),
     ", ",
-    crate::vault::records::awaits_first_use!(),
+    crate::vault::records::ends_on_first_use!(),
     " FROM tokens WHERE id = $1"
 );
-
-/// Inserts an event with a transaction id taken before its number: `log_mark` relies on every
-/// event numbered before a mark belonging to a transaction that had its id by then.
-const INSERT_EVENT: &str = "WITH x AS MATERIALIZED (SELECT pg_current_xact_id() AS xid) \
-     INSERT INTO events (at, token_id, kind, detail) SELECT $1, $2, $3, $4 FROM x \
-     WHERE x.xid IS NOT NULL";
 
 /// A filter's value as PostgreSQL binds it.
 fn sql_value(value: FilterValue) -> Box<dyn ToSql + Sync> {
@@ -213,7 +207,7 @@ impl Store for PgStore<'_> {
             expires_at: time(&row, 5)?,
             last_used_at: time(&row, 6)?,
             revoked_at: time(&row, 7)?,
-            awaits_first_use: row.try_get(8)?,
+            ends_on_first_use: row.try_get(8)?,
         }))
     }
 
@@ -397,13 +391,20 @@ impl Store for PgStore<'_> {
         kind: &str,
         detail: &str,
     ) -> Result<()> {
-        self.execute(INSERT_EVENT, &[&to_secs(at), &token_id, &kind, &detail])?;
+        self.execute(
+            "INSERT INTO events (at, token_id, kind, detail) VALUES ($1, $2, $3, $4)",
+            &[&to_secs(at), &token_id, &kind, &detail],
+        )?;
         Ok(())
     }
 
-    /// The last number handed out, then the transactions running after it was read (two
-    /// statements, so the snapshot is taken after the number is read). Reading the identity's
-    /// sequence needs SELECT on it.
+    /// The last number handed out, then (a second statement, so after it) the transactions
+    /// that hold `events` open for writing. An INSERT locks the table (ROW EXCLUSIVE) before it
+    /// draws a number and keeps the lock until its transaction ends, after its rows became
+    /// visible: so every event numbered up to `seq` is settled once these transactions are gone,
+    /// whoever wrote it and whatever lock it took or skipped. Transactions in other databases
+    /// or on other tables never hold the log up. `pg_locks` is readable by every role; reading
+    /// the identity's sequence needs SELECT on it.
     fn log_mark(&self) -> Result<LogMark> {
         let rows = self.query(
             "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_seq_seq",
@@ -411,15 +412,17 @@ impl Store for PgStore<'_> {
         )?;
         let seq: i64 = rows[0].try_get(0)?;
         let rows = self.query(
-            "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint \
-             FROM pg_current_snapshot() s",
+            "SELECT DISTINCT l.virtualtransaction FROM pg_locks l \
+             WHERE l.locktype = 'relation' AND l.relation = 'events'::regclass \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND l.mode = 'RowExclusiveLock' AND l.granted",
             &[],
         )?;
-        Ok(LogMark {
-            seq,
-            xmin: rows[0].try_get(0)?,
-            xmax: rows[0].try_get(1)?,
-        })
+        let writers = rows
+            .iter()
+            .map(|row| row.try_get::<_, String>(0))
+            .collect::<Result<_, _>>()?;
+        Ok(LogMark { seq, writers })
     }
 
     fn policy(&self) -> Result<Policy> {

@@ -5,12 +5,12 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::error::Result;
+use crate::policy::Policy;
 use crate::vault::records::{
     COLUMNS, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount, FilterValue,
     IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT, TokenRecord,
     VerifyRecord, join_scopes, split_scopes,
 };
-use crate::policy::Policy;
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
 
@@ -43,7 +43,7 @@ impl<'c> SqliteStore<'c> {
                     expires_at: time(row, 5)?,
                     last_used_at: time(row, 6)?,
                     revoked_at: time(row, 7)?,
-                    awaits_first_use: row.get(8)?,
+                    ends_on_first_use: row.get(8)?,
                 })
             })
             .optional()?;
@@ -58,7 +58,7 @@ const VERIFY_QUERY: &str = concat!(
      (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
     crate::vault::records::revoked_at!(),
     ", ",
-    crate::vault::records::awaits_first_use!(),
+    crate::vault::records::ends_on_first_use!(),
     " FROM tokens WHERE id = ?1"
 );
 
@@ -317,8 +317,7 @@ impl Store for SqliteStore<'_> {
             })?;
         Ok(LogMark {
             seq,
-            xmax: 0,
-            xmin: 0,
+            writers: Vec::new(),
         })
     }
 
@@ -331,9 +330,7 @@ impl Store for SqliteStore<'_> {
             .query_row([], |row| {
                 Ok(Policy {
                     max_lifetime: row.get::<_, Option<i64>>(0)?.map(chrono::Duration::seconds),
-                    default_lifetime: row
-                        .get::<_, Option<i64>>(1)?
-                        .map(chrono::Duration::seconds),
+                    default_lifetime: row.get::<_, Option<i64>>(1)?.map(chrono::Duration::seconds),
                     require_app: row.get(2)?,
                     scopes: row.get::<_, Option<String>>(3)?.map(|s| split_scopes(&s)),
                 })
