@@ -259,7 +259,10 @@ fn bash_completes_subcommands_and_options() {
     for action in ["check", "set"] {
         assert!(offered.iter().any(|word| word == action), "{offered:?}");
     }
-    assert_eq!(home.bash("tokens rotate x --until"), strings(&["--until-used"]));
+    assert_eq!(
+        home.bash("tokens rotate x --until"),
+        strings(&["--until-used"])
+    );
     assert_eq!(home.bash("tokens log --fol"), strings(&["--follow"]));
 }
 

@@ -30,6 +30,12 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
     let until_used = args.until_used;
     let mut vault = context.open(Access::Write)?;
     let target = context.resolve(&vault, &args.token)?;
+    // Refused before asking; asked again under the write lock below.
+    if let Some(expires_at) = expires
+        && let Some(breach) = vault.store().policy()?.lifetime_breach(expires_at, now)
+    {
+        return Err(Error::Usage(breach.why));
+    }
     if grace.is_none() && !until_used && target.revoked_at.is_none() {
         context.confirm_revocation(
             "rotate",

@@ -258,13 +258,20 @@ fn record_first_use(vault: &mut Vault, verdict: Verdict, now: DateTime<Utc>) -> 
     };
     let written = if vault.writable() {
         vault.write(|store| {
+            // Another verifier may have recorded it meanwhile: the event is logged once.
+            let first = store
+                .find_for_verify(&record.id)?
+                .is_some_and(|now_read| now_read.ends_on_first_use.is_some());
             store.touch_last_used(&record.id, now)?;
-            store.log_event(
-                now,
-                Some(old),
-                "revoked",
-                &format!("rotated: its successor {} was first used", record.id),
-            )
+            if first {
+                store.log_event(
+                    now,
+                    Some(old),
+                    "revoked",
+                    &format!("rotated: its successor {} was first used", record.id),
+                )?;
+            }
+            Ok(())
         })
     } else {
         Err(Error::Other(anyhow::anyhow!("the vault is read-only here")))
