@@ -738,3 +738,38 @@ fn a_reader_that_cannot_record_the_first_use_answers_unavailable() {
     let output = nobody.run(&sandbox.vault, &["verify"], &format!("{}\n", old.token));
     assert_eq!(code(&output), 5, "{}", stderr(&output));
 }
+
+#[test]
+fn a_token_in_a_rotation_grace_is_listed_as_rotating_with_its_end() {
+    let sandbox = Sandbox::new();
+    let old = sandbox.create("svc", &[]);
+    let output = sandbox.run(&["rotate", "svc", "--grace", "2h"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let listed = json(&sandbox.run(&["--json", "list"], ""));
+    assert_eq!(listed[0]["id"], old.id());
+    assert_eq!(listed[0]["status"], "rotating");
+    assert!(listed[0]["stops_at"].is_string(), "{listed}");
+    assert!(listed[0].get("waiting_on").is_none(), "{listed}");
+    assert!(listed[1].get("stops_at").is_none(), "{listed}");
+    let table = stdout(&sandbox.run(&["list"], ""));
+    assert!(
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim_end()
+            .ends_with("rotating (until in 1h)")
+            || table
+                .lines()
+                .nth(1)
+                .unwrap()
+                .trim_end()
+                .ends_with("rotating (until in 2h)"),
+        "{table}"
+    );
+    let active = json(&sandbox.run(&["--json", "list", "--status", "active"], ""));
+    assert_eq!(active.as_array().unwrap().len(), 1);
+    let rotating = json(&sandbox.run(&["--json", "list", "--status", "rotating"], ""));
+    assert_eq!(rotating[0]["id"], old.id());
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 0);
+}
