@@ -238,7 +238,8 @@ pub fn token_detail_json(
     let mut value =
         serde_json::to_value(TokenJson::of(record, now)).expect("plain data serialises");
     let extra = json!({
-        "revoked_at": rfc3339_or_null(record.revoked_at),
+        // A token waiting only for its successor's first use has no end time yet: null.
+        "revoked_at": rfc3339_or_null(record.stops_at()),
         "revoke_reason": record.revoke_reason,
         "has_secret_key": record.secret_key_hash.is_some(),
         "secret_key_used_at": rfc3339_or_null(record.secret_key_used_at),

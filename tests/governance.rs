@@ -667,6 +667,10 @@ fn until_used_ends_the_old_token_within_a_second_in_a_running_batch() {
     let sandbox = Sandbox::new();
     let old = sandbox.create("svc", &["--expires", "never"]);
     let new = parse_issued(&sandbox.run(&["rotate", "svc", "--until-used", "--grace", "1h"], ""));
+    let shown = json(&sandbox.run(&["--json", "show", &old.id()], ""));
+    assert_eq!(shown["status"], "rotating");
+    assert_eq!(shown["waiting_on"], new.id());
+    assert_eq!(shown["revoked_at"], shown["stops_at"], "the grace's end");
     let mut old_side = Batch::start(sandbox.process(&["verify", "--batch"]));
     let mut new_side = Batch::start(sandbox.process(&["verify", "--batch"]));
     assert_eq!(old_side.reason(&old.token), "ok");
@@ -707,6 +711,12 @@ fn a_reader_that_cannot_record_the_first_use_answers_unavailable() {
     let sandbox = Sandbox::sqlite();
     let old = sandbox.create("svc", &[]);
     let new = parse_issued(&sandbox.run(&["rotate", "svc", "--until-used"], ""));
+    let shown = json(&sandbox.run(&["--json", "show", &old.id()], ""));
+    assert_eq!(shown["waiting_on"], new.id());
+    assert_eq!(
+        shown["revoked_at"], shown["expires_at"],
+        "at the latest when it expires"
+    );
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(sandbox.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&sandbox.vault, std::fs::Permissions::from_mode(0o644)).unwrap();
