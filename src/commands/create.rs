@@ -15,25 +15,18 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
         .map(|text| parse_expiry(text, context.now))
         .transpose()
         .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?;
-    // Without --expires: the vault policy's default lifetime (30 days when it sets none).
-    let default_expiry = || -> Result<_> {
-        let lifetime = match context.open(Access::Read) {
-            Ok(vault) => vault.store().policy()?.default_lifetime(),
-            Err(Error::VaultMissing { .. }) => crate::policy::BUILT_IN_LIFETIME,
-            Err(error) => return Err(error),
-        };
-        Ok(Some(context.now + lifetime))
-    };
-    let template = match args.name {
+    // Without --expires, the vault policy's default lifetime is filled in below.
+    let mut default_lifetime = false;
+    let mut template = match args.name {
         Some(name) => Template {
             name,
             app: args.app,
             scopes: dedup(args.scopes),
             note: args.note,
-            expires_at: match expires_at {
-                Some(expires_at) => expires_at,
-                None => default_expiry()?,
-            },
+            expires_at: expires_at.unwrap_or_else(|| {
+                default_lifetime = true;
+                None
+            }),
             with_secret_key: !args.no_secret_key,
             replaces: None,
         },
@@ -62,9 +55,13 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
         }
     };
 
+    let mut vault = context.open(Access::Write)?;
+    if default_lifetime {
+        // 30 days unless the vault's policy says otherwise.
+        template.expires_at = Some(context.now + vault.store().policy()?.default_lifetime());
+    }
     let issued = issue(template, context.now);
     let row = &issued.row;
-    let mut vault = context.open(Access::Write)?;
     if let (true, Some(app)) = (args.replace, &row.app) {
         let replaced: Vec<String> = vault
             .store()
