@@ -422,6 +422,7 @@ fn log_follow_sees_another_process_events_within_a_second_and_resumes_without_ga
     assert_eq!(follower.next(Duration::from_secs(5)).1["seq"], 1);
     follower.nothing_within(Duration::from_millis(600));
     let mut printed = vec![1];
+    let mut slowest = Duration::ZERO;
     for round in 0..3 {
         let name = format!("t{round}");
         let output = sandbox.run(&["create", &name], "");
@@ -435,7 +436,11 @@ fn log_follow_sees_another_process_events_within_a_second_and_resumes_without_ga
         );
         assert_eq!(line["name"], name.as_str());
         printed.push(line["seq"].as_i64().unwrap());
+        slowest = slowest.max(arrived.saturating_duration_since(committed));
     }
+    eprintln!(
+        "log --follow: the slowest of 3 events printed {slowest:?} after its command returned"
+    );
     follower.stop();
     // The collector went away after the fourth event; more happen; it resumes after what it has.
     ok(&sandbox, &["revoke", "t0", "--yes"]);
@@ -782,4 +787,44 @@ fn a_token_in_a_rotation_grace_is_listed_as_rotating_with_its_end() {
     let rotating = json(&sandbox.run(&["--json", "list", "--status", "rotating"], ""));
     assert_eq!(rotating[0]["id"], old.id());
     assert_eq!(sandbox.verify(&old.token, &[]).0, 0);
+}
+
+/// `log --jsonl` of `events` more events than the vault holds now: lines printed, peak memory (KiB).
+fn jsonl_peak_memory(sandbox: &Sandbox, events: i64) -> (usize, i64) {
+    let sql = if sandbox.is_postgres() {
+        format!(
+            "INSERT INTO events (at, token_id, kind, detail) \
+             SELECT 1700000000, NULL, 'edited', repeat('x', 100) || n FROM generate_series(1, {events}) n"
+        )
+    } else {
+        format!(
+            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {events}) \
+             INSERT INTO events (at, token_id, kind, detail) \
+             SELECT 1700000000, NULL, 'edited', printf('%.100c', 'x') || n FROM c"
+        )
+    };
+    sandbox.execute(&sql);
+    let mut child = sandbox.process(&["log", "--jsonl"]).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let counter = std::thread::spawn(move || BufReader::new(stdout).lines().count());
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with valid pointers to locals.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    assert_eq!(status, 0, "log --jsonl failed");
+    (counter.join().unwrap(), usage.ru_maxrss)
+}
+
+#[test]
+fn log_jsonl_streams_in_flat_memory() {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &[]);
+    let (lines, small) = jsonl_peak_memory(&sandbox, 1_000);
+    assert_eq!(lines, 1_001);
+    let (lines, large) = jsonl_peak_memory(&sandbox, 300_000);
+    assert_eq!(lines, 301_001);
+    eprintln!("log --jsonl peak memory: {small} KiB for 1,001 events, {large} KiB for 301,001");
+    assert!(large < small + 4_096, "{small} KiB, then {large} KiB");
 }
