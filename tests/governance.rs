@@ -804,6 +804,8 @@ fn jsonl_peak_memory(sandbox: &Sandbox, events: i64) -> (usize, i64) {
         )
     };
     sandbox.execute(&sql);
+    // Reaped by wait4 below, which also reports its peak memory.
+    #[allow(clippy::zombie_processes)]
     let mut child = sandbox.process(&["log", "--jsonl"]).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let counter = std::thread::spawn(move || BufReader::new(stdout).lines().count());
