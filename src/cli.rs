@@ -325,9 +325,15 @@ pub struct LogArgs {
 
 /// Show the vault's policy, change it, or check the tokens against it
 ///
+///   tokens policy          the rules
+///   tokens policy set [--max-lifetime DURATION|none] [--default-lifetime DURATION]
+///                     [--require-app | --no-require-app] [--scopes SCOPE,... | --any-scope]
+///   tokens policy check    live tokens that break the rules: exit 8 if any, 0 if none
+///
 /// The rules live in the vault, so on a shared vault one `policy set` binds every admin.
 /// create, edit and rotate --expires that would break a rule are refused (exit 2);
-/// refresh and rotate without --expires cap the lifetime at the maximum.
+/// refresh and rotate without --expires cap the lifetime at the maximum. See
+/// tokens policy set --help for each rule.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct PolicyArgs {
@@ -358,7 +364,7 @@ pub struct PolicySetArgs {
     #[arg(long)]
     pub no_require_app: bool,
     /// The only scopes a token may have (comma separated)
-    #[arg(long, value_name = "SCOPE,...", value_delimiter = ',', value_parser = parse_scope, conflicts_with = "any_scope")]
+    #[arg(long, value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope, conflicts_with = "any_scope")]
     pub scopes: Option<Vec<String>>,
     /// Any scope is allowed
     #[arg(long)]
