@@ -398,18 +398,16 @@ impl Store for PgStore<'_> {
         Ok(())
     }
 
-    /// The last number handed out, then (a second statement, so after it) the transactions
-    /// that hold `events` open for writing. An INSERT locks the table (ROW EXCLUSIVE) before it
-    /// draws a number and keeps the lock until its transaction ends, after its rows became
-    /// visible: so every event numbered up to `seq` is settled once these transactions are gone,
-    /// whoever wrote it and whatever lock it took or skipped. Transactions in other databases
-    /// or on other tables never hold the log up. `pg_locks` is readable by every role; reading
-    /// the identity's sequence needs SELECT on it.
+    /// The highest number committed, then (a second statement, so after it) the transactions
+    /// that hold `events` open for writing. Numbers are drawn in rising order, so every number
+    /// below the highest visible one was drawn before it was read; an INSERT locks the table
+    /// (ROW EXCLUSIVE) before it draws a number and keeps the lock until its transaction ends,
+    /// after its rows became visible. So every event numbered up to `seq` is settled once these
+    /// transactions are gone, whoever wrote it and whatever other lock it took or skipped.
+    /// Transactions in other databases or on other tables never hold the log up; `pg_locks` is
+    /// readable by every role, so SELECT on `events` is all a reader needs.
     fn log_mark(&self) -> Result<LogMark> {
-        let rows = self.query(
-            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_seq_seq",
-            &[],
-        )?;
+        let rows = self.query("SELECT coalesce(max(seq), 0) FROM events", &[])?;
         let seq: i64 = rows[0].try_get(0)?;
         let rows = self.query(
             "SELECT DISTINCT l.virtualtransaction FROM pg_locks l \
