@@ -830,3 +830,56 @@ fn log_jsonl_streams_in_flat_memory() {
     eprintln!("log --jsonl peak memory: {small} KiB for 1,001 events, {large} KiB for 301,001");
     assert!(large < small + 4_096, "{small} KiB, then {large} KiB");
 }
+
+/// On PostgreSQL, a role that may only read: `log --jsonl` works for it (SELECT on the tables is
+/// all it needs), and it answers an `--until-used` successor exit 1 rather than leave the old
+/// token alive unseen.
+#[test]
+fn a_read_only_role_streams_the_log_and_cannot_end_a_rotation_unseen() {
+    let sandbox = Sandbox::new();
+    if !sandbox.is_postgres() {
+        return; // SQLite's read-only verifier: a_reader_that_cannot_record_the_first_use_answers_unavailable
+    }
+    let old = sandbox.create("svc", &[]);
+    let new = parse_issued(&sandbox.run(&["rotate", "svc", "--until-used"], ""));
+    let database = sandbox.location.rsplit_once('/').unwrap().1.to_owned();
+    let role = format!("auditor_{database}");
+    let mut admin = sandbox.pg();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'auditor-pw'; \
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+        ))
+        .unwrap();
+    let (scheme, rest) = sandbox.location.split_once("://").unwrap();
+    let url = format!(
+        "{scheme}://{role}:auditor-pw@{}",
+        rest.split_once('@').unwrap().1
+    );
+    let as_reader = |args: &[&str], stdin: &str| {
+        sandbox
+            .cmd(args)
+            .env("TOKENS_VAULT", &url)
+            .write_stdin(stdin.to_owned())
+            .output()
+            .unwrap()
+    };
+    let output = as_reader(&["log", "--jsonl"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 3);
+    let output = as_reader(&["verify"], &format!("{}\n", new.token));
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("could not record the first use"),
+        "{}",
+        stderr(&output)
+    );
+    let output = as_reader(&["verify"], &format!("{}\n", old.token));
+    assert_eq!(
+        code(&output),
+        0,
+        "the old token goes on: {}",
+        stderr(&output)
+    );
+    let _ = admin.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE IF EXISTS {role}"));
+}
