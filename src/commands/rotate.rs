@@ -53,7 +53,7 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
             // Until the first use only: at the latest when it would have expired anyway.
             (true, None) => old
                 .expires_at
-                .map_or(from_secs(UNTIL_USED_ONLY), |at| at.max(now)),
+                .map_or_else(until_first_use_only, |at| at.max(now)),
             _ => stop_time(&old, grace, now),
         };
         let policy = store.policy()?;
@@ -137,11 +137,14 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
     Ok(())
 }
 
+/// `revoked_at` of an old token that only its successor's first use ends (a never-expiring
+/// token rotated `--until-used` without `--grace`).
+fn until_first_use_only() -> DateTime<Utc> {
+    DateTime::from_timestamp(UNTIL_USED_ONLY, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// When the old token stops verifying: now, or when the grace ends, but never after it would
 /// have expired anyway (a grace cannot lengthen a token's life).
-fn from_secs(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
 
 fn stop_time(old: &TokenRecord, grace: Option<Duration>, now: DateTime<Utc>) -> DateTime<Utc> {
     let wanted = now + grace.unwrap_or_else(Duration::zero);
