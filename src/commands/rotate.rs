@@ -145,7 +145,6 @@ fn until_first_use_only() -> DateTime<Utc> {
 
 /// When the old token stops verifying: now, or when the grace ends, but never after it would
 /// have expired anyway (a grace cannot lengthen a token's life).
-
 fn stop_time(old: &TokenRecord, grace: Option<Duration>, now: DateTime<Utc>) -> DateTime<Utc> {
     let wanted = now + grace.unwrap_or_else(Duration::zero);
     match old.expires_at {
