@@ -37,6 +37,9 @@ _tokens() {
             tokens,migrate)
                 cmd="tokens__subcmd__migrate"
                 ;;
+            tokens,policy)
+                cmd="tokens__subcmd__policy"
+                ;;
             tokens,refresh)
                 cmd="tokens__subcmd__refresh"
                 ;;
@@ -73,6 +76,9 @@ _tokens() {
             tokens__subcmd__help,migrate)
                 cmd="tokens__subcmd__help__subcmd__migrate"
                 ;;
+            tokens__subcmd__help,policy)
+                cmd="tokens__subcmd__help__subcmd__policy"
+                ;;
             tokens__subcmd__help,refresh)
                 cmd="tokens__subcmd__help__subcmd__refresh"
                 ;;
@@ -88,6 +94,30 @@ _tokens() {
             tokens__subcmd__help,verify)
                 cmd="tokens__subcmd__help__subcmd__verify"
                 ;;
+            tokens__subcmd__help__subcmd__policy,check)
+                cmd="tokens__subcmd__help__subcmd__policy__subcmd__check"
+                ;;
+            tokens__subcmd__help__subcmd__policy,set)
+                cmd="tokens__subcmd__help__subcmd__policy__subcmd__set"
+                ;;
+            tokens__subcmd__policy,check)
+                cmd="tokens__subcmd__policy__subcmd__check"
+                ;;
+            tokens__subcmd__policy,help)
+                cmd="tokens__subcmd__policy__subcmd__help"
+                ;;
+            tokens__subcmd__policy,set)
+                cmd="tokens__subcmd__policy__subcmd__set"
+                ;;
+            tokens__subcmd__policy__subcmd__help,check)
+                cmd="tokens__subcmd__policy__subcmd__help__subcmd__check"
+                ;;
+            tokens__subcmd__policy__subcmd__help,help)
+                cmd="tokens__subcmd__policy__subcmd__help__subcmd__help"
+                ;;
+            tokens__subcmd__policy__subcmd__help,set)
+                cmd="tokens__subcmd__policy__subcmd__help__subcmd__set"
+                ;;
             *)
                 ;;
         esac
@@ -95,7 +125,7 @@ _tokens() {
 
     case "${cmd}" in
         tokens)
-            opts="-q -y -h -V --vault --json --quiet --color --yes --timeout --help --version create list show edit rotate revoke refresh verify log migrate completions help"
+            opts="-q -y -h -V --vault --json --quiet --color --yes --timeout --help --version create list show edit rotate revoke refresh verify log policy migrate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -287,7 +317,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__help)
-            opts="create list show edit rotate revoke refresh verify log migrate completions help"
+            opts="create list show edit rotate revoke refresh verify log policy migrate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -398,6 +428,48 @@ _tokens() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tokens__subcmd__help__subcmd__policy)
+            opts="set check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__help__subcmd__policy__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__help__subcmd__policy__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tokens__subcmd__help__subcmd__refresh)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -469,7 +541,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__list)
-            opts="-q -y -h --all --app --scope --status --expiring --vault --json --quiet --color --yes --timeout --help"
+            opts="-q -y -h --all --app --scope --status --expiring --unused --exit-code --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -484,10 +556,14 @@ _tokens() {
                     return 0
                     ;;
                 --status)
-                    COMPREPLY=($(compgen -W "active expired revoked" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "active rotating expired revoked" -- "${cur}"))
                     return 0
                     ;;
                 --expiring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unused)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -522,7 +598,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__log)
-            opts="-q -y -h --since --limit --vault --json --quiet --color --yes --timeout --help"
+            opts="-q -y -h --since --limit --jsonl --after --follow --event --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -533,6 +609,14 @@ _tokens() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --event)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -601,6 +685,185 @@ _tokens() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --vault)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__policy)
+            opts="-q -y -h --vault --json --quiet --color --yes --timeout --help set check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__policy__subcmd__check)
+            opts="-q -y -h --vault --json --quiet --color --yes --timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__policy__subcmd__help)
+            opts="set check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__policy__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__policy__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__policy__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__policy__subcmd__set)
+            opts="-q -y -h --max-lifetime --default-lifetime --require-app --no-require-app --scopes --any-scope --vault --json --quiet --color --yes --timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --default-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scopes)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --vault)
@@ -758,7 +1021,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__rotate)
-            opts="-q -y -h --grace --expires --copy --clear-after --keep-clipboard --vault --json --quiet --color --yes --timeout --help"
+            opts="-q -y -h --grace --until-used --expires --copy --clear-after --keep-clipboard --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

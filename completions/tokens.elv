@@ -39,6 +39,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand refresh 'Trade a token and its secret key for a new pair (works after the token expired)'
             cand verify 'Check a presented token; the exit status says whether it is good'
             cand log 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+            cand policy 'Show the vault''s policy, change it, or check the tokens against it'
             cand migrate 'Copy a vault into another, e.g. from this machine''s file into a shared PostgreSQL vault'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -46,7 +47,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
         &'tokens;create'= {
             cand --app 'Who the token belongs to or acts for (a bot, app, partner or account)'
             cand --scope 'A permission; repeat it, or separate with commas: --scope read,write'
-            cand --expires 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never'
+            cand --expires 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never [default: 30d, or the vault policy''s default lifetime]'
             cand --clear-after 'Clear the clipboard this long after --copy, if it still holds the token'
             cand --note 'A free-text note kept with the token'
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
@@ -69,17 +70,19 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --scope 'Only tokens with this scope'
             cand --status 'Only tokens in this state'
             cand --expiring 'Only active tokens that expire within this time, e.g. 7d'
+            cand --unused 'Only tokens that still verify and were never used, or not for this long, e.g. 90d'
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
             cand --all 'Include revoked tokens'
+            cand --exit-code 'Exit 8 when any token matched, 0 when none did (for cron and CI alerts: tokens list --expiring 7d --exit-code)'
             cand --json 'Machine-readable output: one JSON document on stdout'
             cand -q 'Print only what was asked for: no notices, warnings or verdicts'
             cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
             cand -y 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
             cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'tokens;show'= {
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
@@ -113,11 +116,12 @@ set edit:completion:arg-completer[tokens] = {|@words|
         }
         &'tokens;rotate'= {
             cand --grace 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over (never past its own expiry; 0s is no grace: the old token stops at once, which asks first)'
-            cand --expires 'Lifetime of the new token [default: the old token''s lifetime]'
+            cand --expires 'Lifetime of the new token [default: the old token''s lifetime, at most the vault policy''s max lifetime]'
             cand --clear-after 'Clear the clipboard this long after --copy, if it still holds the token'
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
+            cand --until-used 'Let the old token keep verifying until the new one is first verified (or --grace ends, if given), so a new token that was never delivered breaks no one'
             cand --copy 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
             cand --keep-clipboard 'Leave the token on the clipboard'
             cand --json 'Machine-readable output: one JSON document on stdout'
@@ -182,7 +186,56 @@ set edit:completion:arg-completer[tokens] = {|@words|
         }
         &'tokens;log'= {
             cand --since 'Only events since then: 7d, a date, or an RFC 3339 time'
-            cand --limit 'Only the newest N events (still oldest first)'
+            cand --limit 'Only the newest N events (still oldest first); with --after, the next N'
+            cand --after 'Only events after this seq (what a collector already has), to resume without a gap'
+            cand --event 'Only events of this kind: created, rotated, refreshed, revoked, edited, policy, verify_failed, ...'
+            cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
+            cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
+            cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
+            cand --jsonl 'JSON Lines: one event a line (seq, at, token_id, name, event, detail), for a collector'
+            cand --follow 'Keep printing events as they commit (within a second) until interrupted'
+            cand --json 'Machine-readable output: one JSON document on stdout'
+            cand -q 'Print only what was asked for: no notices, warnings or verdicts'
+            cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
+            cand -y 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'tokens;policy'= {
+            cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
+            cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
+            cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
+            cand --json 'Machine-readable output: one JSON document on stdout'
+            cand -q 'Print only what was asked for: no notices, warnings or verdicts'
+            cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
+            cand -y 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand set 'Change the vault''s rules (the others stay as they are); logged as a `policy` event'
+            cand check 'List live tokens that break the current rules; exit 8 when any do, 0 when none do'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tokens;policy;set'= {
+            cand --max-lifetime 'The longest lifetime a token may be given, e.g. 90d or 1y; none: no maximum'
+            cand --default-lifetime 'The lifetime create gives without --expires, e.g. 30d'
+            cand --scopes 'The only scopes a token may have (comma separated)'
+            cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
+            cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
+            cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
+            cand --require-app 'Every token must name an app'
+            cand --no-require-app 'Tokens need not name an app'
+            cand --any-scope 'Any scope is allowed'
+            cand --json 'Machine-readable output: one JSON document on stdout'
+            cand -q 'Print only what was asked for: no notices, warnings or verdicts'
+            cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
+            cand -y 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'tokens;policy;check'= {
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
@@ -193,6 +246,17 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'tokens;policy;help'= {
+            cand set 'Change the vault''s rules (the others stay as they are); logged as a `policy` event'
+            cand check 'List live tokens that break the current rules; exit 8 when any do, 0 when none do'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tokens;policy;help;set'= {
+        }
+        &'tokens;policy;help;check'= {
+        }
+        &'tokens;policy;help;help'= {
         }
         &'tokens;migrate'= {
             cand --from 'The vault to copy: a file or a postgres:// URL'
@@ -230,6 +294,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand refresh 'Trade a token and its secret key for a new pair (works after the token expired)'
             cand verify 'Check a presented token; the exit status says whether it is good'
             cand log 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+            cand policy 'Show the vault''s policy, change it, or check the tokens against it'
             cand migrate 'Copy a vault into another, e.g. from this machine''s file into a shared PostgreSQL vault'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -251,6 +316,14 @@ set edit:completion:arg-completer[tokens] = {|@words|
         &'tokens;help;verify'= {
         }
         &'tokens;help;log'= {
+        }
+        &'tokens;help;policy'= {
+            cand set 'Change the vault''s rules (the others stay as they are); logged as a `policy` event'
+            cand check 'List live tokens that break the current rules; exit 8 when any do, 0 when none do'
+        }
+        &'tokens;help;policy;set'= {
+        }
+        &'tokens;help;policy;check'= {
         }
         &'tokens;help;migrate'= {
         }

@@ -43,12 +43,13 @@ complete -c tokens -n "__fish_tokens_needs_command" -f -a "revoke" -d 'End token
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "policy" -d 'Show the vault\'s policy, change it, or check the tokens against it'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "migrate" -d 'Copy a vault into another, e.g. from this machine\'s file into a shared PostgreSQL vault'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l app -d 'Who the token belongs to or acts for (a bot, app, partner or account)' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l scope -d 'A permission; repeat it, or separate with commas: --scope read,write' -r -f -a "(__tokens_vault)"
-complete -c tokens -n "__fish_tokens_using_subcommand create" -l expires -d 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l expires -d 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never [default: 30d, or the vault policy\'s default lifetime]' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l note -d 'A free-text note kept with the token' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
@@ -67,19 +68,22 @@ complete -c tokens -n "__fish_tokens_using_subcommand create" -s h -l help -d 'P
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l app -d 'Only tokens of this app' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l scope -d 'Only tokens with this scope' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l status -d 'Only tokens in this state' -r -f -a "active\t''
+rotating\t'Rotated away, still verifying: in a grace, or until its successor is first used'
 expired\t''
 revoked\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l expiring -d 'Only active tokens that expire within this time, e.g. 7d' -r
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l unused -d 'Only tokens that still verify and were never used, or not for this long, e.g. 90d' -r
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l all -d 'Include revoked tokens'
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l exit-code -d 'Exit 8 when any token matched, 0 when none did (for cron and CI alerts: tokens list --expiring 7d --exit-code)'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
-complete -c tokens -n "__fish_tokens_using_subcommand list" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokens -n "__fish_tokens_using_subcommand show" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand show" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
@@ -105,13 +109,14 @@ complete -c tokens -n "__fish_tokens_using_subcommand edit" -s q -l quiet -d 'Pr
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l grace -d 'Let the old token keep verifying this long, e.g. 1h, so clients can switch over (never past its own expiry; 0s is no grace: the old token stops at once, which asks first)' -r
-complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l expires -d 'Lifetime of the new token [default: the old token\'s lifetime]' -r
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l expires -d 'Lifetime of the new token [default: the old token\'s lifetime, at most the vault policy\'s max lifetime]' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l until-used -d 'Let the old token keep verifying until the new one is first verified (or --grace ends, if given), so a new token that was never delivered breaks no one'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l copy -d 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l keep-clipboard -d 'Leave the token on the clipboard'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l json -d 'Machine-readable output: one JSON document on stdout'
@@ -162,16 +167,59 @@ complete -c tokens -n "__fish_tokens_using_subcommand verify" -s q -l quiet -d '
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l since -d 'Only events since then: 7d, a date, or an RFC 3339 time' -r
-complete -c tokens -n "__fish_tokens_using_subcommand log" -l limit -d 'Only the newest N events (still oldest first)' -r
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l limit -d 'Only the newest N events (still oldest first); with --after, the next N' -r
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l after -d 'Only events after this seq (what a collector already has), to resume without a gap' -r
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l event -d 'Only events of this kind: created, rotated, refreshed, revoked, edited, policy, verify_failed, ...' -r
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l jsonl -d 'JSON Lines: one event a line (seq, at, token_id, name, event, detail), for a collector'
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l follow -d 'Keep printing events as they commit (within a second) until interrupted'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -f -a "set" -d 'Change the vault\'s rules (the others stay as they are); logged as a `policy` event'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -f -a "check" -d 'List live tokens that break the current rules; exit 8 when any do, 0 when none do'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l max-lifetime -d 'The longest lifetime a token may be given, e.g. 90d or 1y; none: no maximum' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l default-lifetime -d 'The lifetime create gives without --expires, e.g. 30d' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l scopes -d 'The only scopes a token may have (comma separated)' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l require-app -d 'Every token must name an app'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l no-require-app -d 'Tokens need not name an app'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l any-scope -d 'Any scope is allowed'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "set" -d 'Change the vault\'s rules (the others stay as they are); logged as a `policy` event'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "check" -d 'List live tokens that break the current rules; exit 8 when any do, 0 when none do'
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l from -d 'The vault to copy: a file or a postgres:// URL' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l to -d 'The vault to copy into (empty or missing): a postgres:// URL or a file' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
@@ -192,18 +240,21 @@ complete -c tokens -n "__fish_tokens_using_subcommand completions" -l json -d 'M
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "create" -d 'Create a token and print it (and its secret key) once'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "list" -d 'List tokens (never their secrets)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "show" -d 'Show every field of one token, its lineage and its recent events'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "migrate" -d 'Copy a vault into another, e.g. from this machine\'s file into a shared PostgreSQL vault'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "create" -d 'Create a token and print it (and its secret key) once'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "list" -d 'List tokens (never their secrets)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "show" -d 'Show every field of one token, its lineage and its recent events'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "policy" -d 'Show the vault\'s policy, change it, or check the tokens against it'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "migrate" -d 'Copy a vault into another, e.g. from this machine\'s file into a shared PostgreSQL vault'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "set" -d 'Change the vault\'s rules (the others stay as they are); logged as a `policy` event'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'List live tokens that break the current rules; exit 8 when any do, 0 when none do'
 
 # Values only the vault knows. `tokens __complete` reads the command line up to the cursor; when
 # the word there is a token id or name (revoke, rotate, show, edit, log), an --app or a --scope, it

@@ -20,6 +20,8 @@ Exit status:
     4  token expired
     5  token revoked; also rotate/edit of a revoked or replaced token, a reused secret key
     6  token valid but lacks a required scope or belongs to another app
+    8  a report found something: list --exit-code matched tokens, policy check
+       found tokens that break the vault's policy
   130  cancelled at a prompt (Ctrl-C, Esc or \"no\"); nothing changed";
 
 /// Create, list, rotate, revoke, refresh and verify API tokens.
@@ -78,6 +80,7 @@ pub enum Command {
     Refresh(RefreshArgs),
     Verify(VerifyArgs),
     Log(LogArgs),
+    Policy(PolicyArgs),
     Migrate(MigrateArgs),
     Completions(CompletionsArgs),
     /// Internal: keeps a copied token on the clipboard after the command that copied it returns.
@@ -105,8 +108,9 @@ pub struct CreateArgs {
     #[arg(long = "scope", value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
     pub scopes: Vec<String>,
     /// Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never
-    #[arg(long, value_name = "WHEN", default_value = "30d")]
-    pub expires: String,
+    /// [default: 30d, or the vault policy's default lifetime]
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
     /// Revoke the app's other live tokens in the same step (one token per app); needs --app
     #[arg(long, requires = "app")]
     pub replace: bool,
@@ -152,11 +156,20 @@ pub struct ListArgs {
     /// Only active tokens that expire within this time, e.g. 7d
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub expiring: Option<chrono::Duration>,
+    /// Only tokens that still verify and were never used, or not for this long, e.g. 90d
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub unused: Option<chrono::Duration>,
+    /// Exit 8 when any token matched, 0 when none did (for cron and CI alerts:
+    /// tokens list --expiring 7d --exit-code)
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusArg {
     Active,
+    /// Rotated away, still verifying: in a grace, or until its successor is first used
+    Rotating,
     Expired,
     Revoked,
 }
@@ -207,7 +220,12 @@ pub struct RotateArgs {
     /// past its own expiry; 0s is no grace: the old token stops at once, which asks first)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub grace: Option<chrono::Duration>,
-    /// Lifetime of the new token [default: the old token's lifetime]
+    /// Let the old token keep verifying until the new one is first verified (or --grace ends,
+    /// if given), so a new token that was never delivered breaks no one
+    #[arg(long)]
+    pub until_used: bool,
+    /// Lifetime of the new token [default: the old token's lifetime, at most the vault
+    /// policy's max lifetime]
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
     #[command(flatten)]
@@ -298,10 +316,75 @@ pub struct LogArgs {
     /// Only events since then: 7d, a date, or an RFC 3339 time
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Only the newest N events (still oldest first)
+    /// Only the newest N events (still oldest first); with --after, the next N
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
+    /// JSON Lines: one event a line (seq, at, token_id, name, event, detail), for a collector
+    #[arg(long, conflicts_with = "json")]
+    pub jsonl: bool,
+    /// Only events after this seq (what a collector already has), to resume without a gap
+    #[arg(long, value_name = "SEQ", requires = "jsonl")]
+    pub after: Option<i64>,
+    /// Keep printing events as they commit (within a second) until interrupted
+    #[arg(long, requires = "jsonl")]
+    pub follow: bool,
+    /// Only events of this kind: created, rotated, refreshed, revoked, edited, policy,
+    /// verify_failed, ...
+    #[arg(long, value_name = "KIND")]
+    pub event: Option<String>,
 }
+
+/// Show the vault's policy, change it, or check the tokens against it
+///
+///   tokens policy          the rules
+///   tokens policy set [--max-lifetime DURATION|none] [--default-lifetime DURATION]
+///                     [--require-app | --no-require-app] [--scopes SCOPE,... | --any-scope]
+///   tokens policy check    live tokens that break the rules: exit 8 if any, 0 if none
+///
+/// The rules live in the vault, so on a shared vault one `policy set` binds every admin.
+/// create, edit and rotate --expires that would break a rule are refused (exit 2);
+/// refresh and rotate without --expires cap the lifetime at the maximum. See
+/// tokens policy set --help for each rule.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub action: Option<PolicyAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyAction {
+    Set(PolicySetArgs),
+    Check(PolicyCheckArgs),
+}
+
+/// Change the vault's rules (the others stay as they are); logged as a `policy` event
+#[derive(Debug, Args)]
+#[command(arg_required_else_help = true)]
+pub struct PolicySetArgs {
+    /// The longest lifetime a token may be given, e.g. 90d or 1y; none: no maximum
+    #[arg(long, value_name = "DURATION|none", value_parser = parse_duration_or_none)]
+    pub max_lifetime: Option<MaxLifetime>,
+    /// The lifetime create gives without --expires, e.g. 30d
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub default_lifetime: Option<chrono::Duration>,
+    /// Every token must name an app
+    #[arg(long, conflicts_with = "no_require_app")]
+    pub require_app: bool,
+    /// Tokens need not name an app
+    #[arg(long)]
+    pub no_require_app: bool,
+    /// The only scopes a token may have (comma separated)
+    #[arg(long, value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope, conflicts_with = "any_scope")]
+    pub scopes: Option<Vec<String>>,
+    /// Any scope is allowed
+    #[arg(long)]
+    pub any_scope: bool,
+}
+
+/// List live tokens that break the current rules; exit 8 when any do, 0 when none do
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {}
 
 /// Copy a vault into another, e.g. from this machine's file into a shared PostgreSQL vault
 ///
@@ -413,6 +496,21 @@ pub fn usage_error_without_values(args: &[OsString], error: &clap::Error) -> Opt
         (_, Some(arg), _) => format!("invalid use of {arg} ({unshown}); see tokens --help"),
         _ => format!("invalid command line ({unshown}); see tokens --help"),
     })
+}
+
+/// `--max-lifetime`: a duration, or `none` (no maximum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxLifetime(pub Option<chrono::Duration>);
+
+fn parse_duration_or_none(text: &str) -> Result<MaxLifetime, String> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(MaxLifetime(None));
+    }
+    let duration = parse_duration(text)?;
+    if duration <= chrono::Duration::zero() {
+        return Err("use a duration longer than 0s, or none".into());
+    }
+    Ok(MaxLifetime(Some(duration)))
 }
 
 /// `--timeout`: a duration from 1s to 24h.

@@ -9,6 +9,7 @@ pub mod error;
 pub mod hardening;
 pub mod man;
 pub mod output;
+pub mod policy;
 pub mod prompt;
 pub mod seed;
 pub mod token;

@@ -240,13 +240,22 @@ fn examples_of(command: &str) -> Vec<Example> {
                 "$ tokens migrate --from ~/.local/share/tokens/vault.db --to postgres://admin@db/tokens",
             ],
         )],
-        "list" => vec![(
-            "Active tokens of one app, and every token that expires within a week, as JSON:",
-            &[
-                "$ tokens list --app ci --status active",
-                "$ tokens list --expiring 7d --json",
-            ],
-        )],
+        "list" => vec![
+            (
+                "Active tokens of one app, and every token that expires within a week, as JSON:",
+                &[
+                    "$ tokens list --app ci --status active",
+                    "$ tokens list --expiring 7d --json",
+                ],
+            ),
+            (
+                "A cron or CI alert: exit 8 when a token expires within a week, or went unused for 90 days:",
+                &[
+                    "$ tokens list --expiring 7d --exit-code",
+                    "$ tokens list --unused 90d --exit-code",
+                ],
+            ),
+        ],
         "show" => vec![(
             "Every field, the lineage and the recent events of a token:",
             &["$ tokens show ci-deploy"],
@@ -255,10 +264,16 @@ fn examples_of(command: &str) -> Vec<Example> {
             "Give a token one more scope and a year more to live; its secret stays:",
             &["$ tokens edit ci-deploy --add-scope deploy:staging --expires 1y"],
         )],
-        "rotate" => vec![(
-            "A new secret for a token, with the old one still accepted for an hour:",
-            &["$ tokens rotate ci-deploy --grace 1h --copy"],
-        )],
+        "rotate" => vec![
+            (
+                "A new secret for a token, with the old one still accepted for an hour:",
+                &["$ tokens rotate ci-deploy --grace 1h --copy"],
+            ),
+            (
+                "The old token keeps working until the new one is first verified (at most a week):",
+                &["$ tokens rotate ci-deploy --until-used --grace 7d"],
+            ),
+        ],
         "revoke" => vec![
             (
                 "End a token at once, saying why:",
@@ -274,10 +289,30 @@ fn examples_of(command: &str) -> Vec<Example> {
             &["$ printf '%s\\n%s\\n' \"$TOKEN\" \"$SECRET_KEY\" | tokens refresh"],
         )],
         "verify" => vec![CI_SCRIPT],
-        "log" => vec![(
-            "A week of events for a token and the tokens it was rotated from and to:",
-            &["$ tokens log ci-deploy --since 7d"],
-        )],
+        "log" => vec![
+            (
+                "A week of events for a token and the tokens it was rotated from and to:",
+                &["$ tokens log ci-deploy --since 7d"],
+            ),
+            (
+                "Ship the audit trail to syslog as JSON lines, as events commit:",
+                &["$ tokens log --jsonl --follow | logger -t tokens-audit"],
+            ),
+            (
+                "A collector that has every event up to 1234 picks up after it:",
+                &["$ tokens log --jsonl --after 1234"],
+            ),
+        ],
+        "policy" => vec![
+            (
+                "At most 90 days a token, and every token names its app:",
+                &["$ tokens policy set --max-lifetime 90d --require-app"],
+            ),
+            (
+                "Which live tokens were made before the rules and break them (exit 8 if any):",
+                &["$ tokens policy check"],
+            ),
+        ],
         "completions" => vec![(
             "Tab completion in the running bash; see README for each shell:",
             &["$ source <(tokens completions bash)"],
@@ -338,7 +373,7 @@ mod tests {
     fn exit_codes_are_read_from_the_help_text() {
         let codes = exit_codes();
         let numbers: Vec<&str> = codes.iter().map(|(code, _)| code.as_str()).collect();
-        assert_eq!(numbers, ["0", "1", "2", "3", "4", "5", "6", "130"]);
+        assert_eq!(numbers, ["0", "1", "2", "3", "4", "5", "6", "8", "130"]);
         assert_eq!(
             codes[1].1,
             "operational error: vault missing, unreadable, read-only, corrupt, unreachable, \
@@ -363,6 +398,7 @@ mod tests {
                 "tokens-refresh.1",
                 "tokens-verify.1",
                 "tokens-log.1",
+                "tokens-policy.1",
                 "tokens-migrate.1",
                 "tokens-completions.1",
             ]
@@ -380,9 +416,9 @@ mod tests {
         );
         for (_, lines) in names.flat_map(examples_of) {
             for line in lines.iter().filter(|line| line.contains("tokens ")) {
-                // From `tokens` to the end of the line or of the `$(...)` around it.
+                // From `tokens` to the end of the line, of the `$(...)` around it or of a pipe.
                 let command = &line[line.find("tokens ").unwrap()..];
-                let command = command.split(')').next().unwrap();
+                let command = command.split([')', '|']).next().unwrap();
                 let mut words = Vec::new();
                 for (index, part) in command.split('"').enumerate() {
                     if index % 2 == 1 {

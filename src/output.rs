@@ -199,10 +199,17 @@ pub struct TokenJson<'a> {
     note: Option<&'a str>,
     scopes: &'a [String],
     status: &'static str,
+    /// A rotating token: when it stops at the latest (absent when only a first use ends it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stops_at: Option<String>,
+    /// A rotating token of `rotate --until-used`: the successor whose first use ends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiting_on: Option<&'a str>,
 }
 
 impl<'a> TokenJson<'a> {
     pub fn of(record: &'a TokenRecord, now: DateTime<Utc>) -> TokenJson<'a> {
+        let rotating = record.status(now) == Status::Rotating;
         TokenJson {
             app: record.app.as_deref(),
             created_at: rfc3339(record.created_at),
@@ -214,6 +221,8 @@ impl<'a> TokenJson<'a> {
             note: record.note.as_deref(),
             scopes: &record.scopes,
             status: record.status(now).as_str(),
+            stops_at: rotating.then(|| record.stops_at().map(rfc3339)).flatten(),
+            waiting_on: rotating.then_some(record.waits_for.as_deref()).flatten(),
         }
     }
 }
@@ -229,7 +238,8 @@ pub fn token_detail_json(
     let mut value =
         serde_json::to_value(TokenJson::of(record, now)).expect("plain data serialises");
     let extra = json!({
-        "revoked_at": rfc3339_or_null(record.revoked_at),
+        // A token waiting only for its successor's first use has no end time yet: null.
+        "revoked_at": rfc3339_or_null(record.stops_at()),
         "revoke_reason": record.revoke_reason,
         "has_secret_key": record.secret_key_hash.is_some(),
         "secret_key_used_at": rfc3339_or_null(record.secret_key_used_at),
@@ -335,12 +345,32 @@ pub fn status_cell(record: &TokenRecord, now: DateTime<Utc>) -> Cell {
             .expires_at
             .is_some_and(|at| at - now <= EXPIRING_SOON);
     let (text, color) = match status {
-        Status::Active if expiring_soon => ("expiring", Color::Yellow),
-        Status::Active => ("active", Color::Green),
-        Status::Expired => ("expired", Color::DarkYellow),
-        Status::Revoked => ("revoked", Color::Red),
+        Status::Active if expiring_soon => ("expiring".to_owned(), Color::Yellow),
+        Status::Active => ("active".to_owned(), Color::Green),
+        Status::Rotating => (
+            format!("rotating ({})", printable(&rotation_end(record, now))),
+            Color::Cyan,
+        ),
+        Status::Expired => ("expired".to_owned(), Color::DarkYellow),
+        Status::Revoked => ("revoked".to_owned(), Color::Red),
     };
     Cell::new(text).fg(color)
+}
+
+/// When a rotating token stops: `until in 1h`, `waiting on <id>`, or both (`rotate
+/// --grace`, `--until-used`).
+pub fn rotation_end(record: &TokenRecord, now: DateTime<Utc>) -> String {
+    match (&record.waits_for, record.stops_at()) {
+        (Some(successor), Some(at)) => {
+            format!(
+                "waiting on {successor}, ends {} at the latest",
+                relative(at, now)
+            )
+        }
+        (Some(successor), None) => format!("waiting on {successor}"),
+        (None, Some(at)) => format!("until {}", relative(at, now)),
+        (None, None) => "until further notice".to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -383,6 +413,8 @@ mod tests {
             rotated_from: None,
             replaced_by: None,
             lineage: "AbCdEfGh1234".into(),
+            waits_for: None,
+            first_use_ends: None,
         };
         assert_eq!(
             serde_json::to_string(&TokenJson::of(&record, now)).unwrap(),

@@ -67,6 +67,7 @@ fn new_token(index: usize, now: DateTime<Utc>) -> (NewToken, Credential) {
         expires_at: Some(now + chrono::Duration::days(30)),
         rotated_from: None,
         lineage: id.clone(),
+        first_use_ends: None,
         id,
     };
     (row, token)

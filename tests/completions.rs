@@ -253,8 +253,17 @@ fn bash_completes_subcommands_and_options() {
     assert_eq!(home.bash("tokens revoke --re"), strings(&["--reason"]));
     assert_eq!(
         home.bash("tokens list --status "),
-        strings(&["active", "expired", "revoked"])
+        strings(&["active", "rotating", "expired", "revoked"])
     );
+    let offered = home.bash("tokens policy ");
+    for action in ["check", "set"] {
+        assert!(offered.iter().any(|word| word == action), "{offered:?}");
+    }
+    assert_eq!(
+        home.bash("tokens rotate x --until"),
+        strings(&["--until-used"])
+    );
+    assert_eq!(home.bash("tokens log --fol"), strings(&["--follow"]));
 }
 
 #[test]

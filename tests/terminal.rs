@@ -112,6 +112,36 @@ fn create_without_a_name_asks_for_everything_on_a_terminal() {
     assert_eq!(lifetime, 30 * 86_400);
 }
 
+/// The vault's policy holds for a token made at the prompt too (SPEC §9): refused, exit 2,
+/// naming the rule, and nothing made.
+#[test]
+fn create_at_the_prompt_keeps_the_vault_policy() {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &["--app", "ci"]);
+    let output = sandbox.run(&["policy", "set", "--max-lifetime", "90d"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let mut session = spawn(&sandbox, &["create"], 100, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("second").unwrap();
+    session.expect("App").unwrap();
+    session.send_line("ci").unwrap();
+    session.expect("Scopes").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Lifetime").unwrap();
+    session.send(format!("{DOWN}{DOWN}{DOWN}")).unwrap(); // 30d -> 90d -> 1y -> never
+    session.send("\r").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 2, "{screen}");
+    assert!(
+        without_escapes(&screen).contains(
+            "tokens: the vault's policy allows a lifetime of at most 90d (max-lifetime) and this \
+             token would never expire; give --expires 90d or less"
+        ),
+        "{screen}"
+    );
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
+}
+
 #[test]
 fn the_prompt_offers_scopes_in_use_and_other_lifetimes() {
     let sandbox = Sandbox::new();

@@ -9,14 +9,24 @@ use crate::prompt;
 use crate::vault::Access;
 
 pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
-    let template = match args.name {
+    let expires_at = args
+        .expires
+        .as_deref()
+        .map(|text| parse_expiry(text, context.now))
+        .transpose()
+        .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?;
+    // Without --expires, the vault policy's default lifetime is filled in below.
+    let mut default_lifetime = false;
+    let mut template = match args.name {
         Some(name) => Template {
             name,
             app: args.app,
             scopes: dedup(args.scopes),
             note: args.note,
-            expires_at: parse_expiry(&args.expires, context.now)
-                .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?,
+            expires_at: expires_at.unwrap_or_else(|| {
+                default_lifetime = true;
+                None
+            }),
             with_secret_key: !args.no_secret_key,
             replaces: None,
         },
@@ -27,6 +37,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
                 None => Vec::new(),
             };
             let answers = prompt::ask_new_token(&known_scopes, context.now)?;
+            drop(vault);
             Template {
                 name: answers.name,
                 app: answers.app.or(args.app),
@@ -44,9 +55,13 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
         }
     };
 
+    let mut vault = context.open(Access::Write)?;
+    if default_lifetime {
+        // 30 days unless the vault's policy says otherwise.
+        template.expires_at = Some(context.now + vault.store().policy()?.default_lifetime());
+    }
     let issued = issue(template, context.now);
     let row = &issued.row;
-    let mut vault = context.open(Access::Write)?;
     if let (true, Some(app)) = (args.replace, &row.app) {
         let replaced: Vec<String> = vault
             .store()
@@ -64,6 +79,10 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
         }
     }
     let replaced = vault.write(|store| {
+        // The rules as they stand under the write lock: one `policy set` binds every admin.
+        store
+            .policy()?
+            .enforce(row.app.as_deref(), &row.scopes, row.expires_at, context.now)?;
         let mut replaced = Vec::new();
         if args.replace {
             // `requires = "app"` in the CLI guarantees an app here.

@@ -43,6 +43,7 @@ pub fn run(context: &Context, args: EditArgs) -> Result<()> {
                 .clone()
                 .map(|note| (!note.is_empty()).then_some(note)),
         };
+        enforce_policy(store.policy()?, &record, &edit, context.now)?;
         if let Some(name) = &edit.name
             && let Some(other) = store.live_by_name(name)?
         {
@@ -66,6 +67,36 @@ pub fn run(context: &Context, args: EditArgs) -> Result<()> {
         record.id
     ));
     Ok(())
+}
+
+/// Refuses (exit 2) an edit that would break a rule of the vault's policy. Only what the edit
+/// changes is judged: a token made before a rule can still be renamed or have its note changed
+/// (`policy check` lists it).
+fn enforce_policy(
+    policy: crate::policy::Policy,
+    record: &TokenRecord,
+    edit: &Edit,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::error::Result<()> {
+    if let Some(expires_at) = edit.expires_at
+        && let Some(breach) = policy.lifetime_breach(expires_at, now)
+    {
+        return Err(Error::Usage(breach.why));
+    }
+    let app = edit.app.clone().unwrap_or_else(|| record.app.clone());
+    let added: Vec<String> = edit
+        .scopes
+        .iter()
+        .flatten()
+        .filter(|scope| !record.scopes.contains(scope))
+        .cloned()
+        .collect();
+    let rules = crate::policy::Policy {
+        max_lifetime: None,
+        require_app: policy.require_app && edit.app.is_some(),
+        ..policy
+    };
+    rules.enforce(app.as_deref(), &added, None, now)
 }
 
 /// The scope list after adding and removing, or `None` when it does not change.

@@ -76,6 +76,7 @@ pub fn issue(template: Template, now: DateTime<Utc>) -> Issued {
         expires_at: template.expires_at,
         rotated_from,
         lineage,
+        first_use_ends: None,
         id,
     };
     Issued {

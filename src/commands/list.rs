@@ -18,12 +18,22 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         scope: args.scope,
         status: args.status.map(|status| match status {
             StatusArg::Active => Status::Active,
+            StatusArg::Rotating => Status::Rotating,
             StatusArg::Expired => Status::Expired,
             StatusArg::Revoked => Status::Revoked,
         }),
         expiring_before: args.expiring.map(|within| context.now + within),
+        unused_since: args.unused.map(|unused| context.now - unused),
     };
     let now = context.now;
+    // `--exit-code`: exit 8 when anything matched (the listing is printed first).
+    let matched = |count: usize| {
+        if args.exit_code && count > 0 {
+            Err(crate::error::Error::Silent(super::EXIT_FOUND))
+        } else {
+            Ok(())
+        }
+    };
 
     if context.json {
         // Streamed: one element at a time, so a large vault never sits in memory.
@@ -42,7 +52,7 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         })?;
         writeln!(stdout, "{}]", if first { "" } else { "\n" })?;
         stdout.flush()?;
-        return Ok(());
+        return matched(usize::from(!first));
     }
 
     let mut rows = Vec::new();
@@ -68,6 +78,7 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         context.notice("No tokens match. Create one with: tokens create NAME");
         return Ok(());
     }
+    let count = rows.len();
     let table = output::table(
         &[
             "ID",
@@ -86,5 +97,5 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         context.color,
     );
     writeln!(io::stdout().lock(), "{table}")?;
-    Ok(())
+    matched(count)
 }

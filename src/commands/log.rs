@@ -4,16 +4,19 @@
 //! printed in flat memory (SPEC §8). The table is laid out from its first page of rows; past
 //! that page, rows are written as they arrive in the columns the first page set.
 
+use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
+use std::time::{Duration, Instant};
 
 use comfy_table::Cell;
+use serde::Serialize;
 
 use super::Context;
 use crate::cli::LogArgs;
 use crate::duration::parse_since;
 use crate::error::{Error, Result};
 use crate::output::{self, printable, relative, rfc3339};
-use crate::vault::{Access, Event, EventFilter};
+use crate::vault::{Access, Event, EventFilter, LogMark, Vault};
 
 /// Rows laid out together as one table; a longer log streams on in the same columns.
 const PAGE: usize = 1_000;
@@ -23,9 +26,16 @@ const TITLES: [&str; 6] = ["TIME", "WHEN", "TOKEN", "NAME", "EVENT", "DETAIL"];
 pub fn run(context: &Context, args: LogArgs) -> Result<()> {
     let since = args
         .since
-        .map(|text| parse_since(&text, context.now))
+        .as_deref()
+        .map(|text| parse_since(text, context.now))
         .transpose()
         .map_err(|why| Error::Usage(format!("invalid --since: {why}")))?;
+    if args.follow && args.after.is_some() && args.limit.is_some() {
+        return Err(Error::Usage(
+            "--after with --limit reads the next N events and stops; leave out --follow or --limit"
+                .into(),
+        ));
+    }
     let vault = context.open(Access::Read)?;
     let lineage = match &args.token {
         Some(token) => Some(context.resolve(&vault, token)?.lineage),
@@ -35,8 +45,12 @@ pub fn run(context: &Context, args: LogArgs) -> Result<()> {
         lineage,
         since,
         last: args.limit,
-        lifecycle_only: false,
+        kind: args.event.clone(),
+        ..EventFilter::default()
     };
+    if args.jsonl {
+        return stream_jsonl(context, vault, filter, &args);
+    }
     let mut out = BufWriter::new(io::stdout().lock());
     if context.json {
         // One JSON array, written an element at a time.
@@ -64,6 +78,115 @@ pub fn run(context: &Context, args: LogArgs) -> Result<()> {
         context.notice("No events match.");
     }
     Ok(())
+}
+
+/// How often `--follow` asks for new events: well within the second SPEC §9 allows.
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// One line of `--jsonl` (SPEC §9), its fields in this order.
+#[derive(Serialize)]
+struct EventLine<'a> {
+    seq: i64,
+    at: String,
+    token_id: Option<&'a str>,
+    name: Option<&'a str>,
+    event: &'a str,
+    detail: &'a str,
+}
+
+/// `--jsonl`: one event a line, oldest first, streamed. Only events that have settled are
+/// printed (see [`LogMark`]): on PostgreSQL an event's number is drawn when it is inserted, so
+/// a transaction still running may yet commit an event numbered below one already visible;
+/// printing past it would skip that event for good in a collector that resumes with `--after`.
+/// Without `--follow` the command waits (at most `--timeout`) for the log as it stood when it
+/// started to settle, prints it and ends; with `--follow` it polls until interrupted.
+fn stream_jsonl(
+    context: &Context,
+    mut vault: Vault,
+    mut filter: EventFilter,
+    args: &LogArgs,
+) -> Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    // The last event printed or passed over as settled: what the next read starts after.
+    let mut after = args.after;
+    if after.is_some() {
+        filter.first = filter.last.take();
+    }
+    let mut left = filter.first;
+    let mut pending: VecDeque<LogMark> = VecDeque::new();
+    let mut target: Option<i64> = None;
+    let mut settled_upto = i64::MIN;
+    let started = Instant::now();
+    loop {
+        vault.keep_current()?;
+        let mark = vault.store().log_mark()?;
+        target.get_or_insert(mark.seq);
+        // Marks of one number: the oldest is kept, unless this one has settled already.
+        match pending.back_mut() {
+            Some(last) if last.seq == mark.seq => {
+                if mark.writers.is_empty() {
+                    *last = mark.clone();
+                }
+            }
+            _ => pending.push_back(mark.clone()),
+        }
+        let mut settled = None;
+        while let Some(oldest) = pending.front()
+            && oldest.settled_by(&mark)
+        {
+            settled = Some(oldest.seq);
+            settled_upto = settled_upto.max(oldest.seq);
+            pending.pop_front();
+        }
+        if let Some(upto) = settled.filter(|upto| after.is_none_or(|after| *upto > after)) {
+            let read = EventFilter {
+                after,
+                upto: Some(upto),
+                first: left,
+                ..filter.clone()
+            };
+            let mut printed = 0u64;
+            vault.store().events(&read, &mut |event| {
+                serde_json::to_writer(
+                    &mut out,
+                    &EventLine {
+                        seq: event.seq,
+                        at: rfc3339(event.at),
+                        token_id: event.token_id.as_deref(),
+                        name: event.name.as_deref(),
+                        event: &event.kind,
+                        detail: &event.detail,
+                    },
+                )
+                .map_err(io::Error::from)?;
+                out.write_all(b"\n")?;
+                printed += 1;
+                Ok(())
+            })?;
+            out.flush()?;
+            // The newest N apply to the backlog only; what follows is printed whole.
+            filter.last = None;
+            after = Some(upto);
+            if let Some(left) = left.as_mut() {
+                *left = left.saturating_sub(printed);
+                if *left == 0 {
+                    return Ok(());
+                }
+            }
+        }
+        if !args.follow && target.is_some_and(|target| settled_upto >= target) {
+            return Ok(());
+        }
+        if !args.follow && started.elapsed() >= context.timeout {
+            return Err(Error::Other(anyhow::anyhow!(
+                "waited {}s for a transaction still running in the vault to end before its \
+                 events could be printed in order; try again, or pass a longer --timeout",
+                context.timeout.as_secs()
+            )));
+        }
+        vault.rest();
+        std::thread::sleep(POLL_INTERVAL);
+    }
 }
 
 /// The log as a table: the first [`PAGE`] rows laid out by comfy-table, the rest streamed in

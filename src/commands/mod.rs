@@ -9,6 +9,7 @@ mod leaked;
 mod list;
 mod log;
 mod migrate;
+mod policy;
 mod refresh;
 mod revoke;
 mod rotate;
@@ -24,6 +25,10 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::{self, Access, Location, TokenRecord, Vault};
+
+/// The exit status of a report that found something (SPEC §5): `list --exit-code` matched
+/// tokens, `policy check` found tokens that break the rules.
+pub const EXIT_FOUND: i32 = 8;
 
 /// What every command knows: the global options, the terminal, and the time it started.
 pub struct Context {
@@ -104,6 +109,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Refresh(args) => refresh::run(&context, args),
         Command::Verify(args) => verify::run(&context, args),
         Command::Log(args) => log::run(&context, args),
+        Command::Policy(args) => policy::run(&context, args),
         Command::Complete(args) => complete::run(&context, args),
     };
     outcome.map_err(|error| match context.location() {

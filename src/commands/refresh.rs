@@ -93,10 +93,11 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
                 label(&old)
             )));
         }
-        let issued = issue(
-            Template::successor(&old, old.lifetime().map(|lifetime| now + lifetime), true),
-            now,
-        );
+        // Never refused by the policy (the holder cannot change the token): capped instead.
+        let expires_at = store
+            .policy()?
+            .cap(old.lifetime().map(|lifetime| now + lifetime), now);
+        let issued = issue(Template::successor(&old, expires_at, true), now);
         let new_id = &issued.row.id;
         store.set_revoked(&old.id, now, "refreshed", Some(new_id))?;
         store.mark_secret_key_used(&old.id, now)?;

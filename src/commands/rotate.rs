@@ -1,5 +1,10 @@
 //! `tokens rotate`: a new secret (and id) for the same name, app and scopes; the old one stops
-//! verifying now or when `--grace` ends.
+//! verifying now, when `--grace` ends, or (`--until-used`) when the new one is first verified.
+//!
+//! `--until-used` is decided without anyone writing the old token's row when the time comes:
+//! the old row names its successor (`waits_for`), the verifier that first finds the successor
+//! good records that use in the bookkeeping table before it answers, and every lookup of the old
+//! token reads that first use as its revocation (`records::REVOKED_AT`).
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -9,7 +14,7 @@ use crate::cli::RotateArgs;
 use crate::duration::parse_expiry;
 use crate::error::{Error, Result};
 use crate::output::rfc3339;
-use crate::vault::{Access, TokenRecord};
+use crate::vault::{Access, TokenRecord, UNTIL_USED_ONLY};
 
 pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
     let now = context.now;
@@ -22,9 +27,16 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
     // `--grace 0s` is no grace: an immediate rotation, confirmed like one.
     let grace = args.grace.filter(|grace| *grace > Duration::zero());
 
+    let until_used = args.until_used;
     let mut vault = context.open(Access::Write)?;
     let target = context.resolve(&vault, &args.token)?;
-    if grace.is_none() && target.revoked_at.is_none() {
+    // Refused before asking; asked again under the write lock below.
+    if let Some(expires_at) = expires
+        && let Some(breach) = vault.store().policy()?.lifetime_breach(expires_at, now)
+    {
+        return Err(Error::Usage(breach.why));
+    }
+    if grace.is_none() && !until_used && target.revoked_at.is_none() {
         context.confirm_revocation(
             "rotate",
             &format!(
@@ -37,19 +49,46 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
         // Read again under the write lock, so two rotations cannot both succeed.
         let old = store.find_by_id(&target.id)?.unwrap_or(target);
         ensure_live(&old)?;
-        let stops_at = stop_time(&old, grace, now);
-        let expires_at = expires.unwrap_or_else(|| old.lifetime().map(|lifetime| now + lifetime));
-        let issued = issue(
+        let stops_at = match (until_used, grace) {
+            // Until the first use only: at the latest when it would have expired anyway.
+            (true, None) => old
+                .expires_at
+                .map_or_else(until_first_use_only, |at| at.max(now)),
+            _ => stop_time(&old, grace, now),
+        };
+        let policy = store.policy()?;
+        let expires_at = match expires {
+            // Asked for: refused if it breaks the rule (exit 2).
+            Some(expires_at) => {
+                if let Some(breach) = policy.lifetime_breach(expires_at, now) {
+                    return Err(Error::Usage(breach.why));
+                }
+                expires_at
+            }
+            // Carried over: never refused (an incident rotation must go through), capped.
+            None => policy.cap(old.lifetime().map(|lifetime| now + lifetime), now),
+        };
+        let mut issued = issue(
             Template::successor(&old, expires_at, old.secret_key_hash.is_some()),
             now,
         );
+        if until_used {
+            issued.row.first_use_ends = Some(old.id.clone());
+        }
         let new_id = &issued.row.id;
         store.set_revoked(&old.id, stops_at, "rotated", Some(new_id))?;
+        if until_used {
+            store.wait_for_first_use(&old.id, new_id)?;
+        }
         store.insert(&issued.row)?;
-        let stops = if stops_at > now {
-            format!("stops verifying at {}", rfc3339(stops_at))
-        } else {
-            "stopped verifying".into()
+        let stops = match (until_used, stops_at > now) {
+            (true, true) if stops_at.timestamp() < UNTIL_USED_ONLY => format!(
+                "stops verifying when {new_id} is first used, at the latest at {}",
+                rfc3339(stops_at)
+            ),
+            (true, true) => format!("stops verifying when {new_id} is first used"),
+            (false, true) => format!("stops verifying at {}", rfc3339(stops_at)),
+            (_, false) => "stopped verifying".into(),
         };
         store.log_event(
             now,
@@ -67,7 +106,18 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
     })?;
 
     show_once(context, &issued, "Rotated", &args.copy)?;
-    if stops_at > now {
+    if until_used && stops_at > now {
+        context.notice(&format!(
+            "The old token {} keeps verifying until {} is first verified{}.",
+            old.id,
+            issued.row.id,
+            if stops_at.timestamp() < UNTIL_USED_ONLY {
+                format!(" or until {}, whichever comes first", rfc3339(stops_at))
+            } else {
+                String::new()
+            }
+        ));
+    } else if stops_at > now {
         let capped = grace.is_some_and(|grace| stops_at < now + grace);
         context.notice(&if capped {
             format!(
@@ -85,6 +135,12 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// `revoked_at` of an old token that only its successor's first use ends (a never-expiring
+/// token rotated `--until-used` without `--grace`).
+fn until_first_use_only() -> DateTime<Utc> {
+    DateTime::from_timestamp(UNTIL_USED_ONLY, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// When the old token stops verifying: now, or when the grace ends, but never after it would

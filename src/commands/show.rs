@@ -24,6 +24,7 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
         since: None,
         last: Some(RECENT_EVENTS),
         lifecycle_only: true,
+        ..EventFilter::default()
     };
     vault.store().events(&recent, &mut |event| {
         events.push(event);
@@ -68,7 +69,15 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
     field("expires", &optional(record.expires_at, "never"))?;
     field("last used", &optional(record.last_used_at, "never"))?;
     field("failed checks", &failed_checks(&failures, now))?;
-    if let Some(revoked_at) = record.revoked_at {
+    if let (crate::vault::Status::Rotating, Some(successor)) =
+        (record.status(now), &record.waits_for)
+    {
+        field("stops", &output::rotation_end(&record, now))?;
+        field(
+            "waiting on",
+            &format!("{successor} (its first use ends this token)"),
+        )?;
+    } else if let Some(revoked_at) = record.revoked_at {
         let label = if revoked_at > now { "stops" } else { "revoked" };
         let reason = record.revoke_reason.as_deref().unwrap_or("no reason given");
         field(label, &format!("{} — {reason}", when(revoked_at)))?;

@@ -117,6 +117,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
             let mut vault = context.open(Access::Read)?;
             now = Utc::now();
             let verdict = judge(vault.store().as_ref(), &credential, &requirements, now)?;
+            let verdict = record_first_use(&mut vault, verdict, now);
             let mut pending = Pending::new();
             pending.add(&verdict, now);
             pending.write(&mut vault);
@@ -205,7 +206,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                 .keep_current()
                 .and_then(|()| judge(vault.store().as_ref(), &credential, requirements, now))
             {
-                Ok(verdict) => verdict,
+                Ok(verdict) => record_first_use(&mut vault, verdict, now),
                 Err(error) => {
                     // SPEC §5: this line is answered `unavailable`, and the batch ends with
                     // exit 1 and the one line that says why.
@@ -240,6 +241,55 @@ fn answer(out: &mut impl Write, verdict: &Verdict) -> Result<()> {
     serde_json::to_writer(&mut *out, &VerdictJson::of(verdict)).map_err(io::Error::from)?;
     out.write_all(b"\n")?;
     Ok(())
+}
+
+/// `rotate --until-used`: the first `ok` of a successor ends its predecessor, so it is recorded
+/// before it is answered, waiting for the lock within the deadline, never skipped. A verifier
+/// that cannot record it (a vault it may only read) answers `unavailable` (exit 1) rather than
+/// leave the old token verifying unseen.
+fn record_first_use(vault: &mut Vault, verdict: Verdict, now: DateTime<Utc>) -> Verdict {
+    let Some((record, old)) = verdict
+        .record
+        .as_ref()
+        .filter(|_| verdict.reason == Reason::Ok)
+        .and_then(|record| Some((record, record.ends_on_first_use.as_deref()?)))
+    else {
+        return verdict;
+    };
+    let written = if vault.writable() {
+        vault.write(|store| {
+            // Another verifier may have recorded it meanwhile: the event is logged once.
+            let first = store
+                .find_for_verify(&record.id)?
+                .is_some_and(|now_read| now_read.ends_on_first_use.is_some());
+            store.touch_last_used(&record.id, now)?;
+            if first {
+                store.log_event(
+                    now,
+                    Some(old),
+                    "revoked",
+                    &format!("rotated: its successor {} was first used", record.id),
+                )?;
+            }
+            Ok(())
+        })
+    } else {
+        Err(Error::Other(anyhow::anyhow!("the vault is read-only here")))
+    };
+    match written {
+        Ok(()) => verdict,
+        Err(error) => Verdict {
+            reason: Reason::Unavailable,
+            why: format!(
+                "could not record the first use of token \"{}\" ({}), which ends the token it \
+                 was rotated from ({}); verify it where the vault can be written",
+                record.name,
+                record.id,
+                crate::output::message(&error.to_string())
+            ),
+            ..verdict
+        },
+    }
 }
 
 /// Checks a well-formed token against the vault: existence, secret, revocation, expiry, scopes, app.

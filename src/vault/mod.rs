@@ -19,8 +19,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use records::{
-    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, NewToken, Status, TokenRecord,
-    VERIFY_FAILED, VerifyRecord,
+    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken, Status,
+    TokenRecord, UNTIL_USED_ONLY, VERIFY_FAILED, VerifyRecord,
 };
 pub use sqlite::CURRENT_VERSION;
 pub use store::Store;

@@ -10,6 +10,8 @@ use crate::token;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Active,
+    /// Rotated away and still verifying: in a grace, or until its successor is first used.
+    Rotating,
     Expired,
     Revoked,
 }
@@ -18,6 +20,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Active => "active",
+            Status::Rotating => "rotating",
             Status::Expired => "expired",
             Status::Revoked => "revoked",
         }
@@ -46,6 +49,11 @@ pub struct TokenRecord {
     pub rotated_from: Option<String>,
     pub replaced_by: Option<String>,
     pub lineage: String,
+    /// `rotate --until-used`: the successor whose first use ends this token (`revoked_at` is
+    /// then that moment once it has come).
+    pub waits_for: Option<String>,
+    /// `rotate --until-used`: the token this one's first use ends.
+    pub first_use_ends: Option<String>,
 }
 
 impl fmt::Debug for TokenRecord {
@@ -58,9 +66,13 @@ impl fmt::Debug for TokenRecord {
             .field("expires_at", &self.expires_at)
             .field("revoked_at", &self.revoked_at)
             .field("lineage", &self.lineage)
+            .field("waits_for", &self.waits_for)
             .finish_non_exhaustive()
     }
 }
+
+/// `revoked_at` when no successor's first use ends the token.
+pub const UNTIL_USED_ONLY: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
 
 impl TokenRecord {
     pub fn status(&self, now: DateTime<Utc>) -> Status {
@@ -68,9 +80,18 @@ impl TokenRecord {
             Status::Revoked
         } else if self.expires_at.is_some_and(|at| at <= now) {
             Status::Expired
+        } else if self.revoked_at.is_some() {
+            Status::Rotating
         } else {
             Status::Active
         }
+    }
+
+    /// When a rotating token stops at the latest, if a time was set (`None`: only when
+    /// `waits_for` is first used).
+    pub fn stops_at(&self) -> Option<DateTime<Utc>> {
+        self.revoked_at
+            .filter(|at| at.timestamp() < UNTIL_USED_ONLY || self.waits_for.is_none())
     }
 
     pub fn is_revoked(&self, now: DateTime<Utc>) -> bool {
@@ -100,6 +121,9 @@ pub struct VerifyRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it stops (or stopped) verifying; in the future while a rotation's grace runs.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// An `--until-used` successor not used yet: the token its first `ok` ends. That use must
+    /// be recorded before it is answered.
+    pub ends_on_first_use: Option<String>,
 }
 
 impl fmt::Debug for VerifyRecord {
@@ -130,6 +154,8 @@ pub struct NewToken {
     pub expires_at: Option<DateTime<Utc>>,
     pub rotated_from: Option<String>,
     pub lineage: String,
+    /// `rotate --until-used`: the token this one's first use ends.
+    pub first_use_ends: Option<String>,
 }
 
 impl fmt::Debug for NewToken {
@@ -155,18 +181,49 @@ pub struct ListFilter {
     pub status: Option<Status>,
     /// Only active tokens that expire before this time.
     pub expiring_before: Option<DateTime<Utc>>,
+    /// Only tokens that still verify and were never used, or last used before this time.
+    pub unused_since: Option<DateTime<Utc>>,
 }
+
+/// When a token stops verifying, in SQL: `revoked_at`, or for an old token of a
+/// `rotate --until-used` the moment its successor was first used, if that came first. The
+/// subquery runs only for such tokens: a plain token's row is read as before.
+macro_rules! revoked_at {
+    () => {
+        "(CASE WHEN tokens.waits_for IS NULL THEN tokens.revoked_at \
+     ELSE coalesce((SELECT CASE WHEN u.first_used_at < tokens.revoked_at THEN u.first_used_at \
+     ELSE tokens.revoked_at END FROM token_usage u \
+     WHERE u.token_id = tokens.waits_for AND u.first_used_at IS NOT NULL), tokens.revoked_at) END)"
+    };
+}
+pub(crate) use revoked_at;
+pub(super) const REVOKED_AT: &str = revoked_at!();
+
+/// For an `--until-used` successor whose first use is not recorded yet, the token that use
+/// ends, in SQL (for `verify`'s lookup; the subquery runs only for such a successor).
+macro_rules! ends_on_first_use {
+    () => {
+        "(CASE WHEN tokens.first_use_ends IS NULL THEN NULL WHEN EXISTS (SELECT 1 \
+         FROM token_usage u WHERE u.token_id = tokens.id AND u.first_used_at IS NOT NULL) \
+         THEN NULL ELSE tokens.first_use_ends END)"
+    };
+}
+pub(crate) use ends_on_first_use;
 
 /// The columns of a token row, in the order both backends read them into a [`TokenRecord`]
 /// (`SELECT {COLUMNS} FROM tokens ...`). Last use lives in `token_usage`, the verifiers' table.
-pub(super) const COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
-     expires_at, (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), \
-     revoked_at, revoke_reason, secret_key_used_at, rotated_from, replaced_by, lineage";
+pub(super) const COLUMNS: &str = concat!(
+    "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
+     expires_at, (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
+    revoked_at!(),
+    ", revoke_reason, secret_key_used_at, rotated_from, replaced_by, lineage, waits_for, \
+     first_use_ends"
+);
 
 /// The columns `tokens migrate` writes a copied token into: [`COLUMNS`] less the last use.
 pub(super) const IMPORTED_COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
      created_at, expires_at, revoked_at, revoke_reason, secret_key_used_at, rotated_from, \
-     replaced_by, lineage";
+     replaced_by, lineage, waits_for, first_use_ends";
 
 /// The `scopes` column's text for a list of scopes: space separated (scopes have no spaces).
 pub(super) fn join_scopes(scopes: &[String]) -> String {
@@ -201,14 +258,21 @@ impl ListFilter {
         dialect: &Dialect,
     ) -> (Vec<String>, Vec<FilterValue>) {
         let now_is = (dialect.placeholder)(1);
-        let revoked = format!("(revoked_at IS NOT NULL AND revoked_at <= {now_is})");
-        let not_revoked = format!("(revoked_at IS NULL OR revoked_at > {now_is})");
+        let revoked = format!("({REVOKED_AT} IS NOT NULL AND {REVOKED_AT} <= {now_is})");
+        let not_revoked = format!("({REVOKED_AT} IS NULL OR {REVOKED_AT} > {now_is})");
         let expired = format!("(expires_at IS NOT NULL AND expires_at <= {now_is})");
         let not_expired = format!("(expires_at IS NULL OR expires_at > {now_is})");
         let mut conditions: Vec<String> = Vec::new();
         let mut values = vec![FilterValue::Integer(now.timestamp())];
         match self.status {
-            Some(Status::Active) => conditions.extend([not_revoked.clone(), not_expired.clone()]),
+            Some(Status::Active) => {
+                conditions.extend(["revoked_at IS NULL".to_owned(), not_expired.clone()])
+            }
+            Some(Status::Rotating) => conditions.extend([
+                "revoked_at IS NOT NULL".to_owned(),
+                not_revoked.clone(),
+                not_expired.clone(),
+            ]),
             Some(Status::Expired) => conditions.extend([not_revoked.clone(), expired]),
             Some(Status::Revoked) => conditions.push(revoked),
             None if !self.all => conditions.push(not_revoked.clone()),
@@ -221,6 +285,15 @@ impl ListFilter {
         if let Some(scope) = &self.scope {
             values.push(FilterValue::Text(scope.clone()));
             conditions.push((dialect.has_scope)(&(dialect.placeholder)(values.len())));
+        }
+        if let Some(since) = self.unused_since {
+            values.push(FilterValue::Integer(since.timestamp()));
+            conditions.extend([not_revoked.clone(), not_expired.clone()]);
+            conditions.push(format!(
+                "coalesce((SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), \
+                 -1) < {}",
+                (dialect.placeholder)(values.len())
+            ));
         }
         if let Some(before) = self.expiring_before {
             values.push(FilterValue::Integer(before.timestamp()));
@@ -271,6 +344,14 @@ pub struct EventFilter {
     /// Leave out failed verifications: what `show` lists, so failures never hide a token's
     /// lifecycle (created, rotated, revoked, edited ...).
     pub lifecycle_only: bool,
+    /// Only events numbered after this one (`log --after`).
+    pub after: Option<i64>,
+    /// Only events numbered up to this one (`log --follow` reads up to what has settled).
+    pub upto: Option<i64>,
+    /// Only events of this kind (`log --event`).
+    pub kind: Option<String>,
+    /// Only the first `n` (`log --after SEQ --limit N`).
+    pub first: Option<u64>,
 }
 
 impl EventFilter {
@@ -298,6 +379,26 @@ impl EventFilter {
         if self.lifecycle_only {
             sql.push_str(&format!(" AND e.kind <> '{VERIFY_FAILED}'"));
         }
+        for (bound, operator) in [(self.after, ">"), (self.upto, "<=")] {
+            if let Some(seq) = bound {
+                values.push(FilterValue::Integer(seq));
+                sql.push_str(&format!(
+                    " AND e.seq {operator} {}",
+                    (dialect.placeholder)(values.len())
+                ));
+            }
+        }
+        if let Some(kind) = &self.kind {
+            values.push(FilterValue::Text(kind.clone()));
+            sql.push_str(&format!(
+                " AND e.kind = {}",
+                (dialect.placeholder)(values.len())
+            ));
+        }
+        if let Some(first) = self.first {
+            sql.push_str(&format!(" ORDER BY e.seq LIMIT {first}"));
+            return (sql, values);
+        }
         match self.last {
             // The newest n, turned back into time order: memory bounded by n, not the log.
             Some(last) => {
@@ -315,6 +416,26 @@ impl EventFilter {
 /// [`FailureCount`].
 pub(super) const FAILURE_COLUMNS: &str =
     "token_id, reason, failures, first_at, last_at, unlogged, logged_at";
+
+/// Where the event log stands for a reader that must not skip an event committed late
+/// (`log --follow`): every event numbered up to `seq` is committed, or never will be, once
+/// none of `writers` (the transactions that could still be adding events when the mark was
+/// taken) is running any more; a later mark's `writers` are those still running. SQLite
+/// numbers events under its one write lock, in commit order: its marks have no writers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogMark {
+    pub seq: i64,
+    pub writers: Vec<String>,
+}
+
+impl LogMark {
+    /// True when every event numbered up to this mark's has settled, `now` being a later mark.
+    pub fn settled_by(&self, now: &LogMark) -> bool {
+        self.writers
+            .iter()
+            .all(|writer| !now.writers.contains(writer))
+    }
+}
 
 /// Failed verifications of one known token for one reason, counted (SPEC §8): a stranger who
 /// sends the same wrong secret a million times grows a counter, not the vault.

@@ -8,10 +8,11 @@
 use chrono::{DateTime, Utc};
 
 use super::records::{
-    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, NewToken, TokenRecord,
+    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken, TokenRecord,
     VERIFY_FAILED, VerifyRecord,
 };
 use crate::error::{Error, Result};
+use crate::policy::Policy;
 use crate::token;
 
 /// A column [`Store::verifying_where`] may select on.
@@ -84,12 +85,16 @@ pub trait Store {
         replaced_by: Option<&str>,
     ) -> Result<()>;
 
+    /// `rotate --until-used`: `id` stops verifying when `successor` is first used (or at its
+    /// `revoked_at`, if that comes first).
+    fn wait_for_first_use(&self, id: &str, successor: &str) -> Result<()>;
+
     /// Marks `id`'s secret key as spent by a refresh at `at`.
     fn mark_secret_key_used(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
 
     fn apply_edit(&self, id: &str, edit: &Edit) -> Result<()>;
 
-    /// Records that `id` verified at `at`.
+    /// Records that `id` verified at `at` (and, the first time, that it was first used then).
     fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
 
     /// Appends to the event log. `detail` must never contain a secret.
@@ -100,6 +105,15 @@ pub trait Store {
         kind: &str,
         detail: &str,
     ) -> Result<()>;
+
+    /// Where the event log stands now (see [`LogMark`]).
+    fn log_mark(&self) -> Result<LogMark>;
+
+    /// The vault's rules (SPEC §9); none when no `policy set` was ever made.
+    fn policy(&self) -> Result<Policy>;
+
+    /// Replaces the vault's rules.
+    fn set_policy(&self, policy: &Policy) -> Result<()>;
 
     /// Calls `visit` with each event `filter` selects, oldest first, without holding them all
     /// in memory. Like [`Store::list`]'s, `visit` must not use this store.

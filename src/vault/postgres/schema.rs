@@ -73,6 +73,18 @@ pub const MIGRATIONS: &[&str] = &[
         logged_at bigint,
         PRIMARY KEY (token_id, reason)
     );",
+    // governance: the vault's policy and `rotate --until-used`, as in the SQLite vault.
+    "
+    CREATE TABLE policy (
+        singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        max_lifetime     bigint,
+        default_lifetime bigint,
+        require_app      boolean NOT NULL DEFAULT false,
+        scopes           text
+    );
+    ALTER TABLE tokens ADD COLUMN waits_for text;
+    ALTER TABLE tokens ADD COLUMN first_use_ends text;
+    ALTER TABLE token_usage ADD COLUMN first_used_at bigint;",
 ];
 
 /// The schema version this build writes.

@@ -9,10 +9,11 @@ use tokio_postgres::{Row, Statement};
 
 use super::link::{Link, Transaction};
 use crate::error::Result;
+use crate::policy::Policy;
 use crate::vault::records::{
     COLUMNS, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount, FilterValue,
-    IMPORTED_COLUMNS, ListFilter, LiveToken, NewToken, TokenRecord, VerifyRecord, join_scopes,
-    split_scopes,
+    IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT, TokenRecord,
+    VerifyRecord, join_scopes, split_scopes,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -123,6 +124,16 @@ impl<'a> PgStore<'a> {
     }
 }
 
+/// `find_for_verify`'s query (see the SQLite store's).
+const VERIFY_QUERY: &str = concat!(
+    "SELECT id, name, app, scopes, secret_hash, expires_at, \
+     (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
+    crate::vault::records::revoked_at!(),
+    ", ",
+    crate::vault::records::ends_on_first_use!(),
+    " FROM tokens WHERE id = $1"
+);
+
 /// A filter's value as PostgreSQL binds it.
 fn sql_value(value: FilterValue) -> Box<dyn ToSql + Sync> {
     match value {
@@ -170,6 +181,8 @@ fn token_from_row(row: &Row) -> Result<TokenRecord, tokio_postgres::Error> {
         rotated_from: row.try_get(14)?,
         replaced_by: row.try_get(15)?,
         lineage: row.try_get(16)?,
+        waits_for: row.try_get(17)?,
+        first_use_ends: row.try_get(18)?,
     })
 }
 
@@ -183,12 +196,7 @@ impl Store for PgStore<'_> {
     }
 
     fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>> {
-        let row = self.query_opt(
-            "SELECT id, name, app, scopes, secret_hash, expires_at, \
-             (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), revoked_at \
-             FROM tokens WHERE id = $1",
-            &[&id],
-        )?;
+        let row = self.query_opt(VERIFY_QUERY, &[&id])?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(VerifyRecord {
             id: row.try_get(0)?,
@@ -199,6 +207,7 @@ impl Store for PgStore<'_> {
             expires_at: time(&row, 5)?,
             last_used_at: time(&row, 6)?,
             revoked_at: time(&row, 7)?,
+            ends_on_first_use: row.try_get(8)?,
         }))
     }
 
@@ -226,7 +235,7 @@ impl Store for PgStore<'_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<TokenRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM tokens WHERE {} = $1 AND (revoked_at IS NULL OR revoked_at > $2) \
+            "SELECT {COLUMNS} FROM tokens WHERE {} = $1 AND ({REVOKED_AT} IS NULL OR {REVOKED_AT} > $2) \
              ORDER BY seq{}",
             column.as_sql(),
             self.lock_suffix()
@@ -259,10 +268,12 @@ impl Store for PgStore<'_> {
     ) -> Result<Vec<LiveToken>> {
         // Byte order (COLLATE "C"), as SQLite sorts, whatever the database's locale.
         let rows = self.query(
-            "SELECT id, name, app FROM tokens \
-             WHERE (revoked_at IS NULL OR revoked_at > $1) \
-             AND (left(name, length($2)) = $2 OR left(id, length($2)) = $2) \
-             ORDER BY name COLLATE \"C\", id COLLATE \"C\"",
+            &format!(
+                "SELECT id, name, app FROM tokens \
+                 WHERE ({REVOKED_AT} IS NULL OR {REVOKED_AT} > $1) \
+                 AND (left(name, length($2)) = $2 OR left(id, length($2)) = $2) \
+                 ORDER BY name COLLATE \"C\", id COLLATE \"C\""
+            ),
             &[&to_secs(now), &prefix],
         )?;
         rows.iter()
@@ -279,8 +290,8 @@ impl Store for PgStore<'_> {
     fn insert(&self, token: &NewToken) -> Result<()> {
         self.execute(
             "INSERT INTO tokens (id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
-             created_at, expires_at, rotated_from, lineage) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             created_at, expires_at, rotated_from, lineage, first_use_ends) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             &[
                 &token.id,
                 &token.name,
@@ -294,7 +305,16 @@ impl Store for PgStore<'_> {
                 &token.expires_at.map(to_secs),
                 &token.rotated_from,
                 &token.lineage,
+                &token.first_use_ends,
             ],
+        )?;
+        Ok(())
+    }
+
+    fn wait_for_first_use(&self, id: &str, successor: &str) -> Result<()> {
+        self.execute(
+            "UPDATE tokens SET waits_for = $2 WHERE id = $1",
+            &[&id, &successor],
         )?;
         Ok(())
     }
@@ -355,9 +375,10 @@ impl Store for PgStore<'_> {
 
     fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         self.execute(
-            "INSERT INTO token_usage (token_id, last_used_at) VALUES ($1, $2) \
+            "INSERT INTO token_usage (token_id, last_used_at, first_used_at) VALUES ($1, $2, $2) \
              ON CONFLICT (token_id) DO UPDATE SET \
-             last_used_at = greatest(token_usage.last_used_at, excluded.last_used_at)",
+             last_used_at = greatest(token_usage.last_used_at, excluded.last_used_at), \
+             first_used_at = coalesce(token_usage.first_used_at, excluded.first_used_at)",
             &[&id, &to_secs(at)],
         )?;
         Ok(())
@@ -373,6 +394,69 @@ impl Store for PgStore<'_> {
         self.execute(
             "INSERT INTO events (at, token_id, kind, detail) VALUES ($1, $2, $3, $4)",
             &[&to_secs(at), &token_id, &kind, &detail],
+        )?;
+        Ok(())
+    }
+
+    /// The highest number committed, then (a second statement, so after it) the transactions
+    /// that hold `events` open for writing. Numbers are drawn in rising order, so every number
+    /// below the highest visible one was drawn before it was read; an INSERT locks the table
+    /// (ROW EXCLUSIVE) before it draws a number and keeps the lock until its transaction ends,
+    /// after its rows became visible. So every event numbered up to `seq` is settled once these
+    /// transactions are gone, whoever wrote it and whatever other lock it took or skipped.
+    /// Transactions in other databases or on other tables never hold the log up; `pg_locks` is
+    /// readable by every role, so SELECT on `events` is all a reader needs.
+    fn log_mark(&self) -> Result<LogMark> {
+        let rows = self.query("SELECT coalesce(max(seq), 0) FROM events", &[])?;
+        let seq: i64 = rows[0].try_get(0)?;
+        let rows = self.query(
+            "SELECT DISTINCT l.virtualtransaction FROM pg_locks l \
+             WHERE l.locktype = 'relation' AND l.relation = 'events'::regclass \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND l.mode = 'RowExclusiveLock' AND l.granted",
+            &[],
+        )?;
+        let writers = rows
+            .iter()
+            .map(|row| row.try_get::<_, String>(0))
+            .collect::<Result<_, _>>()?;
+        Ok(LogMark { seq, writers })
+    }
+
+    fn policy(&self) -> Result<Policy> {
+        let row = self.query_opt(
+            "SELECT max_lifetime, default_lifetime, require_app, scopes FROM policy",
+            &[],
+        )?;
+        let Some(row) = row else {
+            return Ok(Policy::default());
+        };
+        Ok(Policy {
+            max_lifetime: row
+                .try_get::<_, Option<i64>>(0)?
+                .map(chrono::Duration::seconds),
+            default_lifetime: row
+                .try_get::<_, Option<i64>>(1)?
+                .map(chrono::Duration::seconds),
+            require_app: row.try_get(2)?,
+            scopes: row
+                .try_get::<_, Option<String>>(3)?
+                .map(|scopes| split_scopes(&scopes)),
+        })
+    }
+
+    fn set_policy(&self, policy: &Policy) -> Result<()> {
+        self.execute(
+            "INSERT INTO policy (singleton, max_lifetime, default_lifetime, require_app, scopes) \
+             VALUES (true, $1, $2, $3, $4) ON CONFLICT (singleton) DO UPDATE SET \
+             max_lifetime = excluded.max_lifetime, default_lifetime = excluded.default_lifetime, \
+             require_app = excluded.require_app, scopes = excluded.scopes",
+            &[
+                &policy.max_lifetime.map(|d| d.num_seconds()),
+                &policy.default_lifetime.map(|d| d.num_seconds()),
+                &policy.require_app,
+                &policy.scopes.as_deref().map(join_scopes),
+            ],
         )?;
         Ok(())
     }
@@ -475,7 +559,7 @@ impl Store for PgStore<'_> {
     fn import_token(&self, record: &TokenRecord) -> Result<()> {
         let sql = format!(
             "INSERT INTO tokens ({IMPORTED_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         );
         self.execute(
             &sql,
@@ -496,6 +580,8 @@ impl Store for PgStore<'_> {
                 &record.rotated_from,
                 &record.replaced_by,
                 &record.lineage,
+                &record.waits_for,
+                &record.first_use_ends,
             ],
         )?;
         if let Some(at) = record.last_used_at {

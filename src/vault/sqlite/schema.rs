@@ -61,6 +61,19 @@ const MIGRATIONS: &[&str] = &[
         logged_at INTEGER,                     -- when that event was logged
         PRIMARY KEY (token_id, reason)
     ) WITHOUT ROWID;",
+    // governance: the vault's policy (one row, absent until the first `policy set`), and
+    // `rotate --until-used`: the old token waits for its successor's first use, which
+    // verifiers record in token_usage (they never write tokens).
+    "CREATE TABLE policy (
+        singleton        INTEGER PRIMARY KEY NOT NULL CHECK (singleton = 1),
+        max_lifetime     INTEGER,              -- seconds; NULL: any
+        default_lifetime INTEGER,              -- seconds; NULL: 30 days
+        require_app      INTEGER NOT NULL DEFAULT 0,
+        scopes           TEXT                  -- space separated; NULL: any
+    );
+    ALTER TABLE tokens ADD COLUMN waits_for TEXT;       -- the successor whose first use ends it
+    ALTER TABLE tokens ADD COLUMN first_use_ends TEXT;  -- the token its own first use ends
+    ALTER TABLE token_usage ADD COLUMN first_used_at INTEGER;",
 ];
 
 /// The schema version this build writes.

@@ -5,10 +5,11 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::error::Result;
+use crate::policy::Policy;
 use crate::vault::records::{
     COLUMNS, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount, FilterValue,
-    IMPORTED_COLUMNS, ListFilter, LiveToken, NewToken, TokenRecord, VerifyRecord, join_scopes,
-    split_scopes,
+    IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT, TokenRecord,
+    VerifyRecord, join_scopes, split_scopes,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -30,11 +31,7 @@ impl<'c> SqliteStore<'c> {
     }
 
     fn query_for_verify(&self, id: &str) -> rusqlite::Result<Option<VerifyRecord>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT id, name, app, scopes, secret_hash, expires_at, \
-             (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), revoked_at \
-             FROM tokens WHERE id = ?1",
-        )?;
+        let mut statement = self.conn.prepare_cached(VERIFY_QUERY)?;
         let record = statement
             .query_row([id], |row| {
                 Ok(VerifyRecord {
@@ -46,12 +43,24 @@ impl<'c> SqliteStore<'c> {
                     expires_at: time(row, 5)?,
                     last_used_at: time(row, 6)?,
                     revoked_at: time(row, 7)?,
+                    ends_on_first_use: row.get(8)?,
                 })
             })
             .optional()?;
         Ok(record)
     }
 }
+
+/// `find_for_verify`'s query, fixed at compile time. The `--until-used` parts cost a plain
+/// token nothing: each subquery sits behind a CASE on a column of the row itself.
+const VERIFY_QUERY: &str = concat!(
+    "SELECT id, name, app, scopes, secret_hash, expires_at, \
+     (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
+    crate::vault::records::revoked_at!(),
+    ", ",
+    crate::vault::records::ends_on_first_use!(),
+    " FROM tokens WHERE id = ?1"
+);
 
 /// A filter's value as SQLite binds it.
 fn sql_value(value: FilterValue) -> Value {
@@ -97,6 +106,8 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
         rotated_from: row.get(14)?,
         replaced_by: row.get(15)?,
         lineage: row.get(16)?,
+        waits_for: row.get(17)?,
+        first_use_ends: row.get(18)?,
     })
 }
 
@@ -141,7 +152,7 @@ impl Store for SqliteStore<'_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<TokenRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM tokens WHERE {} = ?1 AND (revoked_at IS NULL OR revoked_at > ?2) \
+            "SELECT {COLUMNS} FROM tokens WHERE {} = ?1 AND ({REVOKED_AT} IS NULL OR {REVOKED_AT} > ?2) \
              ORDER BY rowid",
             column.as_sql()
         );
@@ -175,8 +186,8 @@ impl Store for SqliteStore<'_> {
     fn insert(&self, token: &NewToken) -> Result<()> {
         let mut statement = self.conn.prepare_cached(
             "INSERT INTO tokens (id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
-             created_at, expires_at, rotated_from, lineage) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             created_at, expires_at, rotated_from, lineage, first_use_ends) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
         statement.execute(params![
             token.id,
@@ -191,7 +202,15 @@ impl Store for SqliteStore<'_> {
             token.expires_at.map(to_secs),
             token.rotated_from,
             token.lineage,
+            token.first_use_ends,
         ])?;
+        Ok(())
+    }
+
+    fn wait_for_first_use(&self, id: &str, successor: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE tokens SET waits_for = ?2 WHERE id = ?1")?
+            .execute(params![id, successor])?;
         Ok(())
     }
 
@@ -263,9 +282,10 @@ impl Store for SqliteStore<'_> {
     fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO token_usage (token_id, last_used_at) VALUES (?1, ?2) \
+                "INSERT INTO token_usage (token_id, last_used_at, first_used_at) VALUES (?1, ?2, ?2) \
                  ON CONFLICT (token_id) DO UPDATE SET \
-                 last_used_at = max(last_used_at, excluded.last_used_at)",
+                 last_used_at = max(last_used_at, excluded.last_used_at), \
+                 first_used_at = coalesce(first_used_at, excluded.first_used_at)",
             )?
             .execute(params![id, to_secs(at)])?;
         Ok(())
@@ -284,6 +304,55 @@ impl Store for SqliteStore<'_> {
                 "INSERT INTO events (at, token_id, kind, detail) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![to_secs(at), token_id, kind, detail])?;
+        Ok(())
+    }
+
+    /// SQLite numbers events under its one write lock, so they commit in their order: what is
+    /// visible is settled.
+    fn log_mark(&self) -> Result<LogMark> {
+        let seq = self
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |row| {
+                row.get(0)
+            })?;
+        Ok(LogMark {
+            seq,
+            writers: Vec::new(),
+        })
+    }
+
+    fn policy(&self) -> Result<Policy> {
+        let policy = self
+            .conn
+            .prepare_cached(
+                "SELECT max_lifetime, default_lifetime, require_app, scopes FROM policy",
+            )?
+            .query_row([], |row| {
+                Ok(Policy {
+                    max_lifetime: row.get::<_, Option<i64>>(0)?.map(chrono::Duration::seconds),
+                    default_lifetime: row.get::<_, Option<i64>>(1)?.map(chrono::Duration::seconds),
+                    require_app: row.get(2)?,
+                    scopes: row.get::<_, Option<String>>(3)?.map(|s| split_scopes(&s)),
+                })
+            })
+            .optional()?;
+        Ok(policy.unwrap_or_default())
+    }
+
+    fn set_policy(&self, policy: &Policy) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO policy (singleton, max_lifetime, default_lifetime, require_app, scopes) \
+                 VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT (singleton) DO UPDATE SET \
+                 max_lifetime = excluded.max_lifetime, default_lifetime = excluded.default_lifetime, \
+                 require_app = excluded.require_app, scopes = excluded.scopes",
+            )?
+            .execute(params![
+                policy.max_lifetime.map(|d| d.num_seconds()),
+                policy.default_lifetime.map(|d| d.num_seconds()),
+                policy.require_app,
+                policy.scopes.as_deref().map(join_scopes),
+            ])?;
         Ok(())
     }
 
@@ -380,12 +449,12 @@ impl Store for SqliteStore<'_> {
         prefix: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<LiveToken>> {
-        let mut statement = self.conn.prepare(
+        let mut statement = self.conn.prepare(&format!(
             "SELECT id, name, app FROM tokens \
-             WHERE (revoked_at IS NULL OR revoked_at > ?1) \
+             WHERE ({REVOKED_AT} IS NULL OR {REVOKED_AT} > ?1) \
              AND (substr(name, 1, length(?2)) = ?2 OR substr(id, 1, length(?2)) = ?2) \
-             ORDER BY name, id",
-        )?;
+             ORDER BY name, id"
+        ))?;
         let rows = statement.query_map(params![to_secs(now), prefix], |row| {
             Ok(LiveToken {
                 id: row.get(0)?,
@@ -399,7 +468,7 @@ impl Store for SqliteStore<'_> {
     fn import_token(&self, record: &TokenRecord) -> Result<()> {
         let sql = format!(
             "INSERT INTO tokens ({IMPORTED_COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
         );
         self.conn.prepare_cached(&sql)?.execute(params![
             record.id,
@@ -418,6 +487,8 @@ impl Store for SqliteStore<'_> {
             record.rotated_from,
             record.replaced_by,
             record.lineage,
+            record.waits_for,
+            record.first_use_ends,
         ])?;
         if let Some(at) = record.last_used_at {
             self.touch_last_used(&record.id, at)?;

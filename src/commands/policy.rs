@@ -1,0 +1,198 @@
+//! `tokens policy`: the vault's rules (show, set, check). The checks themselves are in
+//! `crate::policy`; create, edit, rotate and refresh apply them under the write lock.
+
+use comfy_table::Cell;
+use serde_json::json;
+
+use super::{Context, EXIT_FOUND};
+use crate::cli::{PolicyAction, PolicyArgs, PolicySetArgs};
+use crate::error::{Error, Result};
+use crate::output::{self, printable};
+use crate::policy::{Policy, PolicyJson, format_duration};
+use crate::vault::{Access, ListFilter, Status};
+
+pub fn run(context: &Context, args: PolicyArgs) -> Result<()> {
+    match args.action {
+        None => show(context),
+        Some(PolicyAction::Set(set)) => change(context, set),
+        Some(PolicyAction::Check(_)) => check(context),
+    }
+}
+
+fn show(context: &Context) -> Result<()> {
+    let vault = context.open(Access::Read)?;
+    let policy = vault.store().policy()?;
+    if context.json {
+        let document = serde_json::to_value(PolicyJson::of(&policy)).map_err(anyhow_json)?;
+        output::print_json(&document)?;
+        return Ok(());
+    }
+    for (rule, value) in describe(&policy) {
+        println!("{rule:<18}{}", printable(&value));
+    }
+    Ok(())
+}
+
+/// Each rule and its value, as `policy` prints them and the `policy` event compares them.
+fn describe(policy: &Policy) -> [(&'static str, String); 4] {
+    [
+        (
+            "max-lifetime",
+            policy
+                .max_lifetime
+                .map_or("none".to_owned(), format_duration),
+        ),
+        (
+            "default-lifetime",
+            match policy.default_lifetime {
+                Some(_) => format_duration(policy.default_lifetime()),
+                None => format!("{} (built in)", format_duration(policy.default_lifetime())),
+            },
+        ),
+        (
+            "require-app",
+            if policy.require_app { "yes" } else { "no" }.to_owned(),
+        ),
+        (
+            "scopes",
+            policy
+                .scopes
+                .as_ref()
+                .map_or("any".to_owned(), |scopes| scopes.join(",")),
+        ),
+    ]
+}
+
+fn change(context: &Context, args: PolicySetArgs) -> Result<()> {
+    let mut vault = context.open(Access::Write)?;
+    let now = context.now;
+    let (before, after) = vault.write(|store| {
+        let before = store.policy()?;
+        let mut after = before.clone();
+        if let Some(max) = args.max_lifetime {
+            after.max_lifetime = max.0;
+        }
+        if let Some(default) = args.default_lifetime {
+            after.default_lifetime = Some(default);
+        }
+        if args.require_app {
+            after.require_app = true;
+        }
+        if args.no_require_app {
+            after.require_app = false;
+        }
+        if let Some(scopes) = &args.scopes {
+            after.scopes = Some(super::create::dedup(scopes.clone()));
+        }
+        if args.any_scope {
+            after.scopes = None;
+        }
+        if let (Some(default), Some(max)) = (after.default_lifetime, after.max_lifetime)
+            && default > max
+        {
+            return Err(Error::Usage(format!(
+                "the default lifetime {} would be longer than the max lifetime {}; \
+                 pass a shorter --default-lifetime or a longer --max-lifetime",
+                format_duration(default),
+                format_duration(max)
+            )));
+        }
+        if after != before {
+            store.set_policy(&after)?;
+            let changes: Vec<String> = describe(&before)
+                .into_iter()
+                .zip(describe(&after))
+                .filter(|(old, new)| old.1 != new.1)
+                .map(|((rule, old), (_, new))| format!("{rule} {old} -> {new}"))
+                .collect();
+            store.log_event(now, None, "policy", &changes.join("; "))?;
+        }
+        Ok((before, after))
+    })?;
+    if context.json {
+        let document = serde_json::to_value(PolicyJson::of(&after)).map_err(anyhow_json)?;
+        output::print_json(&document)?;
+    }
+    context.notice(if before == after {
+        "The policy already said so; nothing changed."
+    } else {
+        "Policy updated; tokens policy check lists live tokens that break it."
+    });
+    Ok(())
+}
+
+fn check(context: &Context) -> Result<()> {
+    let vault = context.open(Access::Read)?;
+    let now = context.now;
+    let policy = vault.store().policy()?;
+    let mut found = Vec::new();
+    vault
+        .store()
+        .list(&ListFilter::default(), now, &mut |record| {
+            if record.status(now) == Status::Expired {
+                return Ok(());
+            }
+            let breaches = policy.breaches(
+                record.app.as_deref(),
+                &record.scopes,
+                record.expires_at,
+                now,
+            );
+            if !breaches.is_empty() {
+                found.push((record, breaches));
+            }
+            Ok(())
+        })?;
+    if context.json {
+        let document: Vec<_> = found
+            .iter()
+            .map(|(record, breaches)| {
+                json!({
+                    "id": record.id,
+                    "name": record.name,
+                    "app": record.app,
+                    "scopes": record.scopes,
+                    "expires_at": record.expires_at.map(output::rfc3339),
+                    "rules": breaches.iter().map(|b| b.rule).collect::<Vec<_>>(),
+                    "problems": breaches.iter().map(|b| b.why.as_str()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        output::print_json(&serde_json::Value::Array(document))?;
+    } else if !found.is_empty() {
+        let rows = found
+            .iter()
+            .flat_map(|(record, breaches)| {
+                breaches.iter().map(move |breach| {
+                    vec![
+                        Cell::new(printable(&record.id)),
+                        Cell::new(printable(&record.name)),
+                        Cell::new(breach.rule),
+                        Cell::new(printable(&breach.why)),
+                    ]
+                })
+            })
+            .collect();
+        let table = output::table(
+            &["ID", "NAME", "RULE", "PROBLEM"],
+            &["PROBLEM"],
+            rows,
+            context.color,
+        );
+        println!("{table}");
+    }
+    if found.is_empty() {
+        context.notice("Every live token keeps the vault's policy.");
+        Ok(())
+    } else {
+        context.notice(&format!(
+            "{} live token(s) break the vault's policy; edit, rotate or revoke them.",
+            found.len()
+        ));
+        Err(Error::Silent(EXIT_FOUND))
+    }
+}
+
+fn anyhow_json(error: serde_json::Error) -> Error {
+    Error::Other(error.into())
+}

@@ -1,0 +1,221 @@
+//! The vault's rules (SPEC §9, `tokens policy`): kept in the vault, so on PostgreSQL one
+//! `policy set` binds every admin. Pure: the checks take `now` and the token's fields.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+/// What a vault without rules gives a new token when `--expires` is left out.
+pub const BUILT_IN_LIFETIME: Duration = Duration::days(30);
+
+/// The rules; the default is no rule at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// The longest a token may have ahead of it (at creation, edit, rotation); `None`: any.
+    pub max_lifetime: Option<Duration>,
+    /// What `create` gives without `--expires`; `None`: [`BUILT_IN_LIFETIME`].
+    pub default_lifetime: Option<Duration>,
+    /// Every token must name an app.
+    pub require_app: bool,
+    /// The only scopes a token may have; `None`: any.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// A rule a token breaks, said in one line that names the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breach {
+    /// `max-lifetime`, `require-app` or `scopes`: the `policy set` option that made the rule.
+    pub rule: &'static str,
+    pub why: String,
+}
+
+impl Policy {
+    /// The lifetime `create` gives when `--expires` is left out.
+    pub fn default_lifetime(&self) -> Duration {
+        let lifetime = self.default_lifetime.unwrap_or(BUILT_IN_LIFETIME);
+        self.max_lifetime.map_or(lifetime, |max| lifetime.min(max))
+    }
+
+    /// Refuses (exit 2, naming the first rule broken) a token these fields would make.
+    pub fn enforce(
+        &self,
+        app: Option<&str>,
+        scopes: &[String],
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> crate::error::Result<()> {
+        match self
+            .breaches(app, scopes, expires_at, now)
+            .into_iter()
+            .next()
+        {
+            Some(breach) => Err(crate::error::Error::Usage(breach.why)),
+            None => Ok(()),
+        }
+    }
+
+    /// The rules a token with these fields breaks at `now` (the first of each rule).
+    pub fn breaches(
+        &self,
+        app: Option<&str>,
+        scopes: &[String],
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Vec<Breach> {
+        let mut breaches = Vec::new();
+        if let Some(breach) = self.lifetime_breach(expires_at, now) {
+            breaches.push(breach);
+        }
+        if self.require_app && app.is_none() {
+            breaches.push(Breach {
+                rule: "require-app",
+                why: "the vault's policy requires an app (require-app); give one with --app".into(),
+            });
+        }
+        if let Some(allowed) = &self.scopes
+            && let Some(scope) = scopes.iter().find(|scope| !allowed.contains(scope))
+        {
+            breaches.push(Breach {
+                rule: "scopes",
+                why: format!(
+                    "the scope \"{scope}\" is not allowed by the vault's policy (scopes: {}); \
+                     leave it out",
+                    if allowed.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        allowed.join(",")
+                    }
+                ),
+            });
+        }
+        breaches
+    }
+
+    /// The lifetime rule alone: an expiry further from `now` than the maximum, or none at all.
+    pub fn lifetime_breach(
+        &self,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<Breach> {
+        let max = self.max_lifetime?;
+        let too_long = match expires_at {
+            None => true,
+            Some(at) => at - now > max,
+        };
+        too_long.then(|| Breach {
+            rule: "max-lifetime",
+            why: format!(
+                "the vault's policy allows a lifetime of at most {max} (max-lifetime) and {}; \
+                 give --expires {max} or less",
+                match expires_at {
+                    None => "this token would never expire".to_owned(),
+                    Some(at) => format!("this one would last {}", format_duration(at - now)),
+                },
+                max = format_duration(max),
+            ),
+        })
+    }
+
+    /// What rotate and refresh give the next token (never refused: an incident rotation must
+    /// not be blocked): `wanted`, cut to the maximum lifetime from `now`.
+    pub fn cap(&self, wanted: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match (self.max_lifetime, wanted) {
+            (None, wanted) => wanted,
+            (Some(max), Some(at)) if at - now <= max => Some(at),
+            (Some(max), _) => Some(now + max),
+        }
+    }
+}
+
+/// `90d`, `12h`, `1y`: the largest unit that divides the duration (weeks said in days), as
+/// `--expires` reads it.
+pub fn format_duration(duration: Duration) -> String {
+    let seconds = duration.num_seconds();
+    for (unit, size) in [("y", 365 * 86_400), ("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if seconds != 0 && seconds % size == 0 {
+            return format!("{}{unit}", seconds / size);
+        }
+    }
+    format!("{seconds}s")
+}
+
+/// `tokens policy --json`: the rules, durations as `--max-lifetime` reads them (and in seconds).
+#[derive(Serialize)]
+pub struct PolicyJson {
+    pub max_lifetime: Option<String>,
+    pub max_lifetime_seconds: Option<i64>,
+    pub default_lifetime: String,
+    pub default_lifetime_seconds: i64,
+    pub require_app: bool,
+    /// `null`: any scope.
+    pub scopes: Option<Vec<String>>,
+}
+
+impl PolicyJson {
+    pub fn of(policy: &Policy) -> PolicyJson {
+        PolicyJson {
+            max_lifetime: policy.max_lifetime.map(format_duration),
+            max_lifetime_seconds: policy.max_lifetime.map(|max| max.num_seconds()),
+            default_lifetime: format_duration(policy.default_lifetime()),
+            default_lifetime_seconds: policy.default_lifetime().num_seconds(),
+            require_app: policy.require_app,
+            scopes: policy.scopes.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn no_rule_breaks_nothing_and_caps_nothing() {
+        let policy = Policy::default();
+        assert!(policy.breaches(None, &["x".into()], None, now()).is_empty());
+        assert_eq!(policy.cap(None, now()), None);
+        assert_eq!(policy.default_lifetime(), Duration::days(30));
+    }
+
+    #[test]
+    fn each_rule_is_named() {
+        let policy = Policy {
+            max_lifetime: Some(Duration::days(90)),
+            default_lifetime: None,
+            require_app: true,
+            scopes: Some(vec!["read".into()]),
+        };
+        let rules: Vec<&str> = policy
+            .breaches(None, &["read".into(), "write".into()], None, now())
+            .iter()
+            .map(|breach| breach.rule)
+            .collect();
+        assert_eq!(rules, ["max-lifetime", "require-app", "scopes"]);
+        let fine = policy.breaches(
+            Some("ci"),
+            &["read".into()],
+            Some(now() + Duration::days(90)),
+            now(),
+        );
+        assert!(fine.is_empty(), "{fine:?}");
+        assert_eq!(
+            policy.cap(None, now()),
+            Some(now() + Duration::days(90)),
+            "never is capped"
+        );
+        assert_eq!(
+            policy.cap(Some(now() + Duration::days(10)), now()),
+            Some(now() + Duration::days(10))
+        );
+    }
+
+    #[test]
+    fn durations_read_back_as_written() {
+        for text in ["90d", "1y", "14d", "12h", "15m", "90s"] {
+            let duration = crate::duration::parse_duration(text).unwrap();
+            assert_eq!(format_duration(duration), text);
+        }
+    }
+}

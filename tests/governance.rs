@@ -1,0 +1,885 @@
+//! Governance (SPEC §9): the vault's policy, the audit stream (`log --jsonl`), stale-token
+//! reports (`list --unused`, `--exit-code`) and rotations that wait for the new token's first
+//! use (`rotate --until-used`). Every test runs on the backend under test (PostgreSQL when
+//! `TOKENS_TEST_POSTGRES` is set).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// `tokens ARGS` that must succeed; its stdout.
+fn ok(sandbox: &Sandbox, args: &[&str]) -> String {
+    let output = sandbox.run(args, "");
+    assert_eq!(code(&output), 0, "{args:?}: {}", stderr(&output));
+    stdout(&output)
+}
+
+/// `tokens ARGS` that the policy must refuse: exit 2 and `message` (one line) on stderr.
+fn refused(sandbox: &Sandbox, args: &[&str], message: &str) {
+    let output = sandbox.run(args, "");
+    assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
+    assert_eq!(stderr(&output), format!("tokens: {message}\n"), "{args:?}");
+    assert!(stdout(&output).is_empty(), "{args:?} printed a token");
+}
+
+const LIFETIME_RULE: &str = "the vault's policy allows a lifetime of at most 90d (max-lifetime)";
+const APP_RULE: &str = "the vault's policy requires an app (require-app); give one with --app";
+
+fn events_of_kind(sandbox: &Sandbox, kind: &str) -> i64 {
+    sandbox.query(&format!(
+        "SELECT count(*) FROM events WHERE kind = '{kind}'"
+    ))
+}
+
+#[test]
+fn policy_set_shows_and_logs_each_change() {
+    let sandbox = Sandbox::new();
+    sandbox.create("seed", &["--app", "ci"]);
+    let json_policy = |sandbox: &Sandbox| json(&sandbox.run(&["--json", "policy"], ""));
+    assert_eq!(
+        json_policy(&sandbox),
+        serde_json::json!({
+            "default_lifetime": "30d", "default_lifetime_seconds": 2_592_000,
+            "max_lifetime": null, "max_lifetime_seconds": null,
+            "require_app": false, "scopes": null,
+        })
+    );
+    let output = sandbox.run(
+        &[
+            "policy",
+            "set",
+            "--max-lifetime",
+            "90d",
+            "--require-app",
+            "--scopes",
+            "read,deploy:prod",
+        ],
+        "",
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        stdout(&sandbox.run(&["policy"], "")),
+        "max-lifetime      90d\ndefault-lifetime  30d (built in)\nrequire-app       yes\n\
+         scopes            read,deploy:prod\n"
+    );
+    assert_eq!(
+        sandbox.query::<String>("SELECT detail FROM events WHERE kind = 'policy'"),
+        "max-lifetime none -> 90d; require-app no -> yes; scopes any -> read,deploy:prod"
+    );
+    // The same again changes nothing and logs nothing.
+    ok(&sandbox, &["policy", "set", "--require-app"]);
+    assert_eq!(events_of_kind(&sandbox, "policy"), 1);
+    ok(
+        &sandbox,
+        &["policy", "set", "--max-lifetime", "none", "--any-scope"],
+    );
+    assert_eq!(events_of_kind(&sandbox, "policy"), 2);
+    let policy = json_policy(&sandbox);
+    assert_eq!(policy["max_lifetime"], serde_json::Value::Null);
+    assert_eq!(policy["scopes"], serde_json::Value::Null);
+    assert_eq!(policy["require_app"], true);
+    // A default longer than the maximum is a usage error; nothing changes.
+    ok(&sandbox, &["policy", "set", "--max-lifetime", "30d"]);
+    let output = sandbox.run(&["policy", "set", "--default-lifetime", "60d"], "");
+    assert_eq!(code(&output), 2);
+    assert_eq!(
+        stderr(&output),
+        "tokens: the default lifetime 60d would be longer than the max lifetime 30d; pass a \
+         shorter --default-lifetime or a longer --max-lifetime\n"
+    );
+    assert_eq!(events_of_kind(&sandbox, "policy"), 3);
+}
+
+#[test]
+fn each_rule_is_refused_on_each_command_that_could_break_it() {
+    let sandbox = Sandbox::new();
+    let old = sandbox.create("old", &["--expires", "never"]);
+    ok(
+        &sandbox,
+        &[
+            "policy",
+            "set",
+            "--max-lifetime",
+            "90d",
+            "--require-app",
+            "--scopes",
+            "read,write",
+        ],
+    );
+    let tokens_before: i64 = sandbox.query("SELECT count(*) FROM tokens");
+    // create: each rule.
+    refused(
+        &sandbox,
+        &["create", "a", "--app", "ci", "--expires", "never"],
+        &format!("{LIFETIME_RULE} and this token would never expire; give --expires 90d or less"),
+    );
+    refused(
+        &sandbox,
+        &["create", "a", "--app", "ci", "--expires", "91d"],
+        &format!("{LIFETIME_RULE} and this one would last 91d; give --expires 90d or less"),
+    );
+    refused(&sandbox, &["create", "a", "--scope", "read"], APP_RULE);
+    refused(
+        &sandbox,
+        &["create", "a", "--app", "ci", "--scope", "read,admin"],
+        "the scope \"admin\" is not allowed by the vault's policy (scopes: read,write); leave it out",
+    );
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM tokens"),
+        tokens_before
+    );
+    // What keeps the rules is made; without --expires it gets the default lifetime.
+    let good = sandbox.create("good", &["--app", "ci", "--scope", "read"]);
+    let lifetime: i64 = sandbox.query(&format!(
+        "SELECT expires_at - created_at FROM tokens WHERE id = '{}'",
+        good.id()
+    ));
+    assert_eq!(lifetime, 30 * 86_400);
+
+    // edit: each rule, on what the edit changes.
+    refused(
+        &sandbox,
+        &["edit", "good", "--expires", "never"],
+        &format!("{LIFETIME_RULE} and this token would never expire; give --expires 90d or less"),
+    );
+    refused(&sandbox, &["edit", "good", "--app", ""], APP_RULE);
+    refused(
+        &sandbox,
+        &["edit", "good", "--add-scope", "admin"],
+        "the scope \"admin\" is not allowed by the vault's policy (scopes: read,write); leave it out",
+    );
+    assert_eq!(
+        sandbox.query::<String>(&format!(
+            "SELECT coalesce(app, '-') || ' ' || scopes FROM tokens WHERE id = '{}'",
+            good.id()
+        )),
+        "ci read"
+    );
+    // A token made before the rules may still be renamed or noted.
+    ok(
+        &sandbox,
+        &["edit", "old", "--note", "from before the policy"],
+    );
+
+    // rotate --expires: the lifetime rule.
+    refused(
+        &sandbox,
+        &["rotate", "good", "--yes", "--expires", "1y"],
+        &format!("{LIFETIME_RULE} and this one would last 1y; give --expires 90d or less"),
+    );
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM tokens"),
+        tokens_before + 1
+    );
+    let _ = old;
+}
+
+#[test]
+fn rotate_and_refresh_are_never_refused_and_cap_the_lifetime() {
+    let sandbox = Sandbox::new();
+    let old = sandbox.create("old", &["--expires", "never"]);
+    let keyed = sandbox.create("keyed", &["--expires", "1y"]);
+    ok(
+        &sandbox,
+        &[
+            "policy",
+            "set",
+            "--max-lifetime",
+            "90d",
+            "--require-app",
+            "--scopes",
+            "write",
+        ],
+    );
+    // No app, no allowed scope, never expiring: an incident rotation still goes through.
+    let rotated = parse_issued(&sandbox.run(&["rotate", "old", "--yes"], ""));
+    let (lifetime, app): (i64, Option<String>) = {
+        let lifetime = sandbox.query(&format!(
+            "SELECT expires_at - created_at FROM tokens WHERE id = '{}'",
+            rotated.id()
+        ));
+        let app = sandbox.query(&format!(
+            "SELECT app FROM tokens WHERE id = '{}'",
+            rotated.id()
+        ));
+        (lifetime, app)
+    };
+    assert_eq!(lifetime, 90 * 86_400);
+    assert_eq!(app, None);
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 5);
+    let output = sandbox.run(
+        &["refresh"],
+        &format!("{}\n{}\n", keyed.token, keyed.secret_key.unwrap()),
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let refreshed = parse_issued(&output);
+    let lifetime: i64 = sandbox.query(&format!(
+        "SELECT expires_at - created_at FROM tokens WHERE id = '{}'",
+        refreshed.id()
+    ));
+    assert_eq!(lifetime, 90 * 86_400);
+}
+
+#[test]
+fn policy_check_lists_live_tokens_that_break_the_rules_exit_8() {
+    let sandbox = Sandbox::new();
+    let forever = sandbox.create("forever", &["--expires", "never", "--app", "ci"]);
+    sandbox.create("fine", &["--expires", "10d", "--app", "ci"]);
+    let gone = sandbox.create("gone", &["--expires", "never"]);
+    ok(&sandbox, &["revoke", "gone", "--yes"]);
+    let output = sandbox.run(&["policy", "check"], "");
+    assert_eq!(code(&output), 0, "no rule yet: {}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "Every live token keeps the vault's policy.\n"
+    );
+
+    ok(&sandbox, &["policy", "set", "--max-lifetime", "30d"]);
+    let output = sandbox.run(&["--json", "policy", "check"], "");
+    assert_eq!(code(&output), 8, "{}", stderr(&output));
+    let found = json(&output);
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found[0]["id"], forever.id());
+    assert_eq!(found[0]["rules"], serde_json::json!(["max-lifetime"]));
+    let output = sandbox.run(&["policy", "check"], "");
+    assert_eq!(code(&output), 8);
+    let table = stdout(&output);
+    assert!(
+        table.lines().nth(1).unwrap().starts_with(&format!(
+            " {}  forever  max-lifetime  the vault's policy",
+            forever.id()
+        )),
+        "{table}"
+    );
+    assert!(!table.contains(&gone.id()), "a revoked token is listed");
+    // Fixed: exit 0 again.
+    ok(&sandbox, &["edit", "forever", "--expires", "7d"]);
+    assert_eq!(code(&sandbox.run(&["policy", "check"], "")), 0);
+}
+
+#[test]
+fn list_unused_and_exit_code_make_alerts() {
+    let sandbox = Sandbox::new();
+    let used = sandbox.create("used", &[]);
+    let stale = sandbox.create("stale", &[]);
+    sandbox.create("never", &["--expires", "60d"]);
+    assert_eq!(sandbox.verify(&used.token, &[]).0, 0);
+    assert_eq!(sandbox.verify(&stale.token, &[]).0, 0);
+    // `stale` was last used 100 days ago.
+    sandbox.execute(&format!(
+        "UPDATE token_usage SET last_used_at = last_used_at - 100 * 86400 WHERE token_id = '{}'",
+        stale.id()
+    ));
+    let names = |args: &[&str]| -> (i32, Vec<String>) {
+        let mut all = vec!["--json", "list"];
+        all.extend_from_slice(args);
+        let output = sandbox.run(&all, "");
+        let names = json(&output)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry["name"].as_str().unwrap().to_owned())
+            .collect();
+        (code(&output), names)
+    };
+    assert_eq!(
+        names(&["--unused", "90d"]),
+        (0, vec!["stale".into(), "never".into()])
+    );
+    assert_eq!(
+        names(&["--unused", "90d", "--exit-code"]),
+        (8, vec!["stale".into(), "never".into()])
+    );
+    assert_eq!(
+        names(&["--unused", "200d", "--exit-code"]),
+        (8, vec!["never".into()])
+    );
+    assert_eq!(names(&["--expiring", "7d", "--exit-code"]), (0, vec![]));
+    assert_eq!(
+        names(&["--expiring", "31d", "--exit-code"]),
+        (8, vec!["used".into(), "stale".into()])
+    );
+    // The table too: exit 8 with the rows printed; nothing matched: exit 0.
+    let output = sandbox.run(&["list", "--expiring", "31d", "--exit-code"], "");
+    assert_eq!(code(&output), 8);
+    assert_eq!(stdout(&output).lines().count(), 3);
+    let output = sandbox.run(&["list", "--expiring", "1d", "--exit-code"], "");
+    assert_eq!(code(&output), 0);
+    assert!(stdout(&output).is_empty());
+}
+
+/// The JSON lines `log --jsonl ARGS` prints (exit 0).
+fn jsonl(sandbox: &Sandbox, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["log", "--jsonl"];
+    all.extend_from_slice(args);
+    ok(sandbox, &all)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn seqs(lines: &[serde_json::Value]) -> Vec<i64> {
+    lines
+        .iter()
+        .map(|line| line["seq"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn log_jsonl_prints_one_event_a_line_and_resumes_after_a_seq() {
+    let sandbox = Sandbox::new();
+    let first = sandbox.create("first", &["--app", "ci"]);
+    ok(&sandbox, &["edit", "first", "--note", "hello"]);
+    ok(&sandbox, &["policy", "set", "--require-app"]);
+    sandbox.create("second", &["--app", "ci"]);
+    let output = sandbox.run(&["log", "--jsonl"], "");
+    let text = stdout(&output);
+    let first_line = text.lines().next().unwrap();
+    let at = sandbox.query::<i64>("SELECT min(at) FROM events");
+    let at = chrono::DateTime::from_timestamp(at, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(
+        first_line,
+        format!(
+            r#"{{"seq":1,"at":"{at}","token_id":"{}","name":"first","event":"created","detail":"app ci, no scopes"}}"#,
+            first.id()
+        )
+    );
+    let all = jsonl(&sandbox, &[]);
+    assert_eq!(seqs(&all), [1, 2, 3, 4]);
+    assert_eq!(all[2]["event"], "policy");
+    assert_eq!(all[2]["token_id"], serde_json::Value::Null);
+    assert_eq!(seqs(&jsonl(&sandbox, &["--after", "2"])), [3, 4]);
+    assert_eq!(
+        seqs(&jsonl(&sandbox, &["--after", "1", "--limit", "2"])),
+        [2, 3]
+    );
+    assert_eq!(seqs(&jsonl(&sandbox, &["--limit", "2"])), [3, 4]);
+    assert_eq!(seqs(&jsonl(&sandbox, &["--event", "created"])), [1, 4]);
+    assert!(jsonl(&sandbox, &["--after", "4"]).is_empty());
+    let output = sandbox.run(
+        &["log", "--jsonl", "--follow", "--after", "1", "--limit", "2"],
+        "",
+    );
+    assert_eq!(code(&output), 2);
+}
+
+/// A `log --jsonl --follow` running in the background; its lines arrive on a channel.
+struct Follower {
+    child: Child,
+    lines: mpsc::Receiver<(Instant, serde_json::Value)>,
+}
+
+impl Follower {
+    fn start(sandbox: &Sandbox, args: &[&str]) -> Follower {
+        let mut all = vec!["log", "--jsonl", "--follow"];
+        all.extend_from_slice(args);
+        let mut child = sandbox.process(&all).spawn().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let line = line.unwrap();
+                let value = serde_json::from_str(&line).unwrap();
+                if send.send((Instant::now(), value)).is_err() {
+                    break;
+                }
+            }
+        });
+        Follower { child, lines }
+    }
+
+    /// The next line, and when it arrived; panics after `within`.
+    fn next(&self, within: Duration) -> (Instant, serde_json::Value) {
+        self.lines
+            .recv_timeout(within)
+            .expect("log --follow printed the event in time")
+    }
+
+    fn nothing_within(&self, wait: Duration) {
+        if let Ok((_, line)) = self.lines.recv_timeout(wait) {
+            panic!("unexpected line {line}");
+        }
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn log_follow_sees_another_process_events_within_a_second_and_resumes_without_gaps() {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &[]);
+    let follower = Follower::start(&sandbox, &[]);
+    assert_eq!(follower.next(Duration::from_secs(5)).1["seq"], 1);
+    follower.nothing_within(Duration::from_millis(600));
+    let mut printed = vec![1];
+    let mut slowest = Duration::ZERO;
+    for round in 0..3 {
+        let name = format!("t{round}");
+        let output = sandbox.run(&["create", &name], "");
+        assert_eq!(code(&output), 0);
+        let committed = Instant::now();
+        let (arrived, line) = follower.next(Duration::from_secs(3));
+        assert!(
+            arrived.saturating_duration_since(committed) < Duration::from_secs(1),
+            "seen {:?} after the commit",
+            arrived - committed
+        );
+        assert_eq!(line["name"], name.as_str());
+        printed.push(line["seq"].as_i64().unwrap());
+        slowest = slowest.max(arrived.saturating_duration_since(committed));
+    }
+    eprintln!(
+        "log --follow: the slowest of 3 events printed {slowest:?} after its command returned"
+    );
+    follower.stop();
+    // The collector went away after the fourth event; more happen; it resumes after what it has.
+    ok(&sandbox, &["revoke", "t0", "--yes"]);
+    ok(&sandbox, &["edit", "t1", "--note", "x"]);
+    let last = *printed.last().unwrap();
+    let follower = Follower::start(&sandbox, &["--after", &last.to_string()]);
+    printed.push(
+        follower.next(Duration::from_secs(5)).1["seq"]
+            .as_i64()
+            .unwrap(),
+    );
+    printed.push(
+        follower.next(Duration::from_secs(5)).1["seq"]
+            .as_i64()
+            .unwrap(),
+    );
+    follower.nothing_within(Duration::from_millis(600));
+    follower.stop();
+    let in_vault: Vec<i64> = seqs(&jsonl(&sandbox, &[]));
+    assert_eq!(printed, in_vault, "every event once, in order");
+}
+
+/// On PostgreSQL an event's number is drawn at insert: a transaction that inserted an event and
+/// commits after a later one must still be printed, before anything numbered after it.
+#[test]
+fn log_follow_never_skips_an_event_that_commits_late() {
+    let sandbox = Sandbox::new();
+    if !sandbox.is_postgres() {
+        return; // SQLite numbers events under its one write lock: nothing commits out of order.
+    }
+    sandbox.create("first", &[]);
+    let follower = Follower::start(&sandbox, &[]);
+    assert_eq!(follower.next(Duration::from_secs(5)).1["seq"], 1);
+    // A writer that does not take the write lock (a verifier's failure event) draws number 2
+    // and stays open.
+    let mut late = sandbox.pg();
+    let mut transaction = late.transaction().unwrap();
+    transaction
+        .batch_execute(
+            "WITH x AS MATERIALIZED (SELECT pg_current_xact_id() AS xid) \
+             INSERT INTO events (at, token_id, kind, detail) \
+             SELECT 0, NULL, 'late', 'committed last' FROM x",
+        )
+        .unwrap();
+    // Number 3 commits now.
+    ok(&sandbox, &["policy", "set", "--require-app"]);
+    follower.nothing_within(Duration::from_millis(1500));
+    transaction.commit().unwrap();
+    let (_, second) = follower.next(Duration::from_secs(3));
+    let (_, third) = follower.next(Duration::from_secs(3));
+    assert_eq!(
+        (second["seq"].as_i64(), second["event"].as_str()),
+        (Some(2), Some("late"))
+    );
+    assert_eq!(
+        (third["seq"].as_i64(), third["event"].as_str()),
+        (Some(3), Some("policy"))
+    );
+    follower.stop();
+    // A one-off read waits for the log as it stood to settle, too.
+    let mut late = sandbox.pg();
+    let mut transaction = late.transaction().unwrap();
+    transaction
+        .batch_execute(
+            "WITH x AS MATERIALIZED (SELECT pg_current_xact_id() AS xid) \
+             INSERT INTO events (at, token_id, kind, detail) SELECT 0, NULL, 'late', '' FROM x",
+        )
+        .unwrap();
+    ok(&sandbox, &["policy", "set", "--no-require-app"]);
+    let reader = std::thread::spawn({
+        let process = sandbox.process(&["log", "--jsonl", "--after", "3"]);
+        move || {
+            let mut process = process;
+            process.output().unwrap()
+        }
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    transaction.commit().unwrap();
+    let output = reader.join().unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let read: Vec<i64> = stdout(&output)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["seq"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(read, [4, 5]);
+}
+
+/// A `verify --batch` kept running, fed one line at a time.
+struct Batch {
+    child: Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
+}
+
+impl Batch {
+    fn start(mut command: std::process::Command) -> Batch {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        Batch {
+            child,
+            input,
+            output,
+        }
+    }
+
+    fn reason(&mut self, token: &str) -> String {
+        writeln!(self.input, "{token}").unwrap();
+        self.input.flush().unwrap();
+        let mut answer = String::new();
+        self.output.read_line(&mut answer).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        value["reason"].as_str().unwrap().to_owned()
+    }
+
+    fn finish(self) {
+        drop(self.input);
+        let output = self.child.wait_with_output().unwrap();
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+    }
+}
+
+#[test]
+fn until_used_keeps_the_old_token_until_the_new_one_is_first_verified() {
+    let sandbox = Sandbox::new();
+    let old = sandbox.create("svc", &["--app", "ci", "--scope", "read"]);
+    let output = sandbox.run(&["rotate", "svc", "--until-used"], "");
+    assert_eq!(
+        code(&output),
+        0,
+        "no confirmation needed: {}",
+        stderr(&output)
+    );
+    let new = parse_issued(&output);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "The old token {} keeps verifying until {} is first verified or until {}, whichever \
+             comes first.\n",
+            old.id(),
+            new.id(),
+            sandbox
+                .query::<i64>(&format!(
+                    "SELECT expires_at FROM tokens WHERE id = '{}'",
+                    old.id()
+                ))
+                .pipe_rfc3339()
+        )
+    );
+    // Waiting: the old token verifies, as often as it likes; list and show say on what.
+    for _ in 0..2 {
+        assert_eq!(sandbox.verify(&old.token, &[]).0, 0);
+    }
+    let listed = json(&sandbox.run(&["--json", "list"], ""));
+    assert_eq!(listed[0]["id"], old.id());
+    assert_eq!(listed[0]["status"], "rotating");
+    assert_eq!(listed[0]["waiting_on"], new.id());
+    assert_eq!(listed[1]["status"], "active");
+    let table = stdout(&sandbox.run(&["list", "--status", "rotating"], ""));
+    assert!(
+        table.lines().nth(1).unwrap().trim_end().ends_with(&format!(
+            "rotating (waiting on {}, ends in 29d at the latest)",
+            new.id()
+        )),
+        "{table}"
+    );
+    let shown = stdout(&sandbox.run(&["show", &old.id()], ""));
+    assert!(
+        shown.contains(&format!(
+            "\nwaiting on    {} (its first use ends this token)\n",
+            new.id()
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("\nstatus        rotating\n"), "{shown}");
+
+    // The new token's first use ends the old one at once.
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 0);
+    let (status, message) = sandbox.verify(&old.token, &[]);
+    assert_eq!(status, 5, "{message}");
+    assert_eq!(
+        message,
+        format!(
+            "tokens: token \"svc\" ({}) was revoked just now\n",
+            old.id()
+        )
+    );
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 0);
+    let listed = json(&sandbox.run(&["--json", "list", "--all"], ""));
+    assert_eq!(listed[0]["status"], "revoked");
+    assert_eq!(
+        sandbox.query::<String>(&format!(
+            "SELECT detail FROM events WHERE kind = 'revoked' AND token_id = '{}'",
+            old.id()
+        )),
+        format!("rotated: its successor {} was first used", new.id())
+    );
+    // Nothing of the old token's row was written by the verifier.
+    let revoked_at: i64 = sandbox.query(&format!(
+        "SELECT revoked_at FROM tokens WHERE id = '{}'",
+        old.id()
+    ));
+    assert!(revoked_at > now_secs() + 86_400);
+}
+
+trait PipeRfc3339 {
+    fn pipe_rfc3339(self) -> String;
+}
+
+impl PipeRfc3339 for i64 {
+    fn pipe_rfc3339(self) -> String {
+        chrono::DateTime::from_timestamp(self, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+}
+
+#[test]
+fn until_used_ends_the_old_token_within_a_second_in_a_running_batch() {
+    let sandbox = Sandbox::new();
+    let old = sandbox.create("svc", &["--expires", "never"]);
+    let new = parse_issued(&sandbox.run(&["rotate", "svc", "--until-used", "--grace", "1h"], ""));
+    let shown = json(&sandbox.run(&["--json", "show", &old.id()], ""));
+    assert_eq!(shown["status"], "rotating");
+    assert_eq!(shown["waiting_on"], new.id());
+    assert_eq!(shown["revoked_at"], shown["stops_at"], "the grace's end");
+    let mut old_side = Batch::start(sandbox.process(&["verify", "--batch"]));
+    let mut new_side = Batch::start(sandbox.process(&["verify", "--batch"]));
+    assert_eq!(old_side.reason(&old.token), "ok");
+    assert_eq!(old_side.reason(&old.token), "ok");
+    assert_eq!(new_side.reason(&new.token), "ok");
+    let used = Instant::now();
+    loop {
+        match old_side.reason(&old.token).as_str() {
+            "revoked" => break,
+            "ok" if used.elapsed() < Duration::from_secs(1) => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            other => panic!(
+                "the old token answered {other} {:?} after the first use",
+                used.elapsed()
+            ),
+        }
+    }
+    assert_eq!(new_side.reason(&new.token), "ok");
+    old_side.finish();
+    new_side.finish();
+}
+
+#[test]
+fn until_used_with_a_grace_ends_when_the_grace_does() {
+    let sandbox = Sandbox::new();
+    let old = sandbox.create("svc", &[]);
+    let output = sandbox.run(&["rotate", "svc", "--until-used", "--grace", "2s"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 0);
+    std::thread::sleep(Duration::from_millis(3100));
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 5);
+}
+
+#[test]
+fn a_reader_that_cannot_record_the_first_use_answers_unavailable() {
+    let Some(nobody) = Nobody::new() else { return };
+    let sandbox = Sandbox::sqlite();
+    let old = sandbox.create("svc", &[]);
+    let new = parse_issued(&sandbox.run(&["rotate", "svc", "--until-used"], ""));
+    let shown = json(&sandbox.run(&["--json", "show", &old.id()], ""));
+    assert_eq!(shown["waiting_on"], new.id());
+    assert_eq!(
+        shown["revoked_at"], shown["expires_at"],
+        "at the latest when it expires"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(sandbox.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&sandbox.vault, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = nobody.run(&sandbox.vault, &["verify"], &format!("{}\n", new.token));
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with(&format!(
+            "tokens: could not record the first use of token \"svc\" ({}), which ends the token \
+             it was rotated from",
+            new.id()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    let output = nobody.run(
+        &sandbox.vault,
+        &["verify", "--batch"],
+        &format!("{}\n{}\n", new.token, old.token),
+    );
+    let answers: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(answers[0]["reason"], "unavailable");
+    assert_eq!(answers[0]["valid"], false);
+    assert_eq!(answers[1]["reason"], "ok", "the old token goes on");
+    // Where the vault can be written, the first use is recorded and the old token ends.
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 0);
+    let output = nobody.run(&sandbox.vault, &["verify"], &format!("{}\n", old.token));
+    assert_eq!(code(&output), 5, "{}", stderr(&output));
+}
+
+#[test]
+fn a_token_in_a_rotation_grace_is_listed_as_rotating_with_its_end() {
+    let sandbox = Sandbox::new();
+    let old = sandbox.create("svc", &[]);
+    let output = sandbox.run(&["rotate", "svc", "--grace", "2h"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let listed = json(&sandbox.run(&["--json", "list"], ""));
+    assert_eq!(listed[0]["id"], old.id());
+    assert_eq!(listed[0]["status"], "rotating");
+    assert!(listed[0]["stops_at"].is_string(), "{listed}");
+    assert!(listed[0].get("waiting_on").is_none(), "{listed}");
+    assert!(listed[1].get("stops_at").is_none(), "{listed}");
+    let table = stdout(&sandbox.run(&["list"], ""));
+    assert!(
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim_end()
+            .ends_with("rotating (until in 1h)")
+            || table
+                .lines()
+                .nth(1)
+                .unwrap()
+                .trim_end()
+                .ends_with("rotating (until in 2h)"),
+        "{table}"
+    );
+    let active = json(&sandbox.run(&["--json", "list", "--status", "active"], ""));
+    assert_eq!(active.as_array().unwrap().len(), 1);
+    let rotating = json(&sandbox.run(&["--json", "list", "--status", "rotating"], ""));
+    assert_eq!(rotating[0]["id"], old.id());
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 0);
+}
+
+/// `log --jsonl` of `events` more events than the vault holds now: lines printed, peak memory (KiB).
+fn jsonl_peak_memory(sandbox: &Sandbox, events: i64) -> (usize, i64) {
+    let sql = if sandbox.is_postgres() {
+        format!(
+            "INSERT INTO events (at, token_id, kind, detail) \
+             SELECT 1700000000, NULL, 'edited', repeat('x', 100) || n FROM generate_series(1, {events}) n"
+        )
+    } else {
+        format!(
+            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {events}) \
+             INSERT INTO events (at, token_id, kind, detail) \
+             SELECT 1700000000, NULL, 'edited', printf('%.100c', 'x') || n FROM c"
+        )
+    };
+    sandbox.execute(&sql);
+    // Reaped by wait4 below, which also reports its peak memory.
+    #[allow(clippy::zombie_processes)]
+    let mut child = sandbox.process(&["log", "--jsonl"]).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let counter = std::thread::spawn(move || BufReader::new(stdout).lines().count());
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with valid pointers to locals.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    assert_eq!(status, 0, "log --jsonl failed");
+    (counter.join().unwrap(), usage.ru_maxrss)
+}
+
+#[test]
+fn log_jsonl_streams_in_flat_memory() {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &[]);
+    let (lines, small) = jsonl_peak_memory(&sandbox, 1_000);
+    assert_eq!(lines, 1_001);
+    let (lines, large) = jsonl_peak_memory(&sandbox, 300_000);
+    assert_eq!(lines, 301_001);
+    eprintln!("log --jsonl peak memory: {small} KiB for 1,001 events, {large} KiB for 301,001");
+    assert!(large < small + 4_096, "{small} KiB, then {large} KiB");
+}
+
+/// On PostgreSQL, a role that may only read: `log --jsonl` works for it (SELECT on the tables is
+/// all it needs), and it answers an `--until-used` successor exit 1 rather than leave the old
+/// token alive unseen.
+#[test]
+fn a_read_only_role_streams_the_log_and_cannot_end_a_rotation_unseen() {
+    let sandbox = Sandbox::new();
+    if !sandbox.is_postgres() {
+        return; // SQLite's read-only verifier: a_reader_that_cannot_record_the_first_use_answers_unavailable
+    }
+    let old = sandbox.create("svc", &[]);
+    let new = parse_issued(&sandbox.run(&["rotate", "svc", "--until-used"], ""));
+    let database = sandbox.location.rsplit_once('/').unwrap().1.to_owned();
+    let role = format!("auditor_{database}");
+    let mut admin = sandbox.pg();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'auditor-pw'; \
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+        ))
+        .unwrap();
+    let (scheme, rest) = sandbox.location.split_once("://").unwrap();
+    let url = format!(
+        "{scheme}://{role}:auditor-pw@{}",
+        rest.split_once('@').unwrap().1
+    );
+    let as_reader = |args: &[&str], stdin: &str| {
+        sandbox
+            .cmd(args)
+            .env("TOKENS_VAULT", &url)
+            .write_stdin(stdin.to_owned())
+            .output()
+            .unwrap()
+    };
+    let output = as_reader(&["log", "--jsonl"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 3);
+    let output = as_reader(&["verify"], &format!("{}\n", new.token));
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("could not record the first use"),
+        "{}",
+        stderr(&output)
+    );
+    let output = as_reader(&["verify"], &format!("{}\n", old.token));
+    assert_eq!(
+        code(&output),
+        0,
+        "the old token goes on: {}",
+        stderr(&output)
+    );
+    let _ = admin.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE IF EXISTS {role}"));
+}
