@@ -39,6 +39,10 @@ fn main() -> ExitCode {
     match tokens::commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            if output::stdout_closed(&error) {
+                // A reader that stopped reading (`| head`): end as `git log | head` does.
+                output::die_of_sigpipe();
+            }
             if !matches!(error, Error::Silent(_)) {
                 // One line: what went wrong and what to do. Whatever it quotes, no credential
                 // and no control character gets through (output::message).

@@ -153,6 +153,43 @@ fn mask_passwords(text: &str) -> Option<String> {
     Some(masked)
 }
 
+/// True when `error` comes from writing to a stdout whose reader has gone (`tokens list | head`):
+/// the error holds a broken pipe and stdout is a pipe with no reader left (so a vault connection
+/// that broke is still reported as the error it is).
+pub fn stdout_closed(error: &crate::error::Error) -> bool {
+    let broken_pipe = match error {
+        crate::error::Error::Other(error) => error.chain().any(|cause| {
+            cause
+                .downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        }),
+        _ => false,
+    };
+    broken_pipe && {
+        let mut stdout = libc::pollfd {
+            fd: libc::STDOUT_FILENO,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, no wait.
+        let ready = unsafe { libc::poll(&mut stdout, 1, 0) };
+        ready == 1 && stdout.revents & libc::POLLERR != 0
+    }
+}
+
+/// Ends the process as the signal a closed pipe sends would have (SIGPIPE, exit status 141 in a
+/// shell), quietly. Rust ignores SIGPIPE so that a write reports the error instead; here the
+/// error has been recognised ([`stdout_closed`]) and the program ends as `git` and `cat` do.
+pub fn die_of_sigpipe() -> ! {
+    // SAFETY: restoring the default action of a signal and raising it in this process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
+    // Not reached: the default action of SIGPIPE ends the process.
+    std::process::exit(141)
+}
+
 /// `2026-11-23T12:00:00Z`
 pub fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)

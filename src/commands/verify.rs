@@ -131,11 +131,12 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
     match (verdict.reason, &verdict.record) {
         (Reason::Ok, Some(record)) => {
             if !context.json && !context.quiet {
-                println!(
+                writeln!(
+                    io::stdout().lock(),
                     "valid: \"{}\" ({})",
                     printable(&record.name),
                     printable(&record.id)
-                );
+                )?;
             }
             if let Some(expires_at) = record
                 .expires_at
