@@ -75,7 +75,10 @@ fn pipefail_scripts_see_141_as_from_git_log() {
         .unwrap();
     let text = stdout(&output);
     assert!(text.contains("batch 141"), "{text}");
-    // show's few lines fit in the pipe: head takes them all and show ends normally.
-    assert!(text.contains("id            ") && text.contains("show 0"), "{text}");
+    // show's few lines may all be written before head goes (0) or not (141): quietly either way.
+    assert!(
+        text.contains("id            ") && (text.contains("show 0") || text.contains("show 141")),
+        "{text}"
+    );
     assert_eq!(stderr(&output), "");
 }
