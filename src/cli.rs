@@ -103,7 +103,8 @@ pub struct CreateArgs {
     /// A permission; repeat it, or separate with commas: --scope read,write
     #[arg(long = "scope", value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
     pub scopes: Vec<String>,
-    /// Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never
+    /// Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never (units: s
+    /// seconds, min minutes, h hours, d days, w weeks, y years of 365 days; at most 100y)
     #[arg(long, value_name = "WHEN", default_value = "30d")]
     pub expires: String,
     /// Revoke the app's other live tokens in the same step (one token per app); needs --app
@@ -156,6 +157,8 @@ pub struct ListArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusArg {
     Active,
+    /// In a rotation's grace: still verifies until the grace ends
+    Rotating,
     Expired,
     Revoked,
 }
@@ -186,7 +189,8 @@ pub struct EditArgs {
     /// A new app; an empty string removes it
     #[arg(long, value_name = "APP", value_parser = parse_app_or_empty)]
     pub app: Option<String>,
-    /// A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never
+    /// A new expiry, counted from now: 30d, 12h, 2w, 1y, a date, an RFC 3339 time, or never
+    /// (units as for create --expires)
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
     /// A new note; an empty string removes it
@@ -413,7 +417,7 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
     duration.to_std().map_err(|error| error.to_string())
 }
 
-const NAME_RULE: &str = "letters, digits and . _ : - (1 to 64 characters)";
+const NAME_RULE: &str = "ASCII letters, digits and . _ : - (1 to 64 characters)";
 
 fn is_label(text: &str, allowed: impl Fn(char) -> bool) -> bool {
     (1..=64).contains(&text.len()) && text.chars().all(allowed)
@@ -490,7 +494,7 @@ pub fn parse_scope(text: &str) -> Result<String, String> {
     }) {
         Ok(text.to_owned())
     } else {
-        Err("use lower-case letters, digits and . _ : - (1 to 64 characters)".into())
+        Err("use lower-case ASCII letters, digits and . _ : - (1 to 64 characters)".into())
     }
 }
 

@@ -203,11 +203,16 @@ fn rfc3339_or_null(time: Option<DateTime<Utc>>) -> Value {
 pub fn relative(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let seconds = (time - now).num_seconds();
     let span = seconds.unsigned_abs();
-    let amount = match span {
-        0..=59 => return "just now".into(),
-        60..=3_599 => format!("{}m", span / 60),
-        3_600..=172_799 => format!("{}h", span / 3_600),
-        _ => format!("{}d", span / 86_400),
+    // To the nearest unit: a token made for 90 days reads "in 90d" a second later, not 89d.
+    let nearest = |unit: u64| (span + unit / 2) / unit;
+    let amount = if span < 60 {
+        return "just now".into();
+    } else if nearest(60) < 60 {
+        format!("{}m", nearest(60))
+    } else if nearest(3_600) < 48 {
+        format!("{}h", nearest(3_600))
+    } else {
+        format!("{}d", nearest(86_400))
     };
     if seconds > 0 {
         format!("in {amount}")
@@ -243,7 +248,12 @@ impl<'a> TokenJson<'a> {
         TokenJson {
             app: record.app.as_deref(),
             created_at: rfc3339(record.created_at),
-            expires_at: record.expires_at.map(rfc3339),
+            // A rotating token stops when its grace ends, before its own expiry (SPEC §4).
+            expires_at: match record.status(now) {
+                Status::Rotating => record.stops_at(),
+                _ => record.expires_at,
+            }
+            .map(rfc3339),
             id: &record.id,
             last_used_at: record.last_used_at.map(rfc3339),
             masked: record.masked(),
@@ -303,24 +313,68 @@ pub fn print_json(value: &Value) -> io::Result<()> {
     writeln!(stdout)
 }
 
+/// One cell of a [`table`]: its text and, maybe, its colour.
+pub type Styled = (String, Option<Color>);
+
+/// The least a shortened column keeps: its title, and never less than this.
+const NARROWEST: usize = 4;
+
 /// A table in the house style: a rule under the header on a terminal, bare columns when piped
-/// (easy for `awk`), and on a narrow terminal the columns of `drop_order` left out, first ones
-/// first, until the rest fit without wrapping much.
-pub fn table(titles: &[&str], drop_order: &[&str], rows: Vec<Vec<Cell>>, color: bool) -> Table {
+/// (easy for `awk`: nothing is shortened or left out). On a terminal the table fits its width
+/// and never wraps a value: the columns of `drop_order` are left out first, first ones first;
+/// then the values of the `shorten_order` columns (never an id or a time) are cut with `…`,
+/// first ones first, down to their title's width; if that is not enough, those columns go too,
+/// in the same order.
+pub fn table(
+    titles: &[&str],
+    drop_order: &[&str],
+    shorten_order: &[&str],
+    rows: Vec<Vec<Styled>>,
+    color: bool,
+) -> Table {
+    let terminal = io::stdout().is_terminal();
     let mut shown: Vec<usize> = (0..titles.len()).collect();
-    if let Some(width) = Table::new().width().filter(|_| io::stdout().is_terminal()) {
+    let mut limits: Vec<usize> = vec![usize::MAX; titles.len()];
+    if let Some(width) = Table::new().width().filter(|_| terminal) {
+        let width = usize::from(width);
         let natural: Vec<usize> = (0..titles.len())
             .map(|column| {
                 rows.iter()
-                    .map(|row| row[column].content().chars().count())
+                    .map(|row| row[column].0.chars().count())
                     .chain([titles[column].len()])
                     .max()
                     .unwrap_or(0)
-                    + 2 // padding
             })
             .collect();
+        // Each shown column takes its content, one space either side and one between columns.
+        let needed = |shown: &[usize], limits: &[usize]| -> usize {
+            shown
+                .iter()
+                .map(|&column| natural[column].min(limits[column]) + 3)
+                .sum::<usize>()
+                .saturating_sub(1)
+        };
         for title in drop_order {
-            if shown.iter().map(|&column| natural[column]).sum::<usize>() <= usize::from(width) {
+            if needed(&shown, &limits) <= width {
+                break;
+            }
+            shown.retain(|&column| titles[column] != *title);
+        }
+        for title in shorten_order {
+            let total = needed(&shown, &limits);
+            if total <= width {
+                break;
+            }
+            let Some(&column) = shown.iter().find(|&&column| titles[column] == *title) else {
+                continue;
+            };
+            let floor = titles[column].len().max(NARROWEST).min(natural[column]);
+            let excess = total - width;
+            limits[column] = natural[column].saturating_sub(excess).max(floor);
+        }
+        // Still too wide at their shortest: those columns go, in the same order.
+        for title in shorten_order {
+            if needed(&shown, &limits) <= width {
                 break;
             }
             shown.retain(|&column| titles[column] != *title);
@@ -328,8 +382,9 @@ pub fn table(titles: &[&str], drop_order: &[&str], rows: Vec<Vec<Cell>>, color: 
     }
 
     let mut table = Table::new();
-    table.set_content_arrangement(ContentArrangement::Dynamic);
-    if io::stdout().is_terminal() {
+    // Never wrapped: what does not fit was shortened above (or the table is piped).
+    table.set_content_arrangement(ContentArrangement::Disabled);
+    if terminal {
         table.load_preset(HEADER_RULE);
     } else {
         table.load_preset(presets::NOTHING);
@@ -347,37 +402,75 @@ pub fn table(titles: &[&str], drop_order: &[&str], rows: Vec<Vec<Cell>>, color: 
             cell
         }
     }));
-    for mut row in rows {
-        let mut cells: Vec<Option<Cell>> = row.drain(..).map(Some).collect();
-        table.add_row(
-            shown
-                .iter()
-                .map(|&column| cells[column].take().unwrap_or_else(|| Cell::new(""))),
-        );
+    for row in rows {
+        table.add_row(shown.iter().map(|&column| {
+            let (text, fg) = &row[column];
+            let cell = Cell::new(shortened(text, limits[column]));
+            match fg {
+                Some(fg) if color => cell.fg(*fg),
+                _ => cell,
+            }
+        }));
     }
     table
+}
+
+/// `text` cut to `limit` characters, its last one `…` when cut.
+pub fn shortened(text: &str, limit: usize) -> Cow<'_, str> {
+    if text.chars().count() <= limit {
+        return Cow::Borrowed(text);
+    }
+    let mut cut: String = text.chars().take(limit.saturating_sub(1)).collect();
+    cut.push('…');
+    Cow::Owned(cut)
 }
 
 /// No borders; one rule under the header (see comfy-table's preset layout).
 const HEADER_RULE: &str = "     ──            ";
 
-/// How close to its end a token is "expiring": listed in yellow, and `verify` warns.
+/// How close to its end a token is "expiring": its expiry shown in yellow, and `verify` warns.
 pub const EXPIRING_SOON: chrono::Duration = chrono::Duration::days(7);
 
-/// The status cell of a listing: coloured by state, "expiring" when within a week of its end.
-pub fn status_cell(record: &TokenRecord, now: DateTime<Utc>) -> Cell {
+/// The status cell of a listing: one of SPEC §4's statuses, coloured by state.
+pub fn status_cell(record: &TokenRecord, now: DateTime<Utc>) -> Styled {
     let status = record.status(now);
-    let expiring_soon = status == Status::Active
-        && record
-            .expires_at
-            .is_some_and(|at| at - now <= EXPIRING_SOON);
-    let (text, color) = match status {
-        Status::Active if expiring_soon => ("expiring", Color::Yellow),
-        Status::Active => ("active", Color::Green),
-        Status::Expired => ("expired", Color::DarkYellow),
-        Status::Revoked => ("revoked", Color::Red),
+    let color = match status {
+        Status::Active => Color::Green,
+        Status::Rotating => Color::Cyan,
+        Status::Expired => Color::DarkYellow,
+        Status::Revoked => Color::Red,
     };
-    Cell::new(text).fg(color)
+    (status.as_str().to_owned(), Some(color))
+}
+
+/// The expiry cell of a listing: when the token stops verifying (a rotating token's grace
+/// end, not its own expiry), yellow within [`EXPIRING_SOON`]. On a terminal a relative time
+/// (`in 29d`); piped, one field for `awk`: RFC 3339, or `never`.
+pub fn expiry_cell(record: &TokenRecord, now: DateTime<Utc>, terminal: bool) -> Styled {
+    let status = record.status(now);
+    let stops = match status {
+        Status::Rotating => record.stops_at(),
+        _ => record.expires_at,
+    };
+    let soon = matches!(status, Status::Active | Status::Rotating)
+        && stops.is_some_and(|at| at - now <= EXPIRING_SOON);
+    (
+        time_field(stops, now, "never", terminal),
+        soon.then_some(Color::Yellow),
+    )
+}
+
+/// A time in a table: relative on a terminal (`3d ago`), RFC 3339 when piped (one field).
+pub fn time_field(
+    time: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    none: &str,
+    terminal: bool,
+) -> String {
+    match time {
+        Some(time) if !terminal => rfc3339(time),
+        time => relative_or(time, now, none),
+    }
 }
 
 #[cfg(test)]
@@ -390,7 +483,11 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
         assert_eq!(
             relative(now + Duration::days(29) + Duration::hours(23), now),
-            "in 29d"
+            "in 30d"
+        );
+        assert_eq!(
+            relative(now + Duration::days(90) - Duration::seconds(2), now),
+            "in 90d"
         );
         assert_eq!(relative(now - Duration::days(3), now), "3d ago");
         assert_eq!(relative(now - Duration::hours(2), now), "2h ago");

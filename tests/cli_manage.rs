@@ -568,7 +568,7 @@ fn a_used_secret_key_presented_again_revokes_the_whole_lineage() {
     assert_eq!(code(&output), 5);
     assert_eq!(
         stderr(&output),
-        "tokens: this secret key was already used; every token of \"bot\" is now revoked (1 live); ask an admin for a new token\n"
+        "tokens: this secret key was already used; every token of \"bot\" is now revoked (1 live token ended); ask an admin for a new token\n"
     );
     assert!(stdout(&output).is_empty());
     assert_eq!(sandbox.verify(&third.token, &[]).0, 5);

@@ -31,6 +31,28 @@ fn spawn(sandbox: &Sandbox, args: &[&str], cols: u16, env: &[(&str, &str)]) -> S
     session
 }
 
+/// Like [`spawn`], but `tokens` starts only once the terminal has its size (a window size set
+/// after the spawn may come after the program has read it).
+fn spawn_sized(sandbox: &Sandbox, args: &[&str], cols: u16) -> Session {
+    let mut command = Command::new("sh");
+    command
+        .args([
+            "-c",
+            "while [ \"$(stty size)\" != \"40 $0\" ]; do sleep 0.02; done; exec \"$@\"",
+        ])
+        .arg(cols.to_string())
+        .arg(env!("CARGO_BIN_EXE_tokens"))
+        .args(args)
+        .env("TOKENS_VAULT", &sandbox.location)
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR")
+        .env_remove("DISPLAY");
+    let mut session = Session::spawn(command).expect("spawn on a pty");
+    session.get_process_mut().set_window_size(cols, 40).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(15)));
+    session
+}
+
 /// Reads the rest of the screen output and the exit status.
 fn finish(mut session: Session) -> (String, i32) {
     let rest = session.expect(Eof).expect("the program ends");
@@ -305,7 +327,10 @@ fn list_is_coloured_on_a_terminal_and_fits_its_width() {
         "no colour on a terminal: {screen}"
     );
     let plain = without_escapes(&screen);
-    for status in ["active", "expiring", "revoked"] {
+    // One vocabulary (SPEC §4): expiring soon is the expiry shown in yellow, not a status.
+    assert!(!plain.contains("expiring "), "{plain}");
+    assert!(screen.contains("\u{1b}[38;5;11m in 2d "), "{screen:?}");
+    for status in ["active", "revoked"] {
         assert!(plain.contains(status), "{status} missing: {plain}");
     }
     for line in plain.lines() {
@@ -399,4 +424,56 @@ fn prompts_show_text_from_the_vault_escaped() {
         sandbox.query::<String>("SELECT scopes FROM tokens WHERE name = 'second'"),
         "read"
     );
+}
+
+#[test]
+fn tables_fit_60_to_120_columns_and_never_split_an_id() {
+    let sandbox = Sandbox::new();
+    let long = sandbox.create(
+        "a-very-long-token-name-for-the-deploy-pipeline",
+        &[
+            "--app",
+            "a-rather-long-application-name",
+            "--scope",
+            "deploy:production,read:everything,write:everything",
+        ],
+    );
+    let short = sandbox.create("ci", &["--expires", "3d"]);
+    let old = sandbox.create("old", &[]);
+    let output = sandbox.run(&["rotate", "old", "--grace", "2h"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let ids = [long.id(), short.id(), old.id()];
+    for cols in [60u16, 80, 100, 120] {
+        for args in [&["list", "--all"][..], &["log"][..]] {
+            let (screen, status) = finish(spawn_sized(&sandbox, args, cols));
+            assert_eq!(status, 0, "{args:?} at {cols}: {screen}");
+            let plain = without_escapes(&screen);
+            for line in plain.lines() {
+                assert!(
+                    line.trim_end().chars().count() <= usize::from(cols),
+                    "{args:?} wider than {cols}: {line:?}"
+                );
+            }
+            for id in &ids {
+                assert!(
+                    plain.contains(id.as_str()),
+                    "{args:?} at {cols} splits {id}: {plain}"
+                );
+            }
+            if args[0] == "list" {
+                // Whole statuses; the old token is rotating and stops within its grace.
+                let old_line = plain.lines().find(|line| line.contains(&old.id())).unwrap();
+                assert!(
+                    old_line.contains("rotating") && old_line.contains("in 2h"),
+                    "{old_line}"
+                );
+                if cols < 120 {
+                    assert!(
+                        plain.contains('…'),
+                        "long values are shortened at {cols}: {plain}"
+                    );
+                }
+            }
+        }
+    }
 }

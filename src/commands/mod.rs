@@ -36,6 +36,7 @@ pub struct Context {
     /// Colour on stdout.
     pub color: bool,
     pub stdin_is_terminal: bool,
+    pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
     pub now: DateTime<Utc>,
 }
@@ -50,6 +51,7 @@ impl Context {
             timeout: global.timeout,
             color: output::use_color(global.color, std::io::stdout().is_terminal()),
             stdin_is_terminal: std::io::stdin().is_terminal(),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             now: Utc::now(),
         }

@@ -10,6 +10,8 @@ use crate::token;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Active,
+    /// In a rotation's grace: verifies until `revoked_at` (SPEC §4).
+    Rotating,
     Expired,
     Revoked,
 }
@@ -18,6 +20,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Active => "active",
+            Status::Rotating => "rotating",
             Status::Expired => "expired",
             Status::Revoked => "revoked",
         }
@@ -68,8 +71,18 @@ impl TokenRecord {
             Status::Revoked
         } else if self.expires_at.is_some_and(|at| at <= now) {
             Status::Expired
+        } else if self.revoked_at.is_some() {
+            Status::Rotating
         } else {
             Status::Active
+        }
+    }
+
+    /// When it stops verifying, if it does: the end of a rotation's grace, or its expiry.
+    pub fn stops_at(&self) -> Option<DateTime<Utc>> {
+        match (self.revoked_at, self.expires_at) {
+            (Some(revoked), Some(expires)) => Some(revoked.min(expires)),
+            (revoked, expires) => revoked.or(expires),
         }
     }
 
@@ -208,7 +221,13 @@ impl ListFilter {
         let mut conditions: Vec<String> = Vec::new();
         let mut values = vec![FilterValue::Integer(now.timestamp())];
         match self.status {
-            Some(Status::Active) => conditions.extend([not_revoked.clone(), not_expired.clone()]),
+            Some(Status::Active) => {
+                conditions.extend(["revoked_at IS NULL".to_owned(), not_expired.clone()])
+            }
+            Some(Status::Rotating) => conditions.extend([
+                format!("(revoked_at IS NOT NULL AND revoked_at > {now_is})"),
+                not_expired.clone(),
+            ]),
             Some(Status::Expired) => conditions.extend([not_revoked.clone(), expired]),
             Some(Status::Revoked) => conditions.push(revoked),
             None if !self.all => conditions.push(not_revoked.clone()),
