@@ -408,6 +408,42 @@ pub fn usage_error_without_values(args: &[OsString], error: &clap::Error) -> Opt
     })
 }
 
+/// clap's message (`error: …`, a blank line, maybe `tip: …` or the missing arguments,
+/// `Usage: tokens list [OPTIONS]`, `For more information, try '--help'.`) as one line in the
+/// house style: what is wrong, what clap added (tips, possible values, missing arguments) in
+/// brackets, and where to read more: `unexpected argument '--bogus' found; see tokens list
+/// --help`. `args` is the command line, to name the subcommand whose help says more.
+pub fn one_line_usage_error(rendered: &str, args: &[OsString]) -> String {
+    use clap::CommandFactory;
+    let mut lines = rendered.lines().map(str::trim).filter(|line| !line.is_empty());
+    let first = lines.next().unwrap_or("invalid command line");
+    let what = first.strip_prefix("error: ").unwrap_or(first);
+    let mut text = what.trim_end_matches(['.', ':']).to_owned();
+    let details: Vec<String> = lines
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .map(|line| {
+            let line = line.strip_prefix("tip: ").unwrap_or(line);
+            line.trim_start_matches('[').trim_end_matches(']').to_owned()
+        })
+        .collect();
+    if !details.is_empty() {
+        text.push_str(&format!(" ({})", details.join("; ")));
+    }
+    let command = Cli::command();
+    let subcommand = args.iter().skip(1).find_map(|arg| {
+        let arg = arg.to_str()?;
+        command
+            .get_subcommands()
+            .find(|sub| !sub.is_hide_set() && sub.get_name() == arg)
+            .map(|sub| sub.get_name().to_owned())
+    });
+    match subcommand {
+        Some(name) => text.push_str(&format!("; see tokens {name} --help")),
+        None => text.push_str("; see tokens --help"),
+    }
+    text
+}
+
 /// `--timeout`: a duration from 1s to 24h.
 fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
     let duration = parse_duration(text)?;
@@ -600,6 +636,41 @@ mod tests {
                 proptest::prop_assert_eq!(parsed, whole_tree(&line));
             }
         }
+    }
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        let one_line = |line: &[&str]| {
+            let args: Vec<OsString> = std::iter::once("tokens")
+                .chain(line.iter().copied())
+                .map(OsString::from)
+                .collect();
+            let rendered = Cli::try_parse_from(args.clone())
+                .unwrap_err()
+                .render()
+                .to_string();
+            one_line_usage_error(&rendered, &args)
+        };
+        assert_eq!(
+            one_line(&["list", "--bogus"]),
+            "unexpected argument '--bogus' found; see tokens list --help"
+        );
+        assert_eq!(
+            one_line(&["create", "café"]),
+            "invalid value 'café' for '[NAME]': use ASCII letters, digits and . _ : - (1 to 64 characters); see tokens create --help"
+        );
+        assert_eq!(
+            one_line(&["list", "--status", "gone"]),
+            "invalid value 'gone' for '--status <STATUS>' (possible values: active, rotating, expired, revoked); see tokens list --help"
+        );
+        assert_eq!(
+            one_line(&["revoke", "--all"]),
+            "the following required arguments were not provided (--app <APP>); see tokens revoke --help"
+        );
+        assert_eq!(
+            one_line(&["frobnicate"]),
+            "unrecognized subcommand 'frobnicate'; see tokens --help"
+        );
     }
 
     #[test]

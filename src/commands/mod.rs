@@ -60,13 +60,22 @@ impl Context {
     /// The vault this command line names, or the default one.
     pub fn location(&self) -> Result<Location> {
         match &self.vault {
-            Some(value) => Location::parse(value.as_os_str()),
+            Some(value) => Location::parse(with_home(value).as_os_str()),
             None => Location::default_file(),
         }
     }
 
+    /// Opens the vault; a command that writes creates a missing vault file, and says where, so
+    /// a mistyped `--vault` does not pass unnoticed.
     pub fn open(&self, access: Access) -> Result<Vault> {
-        Vault::open_within(&self.location()?, access, self.timeout)
+        let location = self.location()?;
+        let creates = access == Access::Write
+            && matches!(&location, Location::File(path) if !path.exists());
+        let vault = Vault::open_within(&location, access, self.timeout)?;
+        if creates {
+            self.notice(&format!("Created a new vault at {location}."));
+        }
+        Ok(vault)
     }
 
     /// A human message on stderr, unless `--quiet`; what it quotes from the vault is escaped
@@ -85,6 +94,16 @@ impl Context {
                 "no token with id or name \"{id_or_name}\"; see tokens list"
             ))
         })
+    }
+}
+
+/// `~` or `~/…` at the start of a vault location is the home directory, as a shell would have
+/// expanded it (`TOKENS_VAULT="~/vault.db"` in a quoted assignment, a systemd unit, a CI file).
+fn with_home(value: &std::path::Path) -> std::borrow::Cow<'_, std::path::Path> {
+    let home = std::env::var_os("HOME").filter(|home| !home.is_empty());
+    match (value.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => std::path::PathBuf::from(home).join(rest).into(),
+        _ => value.into(),
     }
 }
 
