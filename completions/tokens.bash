@@ -484,7 +484,7 @@ _tokens() {
                     return 0
                     ;;
                 --status)
-                    COMPREPLY=($(compgen -W "active expired revoked" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "active rotating expired revoked" -- "${cur}"))
                     return 0
                     ;;
                 --expiring)

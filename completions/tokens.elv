@@ -46,7 +46,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
         &'tokens;create'= {
             cand --app 'Who the token belongs to or acts for (a bot, app, partner or account)'
             cand --scope 'A permission; repeat it, or separate with commas: --scope read,write'
-            cand --expires 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never'
+            cand --expires 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never (units: s seconds, min minutes, h hours, d days, w weeks, y years of 365 days; at most 100y)'
             cand --clear-after 'Clear the clipboard this long after --copy, if it still holds the token'
             cand --note 'A free-text note kept with the token'
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
@@ -78,8 +78,8 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
             cand -y 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
             cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'tokens;show'= {
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
@@ -98,7 +98,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --add-scope 'Add a scope (repeatable, or comma separated)'
             cand --remove-scope 'Remove a scope (repeatable, or comma separated)'
             cand --app 'A new app; an empty string removes it'
-            cand --expires 'A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never'
+            cand --expires 'A new expiry, counted from now: 30d, 12h, 2w, 1y, a date, an RFC 3339 time, or never (units as for create --expires)'
             cand --note 'A new note; an empty string removes it'
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'

@@ -19,7 +19,9 @@ Exit status:
     4  token expired
     5  token revoked; also rotate/edit of a revoked or replaced token, a reused secret key
     6  token valid but lacks a required scope or belongs to another app
-  130  cancelled at a prompt (Ctrl-C, Esc or \"no\"); nothing changed";
+  130  cancelled at a prompt (Ctrl-C, Esc or \"no\"); nothing changed
+  141  stdout was closed before everything was printed (tokens list | head): ended by
+       SIGPIPE, quietly";
 
 /// Create, list, rotate, revoke, refresh and verify API tokens.
 ///
@@ -240,7 +242,7 @@ pub struct RevokeArgs {
 /// environment variable or file. A secret key works once: presenting a used one
 /// again revokes every token of its lineage.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, after_long_help = EXIT_CODES)]
 pub struct RefreshArgs {
     /// Read the token from this environment variable
     #[arg(long, value_name = "VAR", conflicts_with = "token_file")]
@@ -263,7 +265,7 @@ pub struct RefreshArgs {
 /// Reads the token from stdin unless --token-env or --token-file is given:
 ///   printf '%s\n' "$TOKEN" | tokens verify --scope deploy:prod --app ci
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, after_long_help = EXIT_CODES)]
 pub struct VerifyArgs {
     /// Require this scope (repeatable, or comma separated)
     #[arg(long = "scope", value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
@@ -415,7 +417,10 @@ pub fn usage_error_without_values(args: &[OsString], error: &clap::Error) -> Opt
 /// --help`. `args` is the command line, to name the subcommand whose help says more.
 pub fn one_line_usage_error(rendered: &str, args: &[OsString]) -> String {
     use clap::CommandFactory;
-    let mut lines = rendered.lines().map(str::trim).filter(|line| !line.is_empty());
+    let mut lines = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty());
     let first = lines.next().unwrap_or("invalid command line");
     let what = first.strip_prefix("error: ").unwrap_or(first);
     let mut text = what.trim_end_matches(['.', ':']).to_owned();
@@ -423,7 +428,9 @@ pub fn one_line_usage_error(rendered: &str, args: &[OsString]) -> String {
         .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
         .map(|line| {
             let line = line.strip_prefix("tip: ").unwrap_or(line);
-            line.trim_start_matches('[').trim_end_matches(']').to_owned()
+            line.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned()
         })
         .collect();
     if !details.is_empty() {

@@ -25,7 +25,10 @@ fn list_shows_masked_tokens_and_never_a_secret() {
     let (created, expires) = (row[5].to_owned(), row[6].to_owned());
     let created_at = chrono::DateTime::parse_from_rfc3339(&created).unwrap();
     let expires_at = chrono::DateTime::parse_from_rfc3339(&expires).unwrap();
-    assert!((now_secs() - created_at.timestamp()).abs() < 60, "{created}");
+    assert!(
+        (now_secs() - created_at.timestamp()).abs() < 60,
+        "{created}"
+    );
     assert_eq!(expires_at - created_at, chrono::Duration::days(30));
     assert_eq!(
         row,

@@ -69,8 +69,8 @@ impl Context {
     /// a mistyped `--vault` does not pass unnoticed.
     pub fn open(&self, access: Access) -> Result<Vault> {
         let location = self.location()?;
-        let creates = access == Access::Write
-            && matches!(&location, Location::File(path) if !path.exists());
+        let creates =
+            access == Access::Write && matches!(&location, Location::File(path) if !path.exists());
         let vault = Vault::open_within(&location, access, self.timeout)?;
         if creates {
             self.notice(&format!("Created a new vault at {location}."));
