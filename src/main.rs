@@ -51,6 +51,12 @@ fn main() -> ExitCode {
             None => error.exit(),
         },
     };
+    if cli.global.color == cli::ColorChoice::Always {
+        // `--color always` wins over NO_COLOR everywhere (SPEC §4), also in the libraries that
+        // read NO_COLOR themselves (comfy-table's colours through crossterm).
+        // SAFETY: no other thread has started yet.
+        unsafe { std::env::remove_var("NO_COLOR") };
+    }
     match tokens::commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
