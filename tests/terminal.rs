@@ -477,3 +477,99 @@ fn tables_fit_60_to_120_columns_and_never_split_an_id() {
         }
     }
 }
+
+#[test]
+fn esc_cancels_every_text_prompt_hidden_ones_too() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("existing", &["--scope", "read"]);
+    // Name, App, Other scopes: Esc at each, with something typed.
+    for answered in [0, 1, 3] {
+        let mut session = spawn(&sandbox, &["create"], 100, &[]);
+        for (prompt, answer) in [("Name", "never-made"), ("App", ""), ("Scopes in use", " ")]
+            .iter()
+            .take(answered)
+        {
+            session.expect(*prompt).unwrap();
+            if *prompt == "Scopes in use" {
+                session.send(format!("{answer}\r")).unwrap();
+            } else {
+                session.send_line(answer).unwrap();
+            }
+        }
+        let next = ["Name", "App", "", "Other scopes"][answered];
+        session.expect(next).unwrap();
+        session.send("half").unwrap();
+        session.send(ControlCode::Escape).unwrap();
+        let (screen, code) = finish(session);
+        assert_eq!(code, 130, "Esc at {next}: {screen}");
+    }
+    // The hidden Token prompt of verify.
+    let mut session = spawn(&sandbox, &["verify"], 100, &[]);
+    session.expect("Token").unwrap();
+    wait_for_hidden_input(&session);
+    session.send(&issued.token[..10]).unwrap();
+    session.send(ControlCode::Escape).unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130, "{screen}");
+    assert!(!screen.contains(&issued.token[..10]), "echoed: {screen}");
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
+    assert_eq!(
+        sandbox.query::<Option<i64>>("SELECT max(last_used_at) FROM token_usage"),
+        None
+    );
+}
+
+#[test]
+fn ctrl_c_at_a_question_shows_the_cursor_again() {
+    let sandbox = Sandbox::new();
+    sandbox.create("bot", &[]);
+    for (args, prompt) in [
+        (&["revoke", "bot"][..], "Revoke"),
+        (&["create"][..], "Name"),
+    ] {
+        let mut session = spawn(&sandbox, args, 100, &[]);
+        session.expect(prompt).unwrap();
+        if prompt == "Name" {
+            // On to the Lifetime select, which hides the cursor.
+            session.send_line("x1").unwrap();
+            session.expect("App").unwrap();
+            session.send_line("").unwrap();
+            session.expect("Scopes").unwrap();
+            session.send_line("").unwrap();
+            session.expect("Lifetime").unwrap();
+        }
+        session.send(ControlCode::EndOfText).unwrap();
+        let (screen, code) = finish(session);
+        assert_eq!(code, 130, "{args:?}: {screen}");
+        let hidden = screen.rfind("\u{1b}[?25l");
+        let shown = screen.rfind("\u{1b}[?25h");
+        assert!(
+            hidden.is_none() || shown > hidden,
+            "{args:?} left the cursor hidden: {screen:?}"
+        );
+    }
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
+}
+
+#[test]
+fn a_taken_name_is_refused_at_the_name_prompt() {
+    let sandbox = Sandbox::new();
+    let taken = sandbox.create("ci", &[]);
+    let mut session = spawn(&sandbox, &["create"], 120, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("ci").unwrap();
+    session
+        .expect(
+            format!(
+                "a token named \"ci\" already exists ({}); pick another name",
+                taken.id()
+            )
+            .as_str(),
+        )
+        .unwrap();
+    session.send_line("ci-2").unwrap();
+    session.expect("App").unwrap();
+    session.send(ControlCode::Escape).unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130, "{screen}");
+}
