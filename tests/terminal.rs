@@ -573,3 +573,46 @@ fn a_taken_name_is_refused_at_the_name_prompt() {
     let (screen, code) = finish(session);
     assert_eq!(code, 130, "{screen}");
 }
+
+#[test]
+fn a_long_revoke_question_lists_the_tokens_under_it_once() {
+    let sandbox = Sandbox::new();
+    let mut ids = Vec::new();
+    for index in 0..40 {
+        ids.push(
+            sandbox
+                .create(&format!("partner-{index:02}"), &["--app", "partner"])
+                .id(),
+        );
+    }
+    let mut session = spawn(&sandbox, &["revoke", "--app", "partner", "--all"], 80, &[]);
+    let asked = session.expect("Revoke all 40?").unwrap();
+    let before = without_escapes(&String::from_utf8_lossy(asked.before()));
+    // A short question, then one token a line, each id whole.
+    assert_eq!(
+        before
+            .matches("Revoke 40 tokens? Clients using them will be refused at once:")
+            .count(),
+        1,
+        "{before}"
+    );
+    for (index, id) in ids.iter().enumerate() {
+        assert!(
+            before.contains(&format!("  \"partner-{index:02}\" ({id})\r\n")),
+            "{id}: {before}"
+        );
+    }
+    session.send("y").unwrap();
+    let (rest, code) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    // Answered: the list is not drawn again.
+    assert!(
+        !rest.contains(ids[0].as_str()) || rest.matches(ids[0].as_str()).count() == 1,
+        "{rest}"
+    );
+    assert!(!rest.contains("Revoke 40 tokens?"), "{rest}");
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL"),
+        40
+    );
+}

@@ -137,6 +137,18 @@ impl Context {
     /// without a terminal to ask on, the command needs `--yes` (exit 2). "No", Esc or Ctrl-C:
     /// nothing changes (exit 130).
     pub fn confirm_revocation(&self, command: &str, question: &str) -> Result<()> {
+        self.confirm_revocation_of(command, question, &[])
+    }
+
+    /// [`Context::confirm_revocation`] for many tokens: `question` (short) on a line of its own,
+    /// then `tokens` one a line below it, then a short y/N, so a long list is neither one
+    /// wrapped paragraph nor drawn twice once answered.
+    pub fn confirm_revocation_of(
+        &self,
+        command: &str,
+        question: &str,
+        tokens: &[String],
+    ) -> Result<()> {
         if self.yes {
             return Ok(());
         }
@@ -145,13 +157,31 @@ impl Context {
                 "{command} asks for confirmation: pass --yes to {command} without a terminal"
             )));
         }
-        if crate::prompt::confirm(question)? {
+        let asked = if tokens.is_empty() {
+            crate::prompt::confirm(question)?
+        } else {
+            eprintln!("{}", output::message(question));
+            for token in tokens {
+                eprintln!("  {}", output::message(token));
+            }
+            crate::prompt::confirm(&format!("{} all {}?", capitalised(command), tokens.len()))?
+        };
+        if asked {
             Ok(())
         } else {
             self.notice("Nothing changed.");
             Err(Error::Silent(crate::prompt::CANCELLED))
         }
     }
+}
+
+/// `Revoke` for `revoke`.
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// `"ci" (h0uM0uQVeYnF)`: how messages and prompts name a token, control characters escaped.
