@@ -676,7 +676,7 @@ mod tests {
         );
         assert_eq!(
             one_line(&["frobnicate"]),
-            "unrecognized subcommand 'frobnicate'; see tokens --help"
+            "unrecognized subcommand 'frobnicate' (a similar subcommand exists: 'rotate'); see tokens --help"
         );
     }
 

@@ -398,7 +398,7 @@ mod tests {
     fn exit_codes_are_read_from_the_help_text() {
         let codes = exit_codes();
         let numbers: Vec<&str> = codes.iter().map(|(code, _)| code.as_str()).collect();
-        assert_eq!(numbers, ["0", "1", "2", "3", "4", "5", "6", "130"]);
+        assert_eq!(numbers, ["0", "1", "2", "3", "4", "5", "6", "130", "141"]);
         assert_eq!(
             codes[1].1,
             "operational error: vault missing, unreadable, read-only, corrupt, unreachable, \

@@ -183,7 +183,7 @@ fn a_folder_or_a_credential_where_a_name_belongs_is_refused() {
         .current_dir(sandbox.dir.path())
         .output()
         .unwrap();
-    assert_eq!(code(&output), 2, "no such file here: {}", stderr(&output));
+    assert_eq!(code(&output), 1, "no such file here: {}", stderr(&output));
     assert_eq!(code(&output_in_dir), 0, "{}", stderr(&output_in_dir));
     let output = sandbox
         .cmd(&["verify", "--token-env", "tk_TOKEN"])
