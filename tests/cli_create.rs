@@ -35,7 +35,7 @@ fn piped_create_prints_exactly_the_token_and_the_secret_key() {
     );
     // Piped: no notice about the secrets on stderr, so `T=$(tokens create x)` captures only
     // the lines and says nothing but that it made the vault file (the first time).
-    assert_eq!(stderr(&output), created_vault_notice(&sandbox));
+    assert_eq!(stderr(&output), sandbox.created_notice());
     // What scanners match.
     assert!(
         token[3..]
@@ -220,13 +220,4 @@ fn every_creation_is_in_the_event_log() {
         (issued.id().as_str(), "created")
     );
     assert_eq!(detail, "app ci, scopes read");
-}
-
-/// What the first command that writes says when it makes the vault file (nothing on PostgreSQL).
-fn created_vault_notice(sandbox: &Sandbox) -> String {
-    if sandbox.is_postgres() {
-        String::new()
-    } else {
-        format!("Created a new vault at {}.\n", sandbox.vault.display())
-    }
 }

@@ -501,14 +501,12 @@ fn no_child_process_gets_a_secret_in_its_arguments_or_environment() {
     // (if the clipboard starts one) must get the token on a pipe, and not inherit T and K.
     let output = with_display(&["create", "ci", "--copy", "--clear-after", "2s"], "", &[]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    let created = if sandbox.is_postgres() {
-        String::new()
-    } else {
-        format!("Created a new vault at {}.\n", sandbox.vault.display())
-    };
     assert_eq!(
         stderr(&output),
-        format!("{created}The token is also on the clipboard for 2s.\n")
+        format!(
+            "{}The token is also on the clipboard for 2s.\n",
+            sandbox.created_notice()
+        )
     );
     let first = parse_issued(&output);
     let key = first.secret_key.clone().unwrap();
