@@ -62,11 +62,30 @@ fn a_closed_stdout_ends_every_printing_command_by_sigpipe_quietly() {
 #[test]
 fn pipefail_scripts_see_141_as_from_git_log() {
     let sandbox = Sandbox::new();
+    // Enough tokens (and events) that every listing outgrows the pipe after `head` has gone.
+    let mut vault =
+        tokens::vault::Vault::open(&sandbox.vault_location(), tokens::vault::Access::Write)
+            .unwrap();
+    let now = chrono::Utc::now();
+    tokens::seed::seed(&mut vault, 3_000, 0, now).unwrap();
+    vault
+        .write(|store| {
+            for _ in 0..3_000 {
+                store.log_event(now, None, "edited", "a long enough detail to fill a pipe")?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    drop(vault);
     sandbox.create("ci-deploy", &[]);
-    // Enough output to fill the pipe after `head` has gone.
-    let script = "set -o pipefail; \
-        yes not-a-token | head -n 20000 | \"$BIN\" verify --batch | head -n 1 >/dev/null; echo \"batch $?\"; \
-        \"$BIN\" show ci-deploy | head -n 1; echo \"show ${PIPESTATUS[0]}\"";
+    let script = r#"set -o pipefail
+        yes not-a-token | head -n 20000 | "$BIN" verify --batch | head -n 1 >/dev/null; echo "verify --batch $?"
+        "$BIN" list | head -n 2 >/dev/null; echo "list $?"
+        "$BIN" list --all | head -n 2 >/dev/null; echo "list --all $?"
+        "$BIN" list --json | head -n 1 >/dev/null; echo "list --json $?"
+        "$BIN" log --json | head -n 1 >/dev/null; echo "log --json $?"
+        "$BIN" show ci-deploy | head -n 1 >/dev/null; echo "show ${PIPESTATUS[0]}"
+    "#;
     let output = std::process::Command::new("bash")
         .args(["-c", script])
         .env("BIN", tokens_bin())
@@ -74,11 +93,14 @@ fn pipefail_scripts_see_141_as_from_git_log() {
         .output()
         .unwrap();
     let text = stdout(&output);
-    assert!(text.contains("batch 141"), "{text}");
+    for command in ["verify --batch", "list", "list --all", "list --json"] {
+        assert!(text.contains(&format!("{command} 141\n")), "{text}");
+    }
+    assert!(text.contains("log --json 141\n"), "{text}");
     // show's few lines may all be written before head goes (0) or not (141): quietly either way.
     assert!(
-        text.contains("id            ") && (text.contains("show 0") || text.contains("show 141")),
+        text.contains("show 0\n") || text.contains("show 141\n"),
         "{text}"
     );
-    assert_eq!(stderr(&output), "");
+    assert_eq!(stderr(&output), "", "a message on a closed pipe");
 }
