@@ -51,11 +51,13 @@ fn main() -> ExitCode {
             None => error.exit(),
         },
     };
-    if cli.global.color == cli::ColorChoice::Always {
-        // `--color always` wins over NO_COLOR everywhere (SPEC §4), also in the libraries that
-        // read NO_COLOR themselves (comfy-table's colours through crossterm).
-        // SAFETY: no other thread has started yet.
-        unsafe { std::env::remove_var("NO_COLOR") };
+    // `--color always|never` wins over NO_COLOR everywhere (SPEC §4), also in the libraries
+    // that read NO_COLOR themselves: comfy-table's colours (crossterm) and the prompts' (console).
+    // SAFETY: no other thread has started yet.
+    match cli.global.color {
+        cli::ColorChoice::Always => unsafe { std::env::remove_var("NO_COLOR") },
+        cli::ColorChoice::Never => unsafe { std::env::set_var("NO_COLOR", "1") },
+        cli::ColorChoice::Auto => {}
     }
     match tokens::commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -616,3 +616,34 @@ fn a_long_revoke_question_lists_the_tokens_under_it_once() {
         40
     );
 }
+
+/// True when `screen` holds a colour or another text style (an SGR sequence, `ESC [ … m`).
+fn styled(screen: &str) -> bool {
+    screen.split("\u{1b}[").skip(1).any(|rest| {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(rest.len());
+        rest[end..].starts_with('m')
+    })
+}
+
+#[test]
+fn color_never_wins_in_prompts_too() {
+    let sandbox = Sandbox::new();
+    sandbox.create("bot", &[]);
+    let mut session = spawn(&sandbox, &["revoke", "bot"], 100, &[]);
+    session.expect("Revoke").unwrap();
+    session.send("n").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130);
+    assert!(
+        styled(&screen),
+        "the prompt is coloured by default: {screen:?}"
+    );
+    let mut session = spawn(&sandbox, &["revoke", "bot", "--color", "never"], 100, &[]);
+    session.expect("Revoke").unwrap();
+    session.send("n").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130);
+    assert!(!styled(&screen), "--color never: {screen:?}");
+}
