@@ -51,7 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
         'tokens;create' {
             [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'Who the token belongs to or acts for (a bot, app, partner or account)')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'A permission; repeat it, or separate with commas: --scope read,write')
-            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never [default: 30d, or the vault policy''s default lifetime]')
+            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never (units: s seconds, min minutes, h hours, d days, w weeks, y years of 365 days; at most 100y) [default: 30d, or the vault policy''s default lifetime]')
             [CompletionResult]::new('--clear-after', '--clear-after', [CompletionResultType]::ParameterName, 'Clear the clipboard this long after --copy, if it still holds the token')
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'A free-text note kept with the token')
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]')
@@ -108,7 +108,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('--add-scope', '--add-scope', [CompletionResultType]::ParameterName, 'Add a scope (repeatable, or comma separated)')
             [CompletionResult]::new('--remove-scope', '--remove-scope', [CompletionResultType]::ParameterName, 'Remove a scope (repeatable, or comma separated)')
             [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'A new app; an empty string removes it')
-            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never')
+            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'A new expiry, counted from now: 30d, 12h, 2w, 1y, a date, an RFC 3339 time, or never (units as for create --expires)')
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'A new note; an empty string removes it')
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')

@@ -47,7 +47,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
         &'tokens;create'= {
             cand --app 'Who the token belongs to or acts for (a bot, app, partner or account)'
             cand --scope 'A permission; repeat it, or separate with commas: --scope read,write'
-            cand --expires 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never [default: 30d, or the vault policy''s default lifetime]'
+            cand --expires 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never (units: s seconds, min minutes, h hours, d days, w weeks, y years of 365 days; at most 100y) [default: 30d, or the vault policy''s default lifetime]'
             cand --clear-after 'Clear the clipboard this long after --copy, if it still holds the token'
             cand --note 'A free-text note kept with the token'
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
@@ -101,7 +101,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --add-scope 'Add a scope (repeatable, or comma separated)'
             cand --remove-scope 'Remove a scope (repeatable, or comma separated)'
             cand --app 'A new app; an empty string removes it'
-            cand --expires 'A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never'
+            cand --expires 'A new expiry, counted from now: 30d, 12h, 2w, 1y, a date, an RFC 3339 time, or never (units as for create --expires)'
             cand --note 'A new note; an empty string removes it'
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'

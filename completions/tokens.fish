@@ -49,7 +49,7 @@ complete -c tokens -n "__fish_tokens_needs_command" -f -a "completions" -d 'Prin
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l app -d 'Who the token belongs to or acts for (a bot, app, partner or account)' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l scope -d 'A permission; repeat it, or separate with commas: --scope read,write' -r -f -a "(__tokens_vault)"
-complete -c tokens -n "__fish_tokens_using_subcommand create" -l expires -d 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never [default: 30d, or the vault policy\'s default lifetime]' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l expires -d 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never (units: s seconds, min minutes, h hours, d days, w weeks, y years of 365 days; at most 100y) [default: 30d, or the vault policy\'s default lifetime]' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l note -d 'A free-text note kept with the token' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
@@ -97,7 +97,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand edit" -l rename -d 'A new 
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l add-scope -d 'Add a scope (repeatable, or comma separated)' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l remove-scope -d 'Remove a scope (repeatable, or comma separated)' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l app -d 'A new app; an empty string removes it' -r -f -a "(__tokens_vault)"
-complete -c tokens -n "__fish_tokens_using_subcommand edit" -l expires -d 'A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l expires -d 'A new expiry, counted from now: 30d, 12h, 2w, 1y, a date, an RFC 3339 time, or never (units as for create --expires)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l note -d 'A new note; an empty string removes it' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''

@@ -22,7 +22,9 @@ Exit status:
     6  token valid but lacks a required scope or belongs to another app
     8  a report found something: list --exit-code matched tokens, policy check
        found tokens that break the vault's policy
-  130  cancelled at a prompt (Ctrl-C, Esc or \"no\"); nothing changed";
+  130  cancelled at a prompt (Ctrl-C, Esc or \"no\"); nothing changed
+  141  stdout was closed before everything was printed (tokens list | head): ended by
+       SIGPIPE, quietly";
 
 /// Create, list, rotate, revoke, refresh and verify API tokens.
 ///
@@ -107,7 +109,8 @@ pub struct CreateArgs {
     /// A permission; repeat it, or separate with commas: --scope read,write
     #[arg(long = "scope", value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
     pub scopes: Vec<String>,
-    /// Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never
+    /// Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never (units: s
+    /// seconds, min minutes, h hours, d days, w weeks, y years of 365 days; at most 100y)
     /// [default: 30d, or the vault policy's default lifetime]
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
@@ -200,7 +203,8 @@ pub struct EditArgs {
     /// A new app; an empty string removes it
     #[arg(long, value_name = "APP", value_parser = parse_app_or_empty)]
     pub app: Option<String>,
-    /// A new expiry, counted from now: 30d, a date, an RFC 3339 time, or never
+    /// A new expiry, counted from now: 30d, 12h, 2w, 1y, a date, an RFC 3339 time, or never
+    /// (units as for create --expires)
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
     /// A new note; an empty string removes it
@@ -265,7 +269,7 @@ pub struct RevokeArgs {
 /// environment variable or file. A secret key works once: presenting a used one
 /// again revokes every token of its lineage.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, after_long_help = EXIT_CODES)]
 pub struct RefreshArgs {
     /// Read the token from this environment variable
     #[arg(long, value_name = "VAR", conflicts_with = "token_file")]
@@ -288,7 +292,7 @@ pub struct RefreshArgs {
 /// Reads the token from stdin unless --token-env or --token-file is given:
 ///   printf '%s\n' "$TOKEN" | tokens verify --scope deploy:prod --app ci
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, after_long_help = EXIT_CODES)]
 pub struct VerifyArgs {
     /// Require this scope (repeatable, or comma separated)
     #[arg(long = "scope", value_name = "SCOPE", value_delimiter = ',', value_parser = parse_scope)]
@@ -513,6 +517,47 @@ fn parse_duration_or_none(text: &str) -> Result<MaxLifetime, String> {
     Ok(MaxLifetime(Some(duration)))
 }
 
+/// clap's message (`error: …`, a blank line, maybe `tip: …` or the missing arguments,
+/// `Usage: tokens list [OPTIONS]`, `For more information, try '--help'.`) as one line in the
+/// house style: what is wrong, what clap added (tips, possible values, missing arguments) in
+/// brackets, and where to read more: `unexpected argument '--bogus' found; see tokens list
+/// --help`. `args` is the command line, to name the subcommand whose help says more.
+pub fn one_line_usage_error(rendered: &str, args: &[OsString]) -> String {
+    use clap::CommandFactory;
+    let mut lines = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty());
+    let first = lines.next().unwrap_or("invalid command line");
+    let what = first.strip_prefix("error: ").unwrap_or(first);
+    let mut text = what.trim_end_matches(['.', ':']).to_owned();
+    let details: Vec<String> = lines
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .map(|line| {
+            let line = line.strip_prefix("tip: ").unwrap_or(line);
+            line.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned()
+        })
+        .collect();
+    if !details.is_empty() {
+        text.push_str(&format!(" ({})", details.join("; ")));
+    }
+    let command = Cli::command();
+    let subcommand = args.iter().skip(1).find_map(|arg| {
+        let arg = arg.to_str()?;
+        command
+            .get_subcommands()
+            .find(|sub| !sub.is_hide_set() && sub.get_name() == arg)
+            .map(|sub| sub.get_name().to_owned())
+    });
+    match subcommand {
+        Some(name) => text.push_str(&format!("; see tokens {name} --help")),
+        None => text.push_str("; see tokens --help"),
+    }
+    text
+}
+
 /// `--timeout`: a duration from 1s to 24h.
 fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
     let duration = parse_duration(text)?;
@@ -522,7 +567,7 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
     duration.to_std().map_err(|error| error.to_string())
 }
 
-const NAME_RULE: &str = "letters, digits and . _ : - (1 to 64 characters)";
+const NAME_RULE: &str = "ASCII letters, digits and . _ : - (1 to 64 characters)";
 
 fn is_label(text: &str, allowed: impl Fn(char) -> bool) -> bool {
     (1..=64).contains(&text.len()) && text.chars().all(allowed)
@@ -599,7 +644,7 @@ pub fn parse_scope(text: &str) -> Result<String, String> {
     }) {
         Ok(text.to_owned())
     } else {
-        Err("use lower-case letters, digits and . _ : - (1 to 64 characters)".into())
+        Err("use lower-case ASCII letters, digits and . _ : - (1 to 64 characters)".into())
     }
 }
 
@@ -705,6 +750,41 @@ mod tests {
                 proptest::prop_assert_eq!(parsed, whole_tree(&line));
             }
         }
+    }
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        let one_line = |line: &[&str]| {
+            let args: Vec<OsString> = std::iter::once("tokens")
+                .chain(line.iter().copied())
+                .map(OsString::from)
+                .collect();
+            let rendered = Cli::try_parse_from(args.clone())
+                .unwrap_err()
+                .render()
+                .to_string();
+            one_line_usage_error(&rendered, &args)
+        };
+        assert_eq!(
+            one_line(&["list", "--bogus"]),
+            "unexpected argument '--bogus' found; see tokens list --help"
+        );
+        assert_eq!(
+            one_line(&["create", "café"]),
+            "invalid value 'café' for '[NAME]': use ASCII letters, digits and . _ : - (1 to 64 characters); see tokens create --help"
+        );
+        assert_eq!(
+            one_line(&["list", "--status", "gone"]),
+            "invalid value 'gone' for '--status <STATUS>' (possible values: active, rotating, expired, revoked); see tokens list --help"
+        );
+        assert_eq!(
+            one_line(&["revoke", "--all"]),
+            "the following required arguments were not provided (--app <APP>); see tokens revoke --help"
+        );
+        assert_eq!(
+            one_line(&["frobnicate"]),
+            "unrecognized subcommand 'frobnicate' (a similar subcommand exists: 'rotate'); see tokens --help"
+        );
     }
 
     #[test]

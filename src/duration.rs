@@ -4,26 +4,27 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-/// A duration written as a whole number and a unit: `90s`, `15m`, `12h`, `30d`, `2w`, `1y` (365 days).
+/// A duration written as a whole number and a unit: `90s`, `15m` or `15min`, `12h`, `30d`, `2w`,
+/// `1y` (365 days). A lifetime ([`parse_expiry`]) refuses `m`, which reads as months there.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let unit_at = text
         .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("\"{text}\" has no unit (use s, m, h, d, w or y, e.g. 30d)"))?;
+        .ok_or_else(|| format!("\"{text}\" has no unit (use s, min, h, d, w or y, e.g. 30d)"))?;
     let (number, unit) = text.split_at(unit_at);
     let count: i64 = number
         .parse()
         .map_err(|_| format!("\"{text}\" does not start with a number (e.g. 30d)"))?;
     let seconds_per_unit: i64 = match unit {
         "s" => 1,
-        "m" => 60,
+        "m" | "min" => 60,
         "h" => 3_600,
         "d" => 86_400,
         "w" => 7 * 86_400,
         "y" => 365 * 86_400,
         _ => {
             return Err(format!(
-                "\"{text}\" has an unknown unit \"{unit}\" (use s, m, h, d, w or y)"
+                "\"{text}\" has an unknown unit \"{unit}\" (use s, min, h, d, w or y)"
             ));
         }
     };
@@ -39,8 +40,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// When a token expires: at a time, or never.
 pub type Expiry = Option<DateTime<Utc>>;
 
+/// The longest lifetime a token can be given: beyond it, `never` says what is meant.
+pub const MAX_LIFETIME_YEARS: i64 = 100;
+
 /// Parses `--expires`: a duration from `now`, a date (00:00 UTC that day), an RFC 3339 time, or `never`.
-/// The result must lie in the future.
+/// The result must lie in the future and within [`MAX_LIFETIME_YEARS`]. `6m` is refused: minutes
+/// where months were meant would end a token within the hour.
 pub fn parse_expiry(text: &str, now: DateTime<Utc>) -> Result<Expiry, String> {
     let text = text.trim();
     if text.eq_ignore_ascii_case("never") {
@@ -53,6 +58,14 @@ pub fn parse_expiry(text: &str, now: DateTime<Utc>) -> Result<Expiry, String> {
     } else if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         time.with_timezone(&Utc)
     } else if text.starts_with(|c: char| c.is_ascii_digit()) && !text.contains('-') {
+        if let Some(count) = text.strip_suffix('m')
+            && count.bytes().all(|byte| byte.is_ascii_digit())
+        {
+            return Err(format!(
+                "\"{text}\" is ambiguous as a lifetime: write {count}min for minutes, or months as days or weeks (e.g. {}d)",
+                count.parse::<i64>().unwrap_or(1).saturating_mul(30)
+            ));
+        }
         now + parse_duration(text)?
     } else {
         return Err(format!(
@@ -61,6 +74,11 @@ pub fn parse_expiry(text: &str, now: DateTime<Utc>) -> Result<Expiry, String> {
     };
     if at <= now {
         return Err(format!("\"{text}\" is in the past"));
+    }
+    if at - now > Duration::days(365 * MAX_LIFETIME_YEARS) {
+        return Err(format!(
+            "\"{text}\" is more than {MAX_LIFETIME_YEARS} years away; use never for a token that does not expire"
+        ));
     }
     Ok(Some(at))
 }
@@ -100,6 +118,24 @@ mod tests {
         assert_eq!(parse_duration("2w"), Ok(Duration::days(14)));
         assert_eq!(parse_duration("1y"), Ok(Duration::days(365)));
         assert_eq!(parse_duration("0s"), Ok(Duration::zero()));
+    }
+
+    #[test]
+    fn lifetimes_refuse_m_and_centuries() {
+        assert_eq!(
+            parse_expiry("6m", now()).unwrap_err(),
+            "\"6m\" is ambiguous as a lifetime: write 6min for minutes, or months as days or weeks (e.g. 180d)"
+        );
+        assert_eq!(
+            parse_expiry("90min", now()),
+            Ok(Some(now() + Duration::minutes(90)))
+        );
+        assert_eq!(
+            parse_expiry("1000y", now()).unwrap_err(),
+            "\"1000y\" is more than 100 years away; use never for a token that does not expire"
+        );
+        assert!(parse_expiry("3000-01-01", now()).is_err());
+        assert!(parse_expiry("100y", now()).is_ok());
     }
 
     #[test]

@@ -41,7 +41,7 @@ fn page(command: &Command, subcommands: &[&Command]) -> Page {
     let mut text = String::from(PREAMBLE);
     text += &rendered(|out| man.render_title(out));
     text += &rendered(|out| man.render_name_section(out));
-    text += &rendered(|out| man.render_synopsis_section(out));
+    text += &synopsis(command, !subcommands.is_empty());
     text += &rendered(|out| man.render_description_section(out));
     if command.get_arguments().any(|arg| !arg.is_hide_set()) {
         text += &rendered(|out| man.render_options_section(out));
@@ -105,6 +105,66 @@ fn rendered(section: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String
 
 /// What roff writes at the start of every rendering, to print apostrophes right.
 const PREAMBLE: &str = ".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n";
+
+/// SYNOPSIS with each option's value, as `--help` shows them (clap_mangen leaves them out):
+/// `tokens create [--app APP] [--scope SCOPE]... [-q|--quiet] [NAME]`.
+fn synopsis(command: &Command, has_subcommands: bool) -> String {
+    let name = command.get_bin_name().unwrap_or(command.get_name());
+    let mut roff = Roff::new();
+    roff.control("SH", ["SYNOPSIS"]);
+    let mut parts = vec![bold(name)];
+    let arguments: Vec<&clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| !arg.is_hide_set())
+        .collect();
+    let (positionals, options): (Vec<&clap::Arg>, Vec<&clap::Arg>) =
+        arguments.into_iter().partition(|arg| arg.is_positional());
+    for arg in options {
+        let repeated = matches!(arg.get_action(), clap::ArgAction::Append);
+        parts.push(roman(" ["));
+        if let Some(short) = arg.get_short() {
+            parts.push(bold(format!("-{short}")));
+            if arg.get_long().is_some() {
+                parts.push(roman("|"));
+            }
+        }
+        if let Some(long) = arg.get_long() {
+            parts.push(bold(format!("--{long}")));
+        }
+        if arg.get_action().takes_values() {
+            let value = arg
+                .get_value_names()
+                .and_then(|names| names.first())
+                .map_or_else(|| arg.get_id().as_str().to_uppercase(), ToString::to_string);
+            parts.push(roman(" "));
+            parts.push(italic(value));
+        }
+        parts.push(roman(if repeated { "]..." } else { "]" }));
+    }
+    for arg in positionals {
+        let value = arg
+            .get_value_names()
+            .and_then(|names| names.first())
+            .map_or_else(|| arg.get_id().as_str().to_uppercase(), ToString::to_string);
+        let many = arg
+            .get_num_args()
+            .is_some_and(|range| range.max_values() > 1);
+        let (open, close) = if arg.is_required_set() {
+            ("", "")
+        } else {
+            ("[", "]")
+        };
+        parts.push(roman(format!(" {open}")));
+        parts.push(italic(value));
+        parts.push(roman(format!("{}{close}", if many { "..." } else { "" })));
+    }
+    if has_subcommands {
+        parts.push(roman(" "));
+        parts.push(italic("COMMAND"));
+    }
+    roff.text(parts);
+    roff.to_roff()
+}
 
 /// SPEC §5's table, from the text `tokens --help` ends with.
 fn exit_status(roff: &mut Roff) {
@@ -231,7 +291,7 @@ fn examples_of(command: &str) -> Vec<Example> {
             ),
             (
                 "Replace the app's token in one step and keep only the token, for a script:",
-                &["$ TOKEN=$(tokens create ci-deploy --app ci --replace --no-secret-key)"],
+                &["$ TOKEN=$(tokens create ci-deploy --app ci --replace --no-secret-key --yes)"],
             ),
         ],
         "migrate" => vec![(
@@ -373,7 +433,10 @@ mod tests {
     fn exit_codes_are_read_from_the_help_text() {
         let codes = exit_codes();
         let numbers: Vec<&str> = codes.iter().map(|(code, _)| code.as_str()).collect();
-        assert_eq!(numbers, ["0", "1", "2", "3", "4", "5", "6", "8", "130"]);
+        assert_eq!(
+            numbers,
+            ["0", "1", "2", "3", "4", "5", "6", "8", "130", "141"]
+        );
         assert_eq!(
             codes[1].1,
             "operational error: vault missing, unreadable, read-only, corrupt, unreachable, \

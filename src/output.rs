@@ -153,6 +153,43 @@ fn mask_passwords(text: &str) -> Option<String> {
     Some(masked)
 }
 
+/// True when `error` comes from writing to a stdout whose reader has gone (`tokens list | head`):
+/// the error holds a broken pipe and stdout is a pipe with no reader left (so a vault connection
+/// that broke is still reported as the error it is).
+pub fn stdout_closed(error: &crate::error::Error) -> bool {
+    let broken_pipe = match error {
+        crate::error::Error::Other(error) => error.chain().any(|cause| {
+            cause
+                .downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        }),
+        _ => false,
+    };
+    broken_pipe && {
+        let mut stdout = libc::pollfd {
+            fd: libc::STDOUT_FILENO,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, no wait.
+        let ready = unsafe { libc::poll(&mut stdout, 1, 0) };
+        ready == 1 && stdout.revents & libc::POLLERR != 0
+    }
+}
+
+/// Ends the process as the signal a closed pipe sends would have (SIGPIPE, exit status 141 in a
+/// shell), quietly. Rust ignores SIGPIPE so that a write reports the error instead; here the
+/// error has been recognised ([`stdout_closed`]) and the program ends as `git` and `cat` do.
+pub fn die_of_sigpipe() -> ! {
+    // SAFETY: restoring the default action of a signal and raising it in this process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
+    // Not reached: the default action of SIGPIPE ends the process.
+    std::process::exit(141)
+}
+
 /// `2026-11-23T12:00:00Z`
 pub fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -166,11 +203,16 @@ fn rfc3339_or_null(time: Option<DateTime<Utc>>) -> Value {
 pub fn relative(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let seconds = (time - now).num_seconds();
     let span = seconds.unsigned_abs();
-    let amount = match span {
-        0..=59 => return "just now".into(),
-        60..=3_599 => format!("{}m", span / 60),
-        3_600..=172_799 => format!("{}h", span / 3_600),
-        _ => format!("{}d", span / 86_400),
+    // To the nearest unit: a token made for 90 days reads "in 90d" a second later, not 89d.
+    let nearest = |unit: u64| (span + unit / 2) / unit;
+    let amount = if span < 60 {
+        return "just now".into();
+    } else if nearest(60) < 60 {
+        format!("{}m", nearest(60))
+    } else if nearest(3_600) < 48 {
+        format!("{}h", nearest(3_600))
+    } else {
+        format!("{}d", nearest(86_400))
     };
     if seconds > 0 {
         format!("in {amount}")
@@ -213,7 +255,12 @@ impl<'a> TokenJson<'a> {
         TokenJson {
             app: record.app.as_deref(),
             created_at: rfc3339(record.created_at),
-            expires_at: record.expires_at.map(rfc3339),
+            // A rotating token stops when its grace ends, before its own expiry (SPEC §4).
+            expires_at: match record.status(now) {
+                Status::Rotating => record.stops_at(),
+                _ => record.expires_at,
+            }
+            .map(rfc3339),
             id: &record.id,
             last_used_at: record.last_used_at.map(rfc3339),
             masked: record.masked(),
@@ -276,24 +323,68 @@ pub fn print_json(value: &Value) -> io::Result<()> {
     writeln!(stdout)
 }
 
+/// One cell of a [`table`]: its text and, maybe, its colour.
+pub type Styled = (String, Option<Color>);
+
+/// The least a shortened column keeps: its title, and never less than this.
+const NARROWEST: usize = 4;
+
 /// A table in the house style: a rule under the header on a terminal, bare columns when piped
-/// (easy for `awk`), and on a narrow terminal the columns of `drop_order` left out, first ones
-/// first, until the rest fit without wrapping much.
-pub fn table(titles: &[&str], drop_order: &[&str], rows: Vec<Vec<Cell>>, color: bool) -> Table {
+/// (easy for `awk`: nothing is shortened or left out). On a terminal the table fits its width
+/// and never wraps a value: the columns of `drop_order` are left out first, first ones first;
+/// then the values of the `shorten_order` columns (never an id or a time) are cut with `…`,
+/// first ones first, down to their title's width; if that is not enough, those columns go too,
+/// in the same order.
+pub fn table(
+    titles: &[&str],
+    drop_order: &[&str],
+    shorten_order: &[&str],
+    rows: Vec<Vec<Styled>>,
+    color: bool,
+) -> Table {
+    let terminal = io::stdout().is_terminal();
     let mut shown: Vec<usize> = (0..titles.len()).collect();
-    if let Some(width) = Table::new().width().filter(|_| io::stdout().is_terminal()) {
+    let mut limits: Vec<usize> = vec![usize::MAX; titles.len()];
+    if let Some(width) = Table::new().width().filter(|_| terminal) {
+        let width = usize::from(width);
         let natural: Vec<usize> = (0..titles.len())
             .map(|column| {
                 rows.iter()
-                    .map(|row| row[column].content().chars().count())
+                    .map(|row| row[column].0.chars().count())
                     .chain([titles[column].len()])
                     .max()
                     .unwrap_or(0)
-                    + 2 // padding
             })
             .collect();
+        // Each shown column takes its content, one space either side and one between columns.
+        let needed = |shown: &[usize], limits: &[usize]| -> usize {
+            shown
+                .iter()
+                .map(|&column| natural[column].min(limits[column]) + 3)
+                .sum::<usize>()
+                .saturating_sub(1)
+        };
         for title in drop_order {
-            if shown.iter().map(|&column| natural[column]).sum::<usize>() <= usize::from(width) {
+            if needed(&shown, &limits) <= width {
+                break;
+            }
+            shown.retain(|&column| titles[column] != *title);
+        }
+        for title in shorten_order {
+            let total = needed(&shown, &limits);
+            if total <= width {
+                break;
+            }
+            let Some(&column) = shown.iter().find(|&&column| titles[column] == *title) else {
+                continue;
+            };
+            let floor = titles[column].len().max(NARROWEST).min(natural[column]);
+            let excess = total - width;
+            limits[column] = natural[column].saturating_sub(excess).max(floor);
+        }
+        // Still too wide at their shortest: those columns go, in the same order.
+        for title in shorten_order {
+            if needed(&shown, &limits) <= width {
                 break;
             }
             shown.retain(|&column| titles[column] != *title);
@@ -301,8 +392,9 @@ pub fn table(titles: &[&str], drop_order: &[&str], rows: Vec<Vec<Cell>>, color: 
     }
 
     let mut table = Table::new();
-    table.set_content_arrangement(ContentArrangement::Dynamic);
-    if io::stdout().is_terminal() {
+    // Never wrapped: what does not fit was shortened above (or the table is piped).
+    table.set_content_arrangement(ContentArrangement::Disabled);
+    if terminal {
         table.load_preset(HEADER_RULE);
     } else {
         table.load_preset(presets::NOTHING);
@@ -320,41 +412,82 @@ pub fn table(titles: &[&str], drop_order: &[&str], rows: Vec<Vec<Cell>>, color: 
             cell
         }
     }));
-    for mut row in rows {
-        let mut cells: Vec<Option<Cell>> = row.drain(..).map(Some).collect();
-        table.add_row(
-            shown
-                .iter()
-                .map(|&column| cells[column].take().unwrap_or_else(|| Cell::new(""))),
-        );
+    for row in rows {
+        table.add_row(shown.iter().map(|&column| {
+            let (text, fg) = &row[column];
+            let cell = Cell::new(shortened(text, limits[column]));
+            match fg {
+                Some(fg) if color => cell.fg(*fg),
+                _ => cell,
+            }
+        }));
     }
     table
+}
+
+/// `text` cut to `limit` characters, its last one `…` when cut.
+pub fn shortened(text: &str, limit: usize) -> Cow<'_, str> {
+    if text.chars().count() <= limit {
+        return Cow::Borrowed(text);
+    }
+    let mut cut: String = text.chars().take(limit.saturating_sub(1)).collect();
+    cut.push('…');
+    Cow::Owned(cut)
 }
 
 /// No borders; one rule under the header (see comfy-table's preset layout).
 const HEADER_RULE: &str = "     ──            ";
 
-/// How close to its end a token is "expiring": listed in yellow, and `verify` warns.
+/// How close to its end a token is "expiring": its expiry shown in yellow, and `verify` warns.
 pub const EXPIRING_SOON: chrono::Duration = chrono::Duration::days(7);
 
-/// The status cell of a listing: coloured by state, "expiring" when within a week of its end.
-pub fn status_cell(record: &TokenRecord, now: DateTime<Utc>) -> Cell {
+/// The status cell of a listing: one of SPEC §4's statuses, coloured by state; a token waiting
+/// on its successor's first use (`rotate --until-used`) names it.
+pub fn status_cell(record: &TokenRecord, now: DateTime<Utc>) -> Styled {
     let status = record.status(now);
-    let expiring_soon = status == Status::Active
-        && record
-            .expires_at
-            .is_some_and(|at| at - now <= EXPIRING_SOON);
-    let (text, color) = match status {
-        Status::Active if expiring_soon => ("expiring".to_owned(), Color::Yellow),
-        Status::Active => ("active".to_owned(), Color::Green),
-        Status::Rotating => (
-            format!("rotating ({})", printable(&rotation_end(record, now))),
-            Color::Cyan,
-        ),
-        Status::Expired => ("expired".to_owned(), Color::DarkYellow),
-        Status::Revoked => ("revoked".to_owned(), Color::Red),
+    let color = match status {
+        Status::Active => Color::Green,
+        Status::Rotating => Color::Cyan,
+        Status::Expired => Color::DarkYellow,
+        Status::Revoked => Color::Red,
     };
-    Cell::new(text).fg(color)
+    let text = match (status, &record.waits_for) {
+        (Status::Rotating, Some(successor)) => {
+            format!("rotating (waiting on {})", printable(successor))
+        }
+        _ => status.as_str().to_owned(),
+    };
+    (text, Some(color))
+}
+
+/// The expiry cell of a listing: when the token stops verifying (a rotating token's grace
+/// end, not its own expiry), yellow within [`EXPIRING_SOON`]. On a terminal a relative time
+/// (`in 29d`); piped, one field for `awk`: RFC 3339, or `never`.
+pub fn expiry_cell(record: &TokenRecord, now: DateTime<Utc>, terminal: bool) -> Styled {
+    let status = record.status(now);
+    let stops = match status {
+        Status::Rotating => record.stops_at(),
+        _ => record.expires_at,
+    };
+    let soon = matches!(status, Status::Active | Status::Rotating)
+        && stops.is_some_and(|at| at - now <= EXPIRING_SOON);
+    (
+        time_field(stops, now, "never", terminal),
+        soon.then_some(Color::Yellow),
+    )
+}
+
+/// A time in a table: relative on a terminal (`3d ago`), RFC 3339 when piped (one field).
+pub fn time_field(
+    time: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    none: &str,
+    terminal: bool,
+) -> String {
+    match time {
+        Some(time) if !terminal => rfc3339(time),
+        time => relative_or(time, now, none),
+    }
 }
 
 /// When a rotating token stops: `until in 1h`, `waiting on <id>`, or both (`rotate
@@ -383,7 +516,11 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
         assert_eq!(
             relative(now + Duration::days(29) + Duration::hours(23), now),
-            "in 29d"
+            "in 30d"
+        );
+        assert_eq!(
+            relative(now + Duration::days(90) - Duration::seconds(2), now),
+            "in 90d"
         );
         assert_eq!(relative(now - Duration::days(3), now), "3d ago");
         assert_eq!(relative(now - Duration::hours(2), now), "2h ago");

@@ -2,11 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Confirm, Input, MultiSelect, Select};
+use dialoguer::theme::Theme as _;
+use dialoguer::{Confirm, MultiSelect, Select};
+use std::io::{self, Write as _};
 
 use crate::cli::{parse_name, parse_new_name, parse_scope};
 use crate::duration::{Expiry, parse_expiry};
 use crate::error::{Error, Result};
+use crate::output;
 
 /// The answers for a token made interactively.
 pub struct NewTokenAnswers {
@@ -19,27 +22,31 @@ pub struct NewTokenAnswers {
 /// Exit status when the user cancels a prompt (Ctrl-C or Esc): the vault is left as it was.
 pub const CANCELLED: i32 = 130;
 
+/// The most a prompt takes: no name, scope or credential is this long.
+const MAX_TYPED: usize = 4096;
+
 const LIFETIMES: [&str; 6] = ["7d", "30d", "90d", "1y", "never", "custom…"];
 
-pub fn ask_new_token(known_scopes: &[String], now: DateTime<Utc>) -> Result<NewTokenAnswers> {
+/// Asks for a new token's name, app, scopes and lifetime. `name_is_free` says why a name cannot
+/// be used (it is taken), so the Name prompt asks again at once rather than after all four.
+pub fn ask_new_token(
+    known_scopes: &[String],
+    now: DateTime<Utc>,
+    name_is_free: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<NewTokenAnswers> {
+    let _restore = interrupt_restores_terminal();
     let theme = ColorfulTheme::default();
-    let name: String = Input::with_theme(&theme)
-        .with_prompt("Name")
-        .validate_with(|text: &String| parse_new_name(text).map(drop))
-        .interact_text()
-        .map_err(cancelled)?;
-    let app: String = Input::with_theme(&theme)
-        .with_prompt("App (optional)")
-        .allow_empty(true)
-        .validate_with(|text: &String| {
-            if text.is_empty() {
-                Ok(())
-            } else {
-                parse_name(text).map(drop)
-            }
-        })
-        .interact_text()
-        .map_err(cancelled)?;
+    let name = text_with(&theme, "Name", |text| {
+        parse_new_name(text)?;
+        name_is_free(text)
+    })?;
+    let app = text_with(&theme, "App (optional)", |text| {
+        if text.is_empty() {
+            Ok(())
+        } else {
+            parse_name(text).map(drop)
+        }
+    })?;
 
     // Only scopes that could be typed: another program may have written anything in the vault.
     let known_scopes: Vec<String> = known_scopes
@@ -58,16 +65,15 @@ pub fn ask_new_token(known_scopes: &[String], now: DateTime<Utc>) -> Result<NewT
             .ok_or(Error::Silent(CANCELLED))?;
         scopes.extend(picked.into_iter().map(|index| known_scopes[index].clone()));
     }
-    let typed: String = Input::with_theme(&theme)
-        .with_prompt(if known_scopes.is_empty() {
+    let typed = text_with(
+        &theme,
+        if known_scopes.is_empty() {
             "Scopes (comma separated, optional)"
         } else {
             "Other scopes (comma separated, optional)"
-        })
-        .allow_empty(true)
-        .validate_with(|text: &String| split_scopes(text).map(drop))
-        .interact_text()
-        .map_err(cancelled)?;
+        },
+        |text| split_scopes(text).map(drop),
+    )?;
     // Validated just above.
     scopes.extend(split_scopes(&typed).unwrap_or_default());
 
@@ -79,11 +85,11 @@ pub fn ask_new_token(known_scopes: &[String], now: DateTime<Utc>) -> Result<NewT
         .map_err(cancelled)?
         .ok_or(Error::Silent(CANCELLED))?;
     let expires_at = if LIFETIMES[choice] == "custom…" {
-        let text: String = Input::with_theme(&theme)
-            .with_prompt("Expires (30d, 12h, 2027-01-31, RFC 3339 or never)")
-            .validate_with(|text: &String| parse_expiry(text, now).map(drop))
-            .interact_text()
-            .map_err(cancelled)?;
+        let text = text_with(
+            &theme,
+            "Expires (30d, 12h, 2027-01-31, RFC 3339 or never)",
+            |text| parse_expiry(text, now).map(drop),
+        )?;
         parse_expiry(&text, now).map_err(Error::Usage)?
     } else {
         parse_expiry(LIFETIMES[choice], now).map_err(Error::Usage)?
@@ -98,6 +104,7 @@ pub fn ask_new_token(known_scopes: &[String], now: DateTime<Utc>) -> Result<NewT
 
 /// Asks a yes/no question, no by default. Esc or Ctrl-C cancels quietly.
 pub fn confirm(question: &str) -> Result<bool> {
+    let _restore = interrupt_restores_terminal();
     Confirm::with_theme(&ColorfulTheme::default())
         .with_prompt(question)
         .default(false)
@@ -106,17 +113,229 @@ pub fn confirm(question: &str) -> Result<bool> {
         .ok_or(Error::Silent(CANCELLED))
 }
 
-/// Asks for a secret without echoing it.
+/// Asks for a secret without echoing it. Esc or Ctrl-C cancels (exit 130).
 pub fn secret(what: &str) -> Result<zeroize::Zeroizing<String>> {
     let mut prompt = what.to_owned();
     if let Some(first) = prompt.get_mut(..1) {
         first.make_ascii_uppercase();
     }
-    dialoguer::Password::with_theme(&ColorfulTheme::default())
-        .with_prompt(prompt)
-        .interact()
-        .map(zeroize::Zeroizing::new)
-        .map_err(cancelled)
+    let _restore = interrupt_restores_terminal();
+    let theme = ColorfulTheme::default();
+    let mut shown = String::new();
+    // Writing to a String cannot fail.
+    let _ = theme.format_password_prompt(&mut shown, &prompt);
+    let line = read_line(&shown, false)?;
+    let mut done = String::new();
+    let _ = theme.format_password_prompt_selection(&mut done, &prompt);
+    finish_line(&done);
+    Ok(line)
+}
+
+/// Asks for a line of text until `validate` accepts it; its reason is shown when it does not.
+/// Esc or Ctrl-C cancels (exit 130).
+fn text_with(
+    theme: &ColorfulTheme,
+    prompt: &str,
+    validate: impl Fn(&str) -> Result<(), String>,
+) -> Result<String> {
+    loop {
+        let mut shown = String::new();
+        // Writing to a String cannot fail.
+        let _ = theme.format_input_prompt(&mut shown, prompt, None);
+        let line = read_line(&shown, true)?;
+        let text = line.trim().to_owned();
+        match validate(&text) {
+            Ok(()) => {
+                let mut done = String::new();
+                let _ = theme.format_input_prompt_selection(
+                    &mut done,
+                    prompt,
+                    &output::printable(&text),
+                );
+                finish_line(&done);
+                return Ok(text);
+            }
+            Err(why) => {
+                let mut error = String::new();
+                let _ = theme.format_error(&mut error, &output::printable(&why));
+                finish_line(&error);
+            }
+        }
+    }
+}
+
+/// Replaces the line being edited on stderr with `text`, and goes to the next line.
+fn finish_line(text: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = write!(stderr, "\r\x1b[2K{text}\r\n");
+    let _ = stderr.flush();
+}
+
+/// Reads one line typed on the terminal after `prompt` (on stderr), a key at a time: Enter ends
+/// it, Backspace and Ctrl-U edit it, Esc (alone, not the start of an arrow key's sequence)
+/// cancels with exit 130, as Ctrl-C does (the terminal sends SIGINT: see
+/// [`interrupt_restores_terminal`]). `echo`: false for a secret, which is never shown.
+fn read_line(prompt: &str, echo: bool) -> Result<zeroize::Zeroizing<String>> {
+    let terminal = Terminal::keys_one_by_one()?;
+    let mut typed = zeroize::Zeroizing::new(Vec::<u8>::with_capacity(MAX_TYPED));
+    let mut stderr = io::stderr().lock();
+    let _ = write!(stderr, "\r\x1b[2K{prompt}");
+    let _ = stderr.flush();
+    loop {
+        let Some(byte) = terminal.next_byte(None)? else {
+            return Err(Error::Silent(CANCELLED)); // the terminal went away
+        };
+        match byte {
+            b'\r' | b'\n' => break,
+            0x1b => {
+                // An arrow key or another sequence arrives at once; Esc alone does not.
+                if terminal.next_byte(Some(50))?.is_none() {
+                    drop(terminal);
+                    let _ = write!(stderr, "\r\n");
+                    return Err(Error::Silent(CANCELLED));
+                }
+                while terminal.next_byte(Some(5))?.is_some() {}
+            }
+            0x7f | 0x08 => {
+                // One character: its continuation bytes, then its first byte.
+                while typed.last().is_some_and(|byte| byte & 0xC0 == 0x80) {
+                    typed.pop();
+                }
+                if typed.pop().is_some() && echo {
+                    let _ = write!(stderr, "\x08 \x08");
+                }
+            }
+            0x15 => {
+                if echo {
+                    let _ = write!(stderr, "\r\x1b[2K{prompt}");
+                }
+                typed.clear();
+            }
+            byte if byte < 0x20 => {} // other control keys
+            byte => {
+                if typed.len() < typed.capacity() {
+                    typed.push(byte);
+                    if echo {
+                        let _ = stderr.write_all(&[byte]);
+                    }
+                }
+            }
+        }
+        let _ = stderr.flush();
+    }
+    drop(terminal);
+    let text = String::from_utf8_lossy(&typed).into_owned();
+    Ok(zeroize::Zeroizing::new(text))
+}
+
+/// The terminal on stdin with line editing and echo off (signals stay on, so Ctrl-C still
+/// interrupts), put back as it was when dropped.
+struct Terminal {
+    fd: i32,
+    saved: libc::termios,
+}
+
+impl Terminal {
+    fn keys_one_by_one() -> Result<Terminal> {
+        let fd = libc::STDIN_FILENO;
+        let mut saved = std::mem::MaybeUninit::<libc::termios>::uninit();
+        // SAFETY: tcgetattr fills the termios it is given, checked before it is read.
+        if unsafe { libc::tcgetattr(fd, saved.as_mut_ptr()) } != 0 {
+            return Err(io::Error::last_os_error().into());
+        }
+        // SAFETY: initialised by the successful tcgetattr above.
+        let saved = unsafe { saved.assume_init() };
+        let _ = SAVED_FOR_SIGNAL.set((fd, saved));
+        let mut keys = saved;
+        keys.c_lflag &= !(libc::ICANON | libc::ECHO);
+        keys.c_cc[libc::VMIN] = 1;
+        keys.c_cc[libc::VTIME] = 0;
+        // SAFETY: a valid termios for the terminal it came from.
+        if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &keys) } != 0 {
+            return Err(io::Error::last_os_error().into());
+        }
+        Ok(Terminal { fd, saved })
+    }
+
+    /// The next byte typed; `None` at the end of input, or after `wait_ms` with none.
+    fn next_byte(&self, wait_ms: Option<i32>) -> Result<Option<u8>> {
+        if let Some(wait_ms) = wait_ms {
+            let mut poll = libc::pollfd {
+                fd: self.fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            if unsafe { libc::poll(&mut poll, 1, wait_ms) } <= 0 {
+                return Ok(None);
+            }
+        }
+        let mut byte = 0u8;
+        loop {
+            // SAFETY: reads at most one byte into `byte`.
+            let read = unsafe { libc::read(self.fd, (&raw mut byte).cast(), 1) };
+            match read {
+                1 => return Ok(Some(byte)),
+                0 => return Ok(None),
+                _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => continue,
+                _ => return Err(io::Error::last_os_error().into()),
+            }
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        // SAFETY: the termios read from this terminal when it was set up.
+        unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved) };
+    }
+}
+
+/// The terminal's settings before a prompt changed them, for the SIGINT handler to put back.
+static SAVED_FOR_SIGNAL: std::sync::OnceLock<(i32, libc::termios)> = std::sync::OnceLock::new();
+
+/// While a prompt is up, Ctrl-C (SIGINT, which dialoguer's keys raise too) puts the terminal
+/// back as it was, shows the cursor (a select hides it) and exits 130 with nothing changed,
+/// instead of dying with the cursor hidden. Dropping the guard restores the default action.
+fn interrupt_restores_terminal() -> InterruptGuard {
+    // SAFETY: the handler only calls async-signal-safe functions (tcsetattr, write, _exit).
+    unsafe {
+        let mut saved = std::mem::MaybeUninit::<libc::termios>::uninit();
+        if libc::tcgetattr(libc::STDIN_FILENO, saved.as_mut_ptr()) == 0 {
+            let _ = SAVED_FOR_SIGNAL.set((libc::STDIN_FILENO, saved.assume_init()));
+        }
+        libc::signal(
+            libc::SIGINT,
+            on_interrupt as *const () as libc::sighandler_t,
+        );
+    }
+    InterruptGuard
+}
+
+struct InterruptGuard;
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        // SAFETY: restoring the default action of SIGINT.
+        unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
+    }
+}
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    const SHOW_CURSOR: &[u8] = b"\x1b[?25h\r\n";
+    // SAFETY: async-signal-safe calls only; the saved settings were written before the handler
+    // was installed.
+    unsafe {
+        if let Some((fd, saved)) = SAVED_FOR_SIGNAL.get() {
+            libc::tcsetattr(*fd, libc::TCSANOW, saved);
+        }
+        libc::write(
+            libc::STDERR_FILENO,
+            SHOW_CURSOR.as_ptr().cast(),
+            SHOW_CURSOR.len(),
+        );
+        libc::_exit(CANCELLED);
+    }
 }
 
 fn split_scopes(text: &str) -> Result<Vec<String>, String> {

@@ -42,6 +42,14 @@ impl Kind {
             Kind::SecretKey => "tks_",
         }
     }
+
+    /// How a message names it: `token (tk_…)`.
+    pub fn described(self) -> &'static str {
+        match self {
+            Kind::Token => "token (tk_…)",
+            Kind::SecretKey => "secret key (tks_…)",
+        }
+    }
 }
 
 /// Why a string is not a well-formed credential. Never contains the input.
@@ -49,6 +57,13 @@ impl Kind {
 pub enum FormatError {
     #[error("it does not start with {0}")]
     Prefix(&'static str),
+    /// The other kind of credential where this one goes: a secret key given to `verify`, or
+    /// `refresh`'s two lines swapped.
+    #[error("it is a {found}, not a {expected}")]
+    WrongKind {
+        expected: &'static str,
+        found: &'static str,
+    },
     #[error("it has the wrong shape (expected {0}<id>_<secret>)")]
     Shape(&'static str),
     #[error("its checksum does not match (mistyped or truncated?)")]
@@ -119,6 +134,16 @@ impl Credential {
     pub fn parse(kind: Kind, input: &str) -> Result<Credential, FormatError> {
         let input = input.trim();
         let prefix = kind.prefix();
+        let other = match kind {
+            Kind::Token => Kind::SecretKey,
+            Kind::SecretKey => Kind::Token,
+        };
+        if input.starts_with(other.prefix()) && !input.starts_with(prefix) {
+            return Err(FormatError::WrongKind {
+                expected: kind.described(),
+                found: other.described(),
+            });
+        }
         let body = input
             .strip_prefix(prefix)
             .ok_or(FormatError::Prefix(prefix))?;
@@ -535,8 +560,17 @@ mod tests {
         assert!(key.expose().starts_with("tks_"));
         assert_eq!(key.id(), id);
         assert_eq!(
-            Credential::parse(Kind::Token, key.expose()),
-            Err(FormatError::Prefix("tk_"))
+            Credential::parse(Kind::Token, key.expose())
+                .unwrap_err()
+                .to_string(),
+            "it is a secret key (tks_…), not a token (tk_…)"
+        );
+        let token = Credential::generate(Kind::Token, &id);
+        assert_eq!(
+            Credential::parse(Kind::SecretKey, token.expose())
+                .unwrap_err()
+                .to_string(),
+            "it is a token (tk_…), not a secret key (tks_…)"
         );
     }
 

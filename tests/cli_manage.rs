@@ -21,6 +21,15 @@ fn list_shows_masked_tokens_and_never_a_secret() {
         ]
     );
     let row: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
+    // Piped, every time is one field for awk: RFC 3339.
+    let (created, expires) = (row[5].to_owned(), row[6].to_owned());
+    let created_at = chrono::DateTime::parse_from_rfc3339(&created).unwrap();
+    let expires_at = chrono::DateTime::parse_from_rfc3339(&expires).unwrap();
+    assert!(
+        (now_secs() - created_at.timestamp()).abs() < 60,
+        "{created}"
+    );
+    assert_eq!(expires_at - created_at, chrono::Duration::days(30));
     assert_eq!(
         row,
         [
@@ -29,10 +38,8 @@ fn list_shows_masked_tokens_and_never_a_secret() {
             "ci",
             "deploy:prod,read",
             &masked,
-            "just",
-            "now",
-            "in",
-            "29d",
+            created.as_str(),
+            expires.as_str(),
             "never",
             "active"
         ]
@@ -568,7 +575,7 @@ fn a_used_secret_key_presented_again_revokes_the_whole_lineage() {
     assert_eq!(code(&output), 5);
     assert_eq!(
         stderr(&output),
-        "tokens: this secret key was already used; every token of \"bot\" is now revoked (1 live); ask an admin for a new token\n"
+        "tokens: this secret key was already used; every token of \"bot\" is now revoked (1 live token ended); ask an admin for a new token\n"
     );
     assert!(stdout(&output).is_empty());
     assert_eq!(sandbox.verify(&third.token, &[]).0, 5);
@@ -610,7 +617,7 @@ fn refresh_refusals() {
                 keyed.token
             ),
             3,
-            "the token is malformed",
+            "the token and the secret key are swapped: give the token first, then its secret key",
         ),
         // Only one line.
         (format!("{}\n", keyed.token), 3, "no secret key on stdin"),

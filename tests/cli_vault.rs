@@ -64,8 +64,12 @@ fn an_empty_file_is_refused_and_left_alone() {
 fn a_directory_is_refused() {
     let sandbox = Sandbox::sqlite();
     std::fs::create_dir(&sandbox.vault).unwrap();
-    assert_refused(&sandbox, "(it is a directory)");
-    assert_verify_refused(&sandbox, &well_formed_token(), "(it is a directory)");
+    assert_refused(&sandbox, "is a directory, not a vault file");
+    assert_verify_refused(
+        &sandbox,
+        &well_formed_token(),
+        "is a directory, not a vault file",
+    );
     assert!(
         listing(&sandbox.vault).is_empty(),
         "something was made inside"

@@ -91,7 +91,6 @@ fn malformed_tokens_exit_3_without_touching_the_vault() {
     for bad in [
         typo.as_str(),
         truncated,
-        "",
         "hello",
         "tks_abc_def",
         &issued_elsewhere.secret_key.clone().unwrap(),
@@ -107,6 +106,23 @@ fn malformed_tokens_exit_3_without_touching_the_vault() {
             "the error shows the secret"
         );
     }
+    // Nothing at all, or a secret key where the token goes: said as such.
+    let (code, stderr) = sandbox.verify("", &[]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            3,
+            "tokens: no token: the first line on stdin is empty (give the token on stdin, or with --token-env / --token-file)\n"
+        )
+    );
+    let (code, stderr) = sandbox.verify(issued_elsewhere.secret_key.as_deref().unwrap(), &[]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            3,
+            "tokens: the token is malformed: it is a secret key (tks_…), not a token (tk_…)\n"
+        )
+    );
     assert!(!sandbox.vault_exists(), "verify created a vault");
     let (_, stderr) = sandbox.verify(&typo, &[]);
     assert_eq!(
@@ -241,7 +257,7 @@ fn verify_warns_when_the_token_expires_within_7_days() {
     assert_eq!(code, 0);
     assert!(
         stderr.starts_with(&format!(
-            "warning: token \"soon\" ({}) expires in 2d",
+            "warning: token \"soon\" ({}) expires in 3d",
             soon.id()
         )),
         "{stderr}"

@@ -24,7 +24,10 @@ fn copied_token_stays_on_the_clipboard_after_tokens_exits() {
     let issued = parse_issued(&output);
     assert_eq!(
         stderr(&output),
-        "The token is also on the clipboard for 45s.\n"
+        format!(
+            "{}The token is also on the clipboard for 45s.\n",
+            sandbox.created_notice()
+        )
     );
     // tokens has exited; the clipboard still holds exactly the token (not the secret key).
     assert_eq!(x.clipboard().as_deref(), Some(issued.token.as_str()));
@@ -82,7 +85,13 @@ fn keep_clipboard_leaves_it_there() {
         .output()
         .unwrap();
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert_eq!(stderr(&output), "The token is also on the clipboard.\n");
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "{}The token is also on the clipboard.\n",
+            sandbox.created_notice()
+        )
+    );
     let issued = parse_issued(&output);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(x.clipboard().as_deref(), Some(issued.token.as_str()));
@@ -152,7 +161,10 @@ fn without_a_display_the_token_is_still_printed() {
     assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
     assert_eq!(
         stderr(&output),
-        "tokens: the clipboard is not available (no display: DISPLAY and WAYLAND_DISPLAY are unset); the token is printed above\n"
+        format!(
+            "{}tokens: the clipboard is not available (no display: DISPLAY and WAYLAND_DISPLAY are unset); the token is printed above\n",
+            sandbox.created_notice()
+        )
     );
     // An X display that is not there: same, and still quick.
     let started = Instant::now();

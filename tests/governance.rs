@@ -610,10 +610,12 @@ fn until_used_keeps_the_old_token_until_the_new_one_is_first_verified() {
     assert_eq!(listed[1]["status"], "active");
     let table = stdout(&sandbox.run(&["list", "--status", "rotating"], ""));
     assert!(
-        table.lines().nth(1).unwrap().trim_end().ends_with(&format!(
-            "rotating (waiting on {}, ends in 29d at the latest)",
-            new.id()
-        )),
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim_end()
+            .ends_with(&format!("rotating (waiting on {})", new.id())),
         "{table}"
     );
     let shown = stdout(&sandbox.run(&["show", &old.id()], ""));
@@ -766,20 +768,12 @@ fn a_token_in_a_rotation_grace_is_listed_as_rotating_with_its_end() {
     assert!(listed[0]["stops_at"].is_string(), "{listed}");
     assert!(listed[0].get("waiting_on").is_none(), "{listed}");
     assert!(listed[1].get("stops_at").is_none(), "{listed}");
+    // Piped, the table says `rotating` and its EXPIRES column when the grace ends.
     let table = stdout(&sandbox.run(&["list"], ""));
+    let first = table.lines().nth(1).unwrap();
+    assert!(first.trim_end().ends_with("rotating"), "{table}");
     assert!(
-        table
-            .lines()
-            .nth(1)
-            .unwrap()
-            .trim_end()
-            .ends_with("rotating (until in 1h)")
-            || table
-                .lines()
-                .nth(1)
-                .unwrap()
-                .trim_end()
-                .ends_with("rotating (until in 2h)"),
+        first.contains(listed[0]["stops_at"].as_str().unwrap()),
         "{table}"
     );
     let active = json(&sandbox.run(&["--json", "list", "--status", "active"], ""));

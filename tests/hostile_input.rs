@@ -148,12 +148,13 @@ fn bytes_that_are_not_text_are_a_malformed_token() {
 }
 
 #[test]
-fn a_folder_or_a_credential_where_a_name_belongs_is_a_usage_error() {
+fn a_folder_or_a_credential_where_a_name_belongs_is_refused() {
     let sandbox = Sandbox::new();
     let issued = sandbox.create("x", &[]);
     let folder = sandbox.dir.path().to_str().unwrap().to_owned();
+    // A file that cannot be read is an I/O error, as the README puts it: exit 1.
     let output = sandbox.run(&["verify", "--token-file", &folder], "");
-    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
     assert!(stderr(&output).contains("cannot read the token from"));
     for args in [
         vec!["verify", "--token-env", issued.token.as_str()],
@@ -182,7 +183,7 @@ fn a_folder_or_a_credential_where_a_name_belongs_is_a_usage_error() {
         .current_dir(sandbox.dir.path())
         .output()
         .unwrap();
-    assert_eq!(code(&output), 2, "no such file here: {}", stderr(&output));
+    assert_eq!(code(&output), 1, "no such file here: {}", stderr(&output));
     assert_eq!(code(&output_in_dir), 0, "{}", stderr(&output_in_dir));
     let output = sandbox
         .cmd(&["verify", "--token-env", "tk_TOKEN"])

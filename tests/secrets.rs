@@ -503,7 +503,10 @@ fn no_child_process_gets_a_secret_in_its_arguments_or_environment() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(
         stderr(&output),
-        "The token is also on the clipboard for 2s.\n"
+        format!(
+            "{}The token is also on the clipboard for 2s.\n",
+            sandbox.created_notice()
+        )
     );
     let first = parse_issued(&output);
     let key = first.secret_key.clone().unwrap();

@@ -31,6 +31,28 @@ fn spawn(sandbox: &Sandbox, args: &[&str], cols: u16, env: &[(&str, &str)]) -> S
     session
 }
 
+/// Like [`spawn`], but `tokens` starts only once the terminal has its size (a window size set
+/// after the spawn may come after the program has read it).
+fn spawn_sized(sandbox: &Sandbox, args: &[&str], cols: u16) -> Session {
+    let mut command = Command::new("sh");
+    command
+        .args([
+            "-c",
+            "while [ \"$(stty size)\" != \"40 $0\" ]; do sleep 0.02; done; exec \"$@\"",
+        ])
+        .arg(cols.to_string())
+        .arg(env!("CARGO_BIN_EXE_tokens"))
+        .args(args)
+        .env("TOKENS_VAULT", &sandbox.location)
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR")
+        .env_remove("DISPLAY");
+    let mut session = Session::spawn(command).expect("spawn on a pty");
+    session.get_process_mut().set_window_size(cols, 40).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(15)));
+    session
+}
+
 /// Reads the rest of the screen output and the exit status.
 fn finish(mut session: Session) -> (String, i32) {
     let rest = session.expect(Eof).expect("the program ends");
@@ -335,7 +357,10 @@ fn list_is_coloured_on_a_terminal_and_fits_its_width() {
         "no colour on a terminal: {screen}"
     );
     let plain = without_escapes(&screen);
-    for status in ["active", "expiring", "revoked"] {
+    // One vocabulary (SPEC §4): expiring soon is the expiry shown in yellow, not a status.
+    assert!(!plain.contains("expiring "), "{plain}");
+    assert!(screen.contains("\u{1b}[38;5;11m in 2d "), "{screen:?}");
+    for status in ["active", "revoked"] {
         assert!(plain.contains(status), "{status} missing: {plain}");
     }
     for line in plain.lines() {
@@ -429,4 +454,226 @@ fn prompts_show_text_from_the_vault_escaped() {
         sandbox.query::<String>("SELECT scopes FROM tokens WHERE name = 'second'"),
         "read"
     );
+}
+
+#[test]
+fn tables_fit_60_to_120_columns_and_never_split_an_id() {
+    let sandbox = Sandbox::new();
+    let long = sandbox.create(
+        "a-very-long-token-name-for-the-deploy-pipeline",
+        &[
+            "--app",
+            "a-rather-long-application-name",
+            "--scope",
+            "deploy:production,read:everything,write:everything",
+        ],
+    );
+    let short = sandbox.create("ci", &["--expires", "3d"]);
+    let old = sandbox.create("old", &[]);
+    let output = sandbox.run(&["rotate", "old", "--grace", "2h"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let ids = [long.id(), short.id(), old.id()];
+    for cols in [60u16, 80, 100, 120] {
+        for args in [&["list", "--all"][..], &["log"][..]] {
+            let (screen, status) = finish(spawn_sized(&sandbox, args, cols));
+            assert_eq!(status, 0, "{args:?} at {cols}: {screen}");
+            let plain = without_escapes(&screen);
+            for line in plain.lines() {
+                assert!(
+                    line.trim_end().chars().count() <= usize::from(cols),
+                    "{args:?} wider than {cols}: {line:?}"
+                );
+            }
+            for id in &ids {
+                assert!(
+                    plain.contains(id.as_str()),
+                    "{args:?} at {cols} splits {id}: {plain}"
+                );
+            }
+            if args[0] == "list" {
+                // Whole statuses; the old token is rotating and stops within its grace.
+                let old_line = plain.lines().find(|line| line.contains(&old.id())).unwrap();
+                assert!(
+                    old_line.contains("rotating") && old_line.contains("in 2h"),
+                    "{old_line}"
+                );
+                if cols < 120 {
+                    assert!(
+                        plain.contains('…'),
+                        "long values are shortened at {cols}: {plain}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn esc_cancels_every_text_prompt_hidden_ones_too() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("existing", &["--scope", "read"]);
+    // Name, App, Other scopes: Esc at each, with something typed.
+    for answered in [0, 1, 3] {
+        let mut session = spawn(&sandbox, &["create"], 100, &[]);
+        for (prompt, answer) in [("Name", "never-made"), ("App", ""), ("Scopes in use", " ")]
+            .iter()
+            .take(answered)
+        {
+            session.expect(*prompt).unwrap();
+            if *prompt == "Scopes in use" {
+                session.send(format!("{answer}\r")).unwrap();
+            } else {
+                session.send_line(answer).unwrap();
+            }
+        }
+        let next = ["Name", "App", "", "Other scopes"][answered];
+        session.expect(next).unwrap();
+        session.send("half").unwrap();
+        session.send(ControlCode::Escape).unwrap();
+        let (screen, code) = finish(session);
+        assert_eq!(code, 130, "Esc at {next}: {screen}");
+    }
+    // The hidden Token prompt of verify.
+    let mut session = spawn(&sandbox, &["verify"], 100, &[]);
+    session.expect("Token").unwrap();
+    wait_for_hidden_input(&session);
+    session.send(&issued.token[..10]).unwrap();
+    session.send(ControlCode::Escape).unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130, "{screen}");
+    assert!(!screen.contains(&issued.token[..10]), "echoed: {screen}");
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
+    assert_eq!(
+        sandbox.query::<Option<i64>>("SELECT max(last_used_at) FROM token_usage"),
+        None
+    );
+}
+
+#[test]
+fn ctrl_c_at_a_question_shows_the_cursor_again() {
+    let sandbox = Sandbox::new();
+    sandbox.create("bot", &[]);
+    for (args, prompt) in [
+        (&["revoke", "bot"][..], "Revoke"),
+        (&["create"][..], "Name"),
+    ] {
+        let mut session = spawn(&sandbox, args, 100, &[]);
+        session.expect(prompt).unwrap();
+        if prompt == "Name" {
+            // On to the Lifetime select, which hides the cursor.
+            session.send_line("x1").unwrap();
+            session.expect("App").unwrap();
+            session.send_line("").unwrap();
+            session.expect("Scopes").unwrap();
+            session.send_line("").unwrap();
+            session.expect("Lifetime").unwrap();
+        }
+        session.send(ControlCode::EndOfText).unwrap();
+        let (screen, code) = finish(session);
+        assert_eq!(code, 130, "{args:?}: {screen}");
+        let hidden = screen.rfind("\u{1b}[?25l");
+        let shown = screen.rfind("\u{1b}[?25h");
+        assert!(
+            hidden.is_none() || shown > hidden,
+            "{args:?} left the cursor hidden: {screen:?}"
+        );
+    }
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
+}
+
+#[test]
+fn a_taken_name_is_refused_at_the_name_prompt() {
+    let sandbox = Sandbox::new();
+    let taken = sandbox.create("ci", &[]);
+    let mut session = spawn(&sandbox, &["create"], 120, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("ci").unwrap();
+    session
+        .expect(
+            format!(
+                "a token named \"ci\" already exists ({}); pick another name",
+                taken.id()
+            )
+            .as_str(),
+        )
+        .unwrap();
+    session.send_line("ci-2").unwrap();
+    session.expect("App").unwrap();
+    session.send(ControlCode::Escape).unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130, "{screen}");
+}
+
+#[test]
+fn a_long_revoke_question_lists_the_tokens_under_it_once() {
+    let sandbox = Sandbox::new();
+    let mut ids = Vec::new();
+    for index in 0..40 {
+        ids.push(
+            sandbox
+                .create(&format!("partner-{index:02}"), &["--app", "partner"])
+                .id(),
+        );
+    }
+    let mut session = spawn(&sandbox, &["revoke", "--app", "partner", "--all"], 80, &[]);
+    let asked = session.expect("Revoke all 40?").unwrap();
+    let before = without_escapes(&String::from_utf8_lossy(asked.before()));
+    // A short question, then one token a line, each id whole.
+    assert_eq!(
+        before
+            .matches("Revoke 40 tokens? Clients using them will be refused at once:")
+            .count(),
+        1,
+        "{before}"
+    );
+    for (index, id) in ids.iter().enumerate() {
+        assert!(
+            before.contains(&format!("  \"partner-{index:02}\" ({id})\r\n")),
+            "{id}: {before}"
+        );
+    }
+    session.send("y").unwrap();
+    let (rest, code) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    // Answered: the list is not drawn again.
+    assert!(
+        !rest.contains(ids[0].as_str()) || rest.matches(ids[0].as_str()).count() == 1,
+        "{rest}"
+    );
+    assert!(!rest.contains("Revoke 40 tokens?"), "{rest}");
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL"),
+        40
+    );
+}
+
+/// True when `screen` holds a colour or another text style (an SGR sequence, `ESC [ … m`).
+fn styled(screen: &str) -> bool {
+    screen.split("\u{1b}[").skip(1).any(|rest| {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(rest.len());
+        rest[end..].starts_with('m')
+    })
+}
+
+#[test]
+fn color_never_wins_in_prompts_too() {
+    let sandbox = Sandbox::new();
+    sandbox.create("bot", &[]);
+    let mut session = spawn(&sandbox, &["revoke", "bot"], 100, &[]);
+    session.expect("Revoke").unwrap();
+    session.send("n").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130);
+    assert!(
+        styled(&screen),
+        "the prompt is coloured by default: {screen:?}"
+    );
+    let mut session = spawn(&sandbox, &["revoke", "bot", "--color", "never"], 100, &[]);
+    session.expect("Revoke").unwrap();
+    session.send("n").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 130);
+    assert!(!styled(&screen), "--color never: {screen:?}");
 }

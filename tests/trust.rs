@@ -662,17 +662,19 @@ fn a_device_or_a_folder_where_the_vault_should_be_is_named_as_such() {
         assert_eq!(code(&output), 1, "{args:?}");
         assert_eq!(
             stderr(&output),
-            "tokens: /dev/null is not a tokens vault or is corrupt (it is not a regular file); it \
-             was left untouched\n"
+            "tokens: /dev/null is a device or another special file, not a vault file; give a file \
+             path (the default is ~/.local/share/tokens/vault.db)\n"
         );
     }
     // A folder in a sticky folder: named as a folder, not blamed on /tmp.
     let output = tokens_at(&sandbox, &std::env::temp_dir(), &["list"], "");
     assert_eq!(code(&output), 1);
     assert!(
-        stderr(&output).ends_with(
-            "is not a tokens vault or is corrupt (it is a directory); it was left untouched\n"
-        ),
+        stderr(&output).ends_with(&format!(
+            "{} is a directory, not a vault file; give the vault's file path (e.g. {}/vault.db)\n",
+            std::env::temp_dir().display(),
+            std::env::temp_dir().display()
+        )),
         "{}",
         stderr(&output)
     );

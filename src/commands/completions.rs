@@ -27,7 +27,10 @@ fi
 ";
 
 pub fn run(args: CompletionsArgs) -> Result<()> {
-    print!("{}", script(args.shell));
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(script(args.shell).as_bytes())?;
+    stdout.flush()?;
     Ok(())
 }
 

@@ -36,7 +36,17 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
                 Some(vault) => vault.store().apps_and_scopes_in_use(context.now)?.1,
                 None => Vec::new(),
             };
-            let answers = prompt::ask_new_token(&known_scopes, context.now)?;
+            // Said at the Name prompt, not after all four (checked again when it is made).
+            let name_is_free = |name: &str| -> Result<(), String> {
+                match vault.as_ref().map(|vault| vault.store().live_by_name(name)) {
+                    Some(Ok(Some(other))) => Err(format!(
+                        "a token named \"{name}\" already exists ({}); pick another name",
+                        other.id
+                    )),
+                    _ => Ok(()),
+                }
+            };
+            let answers = prompt::ask_new_token(&known_scopes, context.now, &name_is_free)?;
             drop(vault);
             Template {
                 name: answers.name,

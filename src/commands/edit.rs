@@ -66,6 +66,15 @@ pub fn run(context: &Context, args: EditArgs) -> Result<()> {
         args.rename.as_deref().unwrap_or(&record.name),
         record.id
     ));
+    if context.json {
+        // The token as it is now, as list --json shows it: every changing command prints a document.
+        if let Some(updated) = vault.store().find_by_id(&record.id)? {
+            let document =
+                serde_json::to_value(crate::output::TokenJson::of(&updated, context.now))
+                    .map_err(std::io::Error::from)?;
+            crate::output::print_json(&document)?;
+        }
+    }
     Ok(())
 }
 

@@ -165,7 +165,8 @@ pub fn show_once(
     };
     print_secret(&text)?;
 
-    if context.stderr_is_terminal && !context.quiet {
+    // Only when the secrets are on the screen above: `T=$(tokens create …)` stays quiet.
+    if context.stdout_is_terminal && context.stderr_is_terminal && !context.quiet {
         let expires = match row.expires_at {
             Some(at) => format!("expires {}", relative(at, context.now)),
             None => "never expires".to_owned(),

@@ -2,18 +2,17 @@
 
 use std::io::{self, Write};
 
-use comfy_table::Cell;
-
 use super::Context;
 use crate::cli::{ListArgs, StatusArg};
 use crate::error::Result;
-use crate::output::{self, printable, relative, relative_or};
+use crate::output::{self, printable};
 use crate::vault::{Access, ListFilter, Status};
 
 pub fn run(context: &Context, args: ListArgs) -> Result<()> {
     let vault = context.open(Access::Read)?;
+    let all = args.all;
     let filter = ListFilter {
-        all: args.all,
+        all,
         app: args.app,
         scope: args.scope,
         status: args.status.map(|status| match status {
@@ -55,27 +54,51 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         return matched(usize::from(!first));
     }
 
+    let terminal = context.stdout_is_terminal;
     let mut rows = Vec::new();
     vault.store().list(&filter, now, &mut |record| {
+        let plain = |text: &str| (printable(text).into_owned(), None);
         rows.push(vec![
-            Cell::new(printable(&record.id)),
-            Cell::new(printable(&record.name)),
-            Cell::new(printable(record.app.as_deref().unwrap_or("-"))),
-            Cell::new(printable(&if record.scopes.is_empty() {
+            plain(&record.id),
+            plain(&record.name),
+            plain(record.app.as_deref().unwrap_or("-")),
+            plain(&if record.scopes.is_empty() {
                 "-".to_owned()
             } else {
                 record.scopes.join(",")
-            })),
-            Cell::new(printable(&record.masked())),
-            Cell::new(relative(record.created_at, now)),
-            Cell::new(relative_or(record.expires_at, now, "never")),
-            Cell::new(relative_or(record.last_used_at, now, "never")),
+            }),
+            plain(&record.masked()),
+            (
+                output::time_field(Some(record.created_at), now, "-", terminal),
+                None,
+            ),
+            output::expiry_cell(&record, now, terminal),
+            (
+                output::time_field(record.last_used_at, now, "never", terminal),
+                None,
+            ),
             output::status_cell(&record, now),
         ]);
         Ok(())
     })?;
     if rows.is_empty() {
-        context.notice("No tokens match. Create one with: tokens create NAME");
+        // An empty vault, a filter that matched nothing, or only revoked tokens left.
+        let mut any = false;
+        let everything = ListFilter {
+            all: true,
+            ..ListFilter::default()
+        };
+        // The walk stops at the first token: the error is only the way out of it.
+        let _ = vault.store().list(&everything, now, &mut |_| {
+            any = true;
+            Err(crate::error::Error::Silent(0))
+        });
+        let hint = match (any, all) {
+            (false, _) => "No tokens yet. Create one with: tokens create NAME",
+            (true, false) => "No tokens match; revoked tokens are listed with --all.",
+            (true, true) => "No tokens match.",
+        };
+        context.notice(hint);
         return Ok(());
     }
     let count = rows.len();
@@ -93,6 +116,8 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         ],
         // On a narrow terminal: `show` has these too, and the id is in the masked token.
         &["CREATED", "LAST USED", "TOKEN"],
+        // Then long values are cut with `…`; ids, times and statuses never are.
+        &["SCOPES", "APP", "NAME"],
         rows,
         context.color,
     );

@@ -8,7 +8,6 @@ use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
 use std::time::{Duration, Instant};
 
-use comfy_table::Cell;
 use serde::Serialize;
 
 use super::Context;
@@ -212,6 +211,7 @@ impl<'a> Streamed<'a> {
     fn cells(&self, event: &Event) -> [String; 6] {
         [
             rfc3339(event.at),
+            // Piped, one field a time: the WHEN column is left out (see print_page).
             relative(event.at, self.context.now),
             printable(event.token_id.as_deref().unwrap_or("-")).into_owned(),
             printable(event.name.as_deref().unwrap_or("-")).into_owned(),
@@ -244,12 +244,32 @@ impl<'a> Streamed<'a> {
 
     /// Prints the first page as a table and keeps its column widths for the rows after it.
     fn print_page(&mut self, out: &mut impl Write) -> Result<()> {
+        let terminal = self.context.stdout_is_terminal;
         let rows = self
             .page
             .iter()
-            .map(|cells| cells.iter().map(Cell::new).collect())
+            .map(|cells| {
+                cells
+                    .iter()
+                    .enumerate()
+                    // Piped, "3d ago" would be two fields for awk; TIME says it exactly.
+                    .filter(|(column, _)| terminal || TITLES[*column] != "WHEN")
+                    .map(|(_, cell)| (cell.clone(), None))
+                    .collect()
+            })
             .collect();
-        let table = output::table(&TITLES, &["WHEN", "NAME"], rows, self.context.color);
+        let titles: Vec<&str> = TITLES
+            .iter()
+            .copied()
+            .filter(|title| terminal || *title != "WHEN")
+            .collect();
+        let table = output::table(
+            &titles,
+            &["WHEN"],
+            &["NAME", "DETAIL"],
+            rows,
+            self.context.color,
+        );
         writeln!(out, "{table}")?;
         // The widest content of each column comfy-table kept (it pads each by one either side).
         let shown: Vec<String> = table.header().map_or_else(Vec::new, |header| {

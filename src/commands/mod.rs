@@ -42,6 +42,7 @@ pub struct Context {
     /// Colour on stdout.
     pub color: bool,
     pub stdin_is_terminal: bool,
+    pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
     pub now: DateTime<Utc>,
 }
@@ -56,6 +57,7 @@ impl Context {
             timeout: global.timeout,
             color: output::use_color(global.color, std::io::stdout().is_terminal()),
             stdin_is_terminal: std::io::stdin().is_terminal(),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             now: Utc::now(),
         }
@@ -64,13 +66,22 @@ impl Context {
     /// The vault this command line names, or the default one.
     pub fn location(&self) -> Result<Location> {
         match &self.vault {
-            Some(value) => Location::parse(value.as_os_str()),
+            Some(value) => Location::parse(with_home(value).as_os_str()),
             None => Location::default_file(),
         }
     }
 
+    /// Opens the vault; a command that writes creates a missing vault file, and says where, so
+    /// a mistyped `--vault` does not pass unnoticed.
     pub fn open(&self, access: Access) -> Result<Vault> {
-        Vault::open_within(&self.location()?, access, self.timeout)
+        let location = self.location()?;
+        let creates =
+            access == Access::Write && matches!(&location, Location::File(path) if !path.exists());
+        let vault = Vault::open_within(&location, access, self.timeout)?;
+        if creates {
+            self.notice(&format!("Created a new vault at {location}."));
+        }
+        Ok(vault)
     }
 
     /// A human message on stderr, unless `--quiet`; what it quotes from the vault is escaped
@@ -89,6 +100,16 @@ impl Context {
                 "no token with id or name \"{id_or_name}\"; see tokens list"
             ))
         })
+    }
+}
+
+/// `~` or `~/…` at the start of a vault location is the home directory, as a shell would have
+/// expanded it (`TOKENS_VAULT="~/vault.db"` in a quoted assignment, a systemd unit, a CI file).
+fn with_home(value: &std::path::Path) -> std::borrow::Cow<'_, std::path::Path> {
+    let home = std::env::var_os("HOME").filter(|home| !home.is_empty());
+    match (value.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => std::path::PathBuf::from(home).join(rest).into(),
+        _ => value.into(),
     }
 }
 
@@ -123,6 +144,18 @@ impl Context {
     /// without a terminal to ask on, the command needs `--yes` (exit 2). "No", Esc or Ctrl-C:
     /// nothing changes (exit 130).
     pub fn confirm_revocation(&self, command: &str, question: &str) -> Result<()> {
+        self.confirm_revocation_of(command, question, &[])
+    }
+
+    /// [`Context::confirm_revocation`] for many tokens: `question` (short) on a line of its own,
+    /// then `tokens` one a line below it, then a short y/N, so a long list is neither one
+    /// wrapped paragraph nor drawn twice once answered.
+    pub fn confirm_revocation_of(
+        &self,
+        command: &str,
+        question: &str,
+        tokens: &[String],
+    ) -> Result<()> {
         if self.yes {
             return Ok(());
         }
@@ -131,13 +164,31 @@ impl Context {
                 "{command} asks for confirmation: pass --yes to {command} without a terminal"
             )));
         }
-        if crate::prompt::confirm(question)? {
+        let asked = if tokens.is_empty() {
+            crate::prompt::confirm(question)?
+        } else {
+            eprintln!("{}", output::message(question));
+            for token in tokens {
+                eprintln!("  {}", output::message(token));
+            }
+            crate::prompt::confirm(&format!("{} all {}?", capitalised(command), tokens.len()))?
+        };
+        if asked {
             Ok(())
         } else {
             self.notice("Nothing changed.");
             Err(Error::Silent(crate::prompt::CANCELLED))
         }
     }
+}
+
+/// `Revoke` for `revoke`.
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// `"ci" (h0uM0uQVeYnF)`: how messages and prompts name a token, control characters escaped.

@@ -1,7 +1,8 @@
 //! `tokens policy`: the vault's rules (show, set, check). The checks themselves are in
 //! `crate::policy`; create, edit, rotate and refresh apply them under the write lock.
 
-use comfy_table::Cell;
+use std::io::{self, Write};
+
 use serde_json::json;
 
 use super::{Context, EXIT_FOUND};
@@ -27,8 +28,9 @@ fn show(context: &Context) -> Result<()> {
         output::print_json(&document)?;
         return Ok(());
     }
+    let mut out = io::stdout().lock();
     for (rule, value) in describe(&policy) {
-        println!("{rule:<18}{}", printable(&value));
+        writeln!(out, "{rule:<18}{}", printable(&value))?;
     }
     Ok(())
 }
@@ -165,21 +167,22 @@ fn check(context: &Context) -> Result<()> {
             .flat_map(|(record, breaches)| {
                 breaches.iter().map(move |breach| {
                     vec![
-                        Cell::new(printable(&record.id)),
-                        Cell::new(printable(&record.name)),
-                        Cell::new(breach.rule),
-                        Cell::new(printable(&breach.why)),
+                        (printable(&record.id).into_owned(), None),
+                        (printable(&record.name).into_owned(), None),
+                        (breach.rule.to_owned(), None),
+                        (printable(&breach.why).into_owned(), None),
                     ]
                 })
             })
             .collect();
         let table = output::table(
             &["ID", "NAME", "RULE", "PROBLEM"],
-            &["PROBLEM"],
+            &[],
+            &["NAME", "PROBLEM"],
             rows,
             context.color,
         );
-        println!("{table}");
+        writeln!(io::stdout().lock(), "{table}")?;
     }
     if found.is_empty() {
         context.notice("Every live token keeps the vault's policy.");

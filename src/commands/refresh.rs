@@ -6,7 +6,7 @@ use super::secrets::{self, Source, StdinLines};
 use super::{Context, label};
 use crate::cli::RefreshArgs;
 use crate::error::{Error, Result};
-use crate::token::{Credential, Kind};
+use crate::token::{Credential, FormatError, Kind};
 use crate::vault::Access;
 
 /// What the refresh came to, decided under the write lock.
@@ -34,8 +34,15 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
         &mut stdin,
         terminal,
     )?;
-    let token = Credential::parse(Kind::Token, &token_text)
-        .map_err(|why| Error::Malformed(format!("the token is malformed: {why}")))?;
+    // Both lines the wrong way round: say so, rather than two separate complaints.
+    let swapped =
+        "the token and the secret key are swapped: give the token first, then its secret key";
+    let token = Credential::parse(Kind::Token, &token_text).map_err(|why| match why {
+        FormatError::WrongKind { .. } if Credential::parse(Kind::Token, &key_text).is_ok() => {
+            Error::Malformed(swapped.into())
+        }
+        why => Error::Malformed(format!("the token is malformed: {why}")),
+    })?;
     let secret_key = Credential::parse(Kind::SecretKey, &key_text)
         .map_err(|why| Error::Malformed(format!("the secret key is malformed: {why}")))?;
     if token.id() != secret_key.id() {
@@ -119,8 +126,15 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
 
     match outcome {
         Outcome::Refreshed(issued) => show_once(context, &issued, "Refreshed", &args.copy),
-        Outcome::ReuseDetected { name, revoked } => Err(Error::Revoked(format!(
-            "this secret key was already used; every token of \"{name}\" is now revoked ({revoked} live); ask an admin for a new token"
-        ))),
+        Outcome::ReuseDetected { name, revoked } => {
+            let ended = match revoked {
+                0 => "none was still live".to_owned(),
+                1 => "1 live token ended".to_owned(),
+                many => format!("{many} live tokens ended"),
+            };
+            Err(Error::Revoked(format!(
+                "this secret key was already used; every token of \"{name}\" is now revoked ({ended}); ask an admin for a new token"
+            )))
+        }
     }
 }

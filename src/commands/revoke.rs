@@ -58,15 +58,20 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
 
     if !to_revoke.is_empty() {
         let names: Vec<String> = to_revoke.iter().map(label).collect();
-        let question = match names.as_slice() {
-            [one] => format!("Revoke {one}? Clients using it will be refused at once"),
-            many => format!(
-                "Revoke {} tokens: {}? Clients using them will be refused at once",
-                many.len(),
-                many.join(", ")
-            ),
-        };
-        context.confirm_revocation("revoke", &question)?;
+        match names.as_slice() {
+            [one] => context.confirm_revocation(
+                "revoke",
+                &format!("Revoke {one}? Clients using it will be refused at once"),
+            )?,
+            many => context.confirm_revocation_of(
+                "revoke",
+                &format!(
+                    "Revoke {} tokens? Clients using them will be refused at once:",
+                    many.len()
+                ),
+                many,
+            )?,
+        }
     }
 
     let reason = args.reason.as_deref().unwrap_or("revoked");

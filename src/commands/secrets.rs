@@ -72,8 +72,9 @@ pub fn read(
             to_text(&value)
         }
         Source::File(path) => {
+            // A file that cannot be read is an I/O error (exit 1), as a vault's would be.
             let file = File::open(path).map_err(|error| {
-                Error::Usage(format!(
+                Error::Other(anyhow::anyhow!(
                     "cannot read the {what} from {}: {error}",
                     path.display()
                 ))
@@ -82,7 +83,7 @@ pub fn read(
                 .next_line(what)
                 .map_err(|error| match error {
                     Error::Malformed(_) => error,
-                    other => Error::Usage(format!(
+                    other => Error::Other(anyhow::anyhow!(
                         "cannot read the {what} from {}: {other}",
                         path.display()
                     )),
@@ -97,6 +98,17 @@ pub fn read(
             ))
         })?,
     };
+    if text.trim().is_empty() {
+        let option = what.replace(' ', "-");
+        let place = match source {
+            Source::Env(var) => format!("environment variable {var} is empty"),
+            Source::File(path) => format!("the first line of {} is empty", path.display()),
+            Source::Stdin => "the first line on stdin is empty".to_owned(),
+        };
+        return Err(Error::Malformed(format!(
+            "no {what}: {place} (give the {what} on stdin, or with --{option}-env / --{option}-file)"
+        )));
+    }
     Ok(text)
 }
 
@@ -116,6 +128,14 @@ impl StdinLines {
         self.lines
             .as_ref()
             .is_some_and(|lines| !lines.buffer.is_empty())
+    }
+
+    /// True when more than blank lines have been read ahead: a second credential where one
+    /// was expected (only what has already arrived is looked at; nothing waits for the writer).
+    pub fn has_more_text(&self) -> bool {
+        self.lines
+            .as_ref()
+            .is_some_and(|lines| lines.buffer.iter().any(|byte| !byte.is_ascii_whitespace()))
     }
 
     /// True when the next line would wait for the writer: nothing read ahead and nothing

@@ -79,7 +79,11 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
         )?;
     } else if let Some(revoked_at) = record.revoked_at {
         let label = if revoked_at > now { "stops" } else { "revoked" };
-        let reason = record.revoke_reason.as_deref().unwrap_or("no reason given");
+        // `revoke` without --reason keeps "revoked" as the reason: not worth saying twice.
+        let reason = match record.revoke_reason.as_deref() {
+            None | Some("revoked") => "no reason given",
+            Some(reason) => reason,
+        };
         field(label, &format!("{} — {reason}", when(revoked_at)))?;
     }
     let secret_key = match (&record.secret_key_hash, record.secret_key_used_at) {

@@ -104,12 +104,13 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
         return run_batch(context, &requirements);
     }
     let source = Source::from_args(args.token_env, args.token_file);
-    let text = secrets::read(
-        &source,
-        "token",
-        &mut StdinLines::new(),
-        context.stdin_is_terminal,
-    )?;
+    let mut stdin = StdinLines::new();
+    let text = secrets::read(&source, "token", &mut stdin, context.stdin_is_terminal)?;
+    if stdin.has_more_text() {
+        context.notice(
+            "warning: stdin holds more than one line; verify checked the first (--batch checks one token a line)",
+        );
+    }
     let mut now = Utc::now(); // the token has arrived: judged as things stand now
     let verdict = match Credential::parse(Kind::Token, &text) {
         Err(why) => Verdict::malformed(format!("the token is malformed: {why}")),
@@ -132,11 +133,12 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
     match (verdict.reason, &verdict.record) {
         (Reason::Ok, Some(record)) => {
             if !context.json && !context.quiet {
-                println!(
+                writeln!(
+                    io::stdout().lock(),
                     "valid: \"{}\" ({})",
                     printable(&record.name),
                     printable(&record.id)
-                );
+                )?;
             }
             if let Some(expires_at) = record
                 .expires_at
@@ -152,12 +154,24 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
             Ok(())
         }
         (Reason::Ok, None) => unreachable!("a valid verdict always carries its token"),
-        (Reason::Malformed, _) => Err(Error::Malformed(verdict.why)),
-        (Reason::Invalid, _) => Err(Error::Invalid(verdict.why)),
-        (Reason::Expired, _) => Err(Error::Expired(verdict.why)),
-        (Reason::Revoked, _) => Err(Error::Revoked(verdict.why)),
-        (Reason::Forbidden, _) => Err(Error::Forbidden(verdict.why)),
-        (Reason::Unavailable, _) => Err(Error::Other(anyhow::anyhow!(verdict.why))),
+        (reason, _) => {
+            let failed = match reason {
+                Reason::Ok => unreachable!("matched above"),
+                Reason::Malformed => Error::Malformed(verdict.why),
+                Reason::Invalid => Error::Invalid(verdict.why),
+                Reason::Expired => Error::Expired(verdict.why),
+                Reason::Revoked => Error::Revoked(verdict.why),
+                Reason::Forbidden => Error::Forbidden(verdict.why),
+                Reason::Unavailable => return Err(Error::Other(anyhow::anyhow!(verdict.why))),
+            };
+            // `-q`: the exit status is the verdict; no line says it (an error that is not a
+            // verdict, as `unavailable`, is still said).
+            if context.quiet {
+                Err(Error::Silent(failed.exit_code()))
+            } else {
+                Err(failed)
+            }
+        }
     }
 }
 
@@ -325,14 +339,22 @@ fn judge(
             Reason::Expired,
             format!("{label} expired {}", relative(at, now)),
         )
-    } else if let Some(missing) = requirements
+    } else if let missing = requirements
         .scopes
         .iter()
-        .find(|scope| !record.scopes.contains(scope))
+        .filter(|scope| !record.scopes.contains(scope))
+        .map(|scope| format!("\"{scope}\""))
+        .collect::<Vec<_>>()
+        && !missing.is_empty()
     {
+        let scopes = if missing.len() == 1 {
+            "scope"
+        } else {
+            "scopes"
+        };
         (
             Reason::Forbidden,
-            format!("{label} lacks the scope \"{missing}\""),
+            format!("{label} lacks the {scopes} {}", missing.join(", ")),
         )
     } else if let Some(app) = requirements
         .app

@@ -87,11 +87,16 @@ impl TokenRecord {
         }
     }
 
-    /// When a rotating token stops at the latest, if a time was set (`None`: only when
-    /// `waits_for` is first used).
+    /// When it stops verifying, if it does: the end of a rotation's grace (a time set for it;
+    /// `None` while only `waits_for`'s first use will end it), or its expiry, whichever is first.
     pub fn stops_at(&self) -> Option<DateTime<Utc>> {
-        self.revoked_at
-            .filter(|at| at.timestamp() < UNTIL_USED_ONLY || self.waits_for.is_none())
+        let grace_end = self
+            .revoked_at
+            .filter(|at| at.timestamp() < UNTIL_USED_ONLY || self.waits_for.is_none());
+        match (grace_end, self.expires_at) {
+            (Some(revoked), Some(expires)) => Some(revoked.min(expires)),
+            (revoked, expires) => revoked.or(expires),
+        }
     }
 
     pub fn is_revoked(&self, now: DateTime<Utc>) -> bool {

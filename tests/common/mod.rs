@@ -310,6 +310,16 @@ impl Sandbox {
             .sum()
     }
 
+    /// What the first command that writes says on stderr when it makes the vault file (a
+    /// PostgreSQL vault's tables are made without a word).
+    pub fn created_notice(&self) -> String {
+        if self.is_postgres() {
+            String::new()
+        } else {
+            format!("Created a new vault at {}.\n", self.vault.display())
+        }
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

@@ -158,14 +158,17 @@ pub fn check_with(path: &Path, owners: &Owners, system: &dyn System) -> Result<P
     if let Ok(meta) = system.lstat(&real)
         && matches!(meta.kind, Kind::Folder | Kind::Other)
     {
-        return Err(Error::VaultCorrupt {
-            vault: real.display().to_string(),
-            reason: if meta.kind == Kind::Folder {
-                "it is a directory".into()
-            } else {
-                "it is not a regular file".into()
-            },
-        });
+        let shown = crate::output::printable(&real.display().to_string()).into_owned();
+        return Err(Error::Other(if meta.kind == Kind::Folder {
+            anyhow::anyhow!(
+                "{shown} is a directory, not a vault file; give the vault's file path (e.g. {}/vault.db)",
+                shown.trim_end_matches('/')
+            )
+        } else {
+            anyhow::anyhow!(
+                "{shown} is a device or another special file, not a vault file; give a file path (the default is ~/.local/share/tokens/vault.db)"
+            )
+        }));
     }
     let Some(own_folder) = real.parent() else {
         return Ok(real); // `/` itself: opening it says it is a folder
