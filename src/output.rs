@@ -241,11 +241,10 @@ pub struct TokenJson<'a> {
     note: Option<&'a str>,
     scopes: &'a [String],
     status: &'static str,
-    /// A rotating token: when it stops at the latest (absent when only a first use ends it).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A rotating token: when it stops at the latest (`null` when only a first use ends it,
+    /// and for any other status).
     stops_at: Option<String>,
     /// A rotating token of `rotate --until-used`: the successor whose first use ends it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     waiting_on: Option<&'a str>,
 }
 

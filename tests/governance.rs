@@ -766,8 +766,8 @@ fn a_token_in_a_rotation_grace_is_listed_as_rotating_with_its_end() {
     assert_eq!(listed[0]["id"], old.id());
     assert_eq!(listed[0]["status"], "rotating");
     assert!(listed[0]["stops_at"].is_string(), "{listed}");
-    assert!(listed[0].get("waiting_on").is_none(), "{listed}");
-    assert!(listed[1].get("stops_at").is_none(), "{listed}");
+    assert!(listed[0]["waiting_on"].is_null(), "{listed}");
+    assert!(listed[1]["stops_at"].is_null(), "{listed}");
     // Piped, the table says `rotating` and its EXPIRES column when the grace ends.
     let table = stdout(&sandbox.run(&["list"], ""));
     let first = table.lines().nth(1).unwrap();
