@@ -115,6 +115,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
         Err(why) => Verdict::malformed(format!("the token is malformed: {why}")),
         Ok(credential) => {
             let mut vault = context.open(Access::Read)?;
+            vault.may_verify()?;
             now = Utc::now();
             let verdict = judge(vault.store().as_ref(), &credential, &requirements, now)?;
             let mut pending = Pending::new();
@@ -168,6 +169,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
 /// batch goes on with the next line.
 fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     let mut vault = context.open(Access::Read)?;
+    vault.may_verify()?;
     let mut stdin = StdinLines::new();
     let mut stdout = BufWriter::new(io::stdout().lock());
     let mut pending = Pending::new();

@@ -143,6 +143,12 @@ pub trait Store {
     /// True when the vault holds no token and no event.
     fn is_empty(&self) -> Result<bool>;
 
+    /// Raises the vault's verify mark (SPEC §10) to `version` (never lowers it): a write calls
+    /// it, inside its transaction, when it stores something a verifier older than `version`
+    /// would ignore (a disabled token, a use limit, an address binding, an `--until-used`
+    /// rotation), so such a verifier refuses instead of answering `ok`.
+    fn raise_verify_mark(&self, version: i64) -> Result<()>;
+
     /// Counts failed verifications of the known token `id` (SPEC §8): counters, not a row each,
     /// and a `verify_failed` event at most once a minute per token and reason, carrying how
     /// many failures it stands for.

@@ -20,6 +20,7 @@
 //! Every wait on the server has a deadline ([`link`]).
 
 pub mod connect;
+pub mod grants;
 mod link;
 mod schema;
 mod store;
@@ -34,7 +35,7 @@ use tokio_postgres::error::SqlState;
 pub use schema::CURRENT_VERSION;
 pub use store::PgStore;
 
-use super::Access;
+use super::{Access, Doing, Marks, allowed_by_marks};
 use super::store::Store;
 use crate::error::{Error, Result};
 use link::{Link, Transaction};
@@ -51,6 +52,40 @@ pub struct PgVault {
     link: Link,
     statements: RefCell<HashMap<String, Statement>>,
     writable: bool,
+    role: Rights,
+    /// For a vault newer than this binary: its version and marks (SPEC §10).
+    newer: Option<(i64, Marks)>,
+}
+
+/// What this role may do beyond reading, as `tokens grants` shapes it (grants.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rights {
+    /// May record verify's bookkeeping (last use, failure counts and their events).
+    bookkeeping: bool,
+    /// May read the tokens' secret hashes (verify needs them).
+    secret_hashes: bool,
+    /// May read the secret-key hashes (whole records: refresh, migrate).
+    secret_key_hashes: bool,
+}
+
+impl Rights {
+    /// The kind of access a role that may not change tokens was granted, when it is one of
+    /// `tokens grants`' kinds.
+    fn kind(self) -> Option<&'static str> {
+        match self {
+            Rights {
+                bookkeeping: true,
+                secret_key_hashes: false,
+                ..
+            } => Some("verifier"),
+            Rights {
+                bookkeeping: false,
+                secret_hashes: false,
+                ..
+            } => Some("reader"),
+            _ => None,
+        }
+    }
 }
 
 impl PgVault {
@@ -61,14 +96,21 @@ impl PgVault {
         let link = connect::connect(url, timeout)
             .map_err(|error| Error::Other(anyhow::anyhow!("{error}")))?;
         let shown = link.shown().to_owned();
-        let (version, writable) = inspect(&link)?;
+        let Inspection {
+            version,
+            marks,
+            writable,
+            role,
+        } = inspect(&link)?;
+        let mut newer = None;
         match version {
             Some(found) if found > CURRENT_VERSION => {
-                return Err(Error::VaultTooNew {
-                    vault: shown,
-                    found,
-                    known: CURRENT_VERSION,
-                });
+                // Newer: its marks say what this binary may do; it is never migrated.
+                allowed_by_marks(&shown, found, marks, Doing::Read)?;
+                if access == Access::Write {
+                    allowed_by_marks(&shown, found, marks, Doing::Change)?;
+                }
+                newer = marks.map(|marks| (found, marks));
             }
             Some(CURRENT_VERSION) => {}
             None if access == Access::Read => return Err(Error::VaultMissing { vault: shown }),
@@ -82,11 +124,39 @@ impl PgVault {
             _ if !writable => return Err(Error::VaultReadOnly { vault: shown }),
             _ => initialise(&link)?,
         }
+        if access == Access::Write
+            && !writable
+            && let Some(kind) = role.kind()
+        {
+            return Err(Error::RoleRefused(format!(
+                "this role may not change tokens at {shown}: it was granted {kind} access \
+                 (tokens grants); run this command as an admin role"
+            )));
+        }
         Ok(PgVault {
             link,
             statements: RefCell::new(HashMap::new()),
             writable,
+            role,
+            newer,
         })
+    }
+
+    /// See [`crate::vault::Vault::may_verify`]; also refuses a role that may not read the
+    /// secret hashes (a reader).
+    pub fn may_verify(&self) -> Result<()> {
+        let shown = self.link.shown();
+        if let Some((found, marks)) = self.newer {
+            allowed_by_marks(shown, found, Some(marks), Doing::Verify)?;
+        }
+        if !self.role.secret_hashes {
+            let kind = self.role.kind().unwrap_or("no verifier");
+            return Err(Error::RoleRefused(format!(
+                "this role may not verify tokens at {shown}: it was granted {kind} access \
+                 (tokens grants); verifying needs a role granted --kind verifier"
+            )));
+        }
+        Ok(())
     }
 
     /// False for a vault this role may read but not write (or a read-only replica).
@@ -96,7 +166,11 @@ impl PgVault {
 
     /// Queries outside a transaction (each statement on its own).
     pub fn store(&self) -> PgStore<'_> {
-        PgStore::new(Session::Autocommit(&self.link), &self.statements)
+        PgStore::new(
+            Session::Autocommit(&self.link),
+            &self.statements,
+            self.role.secret_key_hashes,
+        )
     }
 
     /// Runs `change` in one transaction that holds the vault's write lock: committed when it
@@ -106,15 +180,46 @@ impl PgVault {
         self.write_within(Duration::MAX, change)
     }
 
-    /// Like [`PgVault::write`], waiting at most `patience` for the lock; gives up quietly.
+    /// Verify's bookkeeping (last use, failure counts and their events): one transaction that
+    /// waits at most `patience` for any lock and gives up quietly. It takes no write lock, so
+    /// a verifier role (`tokens grants`) records what an admin's verify would, and neither
+    /// holds the other up; a last use skips a row another session holds (store.rs).
     pub fn write_briefly(
         &mut self,
         patience: Duration,
         change: impl FnOnce(&dyn Store) -> Result<()>,
     ) {
-        if self.writable {
-            let _ = self.write_within(patience, change);
+        if self.role.bookkeeping {
+            let _ = self.bookkeep_within(patience, change);
         }
+    }
+
+    fn bookkeep_within(
+        &mut self,
+        patience: Duration,
+        change: impl FnOnce(&dyn Store) -> Result<()>,
+    ) -> Result<()> {
+        let (transaction, version) = self
+            .link
+            .begin(patience, "SELECT version FROM tokens_vault")?;
+        let found = version.and_then(|version| version.parse::<i64>().ok());
+        if found.is_none_or(|found| found > CURRENT_VERSION) {
+            // Migrated by a newer tokens since this one opened it: only where its verify
+            // mark allows.
+            let marks = read_marks(transaction.link());
+            allowed_by_marks(
+                self.link.shown(),
+                found.unwrap_or(i64::MAX),
+                marks,
+                Doing::Verify,
+            )?;
+        }
+        let store = PgStore::new(Session::Transaction(transaction), &self.statements, true);
+        change(&store)?;
+        if let Some(transaction) = store.into_transaction() {
+            transaction.commit()?;
+        }
+        Ok(())
     }
 
     /// [`PgVault::write`], waiting at most `patience` for the write lock.
@@ -125,7 +230,7 @@ impl PgVault {
     ) -> Result<T> {
         let shown = self.link.shown();
         let transaction = begin_write(&self.link, patience).map_err(|e| name(e, shown))?;
-        let store = PgStore::new(Session::Transaction(transaction), &self.statements);
+        let store = PgStore::new(Session::Transaction(transaction), &self.statements, true);
         let value = change(&store)?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit().map_err(|e| name(e, shown))?;
@@ -140,22 +245,34 @@ fn begin_write(link: &Link, patience: Duration) -> Result<Transaction<'_>> {
     let (transaction, version) = link.begin(patience, WRITE_LOCK)?;
     match version.and_then(|version| version.parse::<i64>().ok()) {
         Some(version) if version <= CURRENT_VERSION => Ok(transaction),
-        Some(found) => Err(Error::VaultTooNew {
-            vault: link.shown().to_owned(),
-            found,
-            known: CURRENT_VERSION,
-        }),
+        Some(found) => {
+            // Newer: written only where its write mark allows (SPEC §10).
+            let marks = read_marks(transaction.link());
+            allowed_by_marks(link.shown(), found, marks, Doing::Change)?;
+            Ok(transaction)
+        }
         None => Err(corrupt(link.shown(), "tokens_vault has no row")),
     }
 }
 
-/// What opening finds: the vault's schema version (`None` when the database holds no vault
-/// yet), and whether this role may change it: the database is not a read-only replica and the
-/// role may write the tables, the version table included (its row is the write lock), or,
-/// before they exist, create them. Each privilege is asked alone: `has_table_privilege` with a
-/// list answers whether the role has any of them. A database whose `tokens` table some other
-/// program made is refused, untouched.
-fn inspect(link: &Link) -> Result<(Option<i64>, bool)> {
+/// What opening finds (see [`inspect`]).
+struct Inspection {
+    /// The vault's schema version; `None` when the database holds no vault yet.
+    version: Option<i64>,
+    /// Its marks, when it is newer than this binary and has marks this binary reads.
+    marks: Option<Marks>,
+    /// Whether this role may change it: the database is not a read-only replica and the role
+    /// may write the tables, the version table included (its row is the write lock), or,
+    /// before they exist, create them.
+    writable: bool,
+    role: Rights,
+}
+
+/// What opening finds: the vault's version, marks and what this role may do there. Each
+/// privilege is asked alone: `has_table_privilege` with a list answers whether the role has any
+/// of them; `has_any_column_privilege` counts column grants (`tokens grants`). A database whose
+/// `tokens` table some other program made is refused, untouched.
+fn inspect(link: &Link) -> Result<Inspection> {
     let shown = link.shown();
     let rows = link
         .query(
@@ -167,7 +284,17 @@ fn inspect(link: &Link) -> Result<(Option<i64>, bool)> {
                   ELSE has_table_privilege('tokens', 'INSERT') \
                        AND has_table_privilege('tokens', 'UPDATE') \
                        AND has_table_privilege('events', 'INSERT') \
-                       AND has_table_privilege('tokens_vault', 'UPDATE') END",
+                       AND has_table_privilege('tokens_vault', 'UPDATE') END, \
+             NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AND \
+             CASE WHEN to_regclass('token_usage') IS NULL OR to_regclass('verify_failures') IS NULL \
+                       OR to_regclass('events') IS NULL THEN true \
+                  ELSE has_any_column_privilege('token_usage', 'INSERT') \
+                       AND has_any_column_privilege('verify_failures', 'INSERT') \
+                       AND has_any_column_privilege('events', 'INSERT') END, \
+             CASE WHEN to_regclass('tokens') IS NULL THEN true \
+                  ELSE has_column_privilege('tokens', 'secret_hash', 'SELECT') END, \
+             CASE WHEN to_regclass('tokens') IS NULL THEN true \
+                  ELSE has_column_privilege('tokens', 'secret_key_hash', 'SELECT') END",
             &[],
         )
         .map_err(|e| name(e, shown))?;
@@ -176,22 +303,59 @@ fn inspect(link: &Link) -> Result<(Option<i64>, bool)> {
         .ok_or_else(|| corrupt(shown, "the server answered no row"))?;
     let (marked, has_tokens): (bool, bool) = (row.get(0), row.get(1));
     let writable = row.get::<_, Option<bool>>(2).unwrap_or(false);
+    let role = Rights {
+        bookkeeping: row.get::<_, Option<bool>>(3).unwrap_or(false),
+        secret_hashes: row.get::<_, Option<bool>>(4).unwrap_or(false),
+        secret_key_hashes: row.get::<_, Option<bool>>(5).unwrap_or(false),
+    };
     if !marked {
         return if has_tokens {
             Err(corrupt(shown, "its tokens table was not made by tokens"))
         } else {
-            Ok((None, writable))
+            Ok(Inspection {
+                version: None,
+                marks: None,
+                writable,
+                role,
+            })
         };
     }
     let rows = link
         .query("SELECT application, version FROM tokens_vault", &[])
         .map_err(|e| name(e, shown))?;
-    match rows.first() {
+    let version = match rows.first() {
         Some(row) if row.get::<_, String>(0) == schema::APPLICATION => {
-            Ok((Some(i64::from(row.get::<_, i32>(1))), writable))
+            i64::from(row.get::<_, i32>(1))
         }
-        _ => Err(corrupt(shown, "tokens_vault does not name tokens")),
-    }
+        _ => return Err(corrupt(shown, "tokens_vault does not name tokens")),
+    };
+    let marks = if version > CURRENT_VERSION {
+        read_marks(link)
+    } else {
+        None
+    };
+    Ok(Inspection {
+        version: Some(version),
+        marks,
+        writable,
+        role,
+    })
+}
+
+/// The marks of a vault (SPEC §10), when it has them in a shape this binary reads.
+fn read_marks(link: &Link) -> Option<Marks> {
+    let rows = link
+        .query(
+            "SELECT read_mark::bigint, verify_mark::bigint, write_mark::bigint FROM tokens_vault",
+            &[],
+        )
+        .ok()?;
+    let row = rows.first()?;
+    Some(Marks {
+        read: row.try_get(0).ok()?,
+        verify: row.try_get(1).ok()?,
+        write: row.try_get(2).ok()?,
+    })
 }
 
 /// Creates the vault or migrates it, in one transaction: machines that start at once wait for

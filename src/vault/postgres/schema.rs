@@ -73,6 +73,19 @@ pub const MIGRATIONS: &[&str] = &[
         logged_at bigint,
         PRIMARY KEY (token_id, reason)
     );",
+    // roles: the marks of SPEC §10 (vault/mod.rs, `Marks`), this migration's own version
+    // (`version` is still the one before it) until a later write or migration raises them; and
+    // whether a token has a secret key, readable by roles that may not read the hashes
+    // (`tokens grants`, grants.rs).
+    "
+    ALTER TABLE tokens_vault ADD COLUMN read_mark integer, ADD COLUMN verify_mark integer,
+        ADD COLUMN write_mark integer;
+    UPDATE tokens_vault SET read_mark = version + 1, verify_mark = version + 1,
+        write_mark = version + 1;
+    ALTER TABLE tokens_vault ALTER COLUMN read_mark SET NOT NULL,
+        ALTER COLUMN verify_mark SET NOT NULL, ALTER COLUMN write_mark SET NOT NULL;
+    ALTER TABLE tokens ADD COLUMN has_secret_key boolean
+        GENERATED ALWAYS AS (secret_key_hash IS NOT NULL) STORED;",
 ];
 
 /// The schema version this build writes.
