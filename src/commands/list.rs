@@ -12,6 +12,7 @@ use crate::vault::{Access, ListFilter, Status};
 
 pub fn run(context: &Context, args: ListArgs) -> Result<()> {
     let vault = context.open(Access::Read)?;
+    vault.may_read()?;
     let filter = ListFilter {
         all: args.all,
         app: args.app,

@@ -27,6 +27,7 @@ pub fn run(context: &Context, args: LogArgs) -> Result<()> {
         .transpose()
         .map_err(|why| Error::Usage(format!("invalid --since: {why}")))?;
     let vault = context.open(Access::Read)?;
+    vault.may_read()?;
     let lineage = match &args.token {
         Some(token) => Some(context.resolve(&vault, token)?.lineage),
         None => None,

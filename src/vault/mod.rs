@@ -246,6 +246,15 @@ impl Vault {
         }
     }
 
+    /// Refuses `list`, `show` and `log` to a PostgreSQL role granted less than reader access
+    /// (`tokens grants`), in one line.
+    pub fn may_read(&self) -> Result<()> {
+        match self {
+            Vault::Sqlite(_) => Ok(()),
+            Vault::Postgres(vault) => vault.may_read(),
+        }
+    }
+
     /// Makes sure the next read sees every commit made so far (see
     /// [`SqliteVault::keep_current`]); a PostgreSQL query always does.
     pub fn keep_current(&mut self) -> Result<()> {

@@ -66,6 +66,8 @@ struct Rights {
     secret_hashes: bool,
     /// May read the secret-key hashes (whole records: refresh, migrate).
     secret_key_hashes: bool,
+    /// May read what `list`, `show` and `log` show.
+    records: bool,
 }
 
 impl Rights {
@@ -140,6 +142,20 @@ impl PgVault {
             role,
             newer,
         })
+    }
+
+    /// Refuses `list`, `show` and `log` to a role that may not read what they show (a
+    /// verifier): one line instead of the server's "permission denied".
+    pub fn may_read(&self) -> Result<()> {
+        if self.role.records {
+            return Ok(());
+        }
+        let kind = self.role.kind().unwrap_or("too little");
+        Err(Error::RoleRefused(format!(
+            "this role may not read tokens' details at {}: it was granted {kind} access \
+             (tokens grants); list, show and log need a role granted --kind reader or admin",
+            self.link.shown()
+        )))
     }
 
     /// See [`crate::vault::Vault::may_verify`]; also refuses a role that may not read the
@@ -294,7 +310,10 @@ fn inspect(link: &Link) -> Result<Inspection> {
              CASE WHEN to_regclass('tokens') IS NULL THEN true \
                   ELSE has_column_privilege('tokens', 'secret_hash', 'SELECT') END, \
              CASE WHEN to_regclass('tokens') IS NULL THEN true \
-                  ELSE has_column_privilege('tokens', 'secret_key_hash', 'SELECT') END",
+                  ELSE has_column_privilege('tokens', 'secret_key_hash', 'SELECT') END, \
+             CASE WHEN to_regclass('tokens') IS NULL OR to_regclass('events') IS NULL THEN true \
+                  ELSE has_column_privilege('tokens', 'note', 'SELECT') \
+                       AND has_table_privilege('events', 'SELECT') END",
             &[],
         )
         .map_err(|e| name(e, shown))?;
@@ -307,6 +326,7 @@ fn inspect(link: &Link) -> Result<Inspection> {
         bookkeeping: row.get::<_, Option<bool>>(3).unwrap_or(false),
         secret_hashes: row.get::<_, Option<bool>>(4).unwrap_or(false),
         secret_key_hashes: row.get::<_, Option<bool>>(5).unwrap_or(false),
+        records: row.get::<_, Option<bool>>(6).unwrap_or(false),
     };
     if !marked {
         return if has_tokens {
@@ -322,7 +342,13 @@ fn inspect(link: &Link) -> Result<Inspection> {
     }
     let rows = link
         .query("SELECT application, version FROM tokens_vault", &[])
-        .map_err(|e| name(e, shown))?;
+        .map_err(|error| match sql_state(&error) {
+            Some(&SqlState::INSUFFICIENT_PRIVILEGE) => Error::RoleRefused(format!(
+                "this role may not read the vault at {shown}: it was granted no access to it; \
+                 its owner can grant some (tokens grants ROLE --kind admin|verifier|reader)"
+            )),
+            _ => name(error, shown),
+        })?;
     let version = match rows.first() {
         Some(row) if row.get::<_, String>(0) == schema::APPLICATION => {
             i64::from(row.get::<_, i32>(1))
