@@ -186,9 +186,7 @@ fn a_raised_verify_mark_stops_an_older_verifier() {
     let issued = sandbox.create("ci", &[]);
     let c = CURRENT_VERSION;
     let mut vault = Vault::open(&sandbox.vault_location(), Access::Write).unwrap();
-    vault
-        .write(|store| store.raise_verify_mark(c + 1))
-        .unwrap();
+    vault.write(|store| store.raise_verify_mark(c + 1)).unwrap();
     // Never lowered.
     vault.write(|store| store.raise_verify_mark(c - 1)).unwrap();
     drop(vault);

@@ -154,7 +154,10 @@ pub fn kind_name(kind: Kind) -> &'static str {
 /// `name` as a SQL identifier: as it is when PostgreSQL would take it so unquoted, else
 /// double-quoted (its own double quotes doubled).
 fn identifier(name: &str) -> String {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
@@ -169,8 +172,21 @@ fn identifier(name: &str) -> String {
 fn is_reserved(name: &str) -> bool {
     matches!(
         name,
-        "user" | "all" | "public" | "select" | "table" | "grant" | "to" | "from" | "current_user"
-            | "session_user" | "role" | "order" | "group" | "default" | "none"
+        "user"
+            | "all"
+            | "public"
+            | "select"
+            | "table"
+            | "grant"
+            | "to"
+            | "from"
+            | "current_user"
+            | "session_user"
+            | "role"
+            | "order"
+            | "group"
+            | "default"
+            | "none"
     )
 }
 
@@ -187,10 +203,17 @@ mod tests {
                 line.contains('(') || on.starts_with("tokens_vault"),
                 "a table-level grant: {line}"
             );
-            assert!(!line.contains("UPDATE") || on.starts_with("token_usage") || on.starts_with("verify_failures"), "{line}");
+            assert!(
+                !line.contains("UPDATE")
+                    || on.starts_with("token_usage")
+                    || on.starts_with("verify_failures"),
+                "{line}"
+            );
         }
         assert!(!sql.contains("secret_key_hash"));
-        assert!(sql.contains("GRANT INSERT (at, token_id, kind, detail) ON events TO ci_verifier;"));
+        assert!(
+            sql.contains("GRANT INSERT (at, token_id, kind, detail) ON events TO ci_verifier;")
+        );
     }
 
     #[test]
@@ -198,7 +221,11 @@ mod tests {
         let sql = sql("dash", Reader);
         assert!(!sql.contains("_hash"));
         for word in ["INSERT", "UPDATE", "DELETE"] {
-            assert!(!sql.lines().any(|l| l.starts_with("GRANT") && l.contains(word)), "{sql}");
+            assert!(
+                !sql.lines()
+                    .any(|l| l.starts_with("GRANT") && l.contains(word)),
+                "{sql}"
+            );
         }
     }
 

@@ -35,8 +35,8 @@ use tokio_postgres::error::SqlState;
 pub use schema::CURRENT_VERSION;
 pub use store::PgStore;
 
-use super::{Access, Doing, Marks, allowed_by_marks};
 use super::store::Store;
+use super::{Access, Doing, Marks, allowed_by_marks};
 use crate::error::{Error, Result};
 use link::{Link, Transaction};
 use store::Session;
