@@ -451,3 +451,51 @@ fn a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict() 
         )) > 1000
     );
 }
+
+#[test]
+fn a_migration_that_waits_too_long_names_the_session_in_its_way() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    // Schema 0: the version table alone, as the first step of creating a vault leaves it.
+    sandbox.execute(
+        "CREATE TABLE tokens_vault (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), \
+         application text NOT NULL, version integer NOT NULL); \
+         INSERT INTO tokens_vault (application, version) VALUES ('tokens', 0)",
+    );
+    let name = format!("dash_{}", database(&sandbox));
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {name}; CREATE ROLE {name} LOGIN PASSWORD 'pw'"
+        ))
+        .unwrap();
+    sandbox.execute(&format!("GRANT SELECT ON tokens_vault TO {name}"));
+    // A dashboard left a transaction open after reading the version table.
+    let url = format!(
+        "{}?application_name=dashboard",
+        as_user(&sandbox.location, &name, "pw")
+    );
+    let mut holder = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    holder
+        .batch_execute("BEGIN; SELECT version FROM tokens_vault")
+        .unwrap();
+    let pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+
+    let output = sandbox.run(&["create", "ci", "--timeout", "2s"], "");
+    assert_eq!(code(&output), 1);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "tokens: waited 2s for a lock on the vault at {} that another session holds; try \
+             again, or raise --timeout; migrating the vault's schema needs its tables alone, and \
+             pid {pid} (dashboard, user {name}) holds a lock on them\n",
+            sandbox.shown()
+        )
+    );
+    assert_eq!(sandbox.query::<i32>("SELECT version FROM tokens_vault"), 0);
+    holder.batch_execute("ROLLBACK").unwrap();
+    sandbox.create("ci", &[]);
+}

@@ -13,9 +13,13 @@
 //! grants holds by `PREPARE`-ing a statement it may not run — conflict with none of the locks a
 //! writer takes (`ROW SHARE` for `FOR UPDATE`, `ROW EXCLUSIVE` for its changes). They do conflict
 //! with the `EXCLUSIVE`/`ACCESS EXCLUSIVE` locks a schema migration needs; a migration then
-//! gives up after the timeout, saying it waited for a lock another session holds
+//! gives up after the timeout, naming the sessions that hold locks on the vault's tables
 //! (tests/postgres.rs, `readers_and_strangers_holding_every_lock_they_can_do_not_delay_a_revoke`
-//! covers changes; no test holds up a migration).
+//! covers changes; tests/roles.rs a migration held up).
+//!
+//! Verifiers (`tokens grants`, grants.rs) write only the bookkeeping tables, and without the
+//! write lock ([`PgVault::write_briefly`]): they hold no lock an admin's change waits for
+//! (tests/roles.rs, `a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict`).
 //!
 //! Every wait on the server has a deadline ([`link`]).
 
@@ -307,11 +311,12 @@ fn inspect(link: &Link) -> Result<Inspection> {
                   ELSE has_any_column_privilege('token_usage', 'INSERT') \
                        AND has_any_column_privilege('verify_failures', 'INSERT') \
                        AND has_any_column_privilege('events', 'INSERT') END, \
-             CASE WHEN to_regclass('tokens') IS NULL THEN true \
+             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL THEN true \
                   ELSE has_column_privilege('tokens', 'secret_hash', 'SELECT') END, \
-             CASE WHEN to_regclass('tokens') IS NULL THEN true \
+             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL THEN true \
                   ELSE has_column_privilege('tokens', 'secret_key_hash', 'SELECT') END, \
-             CASE WHEN to_regclass('tokens') IS NULL OR to_regclass('events') IS NULL THEN true \
+             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL \
+                       OR to_regclass('events') IS NULL THEN true \
                   ELSE has_column_privilege('tokens', 'note', 'SELECT') \
                        AND has_table_privilege('events', 'SELECT') END",
             &[],
@@ -398,7 +403,7 @@ fn initialise(link: &Link) -> Result<()> {
     for attempt in 1..=CREATION_ATTEMPTS {
         match create_or_migrate(link) {
             Err(error) if attempt < CREATION_ATTEMPTS && lost_the_creation_race(&error) => {}
-            outcome => return outcome.map_err(|e| name(e, shown)),
+            outcome => return outcome.map_err(|e| name_the_blockers(link, name(e, shown))),
         }
     }
     unreachable!("the last attempt returns")
@@ -435,6 +440,39 @@ fn create_or_migrate(link: &Link) -> Result<()> {
         link.execute("UPDATE tokens_vault SET version = $1", &[&next])?;
     }
     transaction.commit()
+}
+
+/// A migration that gave up waiting for a lock (link.rs says "waited … for a lock") names the
+/// sessions holding locks on the vault's tables: their process id, application and user, from
+/// `pg_locks` and `pg_stat_activity` (which every role may read), so the owner knows whom to
+/// ask or what to end (`pg_terminate_backend`).
+fn name_the_blockers(link: &Link, error: Error) -> Error {
+    let message = error.to_string();
+    if !message.contains("for a lock") {
+        return error;
+    }
+    let holders = link
+        .query(
+            "SELECT string_agg(format('pid %s (%s, user %s)', a.pid, \
+                    coalesce(nullif(a.application_name, ''), 'no application name'), \
+                    coalesce(a.usename::text, 'unknown')), ', ' ORDER BY a.pid) \
+             FROM (SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                   WHERE l.granted AND l.pid <> pg_backend_pid() \
+                   AND c.relnamespace = current_schema()::regnamespace \
+                   AND c.relname IN ('tokens_vault', 'tokens', 'events', 'token_usage', \
+                                     'verify_failures')) AS h \
+             JOIN pg_stat_activity a ON a.pid = h.pid",
+            &[],
+        )
+        .ok()
+        .and_then(|rows| rows.first().and_then(|row| row.get::<_, Option<String>>(0)));
+    match holders {
+        Some(holders) => Error::Other(anyhow::anyhow!(
+            "{message}; migrating the vault's schema needs its tables alone, and {holders} \
+             holds a lock on them"
+        )),
+        None => error,
+    }
 }
 
 /// True when creating `tokens_vault` failed because another machine created it meanwhile.
