@@ -44,6 +44,7 @@ complete -c tokens -n "__fish_tokens_needs_command" -f -a "refresh" -d 'Trade a 
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "migrate" -d 'Copy a vault into another, e.g. from this machine\'s file into a shared PostgreSQL vault'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "grants" -d 'Print the SQL that gives a PostgreSQL role what one kind of user needs, and nothing more'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l app -d 'Who the token belongs to or acts for (a bot, app, partner or account)' -r -f -a "(__tokens_vault)"
@@ -182,6 +183,18 @@ complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l json -d 'Machi
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokens -n "__fish_tokens_using_subcommand grants" -l kind -d 'What the role may do' -r -f -a "admin\t'Changes tokens (create, edit, rotate, revoke, refresh, migrate into the vault), and all a verifier and a reader do'
+verifier\t'Verifies tokens and records last use and failed verifications; cannot change tokens or read secret-key hashes'
+reader\t'Reads tokens and the event log (list, show, log), no hashes; cannot verify or change'"
+complete -c tokens -n "__fish_tokens_using_subcommand grants" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand grants" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand grants" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand grants" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand grants" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand grants" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand grants" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
@@ -191,18 +204,19 @@ complete -c tokens -n "__fish_tokens_using_subcommand completions" -l json -d 'M
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "create" -d 'Create a token and print it (and its secret key) once'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "list" -d 'List tokens (never their secrets)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "show" -d 'Show every field of one token, its lineage and its recent events'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "migrate" -d 'Copy a vault into another, e.g. from this machine\'s file into a shared PostgreSQL vault'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "create" -d 'Create a token and print it (and its secret key) once'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "list" -d 'List tokens (never their secrets)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "show" -d 'Show every field of one token, its lineage and its recent events'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "migrate" -d 'Copy a vault into another, e.g. from this machine\'s file into a shared PostgreSQL vault'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "grants" -d 'Print the SQL that gives a PostgreSQL role what one kind of user needs, and nothing more'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log migrate grants completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # Values only the vault knows. `tokens __complete` reads the command line up to the cursor; when
 # the word there is a token id or name (revoke, rotate, show, edit, log), an --app or a --scope, it
