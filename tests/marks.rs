@@ -207,3 +207,40 @@ fn a_raised_verify_mark_stops_an_older_verifier() {
         (1, refusal(&sandbox, "verify"))
     );
 }
+
+/// A `verify --batch` kept running as a service's coprocess notices a verify mark raised by a
+/// newer tokens within about a second: the next line is answered `unavailable`, never `ok`, and
+/// the batch ends with exit 1 and the line that says why.
+#[test]
+fn a_running_batch_stops_when_a_newer_tokens_raises_the_verify_mark() {
+    use std::io::{BufRead, BufReader, Write};
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("ci", &[]);
+    let c = CURRENT_VERSION;
+    let mut child = sandbox
+        .process(&["verify", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = BufReader::new(child.stdout.take().unwrap());
+    writeln!(stdin, "{}", issued.token).unwrap();
+    let mut first = String::new();
+    answers.read_line(&mut first).unwrap();
+    assert!(first.contains(r#""reason":"ok""#), "{first}");
+
+    make_newer(&sandbox, c, c + 1, c + 1);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = writeln!(stdin, "{}", issued.token);
+    drop(stdin);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut answers, &mut rest).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        rest,
+        "{\"app\":null,\"expires_at\":null,\"id\":null,\"name\":null,\"reason\":\"unavailable\",\"scopes\":null,\"valid\":false}\n",
+        "judged after the mark was raised"
+    );
+    assert_eq!(code(&output), 1);
+    assert_eq!(stderr(&output), refusal(&sandbox, "verify"));
+}

@@ -36,6 +36,10 @@ const BOOKKEEPING_INTERVAL: Duration = Duration::from_secs(1);
 /// `Vault::rest`): so long a view would hold back the writers' checkpoints.
 const READ_ONLY_VIEW_LIFETIME: Duration = Duration::from_secs(1);
 
+/// How often `--batch` reads the vault's marks again (SPEC §10): a verify mark a newer tokens
+/// raises stops the batch within this long.
+const MARKS_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Why a token is or is not good (SPEC §4's `reason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reason {
@@ -174,6 +178,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     let mut stdout = BufWriter::new(io::stdout().lock());
     let mut pending = Pending::new();
     let mut opened_at = Instant::now();
+    let mut marks_read_at = Instant::now();
     loop {
         if !stdin.has_buffered_input() {
             stdout.flush()?;
@@ -196,6 +201,24 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                 return Err(error);
             }
         };
+        // Marks raised meanwhile (SPEC §10) end the batch before it answers another line.
+        if marks_read_at.elapsed() >= MARKS_INTERVAL {
+            if let Err(error) = vault.keep_current().and_then(|()| vault.may_still_verify()) {
+                // This line is answered `unavailable` (SPEC §5), never judged.
+                let verdict = Verdict {
+                    reason: Reason::Unavailable,
+                    presented_id: None,
+                    known: false,
+                    record: None,
+                    why: String::new(),
+                };
+                answer(&mut stdout, &verdict)?;
+                stdout.flush()?;
+                pending.write(&mut vault);
+                return Err(error);
+            }
+            marks_read_at = Instant::now();
+        }
         let now = Utc::now();
         let verdict = match line
             .as_ref()

@@ -246,6 +246,18 @@ impl Vault {
         }
     }
 
+    /// [`Vault::may_verify`] as the vault is now, for a long `verify --batch`: a newer tokens
+    /// may have migrated the vault or raised its verify mark meanwhile.
+    pub fn may_still_verify(&mut self) -> Result<()> {
+        match self {
+            Vault::Sqlite(vault) => vault.may_verify(),
+            Vault::Postgres(vault) => {
+                vault.reread_marks()?;
+                vault.may_verify()
+            }
+        }
+    }
+
     /// Refuses `list`, `show` and `log` to a PostgreSQL role granted less than reader access
     /// (`tokens grants`), in one line.
     pub fn may_read(&self) -> Result<()> {

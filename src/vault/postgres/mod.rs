@@ -162,6 +162,27 @@ impl PgVault {
         )))
     }
 
+    /// Reads the vault's version and marks again (a newer tokens may have migrated it, or
+    /// raised its verify mark, since this one opened it), for [`PgVault::may_verify`].
+    pub fn reread_marks(&mut self) -> Result<()> {
+        let shown = self.link.shown();
+        let rows = self
+            .link
+            .query("SELECT version::bigint FROM tokens_vault", &[])
+            .map_err(|e| name(e, shown))?;
+        let found: i64 = rows
+            .first()
+            .ok_or_else(|| corrupt(shown, "tokens_vault has no row"))?
+            .try_get(0)?;
+        self.newer = None;
+        if found > CURRENT_VERSION {
+            let marks = read_marks(&self.link);
+            allowed_by_marks(shown, found, marks, Doing::Read)?;
+            self.newer = marks.map(|marks| (found, marks));
+        }
+        Ok(())
+    }
+
     /// See [`crate::vault::Vault::may_verify`]; also refuses a role that may not read the
     /// secret hashes (a reader).
     pub fn may_verify(&self) -> Result<()> {
