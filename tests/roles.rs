@@ -251,6 +251,34 @@ fn a_verifier_cannot_read_secret_key_hashes_and_a_reader_no_hash() {
 }
 
 #[test]
+fn a_verifier_adds_failed_verification_events_and_no_other_kind() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &[]);
+    let verifier = role(&sandbox, "verifier");
+    let mut client = postgres::Client::connect(&verifier.url, postgres::NoTls).unwrap();
+    let insert = "INSERT INTO events (at, token_id, kind, detail) VALUES (0, $1, $2, '')";
+    for kind in ["revoked", "created", "rotated"] {
+        let error = client.execute(insert, &[&issued.id(), &kind]).unwrap_err();
+        assert_eq!(
+            error.code(),
+            Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{kind}"
+        );
+    }
+    client
+        .execute(insert, &[&issued.id(), &"verify_failed"])
+        .unwrap();
+    // An admin role (not the owner) still logs every kind.
+    let admin = role(&sandbox, "admin");
+    let output = admin.run(&sandbox, &["revoke", "ci", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM events WHERE kind = 'revoked'"),
+        1
+    );
+}
+
+#[test]
 fn a_reader_sees_whether_a_token_has_a_secret_key_without_its_hash() {
     let Some(sandbox) = pg_sandbox() else { return };
     sandbox.create("with", &[]);

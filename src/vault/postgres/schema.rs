@@ -74,9 +74,9 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (token_id, reason)
     );",
     // roles: the marks of SPEC §10 (vault/mod.rs, `Marks`), this migration's own version
-    // (`version` is still the one before it) until a later write or migration raises them; and
+    // (`version` is still the one before it) until a later write or migration raises them;
     // whether a token has a secret key, readable by roles that may not read the hashes
-    // (`tokens grants`, grants.rs).
+    // (`tokens grants`, grants.rs); and the one kind of event a verifier may add.
     "
     ALTER TABLE tokens_vault ADD COLUMN read_mark integer, ADD COLUMN verify_mark integer,
         ADD COLUMN write_mark integer;
@@ -85,7 +85,14 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE tokens_vault ALTER COLUMN read_mark SET NOT NULL,
         ALTER COLUMN verify_mark SET NOT NULL, ALTER COLUMN write_mark SET NOT NULL;
     ALTER TABLE tokens ADD COLUMN has_secret_key boolean
-        GENERATED ALWAYS AS (secret_key_hash IS NOT NULL) STORED;",
+        GENERATED ALWAYS AS (secret_key_hash IS NOT NULL) STORED;
+    -- A verifier may add failed-verification events, and no other kind: it must not be able
+    -- to forge a token's history. Roles that may change tokens write any event; the owner is
+    -- not bound by these policies.
+    ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY events_read ON events FOR SELECT USING (true);
+    CREATE POLICY events_written ON events FOR INSERT
+        WITH CHECK (kind = 'verify_failed' OR has_table_privilege('tokens', 'UPDATE'));",
 ];
 
 /// The schema version this build writes.
