@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Show the vault''s policy, change it, or check the tokens against it')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Copy a vault into another, e.g. from this machine''s file into a shared PostgreSQL vault')
+            [CompletionResult]::new('grants', 'grants', [CompletionResultType]::ParameterValue, 'Print the SQL that gives a PostgreSQL role what one kind of user needs, and nothing more')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -293,6 +294,20 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'tokens;grants' {
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'What the role may do')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: one JSON document on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notices, warnings or verdicts')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'tokens;completions' {
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment turns it off)')
@@ -318,6 +333,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Show the vault''s policy, change it, or check the tokens against it')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Copy a vault into another, e.g. from this machine''s file into a shared PostgreSQL vault')
+            [CompletionResult]::new('grants', 'grants', [CompletionResultType]::ParameterValue, 'Print the SQL that gives a PostgreSQL role what one kind of user needs, and nothing more')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -361,6 +377,9 @@ Register-ArgumentCompleter -Native -CommandName 'tokens' -ScriptBlock {
             break
         }
         'tokens;help;migrate' {
+            break
+        }
+        'tokens;help;grants' {
             break
         }
         'tokens;help;completions' {

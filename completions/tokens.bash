@@ -25,6 +25,9 @@ _tokens() {
             tokens,edit)
                 cmd="tokens__subcmd__edit"
                 ;;
+            tokens,grants)
+                cmd="tokens__subcmd__grants"
+                ;;
             tokens,help)
                 cmd="tokens__subcmd__help"
                 ;;
@@ -63,6 +66,9 @@ _tokens() {
                 ;;
             tokens__subcmd__help,edit)
                 cmd="tokens__subcmd__help__subcmd__edit"
+                ;;
+            tokens__subcmd__help,grants)
+                cmd="tokens__subcmd__help__subcmd__grants"
                 ;;
             tokens__subcmd__help,help)
                 cmd="tokens__subcmd__help__subcmd__help"
@@ -125,7 +131,7 @@ _tokens() {
 
     case "${cmd}" in
         tokens)
-            opts="-q -y -h -V --vault --json --quiet --color --yes --timeout --help --version create list show edit rotate revoke refresh verify log policy migrate completions help"
+            opts="-q -y -h -V --vault --json --quiet --color --yes --timeout --help --version create list show edit rotate revoke refresh verify log policy migrate grants completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,8 +322,49 @@ _tokens() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tokens__subcmd__grants)
+            opts="-q -y -h --kind --vault --json --quiet --color --yes --timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kind)
+                    COMPREPLY=($(compgen -W "admin verifier reader" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tokens__subcmd__help)
-            opts="create list show edit rotate revoke refresh verify log policy migrate completions help"
+            opts="create list show edit rotate revoke refresh verify log policy migrate grants completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -359,6 +406,20 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__help__subcmd__grants)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -41,6 +41,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand log 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
             cand policy 'Show the vault''s policy, change it, or check the tokens against it'
             cand migrate 'Copy a vault into another, e.g. from this machine''s file into a shared PostgreSQL vault'
+            cand grants 'Print the SQL that gives a PostgreSQL role what one kind of user needs, and nothing more'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -272,6 +273,19 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'tokens;grants'= {
+            cand --kind 'What the role may do'
+            cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
+            cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
+            cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
+            cand --json 'Machine-readable output: one JSON document on stdout'
+            cand -q 'Print only what was asked for: no notices, warnings or verdicts'
+            cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
+            cand -y 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'tokens;completions'= {
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
@@ -296,6 +310,7 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand log 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
             cand policy 'Show the vault''s policy, change it, or check the tokens against it'
             cand migrate 'Copy a vault into another, e.g. from this machine''s file into a shared PostgreSQL vault'
+            cand grants 'Print the SQL that gives a PostgreSQL role what one kind of user needs, and nothing more'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -326,6 +341,8 @@ set edit:completion:arg-completer[tokens] = {|@words|
         &'tokens;help;policy;check'= {
         }
         &'tokens;help;migrate'= {
+        }
+        &'tokens;help;grants'= {
         }
         &'tokens;help;completions'= {
         }

@@ -84,6 +84,7 @@ pub enum Command {
     Log(LogArgs),
     Policy(PolicyArgs),
     Migrate(MigrateArgs),
+    Grants(GrantsArgs),
     Completions(CompletionsArgs),
     /// Internal: keeps a copied token on the clipboard after the command that copied it returns.
     #[command(name = "__serve-clipboard", hide = true)]
@@ -389,6 +390,36 @@ pub struct PolicySetArgs {
 /// List live tokens that break the current rules; exit 8 when any do, 0 when none do
 #[derive(Debug, Args)]
 pub struct PolicyCheckArgs {}
+
+/// Print the SQL that gives a PostgreSQL role what one kind of user needs, and nothing more
+///
+/// Run it as the vault's owner (who alone migrates the schema), e.g.:
+///   tokens grants ci_verifier --kind verifier | psql "$OWNER_URL"
+/// Running it again with another kind replaces what the role had on the vault.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct GrantsArgs {
+    /// The role (user) to grant to, as PostgreSQL names it
+    #[arg(value_name = "ROLE", value_parser = parse_role)]
+    pub role: String,
+    /// What the role may do
+    #[arg(long, value_enum)]
+    pub kind: crate::vault::postgres::grants::Kind,
+}
+
+/// A PostgreSQL role name: `[A-Za-z0-9_$.@-]{1,63}` (quoted in the SQL where it must be).
+fn parse_role(text: &str) -> Result<String, String> {
+    if !text.is_empty()
+        && text.len() <= 63
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_$.@-".contains(c))
+    {
+        Ok(text.to_owned())
+    } else {
+        Err("a role name is 1 to 63 of A-Z a-z 0-9 _ $ . @ -".to_owned())
+    }
+}
 
 /// Copy a vault into another, e.g. from this machine's file into a shared PostgreSQL vault
 ///

@@ -42,6 +42,21 @@ pub enum Error {
         found: i64,
         known: i64,
     },
+    /// A vault newer than this tokens whose marks (SPEC §10) refuse what the command does:
+    /// `doing` is "read", "verify" or "change".
+    #[error(
+        "{vault} needs a newer tokens to {doing} it: upgrade tokens (vault schema {found}, this tokens reads up to {known})"
+    )]
+    VaultNeedsNewer {
+        vault: String,
+        doing: &'static str,
+        found: i64,
+        known: i64,
+    },
+    /// What this PostgreSQL role was granted (`tokens grants`) does not allow the command:
+    /// `message` says which access it has and what to do.
+    #[error("{0}")]
+    RoleRefused(String),
     /// Another user could change the vault (SPEC §8): `path` is the file or folder at fault,
     /// `reason` what is wrong with it, `fix` what to run.
     #[error("{} {reason}; {fix}", .path.display())]
@@ -74,6 +89,8 @@ impl Error {
             | Error::VaultMissing { .. }
             | Error::VaultCorrupt { .. }
             | Error::VaultTooNew { .. }
+            | Error::VaultNeedsNewer { .. }
+            | Error::RoleRefused(_)
             | Error::VaultInsecure { .. }
             | Error::VaultReadOnly { .. }
             | Error::Other(_) => 1,

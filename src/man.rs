@@ -300,6 +300,10 @@ fn examples_of(command: &str) -> Vec<Example> {
                 "$ tokens migrate --from ~/.local/share/tokens/vault.db --to postgres://admin@db/tokens",
             ],
         )],
+        "grants" => vec![(
+            "The SQL that lets the role ci_verify verify tokens and nothing more (run it with psql as the vault's owner):",
+            &["$ tokens grants ci_verify --kind verifier"],
+        )],
         "list" => vec![
             (
                 "Active tokens of one app, and every token that expires within a week, as JSON:",
@@ -463,6 +467,7 @@ mod tests {
                 "tokens-log.1",
                 "tokens-policy.1",
                 "tokens-migrate.1",
+                "tokens-grants.1",
                 "tokens-completions.1",
             ]
         );

@@ -11,6 +11,7 @@ use crate::vault::{Access, ListFilter, Status};
 pub fn run(context: &Context, args: ListArgs) -> Result<()> {
     let vault = context.open(Access::Read)?;
     let all = args.all;
+    vault.may_read()?;
     let filter = ListFilter {
         all,
         app: args.app,

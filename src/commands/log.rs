@@ -36,6 +36,7 @@ pub fn run(context: &Context, args: LogArgs) -> Result<()> {
         ));
     }
     let vault = context.open(Access::Read)?;
+    vault.may_read()?;
     let lineage = match &args.token {
         Some(token) => Some(context.resolve(&vault, token)?.lineage),
         None => None,

@@ -15,6 +15,7 @@ const RECENT_EVENTS: u64 = 10;
 
 pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
     let vault = context.open(Access::Read)?;
+    vault.may_read()?;
     let record = context.resolve(&vault, &args.token)?;
     // The lifecycle only: failed verifications are counted apart, so however many a stranger
     // makes, they never push "created", "rotated" or "revoked" out of view.

@@ -36,6 +36,10 @@ const BOOKKEEPING_INTERVAL: Duration = Duration::from_secs(1);
 /// `Vault::rest`): so long a view would hold back the writers' checkpoints.
 const READ_ONLY_VIEW_LIFETIME: Duration = Duration::from_secs(1);
 
+/// How often `--batch` reads the vault's marks again (SPEC §10): a verify mark a newer tokens
+/// raises stops the batch within this long.
+const MARKS_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Why a token is or is not good (SPEC §4's `reason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reason {
@@ -116,6 +120,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
         Err(why) => Verdict::malformed(format!("the token is malformed: {why}")),
         Ok(credential) => {
             let mut vault = context.open(Access::Read)?;
+            vault.may_verify()?;
             now = Utc::now();
             let verdict = judge(vault.store().as_ref(), &credential, &requirements, now)?;
             let verdict = record_first_use(&mut vault, verdict, now);
@@ -183,10 +188,12 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
 /// batch goes on with the next line.
 fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     let mut vault = context.open(Access::Read)?;
+    vault.may_verify()?;
     let mut stdin = StdinLines::new();
     let mut stdout = BufWriter::new(io::stdout().lock());
     let mut pending = Pending::new();
     let mut opened_at = Instant::now();
+    let mut marks_read_at = Instant::now();
     loop {
         if !stdin.has_buffered_input() {
             stdout.flush()?;
@@ -209,6 +216,24 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                 return Err(error);
             }
         };
+        // Marks raised meanwhile (SPEC §10) end the batch before it answers another line.
+        if marks_read_at.elapsed() >= MARKS_INTERVAL {
+            if let Err(error) = vault.keep_current().and_then(|()| vault.may_still_verify()) {
+                // This line is answered `unavailable` (SPEC §5), never judged.
+                let verdict = Verdict {
+                    reason: Reason::Unavailable,
+                    presented_id: None,
+                    known: false,
+                    record: None,
+                    why: String::new(),
+                };
+                answer(&mut stdout, &verdict)?;
+                stdout.flush()?;
+                pending.write(&mut vault);
+                return Err(error);
+            }
+            marks_read_at = Instant::now();
+        }
         let now = Utc::now();
         let verdict = match line
             .as_ref()
@@ -271,12 +296,12 @@ fn record_first_use(vault: &mut Vault, verdict: Verdict, now: DateTime<Utc>) -> 
         return verdict;
     };
     let written = if vault.writable() {
-        vault.write(|store| {
+        vault.bookkeep(|store| {
             // Another verifier may have recorded it meanwhile: the event is logged once.
             let first = store
                 .find_for_verify(&record.id)?
                 .is_some_and(|now_read| now_read.ends_on_first_use.is_some());
-            store.touch_last_used(&record.id, now)?;
+            store.record_first_use(&record.id, now)?;
             if first {
                 store.log_event(
                     now,

@@ -42,6 +42,60 @@ pub enum Access {
     Write,
 }
 
+/// What a vault newer than this binary allows it (SPEC §10): the oldest schema version of
+/// `tokens` that may read it (`list`, `show`, `log`), verify against it, and change it. Kept
+/// with the version: `tokens_vault` on PostgreSQL, the table `vault_marks` on SQLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marks {
+    pub read: i64,
+    pub verify: i64,
+    pub write: i64,
+}
+
+/// The kinds of command the marks tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doing {
+    Read,
+    Verify,
+    Change,
+}
+
+/// Whether this binary may do `doing` with a vault at schema `found`: always when it knows that
+/// schema; for a newer one only when its marks say so (a newer vault without marks this
+/// binary can read is refused, as before marks existed).
+pub(crate) fn allowed_by_marks(
+    vault: &str,
+    found: i64,
+    marks: Option<Marks>,
+    doing: Doing,
+) -> Result<()> {
+    if found <= CURRENT_VERSION {
+        return Ok(());
+    }
+    let Some(marks) = marks else {
+        return Err(Error::VaultTooNew {
+            vault: vault.to_owned(),
+            found,
+            known: CURRENT_VERSION,
+        });
+    };
+    let (mark, doing) = match doing {
+        Doing::Read => (marks.read, "read"),
+        Doing::Verify => (marks.verify, "verify"),
+        Doing::Change => (marks.write, "change"),
+    };
+    if mark <= CURRENT_VERSION {
+        Ok(())
+    } else {
+        Err(Error::VaultNeedsNewer {
+            vault: vault.to_owned(),
+            doing,
+            found,
+            known: CURRENT_VERSION,
+        })
+    }
+}
+
 /// How long any one wait on the vault may last unless `--timeout` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -183,6 +237,36 @@ impl Vault {
         }
     }
 
+    /// Refuses to verify against a vault whose verify mark (SPEC §10) is newer than this binary:
+    /// it may hold something this binary would ignore (exit 1, never a verdict).
+    pub fn may_verify(&self) -> Result<()> {
+        match self {
+            Vault::Sqlite(vault) => vault.may_verify(),
+            Vault::Postgres(vault) => vault.may_verify(),
+        }
+    }
+
+    /// [`Vault::may_verify`] as the vault is now, for a long `verify --batch`: a newer tokens
+    /// may have migrated the vault or raised its verify mark meanwhile.
+    pub fn may_still_verify(&mut self) -> Result<()> {
+        match self {
+            Vault::Sqlite(vault) => vault.may_verify(),
+            Vault::Postgres(vault) => {
+                vault.reread_marks()?;
+                vault.may_verify()
+            }
+        }
+    }
+
+    /// Refuses `list`, `show` and `log` to a PostgreSQL role granted less than reader access
+    /// (`tokens grants`), in one line.
+    pub fn may_read(&self) -> Result<()> {
+        match self {
+            Vault::Sqlite(_) => Ok(()),
+            Vault::Postgres(vault) => vault.may_read(),
+        }
+    }
+
     /// Makes sure the next read sees every commit made so far (see
     /// [`SqliteVault::keep_current`]); a PostgreSQL query always does.
     pub fn keep_current(&mut self) -> Result<()> {
@@ -214,6 +298,16 @@ impl Vault {
         match self {
             Vault::Sqlite(vault) => vault.write(change),
             Vault::Postgres(vault) => vault.write(change),
+        }
+    }
+
+    /// Bookkeeping a verdict depends on (an `--until-used` successor's first use): on
+    /// PostgreSQL without the write lock (a verifier role may not take it), waiting within the
+    /// deadline; on SQLite a write like any other.
+    pub fn bookkeep<T>(&mut self, change: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+        match self {
+            Vault::Sqlite(vault) => vault.write(change),
+            Vault::Postgres(vault) => vault.bookkeep(change),
         }
     }
 

@@ -230,6 +230,19 @@ pub(super) const IMPORTED_COLUMNS: &str = "id, name, app, scopes, note, secret_h
      created_at, expires_at, revoked_at, revoke_reason, secret_key_used_at, rotated_from, \
      replaced_by, lineage, waits_for, first_use_ends";
 
+/// Refuses to copy a token whose hashes were not read (a source opened by a role granted
+/// reader access, which may not read them): the copy could never verify.
+pub(super) fn check_hashes(record: &TokenRecord) -> crate::error::Result<()> {
+    if record.secret_hash.is_empty() || record.secret_key_hash.as_ref().is_some_and(Vec::is_empty) {
+        return Err(crate::error::Error::RoleRefused(format!(
+            "token {} came without its hashes: the source's role may not read them (reader \
+             access, tokens grants); copy the vault as its owner or an admin role",
+            record.id
+        )));
+    }
+    Ok(())
+}
+
 /// The `scopes` column's text for a list of scopes: space separated (scopes have no spaces).
 pub(super) fn join_scopes(scopes: &[String]) -> String {
     scopes.join(" ")

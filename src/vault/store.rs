@@ -97,6 +97,12 @@ pub trait Store {
     /// Records that `id` verified at `at` (and, the first time, that it was first used then).
     fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
 
+    /// Records the first use of an `--until-used` successor (with its last use), waiting for
+    /// its bookkeeping row within the deadline: unlike a last use, it must not be skipped.
+    fn record_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.touch_last_used(id, at)
+    }
+
     /// Appends to the event log. `detail` must never contain a secret.
     fn log_event(
         &self,
@@ -156,6 +162,12 @@ pub trait Store {
 
     /// True when the vault holds no token and no event.
     fn is_empty(&self) -> Result<bool>;
+
+    /// Raises the vault's verify mark (SPEC §10) to `version` (never lowers it): a write calls
+    /// it, inside its transaction, when it stores something a verifier older than `version`
+    /// would ignore (a disabled token, a use limit, an address binding, an `--until-used`
+    /// rotation), so such a verifier refuses instead of answering `ok`.
+    fn raise_verify_mark(&self, version: i64) -> Result<()>;
 
     /// Counts failed verifications of the known token `id` (SPEC §8): counters, not a row each,
     /// and a `verify_failed` event at most once a minute per token and reason, carrying how

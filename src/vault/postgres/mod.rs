@@ -13,13 +13,18 @@
 //! grants holds by `PREPARE`-ing a statement it may not run — conflict with none of the locks a
 //! writer takes (`ROW SHARE` for `FOR UPDATE`, `ROW EXCLUSIVE` for its changes). They do conflict
 //! with the `EXCLUSIVE`/`ACCESS EXCLUSIVE` locks a schema migration needs; a migration then
-//! gives up after the timeout, saying it waited for a lock another session holds
+//! gives up after the timeout, naming the sessions that hold locks on the vault's tables
 //! (tests/postgres.rs, `readers_and_strangers_holding_every_lock_they_can_do_not_delay_a_revoke`
-//! covers changes; no test holds up a migration).
+//! covers changes; tests/roles.rs a migration held up).
+//!
+//! Verifiers (`tokens grants`, grants.rs) write only the bookkeeping tables, and without the
+//! write lock ([`PgVault::write_briefly`]): they hold no lock an admin's change waits for
+//! (tests/roles.rs, `a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict`).
 //!
 //! Every wait on the server has a deadline ([`link`]).
 
 pub mod connect;
+pub mod grants;
 mod link;
 mod schema;
 mod store;
@@ -34,8 +39,8 @@ use tokio_postgres::error::SqlState;
 pub use schema::CURRENT_VERSION;
 pub use store::PgStore;
 
-use super::Access;
 use super::store::Store;
+use super::{Access, Doing, Marks, allowed_by_marks};
 use crate::error::{Error, Result};
 use link::{Link, Transaction};
 use store::Session;
@@ -51,6 +56,42 @@ pub struct PgVault {
     link: Link,
     statements: RefCell<HashMap<String, Statement>>,
     writable: bool,
+    role: Rights,
+    /// For a vault newer than this binary: its version and marks (SPEC §10).
+    newer: Option<(i64, Marks)>,
+}
+
+/// What this role may do beyond reading, as `tokens grants` shapes it (grants.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rights {
+    /// May record verify's bookkeeping (last use, failure counts and their events).
+    bookkeeping: bool,
+    /// May read the tokens' secret hashes (verify needs them).
+    secret_hashes: bool,
+    /// May read the secret-key hashes (whole records: refresh, migrate).
+    secret_key_hashes: bool,
+    /// May read what `list`, `show` and `log` show.
+    records: bool,
+}
+
+impl Rights {
+    /// The kind of access a role that may not change tokens was granted, when it is one of
+    /// `tokens grants`' kinds.
+    fn kind(self) -> Option<&'static str> {
+        match self {
+            Rights {
+                bookkeeping: true,
+                secret_key_hashes: false,
+                ..
+            } => Some("verifier"),
+            Rights {
+                bookkeeping: false,
+                secret_hashes: false,
+                ..
+            } => Some("reader"),
+            _ => None,
+        }
+    }
 }
 
 impl PgVault {
@@ -61,14 +102,21 @@ impl PgVault {
         let link = connect::connect(url, timeout)
             .map_err(|error| Error::Other(anyhow::anyhow!("{error}")))?;
         let shown = link.shown().to_owned();
-        let (version, writable) = inspect(&link)?;
+        let Inspection {
+            version,
+            marks,
+            writable,
+            role,
+        } = inspect(&link)?;
+        let mut newer = None;
         match version {
             Some(found) if found > CURRENT_VERSION => {
-                return Err(Error::VaultTooNew {
-                    vault: shown,
-                    found,
-                    known: CURRENT_VERSION,
-                });
+                // Newer: its marks say what this binary may do; it is never migrated.
+                allowed_by_marks(&shown, found, marks, Doing::Read)?;
+                if access == Access::Write {
+                    allowed_by_marks(&shown, found, marks, Doing::Change)?;
+                }
+                newer = marks.map(|marks| (found, marks));
             }
             Some(CURRENT_VERSION) => {}
             None if access == Access::Read => return Err(Error::VaultMissing { vault: shown }),
@@ -82,11 +130,74 @@ impl PgVault {
             _ if !writable => return Err(Error::VaultReadOnly { vault: shown }),
             _ => initialise(&link)?,
         }
+        if access == Access::Write
+            && !writable
+            && let Some(kind) = role.kind()
+        {
+            return Err(Error::RoleRefused(format!(
+                "this role may not change tokens at {shown}: it was granted {kind} access \
+                 (tokens grants); run this command as an admin role"
+            )));
+        }
         Ok(PgVault {
             link,
             statements: RefCell::new(HashMap::new()),
             writable,
+            role,
+            newer,
         })
+    }
+
+    /// Refuses `list`, `show` and `log` to a role that may not read what they show (a
+    /// verifier): one line instead of the server's "permission denied".
+    pub fn may_read(&self) -> Result<()> {
+        if self.role.records {
+            return Ok(());
+        }
+        let kind = self.role.kind().unwrap_or("too little");
+        Err(Error::RoleRefused(format!(
+            "this role may not read tokens' details at {}: it was granted {kind} access \
+             (tokens grants); list, show and log need a role granted --kind reader or admin",
+            self.link.shown()
+        )))
+    }
+
+    /// Reads the vault's version and marks again (a newer tokens may have migrated it, or
+    /// raised its verify mark, since this one opened it), for [`PgVault::may_verify`].
+    pub fn reread_marks(&mut self) -> Result<()> {
+        let shown = self.link.shown();
+        let rows = self
+            .link
+            .query("SELECT version::bigint FROM tokens_vault", &[])
+            .map_err(|e| name(e, shown))?;
+        let found: i64 = rows
+            .first()
+            .ok_or_else(|| corrupt(shown, "tokens_vault has no row"))?
+            .try_get(0)?;
+        self.newer = None;
+        if found > CURRENT_VERSION {
+            let marks = read_marks(&self.link);
+            allowed_by_marks(shown, found, marks, Doing::Read)?;
+            self.newer = marks.map(|marks| (found, marks));
+        }
+        Ok(())
+    }
+
+    /// See [`crate::vault::Vault::may_verify`]; also refuses a role that may not read the
+    /// secret hashes (a reader).
+    pub fn may_verify(&self) -> Result<()> {
+        let shown = self.link.shown();
+        if let Some((found, marks)) = self.newer {
+            allowed_by_marks(shown, found, Some(marks), Doing::Verify)?;
+        }
+        if !self.role.secret_hashes {
+            let kind = self.role.kind().unwrap_or("no verifier");
+            return Err(Error::RoleRefused(format!(
+                "this role may not verify tokens at {shown}: it was granted {kind} access \
+                 (tokens grants); verifying needs a role granted --kind verifier"
+            )));
+        }
+        Ok(())
     }
 
     /// False for a vault this role may read but not write (or a read-only replica).
@@ -96,7 +207,11 @@ impl PgVault {
 
     /// Queries outside a transaction (each statement on its own).
     pub fn store(&self) -> PgStore<'_> {
-        PgStore::new(Session::Autocommit(&self.link), &self.statements)
+        PgStore::new(
+            Session::Autocommit(&self.link),
+            &self.statements,
+            self.role.secret_key_hashes,
+        )
     }
 
     /// Runs `change` in one transaction that holds the vault's write lock: committed when it
@@ -106,15 +221,59 @@ impl PgVault {
         self.write_within(Duration::MAX, change)
     }
 
-    /// Like [`PgVault::write`], waiting at most `patience` for the lock; gives up quietly.
+    /// Verify's bookkeeping (last use, failure counts and their events): one transaction that
+    /// waits at most `patience` for any lock and gives up quietly. It takes no write lock, so
+    /// a verifier role (`tokens grants`) records what an admin's verify would, and neither
+    /// holds the other up; a last use skips a row another session holds (store.rs).
     pub fn write_briefly(
         &mut self,
         patience: Duration,
         change: impl FnOnce(&dyn Store) -> Result<()>,
     ) {
-        if self.writable {
-            let _ = self.write_within(patience, change);
+        if self.role.bookkeeping {
+            let _ = self.bookkeep_within(patience, change);
         }
+    }
+
+    /// Bookkeeping a verdict depends on (an `--until-used` successor's first use): like
+    /// [`PgVault::write_briefly`], without the write lock, but it waits within the deadline
+    /// and says why it could not write.
+    pub fn bookkeep<T>(&mut self, change: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+        if !self.role.bookkeeping {
+            return Err(Error::Other(anyhow::anyhow!(
+                "this role may not record uses at {}: grant it verifier access (tokens grants)",
+                self.link.shown()
+            )));
+        }
+        self.bookkeep_within(Duration::MAX, change)
+    }
+
+    fn bookkeep_within<T>(
+        &mut self,
+        patience: Duration,
+        change: impl FnOnce(&dyn Store) -> Result<T>,
+    ) -> Result<T> {
+        let (transaction, version) = self
+            .link
+            .begin(patience, "SELECT version FROM tokens_vault")?;
+        let found = version.and_then(|version| version.parse::<i64>().ok());
+        if found.is_none_or(|found| found > CURRENT_VERSION) {
+            // Migrated by a newer tokens since this one opened it: only where its verify
+            // mark allows.
+            let marks = read_marks(transaction.link());
+            allowed_by_marks(
+                self.link.shown(),
+                found.unwrap_or(i64::MAX),
+                marks,
+                Doing::Verify,
+            )?;
+        }
+        let store = PgStore::new(Session::Transaction(transaction), &self.statements, true);
+        let value = change(&store)?;
+        if let Some(transaction) = store.into_transaction() {
+            transaction.commit()?;
+        }
+        Ok(value)
     }
 
     /// [`PgVault::write`], waiting at most `patience` for the write lock.
@@ -125,7 +284,7 @@ impl PgVault {
     ) -> Result<T> {
         let shown = self.link.shown();
         let transaction = begin_write(&self.link, patience).map_err(|e| name(e, shown))?;
-        let store = PgStore::new(Session::Transaction(transaction), &self.statements);
+        let store = PgStore::new(Session::Transaction(transaction), &self.statements, true);
         let value = change(&store)?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit().map_err(|e| name(e, shown))?;
@@ -140,22 +299,34 @@ fn begin_write(link: &Link, patience: Duration) -> Result<Transaction<'_>> {
     let (transaction, version) = link.begin(patience, WRITE_LOCK)?;
     match version.and_then(|version| version.parse::<i64>().ok()) {
         Some(version) if version <= CURRENT_VERSION => Ok(transaction),
-        Some(found) => Err(Error::VaultTooNew {
-            vault: link.shown().to_owned(),
-            found,
-            known: CURRENT_VERSION,
-        }),
+        Some(found) => {
+            // Newer: written only where its write mark allows (SPEC §10).
+            let marks = read_marks(transaction.link());
+            allowed_by_marks(link.shown(), found, marks, Doing::Change)?;
+            Ok(transaction)
+        }
         None => Err(corrupt(link.shown(), "tokens_vault has no row")),
     }
 }
 
-/// What opening finds: the vault's schema version (`None` when the database holds no vault
-/// yet), and whether this role may change it: the database is not a read-only replica and the
-/// role may write the tables, the version table included (its row is the write lock), or,
-/// before they exist, create them. Each privilege is asked alone: `has_table_privilege` with a
-/// list answers whether the role has any of them. A database whose `tokens` table some other
-/// program made is refused, untouched.
-fn inspect(link: &Link) -> Result<(Option<i64>, bool)> {
+/// What opening finds (see [`inspect`]).
+struct Inspection {
+    /// The vault's schema version; `None` when the database holds no vault yet.
+    version: Option<i64>,
+    /// Its marks, when it is newer than this binary and has marks this binary reads.
+    marks: Option<Marks>,
+    /// Whether this role may change it: the database is not a read-only replica and the role
+    /// may write the tables, the version table included (its row is the write lock), or,
+    /// before they exist, create them.
+    writable: bool,
+    role: Rights,
+}
+
+/// What opening finds: the vault's version, marks and what this role may do there. Each
+/// privilege is asked alone: `has_table_privilege` with a list answers whether the role has any
+/// of them; `has_any_column_privilege` counts column grants (`tokens grants`). A database whose
+/// `tokens` table some other program made is refused, untouched.
+fn inspect(link: &Link) -> Result<Inspection> {
     let shown = link.shown();
     let rows = link
         .query(
@@ -167,7 +338,21 @@ fn inspect(link: &Link) -> Result<(Option<i64>, bool)> {
                   ELSE has_table_privilege('tokens', 'INSERT') \
                        AND has_table_privilege('tokens', 'UPDATE') \
                        AND has_table_privilege('events', 'INSERT') \
-                       AND has_table_privilege('tokens_vault', 'UPDATE') END",
+                       AND has_table_privilege('tokens_vault', 'UPDATE') END, \
+             NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AND \
+             CASE WHEN to_regclass('token_usage') IS NULL OR to_regclass('verify_failures') IS NULL \
+                       OR to_regclass('events') IS NULL THEN true \
+                  ELSE has_any_column_privilege('token_usage', 'INSERT') \
+                       AND has_any_column_privilege('verify_failures', 'INSERT') \
+                       AND has_any_column_privilege('events', 'INSERT') END, \
+             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL THEN true \
+                  ELSE has_column_privilege('tokens', 'secret_hash', 'SELECT') END, \
+             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL THEN true \
+                  ELSE has_column_privilege('tokens', 'secret_key_hash', 'SELECT') END, \
+             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL \
+                       OR to_regclass('events') IS NULL THEN true \
+                  ELSE has_column_privilege('tokens', 'note', 'SELECT') \
+                       AND has_table_privilege('events', 'SELECT') END",
             &[],
         )
         .map_err(|e| name(e, shown))?;
@@ -176,22 +361,66 @@ fn inspect(link: &Link) -> Result<(Option<i64>, bool)> {
         .ok_or_else(|| corrupt(shown, "the server answered no row"))?;
     let (marked, has_tokens): (bool, bool) = (row.get(0), row.get(1));
     let writable = row.get::<_, Option<bool>>(2).unwrap_or(false);
+    let role = Rights {
+        bookkeeping: row.get::<_, Option<bool>>(3).unwrap_or(false),
+        secret_hashes: row.get::<_, Option<bool>>(4).unwrap_or(false),
+        secret_key_hashes: row.get::<_, Option<bool>>(5).unwrap_or(false),
+        records: row.get::<_, Option<bool>>(6).unwrap_or(false),
+    };
     if !marked {
         return if has_tokens {
             Err(corrupt(shown, "its tokens table was not made by tokens"))
         } else {
-            Ok((None, writable))
+            Ok(Inspection {
+                version: None,
+                marks: None,
+                writable,
+                role,
+            })
         };
     }
     let rows = link
         .query("SELECT application, version FROM tokens_vault", &[])
-        .map_err(|e| name(e, shown))?;
-    match rows.first() {
+        .map_err(|error| match sql_state(&error) {
+            Some(&SqlState::INSUFFICIENT_PRIVILEGE) => Error::RoleRefused(format!(
+                "this role may not read the vault at {shown}: it was granted no access to it; \
+                 its owner can grant some (tokens grants ROLE --kind admin|verifier|reader)"
+            )),
+            _ => name(error, shown),
+        })?;
+    let version = match rows.first() {
         Some(row) if row.get::<_, String>(0) == schema::APPLICATION => {
-            Ok((Some(i64::from(row.get::<_, i32>(1))), writable))
+            i64::from(row.get::<_, i32>(1))
         }
-        _ => Err(corrupt(shown, "tokens_vault does not name tokens")),
-    }
+        _ => return Err(corrupt(shown, "tokens_vault does not name tokens")),
+    };
+    let marks = if version > CURRENT_VERSION {
+        read_marks(link)
+    } else {
+        None
+    };
+    Ok(Inspection {
+        version: Some(version),
+        marks,
+        writable,
+        role,
+    })
+}
+
+/// The marks of a vault (SPEC §10), when it has them in a shape this binary reads.
+fn read_marks(link: &Link) -> Option<Marks> {
+    let rows = link
+        .query(
+            "SELECT read_mark::bigint, verify_mark::bigint, write_mark::bigint FROM tokens_vault",
+            &[],
+        )
+        .ok()?;
+    let row = rows.first()?;
+    Some(Marks {
+        read: row.try_get(0).ok()?,
+        verify: row.try_get(1).ok()?,
+        write: row.try_get(2).ok()?,
+    })
 }
 
 /// Creates the vault or migrates it, in one transaction: machines that start at once wait for
@@ -208,7 +437,7 @@ fn initialise(link: &Link) -> Result<()> {
     for attempt in 1..=CREATION_ATTEMPTS {
         match create_or_migrate(link) {
             Err(error) if attempt < CREATION_ATTEMPTS && lost_the_creation_race(&error) => {}
-            outcome => return outcome.map_err(|e| name(e, shown)),
+            outcome => return outcome.map_err(|e| name_the_blockers(link, name(e, shown))),
         }
     }
     unreachable!("the last attempt returns")
@@ -245,6 +474,39 @@ fn create_or_migrate(link: &Link) -> Result<()> {
         link.execute("UPDATE tokens_vault SET version = $1", &[&next])?;
     }
     transaction.commit()
+}
+
+/// A migration that gave up waiting for a lock (link.rs says "waited … for a lock") names the
+/// sessions holding locks on the vault's tables: their process id, application and user, from
+/// `pg_locks` and `pg_stat_activity` (which every role may read), so the owner knows whom to
+/// ask or what to end (`pg_terminate_backend`).
+fn name_the_blockers(link: &Link, error: Error) -> Error {
+    let message = error.to_string();
+    if !message.contains("for a lock") {
+        return error;
+    }
+    let holders = link
+        .query(
+            "SELECT string_agg(format('pid %s (%s, user %s)', a.pid, \
+                    coalesce(nullif(a.application_name, ''), 'no application name'), \
+                    coalesce(a.usename::text, 'unknown')), ', ' ORDER BY a.pid) \
+             FROM (SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                   WHERE l.granted AND l.pid <> pg_backend_pid() \
+                   AND c.relnamespace = current_schema()::regnamespace \
+                   AND c.relname IN ('tokens_vault', 'tokens', 'events', 'token_usage', \
+                                     'verify_failures')) AS h \
+             JOIN pg_stat_activity a ON a.pid = h.pid",
+            &[],
+        )
+        .ok()
+        .and_then(|rows| rows.first().and_then(|row| row.get::<_, Option<String>>(0)));
+    match holders {
+        Some(holders) => Error::Other(anyhow::anyhow!(
+            "{message}; migrating the vault's schema needs its tables alone, and {holders} \
+             holds a lock on them"
+        )),
+        None => error,
+    }
 }
 
 /// True when creating `tokens_vault` failed because another machine created it meanwhile.

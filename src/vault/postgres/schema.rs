@@ -85,6 +85,30 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE tokens ADD COLUMN waits_for text;
     ALTER TABLE tokens ADD COLUMN first_use_ends text;
     ALTER TABLE token_usage ADD COLUMN first_used_at bigint;",
+    // roles: the marks of SPEC §10 (vault/mod.rs, `Marks`), this migration's own version
+    // (`version` is still the one before it) until a later write or migration raises them;
+    // whether a token has a secret key, readable by roles that may not read the hashes
+    // (`tokens grants`, grants.rs); and the one kind of event a verifier may add.
+    "
+    ALTER TABLE tokens_vault ADD COLUMN read_mark integer, ADD COLUMN verify_mark integer,
+        ADD COLUMN write_mark integer;
+    UPDATE tokens_vault SET read_mark = version + 1, verify_mark = version + 1,
+        write_mark = version + 1;
+    ALTER TABLE tokens_vault ALTER COLUMN read_mark SET NOT NULL,
+        ALTER COLUMN verify_mark SET NOT NULL, ALTER COLUMN write_mark SET NOT NULL;
+    ALTER TABLE tokens ADD COLUMN has_secret_key boolean
+        GENERATED ALWAYS AS (secret_key_hash IS NOT NULL) STORED;
+    -- A verifier may add failed-verification events, and the one `revoked` event that ends a
+    -- token waiting on its successor's first use (rotate --until-used), which the verifier
+    -- records; no other kind: it must not be able to forge a token's history. Roles that may
+    -- change tokens write any event; the owner is not bound by these policies.
+    ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY events_read ON events FOR SELECT USING (true);
+    CREATE POLICY events_written ON events FOR INSERT
+        WITH CHECK (kind = 'verify_failed'
+            OR (kind = 'revoked' AND EXISTS (SELECT 1 FROM tokens t
+                WHERE t.id = token_id AND t.waits_for IS NOT NULL))
+            OR has_table_privilege('tokens', 'UPDATE'));",
 ];
 
 /// The schema version this build writes.

@@ -24,6 +24,17 @@ const DIALECT: Dialect = Dialect {
     has_scope: |scope| format!("position(' ' || {scope} || ' ' in ' ' || scopes || ' ') > 0"),
 };
 
+/// [`COLUMNS`] for a role that may not read the hashes (a reader, `tokens grants`): empty
+/// hashes, and an empty secret-key hash where the token has a secret key.
+const COLUMNS_WITHOUT_HASHES: &str = concat!(
+    "id, name, app, scopes, note, ''::bytea, secret_tail, \
+     CASE WHEN has_secret_key THEN ''::bytea END, created_at, expires_at, \
+     (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
+    crate::vault::records::revoked_at!(),
+    ", revoke_reason, secret_key_used_at, rotated_from, replaced_by, lineage, waits_for, \
+     first_use_ends"
+);
+
 /// A parameter list built at run time (filters, edits).
 type Params = Vec<Box<dyn ToSql + Sync>>;
 
@@ -39,16 +50,25 @@ pub struct PgStore<'a> {
     session: Session<'a>,
     /// Statements prepared on this connection, by SQL: one round trip a query instead of two.
     statements: &'a RefCell<HashMap<String, Statement>>,
+    /// The columns of a whole token record: [`COLUMNS`], or for a role that may not read the
+    /// hashes [`COLUMNS_WITHOUT_HASHES`].
+    columns: &'static str,
 }
 
 impl<'a> PgStore<'a> {
     pub(super) fn new(
         session: Session<'a>,
         statements: &'a RefCell<HashMap<String, Statement>>,
+        hashes: bool,
     ) -> PgStore<'a> {
         PgStore {
             session,
             statements,
+            columns: if hashes {
+                COLUMNS
+            } else {
+                COLUMNS_WITHOUT_HASHES
+            },
         }
     }
 
@@ -189,7 +209,8 @@ fn token_from_row(row: &Row) -> Result<TokenRecord, tokio_postgres::Error> {
 impl Store for PgStore<'_> {
     fn find_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM tokens WHERE id = $1{}",
+            "SELECT {} FROM tokens WHERE id = $1{}",
+            self.columns,
             self.lock_suffix()
         );
         self.token(&sql, &[&id])
@@ -213,8 +234,9 @@ impl Store for PgStore<'_> {
 
     fn find_by_name(&self, name: &str) -> Result<Option<TokenRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM tokens WHERE name = $1 \
+            "SELECT {} FROM tokens WHERE name = $1 \
              ORDER BY (revoked_at IS NULL) DESC, seq DESC LIMIT 1{}",
+            self.columns,
             self.lock_suffix()
         );
         self.token(&sql, &[&name])
@@ -222,7 +244,8 @@ impl Store for PgStore<'_> {
 
     fn live_by_name(&self, name: &str) -> Result<Option<TokenRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM tokens WHERE name = $1 AND revoked_at IS NULL{}",
+            "SELECT {} FROM tokens WHERE name = $1 AND revoked_at IS NULL{}",
+            self.columns,
             self.lock_suffix()
         );
         self.token(&sql, &[&name])
@@ -235,8 +258,9 @@ impl Store for PgStore<'_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<TokenRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM tokens WHERE {} = $1 AND ({REVOKED_AT} IS NULL OR {REVOKED_AT} > $2) \
+            "SELECT {} FROM tokens WHERE {} = $1 AND ({REVOKED_AT} IS NULL OR {REVOKED_AT} > $2) \
              ORDER BY seq{}",
+            self.columns,
             column.as_sql(),
             self.lock_suffix()
         );
@@ -252,7 +276,7 @@ impl Store for PgStore<'_> {
         let (conditions, values) = filter.conditions(now, &DIALECT);
         let params: Params = values.into_iter().map(sql_value).collect();
         // `$1 = $1` uses the first parameter whatever the filter, so its type is always known.
-        let mut sql = format!("SELECT {COLUMNS} FROM tokens WHERE $1::bigint = $1");
+        let mut sql = format!("SELECT {} FROM tokens WHERE $1::bigint = $1", self.columns);
         for condition in &conditions {
             sql.push_str(" AND ");
             sql.push_str(condition);
@@ -373,7 +397,26 @@ impl Store for PgStore<'_> {
         Ok(())
     }
 
+    /// Never waits for a row another session holds (a verifier may lock any row of this
+    /// table: `tokens grants` gives it UPDATE on a column): a held row keeps its last use, which
+    /// is at most a minute old anyway. A row not there yet is inserted (waiting, within the
+    /// bookkeeping's patience, only for another session inserting the same one).
     fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.execute(
+            "WITH free AS (SELECT token_id FROM token_usage WHERE token_id = $1 \
+                           FOR UPDATE SKIP LOCKED), \
+                  bumped AS (UPDATE token_usage u SET last_used_at = greatest(u.last_used_at, $2), \
+                             first_used_at = coalesce(u.first_used_at, $2) \
+                             FROM free WHERE u.token_id = free.token_id RETURNING 1) \
+             INSERT INTO token_usage (token_id, last_used_at, first_used_at) \
+             SELECT $1, $2, $2 WHERE NOT EXISTS (SELECT 1 FROM token_usage WHERE token_id = $1) \
+             ON CONFLICT (token_id) DO NOTHING",
+            &[&id, &to_secs(at)],
+        )?;
+        Ok(())
+    }
+
+    fn record_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         self.execute(
             "INSERT INTO token_usage (token_id, last_used_at, first_used_at) VALUES ($1, $2, $2) \
              ON CONFLICT (token_id) DO UPDATE SET \
@@ -557,6 +600,7 @@ impl Store for PgStore<'_> {
     }
 
     fn import_token(&self, record: &TokenRecord) -> Result<()> {
+        crate::vault::records::check_hashes(record)?;
         let sql = format!(
             "INSERT INTO tokens ({IMPORTED_COLUMNS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
@@ -620,5 +664,14 @@ impl Store for PgStore<'_> {
             &[],
         )?;
         Ok(row[0].try_get(0)?)
+    }
+
+    fn raise_verify_mark(&self, version: i64) -> Result<()> {
+        let version = i32::try_from(version).unwrap_or(i32::MAX);
+        self.execute(
+            "UPDATE tokens_vault SET verify_mark = greatest(verify_mark, $1)",
+            &[&version],
+        )?;
+        Ok(())
     }
 }

@@ -49,6 +49,20 @@ impl SqliteVault {
         })
     }
 
+    /// See [`crate::vault::Vault::may_verify`]: asks the file as it is now.
+    pub fn may_verify(&self) -> Result<()> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| open::classify(e, &self.path))?;
+        crate::vault::allowed_by_marks(
+            &self.path.display().to_string(),
+            version,
+            open::read_marks(&self.conn),
+            crate::vault::Doing::Verify,
+        )
+    }
+
     /// Makes sure the next read sees every commit made so far (SPEC §8: a long `verify --batch`
     /// judges each token against the vault as it is when the token is read).
     ///

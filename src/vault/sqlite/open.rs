@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 use super::schema::{self, APPLICATION_ID, CURRENT_VERSION};
 use super::trust;
 use crate::error::{Error, Result};
-use crate::vault::Access;
+use crate::vault::{Access, Doing, Marks};
 
 /// The default vault: `vault.db` in the platform data directory (`~/.local/share/tokens` on Linux).
 pub fn default_path() -> Result<PathBuf> {
@@ -141,7 +141,7 @@ fn open_ordinary(path: &Path, access: Access, timeout: Duration) -> Result<Ordin
             };
         }
     };
-    check_schema(&conn, path, writable, application_id)?;
+    check_schema(&conn, path, access, writable, application_id)?;
     if access == Access::Write {
         // Creations, rotations and revocations must survive a power cut once the command returns.
         conn.pragma_update(None, "synchronous", "FULL")
@@ -183,7 +183,7 @@ fn open_snapshot(path: &Path, timeout: Duration) -> Result<Option<Opened>> {
     let application_id = conn
         .pragma_query_value(None, "application_id", |row| row.get(0))
         .map_err(|e| classify(e, path))?;
-    check_schema(&conn, path, false, application_id)?;
+    check_schema(&conn, path, Access::Read, false, application_id)?;
     Ok(Some(Opened {
         conn,
         path: path.to_owned(),
@@ -344,7 +344,13 @@ fn initialise(staging: &Path) -> Result<()> {
 }
 
 /// Refuses a file that is not a tokens vault or is too new; migrates an older one.
-fn check_schema(conn: &Connection, path: &Path, writable: bool, application_id: i64) -> Result<()> {
+fn check_schema(
+    conn: &Connection,
+    path: &Path,
+    access: Access,
+    writable: bool,
+    application_id: i64,
+) -> Result<()> {
     let read = |pragma: &str| -> Result<i64> {
         conn.pragma_query_value(None, pragma, |row| row.get(0))
             .map_err(|e| classify(e, path))
@@ -354,11 +360,14 @@ fn check_schema(conn: &Connection, path: &Path, writable: bool, application_id: 
     }
     let version = read("user_version")?;
     if version > CURRENT_VERSION {
-        return Err(Error::VaultTooNew {
-            vault: shown(path),
-            found: version,
-            known: CURRENT_VERSION,
-        });
+        // A newer vault: its marks say what this binary may do (none readable: refused).
+        let marks = read_marks(conn);
+        crate::vault::allowed_by_marks(&shown(path), version, marks, Doing::Read)?;
+        if access == Access::Write {
+            crate::vault::allowed_by_marks(&shown(path), version, marks, Doing::Change)?;
+        }
+        // Never migrated: verify asks the marks again (`SqliteVault::may_verify`).
+        return Ok(());
     }
     if version < CURRENT_VERSION {
         if !writable {
@@ -375,6 +384,22 @@ fn check_schema(conn: &Connection, path: &Path, writable: bool, application_id: 
         }
     }
     Ok(())
+}
+
+/// The marks of a vault (SPEC §10), when it has them in a shape this binary reads.
+pub(super) fn read_marks(conn: &Connection) -> Option<Marks> {
+    conn.query_row(
+        "SELECT read_mark, verify_mark, write_mark FROM vault_marks",
+        [],
+        |row| {
+            Ok(Marks {
+                read: row.get(0)?,
+                verify: row.get(1)?,
+                write: row.get(2)?,
+            })
+        },
+    )
+    .ok()
 }
 
 /// Turns SQLite's "not a database" and "corrupt" into the one-line error that names the file.

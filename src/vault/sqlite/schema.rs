@@ -74,6 +74,16 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tokens ADD COLUMN waits_for TEXT;       -- the successor whose first use ends it
     ALTER TABLE tokens ADD COLUMN first_use_ends TEXT;  -- the token its own first use ends
     ALTER TABLE token_usage ADD COLUMN first_used_at INTEGER;",
+    // roles: the marks of SPEC §10 (vault/mod.rs, `Marks`): the oldest schema of tokens that
+    // may read, verify and write this vault; this migration's own version (user_version is
+    // still the one before it) until a later write or migration raises them.
+    "CREATE TABLE vault_marks (
+        read_mark   INTEGER NOT NULL,
+        verify_mark INTEGER NOT NULL,
+        write_mark  INTEGER NOT NULL
+    );
+    INSERT INTO vault_marks (read_mark, verify_mark, write_mark)
+        SELECT user_version + 1, user_version + 1, user_version + 1 FROM pragma_user_version;",
 ];
 
 /// The schema version this build writes.

@@ -466,6 +466,7 @@ impl Store for SqliteStore<'_> {
     }
 
     fn import_token(&self, record: &TokenRecord) -> Result<()> {
+        crate::vault::records::check_hashes(record)?;
         let sql = format!(
             "INSERT INTO tokens ({IMPORTED_COLUMNS}) VALUES \
              (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
@@ -518,6 +519,14 @@ impl Store for SqliteStore<'_> {
             [],
             |row| row.get(0),
         )?)
+    }
+
+    fn raise_verify_mark(&self, version: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE vault_marks SET verify_mark = max(verify_mark, ?1)",
+            [version],
+        )?;
+        Ok(())
     }
 }
 

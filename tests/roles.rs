@@ -1,0 +1,529 @@
+//! Least-privilege roles on the shared PostgreSQL vault (SPEC §10): `tokens grants ROLE --kind
+//! admin|verifier|reader`, run by the vault's owner, and then each command as each kind of role
+//! (a test per cell), and what a verifier holding every lock it can take does to admins and
+//! verdicts. PostgreSQL only: without `TOKENS_TEST_POSTGRES` these tests print "skipped" and
+//! pass (the PostgreSQL pass of `.ci/run` sets it).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use tokens::token::{Credential, Kind};
+
+/// A PostgreSQL sandbox, or `None` (with a note) when no test server is configured.
+fn pg_sandbox() -> Option<Sandbox> {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: set TOKENS_TEST_POSTGRES to a PostgreSQL admin URL (.ci/run does)");
+        return None;
+    }
+    Some(Sandbox::new())
+}
+
+fn database(sandbox: &Sandbox) -> String {
+    let path = sandbox.location.rsplit_once('/').unwrap().1;
+    path.split('?').next().unwrap().to_owned()
+}
+
+/// `url` with its user and password replaced.
+fn as_user(url: &str, user: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host = rest.split_once('@').unwrap().1;
+    format!("{scheme}://{user}:{password}@{host}")
+}
+
+/// A login role granted `kind` by the SQL `tokens grants` prints, run by the vault's owner.
+struct Role {
+    url: String,
+    shown: String,
+}
+
+fn role(sandbox: &Sandbox, kind: &str) -> Role {
+    let name = format!("{kind}_{}", database(sandbox));
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {name}; CREATE ROLE {name} LOGIN PASSWORD 'pw-{kind}'"
+        ))
+        .unwrap();
+    let output = sandbox.run(&["grants", &name, "--kind", kind], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    sandbox.execute(&stdout(&output));
+    Role {
+        url: as_user(&sandbox.location, &name, &format!("pw-{kind}")),
+        shown: as_user(&sandbox.shown(), &name, "***"),
+    }
+}
+
+impl Role {
+    fn run(&self, sandbox: &Sandbox, args: &[&str], stdin: &str) -> std::process::Output {
+        sandbox
+            .cmd(args)
+            .env("TOKENS_VAULT", &self.url)
+            .write_stdin(stdin.to_owned())
+            .output()
+            .unwrap()
+    }
+}
+
+/// What a command could have changed.
+fn contents(sandbox: &Sandbox) -> (i64, i64, i64, i64, i64) {
+    (
+        sandbox.query("SELECT count(*) FROM tokens"),
+        sandbox.query("SELECT count(*) FROM tokens WHERE revoked_at IS NOT NULL"),
+        sandbox.query("SELECT count(*) FROM events"),
+        sandbox.query("SELECT count(*) FROM token_usage"),
+        sandbox.query("SELECT count(*) FROM verify_failures"),
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Doing {
+    Create,
+    Edit,
+    Rotate,
+    Revoke,
+    Refresh,
+    Verify,
+    List,
+    Show,
+    Log,
+}
+
+/// Runs `doing` as a role of `kind` and checks the outcome: done (and its effect in the vault),
+/// or refused with one line, exit 1, and the vault unchanged.
+fn cell(kind: &str, doing: Doing) {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &["--scope", "read"]);
+    let role = role(&sandbox, kind);
+    let before = contents(&sandbox);
+    // The token's id with another secret: a wrong secret, counted as a failure.
+    let wrong = Credential::generate(Kind::Token, &issued.id())
+        .expose()
+        .to_owned();
+    let (args, stdin): (Vec<&str>, String) = match doing {
+        Doing::Create => (vec!["create", "second"], String::new()),
+        Doing::Edit => (vec!["edit", "ci", "--note", "changed"], String::new()),
+        Doing::Rotate => (vec!["rotate", "ci", "--yes"], String::new()),
+        Doing::Revoke => (vec!["revoke", "ci", "--yes"], String::new()),
+        Doing::Refresh => (
+            vec!["refresh"],
+            format!(
+                "{}\n{}\n",
+                issued.token,
+                issued.secret_key.as_deref().unwrap()
+            ),
+        ),
+        Doing::Verify => (
+            vec!["verify", "--scope", "read"],
+            format!("{}\n", issued.token),
+        ),
+        Doing::List => (vec!["list", "--json"], String::new()),
+        Doing::Show => (vec!["show", "ci"], String::new()),
+        Doing::Log => (vec!["log", "ci"], String::new()),
+    };
+    let output = role.run(&sandbox, &args, &stdin);
+    let changes = matches!(
+        doing,
+        Doing::Create | Doing::Edit | Doing::Rotate | Doing::Revoke | Doing::Refresh
+    );
+    let reads = matches!(doing, Doing::List | Doing::Show | Doing::Log);
+    let refusal = match kind {
+        "admin" => None,
+        _ if changes => Some(format!(
+            "tokens: this role may not change tokens at {}: it was granted {kind} access \
+             (tokens grants); run this command as an admin role\n",
+            role.shown
+        )),
+        "reader" if doing == Doing::Verify => Some(format!(
+            "tokens: this role may not verify tokens at {}: it was granted reader access \
+             (tokens grants); verifying needs a role granted --kind verifier\n",
+            role.shown
+        )),
+        "verifier" if reads => Some(format!(
+            "tokens: this role may not read tokens' details at {}: it was granted verifier \
+             access (tokens grants); list, show and log need a role granted --kind reader or admin\n",
+            role.shown
+        )),
+        _ => None,
+    };
+    if let Some(refusal) = refusal {
+        assert_eq!(code(&output), 1, "{kind} {doing:?}");
+        assert_eq!(stdout(&output), "");
+        assert_eq!(stderr(&output), refusal);
+        assert_eq!(
+            contents(&sandbox),
+            before,
+            "{kind} {doing:?} changed the vault"
+        );
+        return;
+    }
+    assert_eq!(code(&output), 0, "{kind} {doing:?}: {}", stderr(&output));
+    let (tokens, revoked, events, used, failed) = before;
+    match doing {
+        Doing::Create => assert_eq!(contents(&sandbox).0, tokens + 1),
+        Doing::Edit => assert_eq!(
+            sandbox.query::<Option<String>>("SELECT note FROM tokens"),
+            Some("changed".to_owned())
+        ),
+        Doing::Rotate | Doing::Refresh => {
+            assert_eq!(contents(&sandbox).0, tokens + 1);
+            assert_eq!(contents(&sandbox).1, revoked + 1);
+            assert_eq!(sandbox.verify(&issued.token, &[]).0, 5);
+        }
+        Doing::Revoke => assert_eq!(contents(&sandbox).1, revoked + 1),
+        Doing::Verify => {
+            // Everything an owner's verify records: last use, the failure counter and its
+            // verify_failed event.
+            assert_eq!(contents(&sandbox).3, used + 1);
+            let output = role.run(&sandbox, &["verify"], &format!("{wrong}\n"));
+            assert_eq!(code(&output), 3, "{}", stderr(&output));
+            assert_eq!(contents(&sandbox).4, failed + 1);
+            assert_eq!(contents(&sandbox).2, events + 1);
+            assert_eq!(
+                sandbox.query::<String>("SELECT kind FROM events ORDER BY seq DESC LIMIT 1"),
+                "verify_failed"
+            );
+        }
+        Doing::List => assert_eq!(json(&output).as_array().unwrap().len(), 1),
+        Doing::Show | Doing::Log => assert!(stdout(&output).contains("created")),
+    }
+}
+
+macro_rules! cells {
+    ($($name:ident: $kind:literal $doing:ident;)*) => {
+        $(#[test] fn $name() { cell($kind, Doing::$doing) })*
+    };
+}
+
+cells! {
+    admin_creates: "admin" Create;
+    admin_edits: "admin" Edit;
+    admin_rotates: "admin" Rotate;
+    admin_revokes: "admin" Revoke;
+    admin_refreshes: "admin" Refresh;
+    admin_verifies: "admin" Verify;
+    admin_lists: "admin" List;
+    admin_shows: "admin" Show;
+    admin_reads_the_log: "admin" Log;
+    verifier_may_not_create: "verifier" Create;
+    verifier_may_not_edit: "verifier" Edit;
+    verifier_may_not_rotate: "verifier" Rotate;
+    verifier_may_not_revoke: "verifier" Revoke;
+    verifier_may_not_refresh: "verifier" Refresh;
+    verifier_verifies_and_records_what_an_admin_would: "verifier" Verify;
+    verifier_may_not_list: "verifier" List;
+    verifier_may_not_show: "verifier" Show;
+    verifier_may_not_read_the_log: "verifier" Log;
+    reader_may_not_create: "reader" Create;
+    reader_may_not_edit: "reader" Edit;
+    reader_may_not_rotate: "reader" Rotate;
+    reader_may_not_revoke: "reader" Revoke;
+    reader_may_not_refresh: "reader" Refresh;
+    reader_may_not_verify: "reader" Verify;
+    reader_lists: "reader" List;
+    reader_shows: "reader" Show;
+    reader_reads_the_log: "reader" Log;
+}
+
+#[test]
+fn a_verifier_cannot_read_secret_key_hashes_and_a_reader_no_hash() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    sandbox.create("ci", &[]);
+    for (kind, columns) in [
+        ("verifier", &["secret_key_hash", "note"][..]),
+        ("reader", &["secret_key_hash", "secret_hash"][..]),
+    ] {
+        let role = role(&sandbox, kind);
+        let mut client = postgres::Client::connect(&role.url, postgres::NoTls).unwrap();
+        for column in columns {
+            let error = client
+                .query(&format!("SELECT {column} FROM tokens"), &[])
+                .unwrap_err();
+            assert_eq!(
+                error.code(),
+                Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+                "{kind} {column}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_verifier_adds_failed_verification_events_and_no_other_kind() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &[]);
+    let verifier = role(&sandbox, "verifier");
+    let mut client = postgres::Client::connect(&verifier.url, postgres::NoTls).unwrap();
+    let insert = "INSERT INTO events (at, token_id, kind, detail) VALUES (0, $1, $2, '')";
+    for kind in ["revoked", "created", "rotated"] {
+        let error = client.execute(insert, &[&issued.id(), &kind]).unwrap_err();
+        assert_eq!(
+            error.code(),
+            Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{kind}"
+        );
+    }
+    client
+        .execute(insert, &[&issued.id(), &"verify_failed"])
+        .unwrap();
+    // An admin role (not the owner) still logs every kind.
+    let admin = role(&sandbox, "admin");
+    let output = admin.run(&sandbox, &["revoke", "ci", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM events WHERE kind = 'revoked'"),
+        1
+    );
+}
+
+#[test]
+fn a_reader_sees_whether_a_token_has_a_secret_key_without_its_hash() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    sandbox.create("with", &[]);
+    sandbox.create("without", &["--no-secret-key"]);
+    let role = role(&sandbox, "reader");
+    let output = role.run(&sandbox, &["list", "--json"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let output = role.run(&sandbox, &["show", "with", "--json"], "");
+    assert_eq!(json(&output)["has_secret_key"], true);
+    let output = role.run(&sandbox, &["show", "without", "--json"], "");
+    assert_eq!(json(&output)["has_secret_key"], false);
+}
+
+#[test]
+fn a_role_with_no_grant_is_told_so_in_one_line() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    sandbox.create("ci", &[]);
+    let name = format!("nobody_{}", database(&sandbox));
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {name}; CREATE ROLE {name} LOGIN PASSWORD 'pw'"
+        ))
+        .unwrap();
+    let url = as_user(&sandbox.location, &name, "pw");
+    let output = sandbox
+        .cmd(&["list"])
+        .env("TOKENS_VAULT", &url)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "tokens: this role may not read the vault at {}: it was granted no access to it; \
+             its owner can grant some (tokens grants ROLE --kind admin|verifier|reader)\n",
+            as_user(&sandbox.shown(), &name, "***")
+        )
+    );
+}
+
+/// In one open transaction, as `url`'s role, takes every lock that role can: `LOCK TABLE` in
+/// every mode, row locks of every strength, every row of the bookkeeping tables, rows inserted
+/// and not committed. What is refused is skipped.
+fn hold_every_lock(url: &str, token_id: &str) -> postgres::Client {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    client
+        .batch_execute("SET lock_timeout = '1s'; BEGIN")
+        .unwrap();
+    let mut attempt = |sql: &str| {
+        client.batch_execute("SAVEPOINT attempt").unwrap();
+        let end = match client.batch_execute(sql) {
+            Ok(()) => "RELEASE SAVEPOINT attempt",
+            Err(_) => "ROLLBACK TO SAVEPOINT attempt",
+        };
+        client.batch_execute(end).unwrap();
+    };
+    for table in [
+        "tokens_vault",
+        "tokens",
+        "events",
+        "token_usage",
+        "verify_failures",
+    ] {
+        for mode in [
+            "ACCESS SHARE",
+            "ROW SHARE",
+            "ROW EXCLUSIVE",
+            "SHARE UPDATE EXCLUSIVE",
+            "SHARE",
+            "SHARE ROW EXCLUSIVE",
+            "EXCLUSIVE",
+            "ACCESS EXCLUSIVE",
+        ] {
+            attempt(&format!("LOCK TABLE {table} IN {mode} MODE"));
+        }
+        for strength in ["KEY SHARE", "SHARE", "NO KEY UPDATE", "UPDATE"] {
+            for column in ["*", "id", "token_id", "version"] {
+                attempt(&format!("SELECT {column} FROM {table} FOR {strength}"));
+            }
+        }
+    }
+    attempt("UPDATE token_usage SET last_used_at = last_used_at");
+    attempt("UPDATE verify_failures SET failures = failures");
+    attempt(&format!(
+        "INSERT INTO token_usage (token_id, last_used_at) VALUES ('{token_id}', 0)"
+    ));
+    attempt(&format!(
+        "INSERT INTO verify_failures (token_id, reason, failures, first_at, last_at, unlogged) \
+         VALUES ('{token_id}', 'invalid', 1, 0, 0, 1)"
+    ));
+    attempt("INSERT INTO events (at, token_id, kind, detail) VALUES (0, 'x', 'verify_failed', '')");
+    client
+}
+
+fn locks_of(sandbox: &Sandbox, pid: i32) -> Vec<String> {
+    sandbox
+        .pg()
+        .query(
+            "SELECT coalesce(relation::regclass::text, locktype) || ' ' || mode FROM pg_locks \
+             WHERE pid = $1 AND granted AND locktype IN ('relation', 'tuple', 'transactionid') \
+             AND coalesce(relation::regclass::text, '') NOT LIKE 'pg_%' ORDER BY 1",
+            &[&pid],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[test]
+fn a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let used = sandbox.create("used", &[]);
+    let fresh = sandbox.create("fresh", &[]);
+    sandbox.create("other", &[]);
+    // `used` was last used long ago: a verify is due to record it, on a row the holder locks.
+    assert_eq!(sandbox.verify(&used.token, &[]).0, 0);
+    sandbox.execute("UPDATE token_usage SET last_used_at = 1000");
+    let verifier = role(&sandbox, "verifier");
+    let admin = role(&sandbox, "admin");
+
+    let mut holder = hold_every_lock(&verifier.url, &fresh.id());
+    let pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let held = locks_of(&sandbox, pid);
+    // What it holds, so the test cannot pass by holding nothing.
+    for lock in [
+        "token_usage RowShareLock",
+        "token_usage RowExclusiveLock",
+        "verify_failures RowExclusiveLock",
+        "events RowExclusiveLock",
+    ] {
+        assert!(held.iter().any(|held| held == lock), "{lock}: {held:?}");
+    }
+    // And nothing on the tables an admin's change locks beyond reading them.
+    assert!(
+        !held.iter().any(|held| held.starts_with("tokens ")
+            || (held.starts_with("tokens_vault ") && held != "tokens_vault AccessShareLock")),
+        "{held:?}"
+    );
+
+    let started = Instant::now();
+    for args in [
+        vec!["create", "third", "--timeout", "5s"],
+        vec!["edit", "other", "--note", "n", "--timeout", "5s"],
+        vec!["rotate", "other", "--yes", "--timeout", "5s"],
+        vec!["revoke", "fresh", "--yes", "--timeout", "5s"],
+    ] {
+        let output = admin.run(&sandbox, &args, "");
+        assert_eq!(code(&output), 0, "{args:?}: {}", stderr(&output));
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the admin waited {:?}",
+        started.elapsed()
+    );
+    // A plain verify answers at once, as the verifier and as the admin; the held row keeps its
+    // last use (skipped, not waited for).
+    for who in [&verifier, &admin] {
+        let started = Instant::now();
+        let output = who.run(
+            &sandbox,
+            &["verify", "--timeout", "5s"],
+            &format!("{}\n", used.token),
+        );
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the verdict waited {:?}",
+            started.elapsed()
+        );
+    }
+    assert_eq!(
+        sandbox.query::<i64>(&format!(
+            "SELECT last_used_at FROM token_usage WHERE token_id = '{}'",
+            used.id()
+        )),
+        1000
+    );
+    assert_eq!(sandbox.verify(&fresh.token, &[]).0, 5);
+    holder.batch_execute("ROLLBACK").unwrap();
+    // Once let go, the next verify records the last use.
+    assert_eq!(
+        admin
+            .run(&sandbox, &["verify"], &format!("{}\n", used.token))
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(
+        sandbox.query::<i64>(&format!(
+            "SELECT last_used_at FROM token_usage WHERE token_id = '{}'",
+            used.id()
+        )) > 1000
+    );
+}
+
+#[test]
+fn a_migration_that_waits_too_long_names_the_session_in_its_way() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    // Schema 0: the version table alone, as the first step of creating a vault leaves it.
+    sandbox.execute(
+        "CREATE TABLE tokens_vault (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), \
+         application text NOT NULL, version integer NOT NULL); \
+         INSERT INTO tokens_vault (application, version) VALUES ('tokens', 0)",
+    );
+    let name = format!("dash_{}", database(&sandbox));
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {name}; CREATE ROLE {name} LOGIN PASSWORD 'pw'"
+        ))
+        .unwrap();
+    sandbox.execute(&format!("GRANT SELECT ON tokens_vault TO {name}"));
+    // A dashboard left a transaction open after reading the version table.
+    let url = format!(
+        "{}?application_name=dashboard",
+        as_user(&sandbox.location, &name, "pw")
+    );
+    let mut holder = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    holder
+        .batch_execute("BEGIN; SELECT version FROM tokens_vault")
+        .unwrap();
+    let pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+
+    let output = sandbox.run(&["create", "ci", "--timeout", "2s"], "");
+    assert_eq!(code(&output), 1);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "tokens: waited 2s for a lock on the vault at {} that another session holds; try \
+             again, or raise --timeout; migrating the vault's schema needs its tables alone, and \
+             pid {pid} (dashboard, user {name}) holds a lock on them\n",
+            sandbox.shown()
+        )
+    );
+    assert_eq!(sandbox.query::<i32>("SELECT version FROM tokens_vault"), 0);
+    holder.batch_execute("ROLLBACK").unwrap();
+    sandbox.create("ci", &[]);
+}
