@@ -366,7 +366,7 @@ pub struct PolicySetArgs {
     #[arg(long, value_name = "DURATION|none", value_parser = parse_duration_or_none)]
     pub max_lifetime: Option<MaxLifetime>,
     /// The lifetime create gives without --expires, e.g. 30d
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_lifetime)]
     pub default_lifetime: Option<chrono::Duration>,
     /// Every token must name an app
     #[arg(long, conflicts_with = "no_require_app")]
@@ -511,6 +511,15 @@ fn parse_duration_or_none(text: &str) -> Result<MaxLifetime, String> {
         return Err("use a duration longer than 0s, or none".into());
     }
     Ok(MaxLifetime(Some(duration)))
+}
+
+/// `policy set --default-lifetime`: a duration longer than 0s (a token must not be born expired).
+fn parse_lifetime(text: &str) -> Result<chrono::Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration <= chrono::Duration::zero() {
+        return Err("use a duration longer than 0s, e.g. 30d".into());
+    }
+    Ok(duration)
 }
 
 /// `--timeout`: a duration from 1s to 24h.

@@ -883,3 +883,83 @@ fn a_read_only_role_streams_the_log_and_cannot_end_a_rotation_unseen() {
     );
     let _ = admin.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE IF EXISTS {role}"));
 }
+
+#[test]
+fn until_used_hands_on_to_whatever_replaced_the_new_token_before_its_first_use() {
+    let sandbox = Sandbox::new();
+    // Refreshed by its holder before its first use: the refreshed token's first use ends the
+    // old one (before, the old one waited for a dead token and verified for ever).
+    let old = sandbox.create("svc", &["--expires", "never"]);
+    let new = parse_issued(&sandbox.run(&["rotate", "svc", "--until-used"], ""));
+    let refreshed = sandbox.run(
+        &["refresh"],
+        &format!("{}\n{}\n", new.token, new.secret_key.as_deref().unwrap()),
+    );
+    assert_eq!(code(&refreshed), 0, "{}", stderr(&refreshed));
+    let refreshed = parse_issued(&refreshed);
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 0, "still waiting");
+    let listed = json(&sandbox.run(&["--json", "list"], ""));
+    assert_eq!(listed[0]["waiting_on"], refreshed.id());
+    assert_eq!(sandbox.verify(&refreshed.token, &[]).0, 0);
+    assert_eq!(
+        sandbox.verify(&old.token, &[]).0,
+        5,
+        "ended by the first use"
+    );
+    assert_eq!(
+        sandbox.query::<String>(&format!(
+            "SELECT detail FROM events WHERE kind = 'revoked' AND token_id = '{}'",
+            old.id()
+        )),
+        format!("rotated: its successor {} was first used", refreshed.id())
+    );
+
+    // Rotated by an admin before its first use (with a grace): the token that replaced it ends
+    // the old one; the replaced one's own use in its grace no longer does, nor says it does.
+    let old = sandbox.create("api", &["--expires", "never"]);
+    let new = parse_issued(&sandbox.run(&["rotate", "api", "--until-used"], ""));
+    let newest = parse_issued(&sandbox.run(&["rotate", &new.id(), "--grace", "1h"], ""));
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 0, "in its grace");
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 0, "still waiting");
+    assert_eq!(sandbox.verify(&newest.token, &[]).0, 0);
+    assert_eq!(
+        sandbox.verify(&old.token, &[]).0,
+        5,
+        "ended by the first use"
+    );
+    assert_eq!(
+        sandbox.query::<i64>(&format!(
+            "SELECT count(*) FROM events WHERE kind = 'revoked' AND token_id = '{}'",
+            old.id()
+        )),
+        1
+    );
+}
+
+#[test]
+fn policy_set_refuses_a_zero_default_lifetime_and_an_empty_change() {
+    let sandbox = Sandbox::new();
+    ok(&sandbox, &["policy", "set", "--max-lifetime", "90d"]);
+    let before = ok(&sandbox, &["--json", "policy"]);
+    for (args, message) in [
+        (
+            &["policy", "set", "--default-lifetime", "0s"][..],
+            "error: invalid value '0s' for '--default-lifetime <DURATION>': use a duration \
+             longer than 0s, e.g. 30d",
+        ),
+        (
+            &["policy", "set"][..],
+            "tokens: nothing to change: pass --max-lifetime, --default-lifetime, --require-app, \
+             --no-require-app, --scopes or --any-scope",
+        ),
+    ] {
+        let output = sandbox.run(args, "");
+        assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output).lines().next(), Some(message), "{args:?}");
+    }
+    assert_eq!(ok(&sandbox, &["--json", "policy"]), before);
+    assert_eq!(events_of_kind(&sandbox, "policy"), 1);
+    // So no token is born expired.
+    let made = sandbox.create("svc", &[]);
+    assert_eq!(sandbox.verify(&made.token, &[]).0, 0);
+}

@@ -200,12 +200,15 @@ pub(crate) use revoked_at;
 pub(super) const REVOKED_AT: &str = revoked_at!();
 
 /// For an `--until-used` successor whose first use is not recorded yet, the token that use
-/// ends, in SQL (for `verify`'s lookup; the subquery runs only for such a successor).
+/// ends, in SQL (for `verify`'s lookup; the subquery runs only for such a successor). Not once
+/// the old token waits for another (the successor was refreshed or rotated before its first
+/// use, and the wait handed on to the token that replaced it).
 macro_rules! ends_on_first_use {
     () => {
         "(CASE WHEN tokens.first_use_ends IS NULL THEN NULL WHEN EXISTS (SELECT 1 \
          FROM token_usage u WHERE u.token_id = tokens.id AND u.first_used_at IS NOT NULL) \
-         THEN NULL ELSE tokens.first_use_ends END)"
+         THEN NULL WHEN NOT EXISTS (SELECT 1 FROM tokens o WHERE o.id = tokens.first_use_ends \
+         AND o.waits_for = tokens.id) THEN NULL ELSE tokens.first_use_ends END)"
     };
 }
 pub(crate) use ends_on_first_use;
