@@ -963,3 +963,36 @@ fn policy_set_refuses_a_zero_default_lifetime_and_an_empty_change() {
     let made = sandbox.create("svc", &[]);
     assert_eq!(sandbox.verify(&made.token, &[]).0, 0);
 }
+
+#[test]
+fn log_follow_ends_when_its_reader_goes_away_without_waiting_for_an_event() {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &[]);
+    let mut child = sandbox
+        .process(&["log", "--jsonl", "--follow"])
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains("\"seq\":1"), "{line}");
+    // `| head -1`: the reader closes the pipe; no event follows.
+    drop(stdout);
+    let closed = Instant::now();
+    while child.try_wait().unwrap().is_none() && closed.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = child.try_wait().unwrap();
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert_eq!(
+        status.and_then(|status| status.code()),
+        Some(1),
+        "still following a closed pipe"
+    );
+    let mut message = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut message).unwrap();
+    assert_eq!(message, "tokens: broken pipe\n");
+}

@@ -184,9 +184,26 @@ fn stream_jsonl(
                 context.timeout.as_secs()
             )));
         }
+        // A reader that went away (`| head -1`, a collector that died) ends the follow now,
+        // not at the next event, which may be hours away.
+        if args.follow && reader_gone() {
+            return Err(io::Error::from(io::ErrorKind::BrokenPipe).into());
+        }
         vault.rest();
         std::thread::sleep(POLL_INTERVAL);
     }
+}
+
+/// True when stdout is a pipe or socket whose reading end is closed (poll says so at once).
+fn reader_gone() -> bool {
+    let mut stdout = libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, and a zero timeout: poll only reads and writes `stdout`.
+    let ready = unsafe { libc::poll(&mut stdout, 1, 0) };
+    ready == 1 && stdout.revents & (libc::POLLERR | libc::POLLHUP) != 0
 }
 
 /// The log as a table: the first [`PAGE`] rows laid out by comfy-table, the rest streamed in
