@@ -996,3 +996,23 @@ fn log_follow_ends_when_its_reader_goes_away_without_waiting_for_an_event() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut message).unwrap();
     assert_eq!(message, "tokens: broken pipe\n");
 }
+
+#[test]
+fn list_unused_longer_than_since_1970_still_finds_tokens_never_used() {
+    let sandbox = Sandbox::new();
+    let used = sandbox.create("used", &[]);
+    sandbox.create("never", &[]);
+    assert_eq!(sandbox.verify(&used.token, &[]).0, 0);
+    for unused in ["50y", "60y", "1000y"] {
+        let output = sandbox.run(&["--json", "list", "--unused", unused, "--exit-code"], "");
+        assert_eq!(code(&output), 8, "--unused {unused}: {}", stderr(&output));
+        let listed = json(&output);
+        let names: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["never"], "--unused {unused}");
+    }
+}

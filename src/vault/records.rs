@@ -292,9 +292,10 @@ impl ListFilter {
         if let Some(since) = self.unused_since {
             values.push(FilterValue::Integer(since.timestamp()));
             conditions.extend([not_revoked.clone(), not_expired.clone()]);
+            // Never used matches whatever `since` is (before 1970 too: `--unused 60y`).
             conditions.push(format!(
-                "coalesce((SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), \
-                 -1) < {}",
+                "NOT EXISTS (SELECT 1 FROM token_usage u WHERE u.token_id = tokens.id \
+                 AND u.last_used_at >= {})",
                 (dialect.placeholder)(values.len())
             ));
         }
