@@ -1016,3 +1016,43 @@ fn list_unused_longer_than_since_1970_still_finds_tokens_never_used() {
         assert_eq!(names, ["never"], "--unused {unused}");
     }
 }
+
+#[test]
+fn log_follow_of_a_vault_file_removed_under_it_ends_saying_where_to_resume() {
+    let sandbox = Sandbox::sqlite();
+    sandbox.create("first", &[]);
+    let mut child = sandbox
+        .process(&["log", "--jsonl", "--follow"])
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains("\"seq\":1"), "{line}");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", sandbox.vault.display()));
+    }
+    // A new vault in its place: its events are not this follower's to print as if in order.
+    sandbox.create("second", &[]);
+    let removed = Instant::now();
+    while child.try_wait().unwrap().is_none() && removed.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = child.try_wait().unwrap();
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert_eq!(
+        status.and_then(|status| status.code()),
+        Some(1),
+        "still following"
+    );
+    let mut message = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut message).unwrap();
+    assert_eq!(
+        message,
+        "tokens: the vault file was removed or replaced while following it; start again with \
+         --after 1\n"
+    );
+}
