@@ -5,7 +5,7 @@ use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, MultiSelect, Select};
 
 use crate::cli::{parse_name, parse_new_name, parse_scope};
-use crate::duration::{Expiry, parse_expiry};
+use crate::duration::{Expiry, parse_duration, parse_expiry};
 use crate::error::{Error, Result};
 
 /// The answers for a token made interactively.
@@ -21,7 +21,12 @@ pub const CANCELLED: i32 = 130;
 
 const LIFETIMES: [&str; 6] = ["7d", "30d", "90d", "1y", "never", "custom…"];
 
-pub fn ask_new_token(known_scopes: &[String], now: DateTime<Utc>) -> Result<NewTokenAnswers> {
+/// `default_lifetime` (the vault policy's) is offered first-chosen, among the usual lifetimes.
+pub fn ask_new_token(
+    known_scopes: &[String],
+    default_lifetime: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<NewTokenAnswers> {
     let theme = ColorfulTheme::default();
     let name: String = Input::with_theme(&theme)
         .with_prompt("Name")
@@ -71,14 +76,29 @@ pub fn ask_new_token(known_scopes: &[String], now: DateTime<Utc>) -> Result<NewT
     // Validated just above.
     scopes.extend(split_scopes(&typed).unwrap_or_default());
 
+    let default = crate::policy::format_duration(default_lifetime);
+    let mut lifetimes: Vec<&str> = LIFETIMES.to_vec();
+    if !lifetimes.contains(&default.as_str()) {
+        // Before the first longer one (durations up to "1y"; "never" and "custom…" stay last).
+        let at = LIFETIMES[..4]
+            .iter()
+            .position(|item| parse_duration(item).is_ok_and(|item| item > default_lifetime))
+            .unwrap_or(4);
+        lifetimes.insert(at, &default);
+    }
     let choice = Select::with_theme(&theme)
         .with_prompt("Lifetime")
-        .items(&LIFETIMES)
-        .default(1)
+        .items(&lifetimes)
+        .default(
+            lifetimes
+                .iter()
+                .position(|item| *item == default)
+                .unwrap_or(1),
+        )
         .interact_opt()
         .map_err(cancelled)?
         .ok_or(Error::Silent(CANCELLED))?;
-    let expires_at = if LIFETIMES[choice] == "custom…" {
+    let expires_at = if lifetimes[choice] == "custom…" {
         let text: String = Input::with_theme(&theme)
             .with_prompt("Expires (30d, 12h, 2027-01-31, RFC 3339 or never)")
             .validate_with(|text: &String| parse_expiry(text, now).map(drop))
@@ -86,7 +106,7 @@ pub fn ask_new_token(known_scopes: &[String], now: DateTime<Utc>) -> Result<NewT
             .map_err(cancelled)?;
         parse_expiry(&text, now).map_err(Error::Usage)?
     } else {
-        parse_expiry(LIFETIMES[choice], now).map_err(Error::Usage)?
+        parse_expiry(lifetimes[choice], now).map_err(Error::Usage)?
     };
     Ok(NewTokenAnswers {
         name,

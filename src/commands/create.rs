@@ -32,11 +32,16 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
         },
         None if context.stdin_is_terminal && context.stderr_is_terminal => {
             let vault = context.open(Access::Read).ok();
-            let known_scopes = match &vault {
-                Some(vault) => vault.store().apps_and_scopes_in_use(context.now)?.1,
-                None => Vec::new(),
+            let (known_scopes, policy) = match &vault {
+                Some(vault) => (
+                    vault.store().apps_and_scopes_in_use(context.now)?.1,
+                    vault.store().policy().unwrap_or_default(),
+                ),
+                None => (Vec::new(), crate::policy::Policy::default()),
             };
-            let answers = prompt::ask_new_token(&known_scopes, context.now)?;
+            // The vault's default lifetime is the one chosen unless another is picked.
+            let answers =
+                prompt::ask_new_token(&known_scopes, policy.default_lifetime(), context.now)?;
             drop(vault);
             Template {
                 name: answers.name,
