@@ -371,7 +371,7 @@ pub struct PolicySetArgs {
     #[arg(long, value_name = "DURATION|none", value_parser = parse_duration_or_none)]
     pub max_lifetime: Option<MaxLifetime>,
     /// The lifetime create gives without --expires, e.g. 30d
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_lifetime)]
     pub default_lifetime: Option<chrono::Duration>,
     /// Every token must name an app
     #[arg(long, conflicts_with = "no_require_app")]
@@ -587,6 +587,15 @@ pub fn one_line_usage_error(rendered: &str, args: &[OsString]) -> String {
         None => text.push_str("; see tokens --help"),
     }
     text
+}
+
+/// `policy set --default-lifetime`: a duration longer than 0s (a token must not be born expired).
+fn parse_lifetime(text: &str) -> Result<chrono::Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration <= chrono::Duration::zero() {
+        return Err("use a duration longer than 0s, e.g. 30d".into());
+    }
+    Ok(duration)
 }
 
 /// `--timeout`: a duration from 1s to 24h.

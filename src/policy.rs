@@ -108,7 +108,7 @@ impl Policy {
                  give --expires {max} or less",
                 match expires_at {
                     None => "this token would never expire".to_owned(),
-                    Some(at) => format!("this one would last {}", format_duration(at - now)),
+                    Some(at) => format!("this one would last {}", format_length(at - now)),
                 },
                 max = format_duration(max),
             ),
@@ -136,6 +136,17 @@ pub fn format_duration(duration: Duration) -> String {
         }
     }
     format!("{seconds}s")
+}
+
+/// How long a token would last, for a message: exact when a whole unit divides it (`91d`),
+/// else in whole days or hours (`more than 26329d`), not `2274841644s`.
+fn format_length(duration: Duration) -> String {
+    let exact = format_duration(duration);
+    match duration.num_seconds() {
+        seconds if !exact.ends_with('s') || seconds < 3_600 => exact,
+        seconds if seconds < 86_400 => format!("more than {}h", seconds / 3_600),
+        seconds => format!("more than {}d", seconds / 86_400),
+    }
 }
 
 /// `tokens policy --json`: the rules, durations as `--max-lifetime` reads them (and in seconds).
@@ -209,6 +220,17 @@ mod tests {
             policy.cap(Some(now() + Duration::days(10)), now()),
             Some(now() + Duration::days(10))
         );
+    }
+
+    #[test]
+    fn a_length_in_a_message_is_in_days_or_hours() {
+        assert_eq!(format_length(Duration::days(91)), "91d");
+        assert_eq!(
+            format_length(Duration::seconds(2_274_841_644)),
+            "more than 26329d"
+        );
+        assert_eq!(format_length(Duration::seconds(7_201)), "more than 2h");
+        assert_eq!(format_length(Duration::seconds(90)), "90s");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use dialoguer::{Confirm, MultiSelect, Select};
 use std::io::{self, Write as _};
 
 use crate::cli::{parse_name, parse_new_name, parse_scope};
-use crate::duration::{Expiry, parse_expiry};
+use crate::duration::{Expiry, parse_duration, parse_expiry};
 use crate::error::{Error, Result};
 use crate::output;
 
@@ -27,10 +27,12 @@ const MAX_TYPED: usize = 4096;
 
 const LIFETIMES: [&str; 6] = ["7d", "30d", "90d", "1y", "never", "custom…"];
 
-/// Asks for a new token's name, app, scopes and lifetime. `name_is_free` says why a name cannot
-/// be used (it is taken), so the Name prompt asks again at once rather than after all four.
+/// Asks for a new token's name, app, scopes and lifetime. `default_lifetime` (the vault
+/// policy's) is offered first-chosen, among the usual lifetimes. `name_is_free` says why a name
+/// cannot be used (it is taken), so the Name prompt asks again at once rather than after all four.
 pub fn ask_new_token(
     known_scopes: &[String],
+    default_lifetime: chrono::Duration,
     now: DateTime<Utc>,
     name_is_free: &dyn Fn(&str) -> Result<(), String>,
 ) -> Result<NewTokenAnswers> {
@@ -77,14 +79,29 @@ pub fn ask_new_token(
     // Validated just above.
     scopes.extend(split_scopes(&typed).unwrap_or_default());
 
+    let default = crate::policy::format_duration(default_lifetime);
+    let mut lifetimes: Vec<&str> = LIFETIMES.to_vec();
+    if !lifetimes.contains(&default.as_str()) {
+        // Before the first longer one (durations up to "1y"; "never" and "custom…" stay last).
+        let at = LIFETIMES[..4]
+            .iter()
+            .position(|item| parse_duration(item).is_ok_and(|item| item > default_lifetime))
+            .unwrap_or(4);
+        lifetimes.insert(at, &default);
+    }
     let choice = Select::with_theme(&theme)
         .with_prompt("Lifetime")
-        .items(&LIFETIMES)
-        .default(1)
+        .items(&lifetimes)
+        .default(
+            lifetimes
+                .iter()
+                .position(|item| *item == default)
+                .unwrap_or(1),
+        )
         .interact_opt()
         .map_err(cancelled)?
         .ok_or(Error::Silent(CANCELLED))?;
-    let expires_at = if LIFETIMES[choice] == "custom…" {
+    let expires_at = if lifetimes[choice] == "custom…" {
         let text = text_with(
             &theme,
             "Expires (30d, 12h, 2027-01-31, RFC 3339 or never)",
@@ -92,7 +109,7 @@ pub fn ask_new_token(
         )?;
         parse_expiry(&text, now).map_err(Error::Usage)?
     } else {
-        parse_expiry(LIFETIMES[choice], now).map_err(Error::Usage)?
+        parse_expiry(lifetimes[choice], now).map_err(Error::Usage)?
     };
     Ok(NewTokenAnswers {
         name,

@@ -877,3 +877,178 @@ fn a_read_only_role_streams_the_log_and_cannot_end_a_rotation_unseen() {
     );
     let _ = admin.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE IF EXISTS {role}"));
 }
+
+#[test]
+fn until_used_hands_on_to_whatever_replaced_the_new_token_before_its_first_use() {
+    let sandbox = Sandbox::new();
+    // Refreshed by its holder before its first use: the refreshed token's first use ends the
+    // old one (before, the old one waited for a dead token and verified for ever).
+    let old = sandbox.create("svc", &["--expires", "never"]);
+    let new = parse_issued(&sandbox.run(&["rotate", "svc", "--until-used"], ""));
+    let refreshed = sandbox.run(
+        &["refresh"],
+        &format!("{}\n{}\n", new.token, new.secret_key.as_deref().unwrap()),
+    );
+    assert_eq!(code(&refreshed), 0, "{}", stderr(&refreshed));
+    let refreshed = parse_issued(&refreshed);
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 0, "still waiting");
+    let listed = json(&sandbox.run(&["--json", "list"], ""));
+    assert_eq!(listed[0]["waiting_on"], refreshed.id());
+    assert_eq!(sandbox.verify(&refreshed.token, &[]).0, 0);
+    assert_eq!(
+        sandbox.verify(&old.token, &[]).0,
+        5,
+        "ended by the first use"
+    );
+    assert_eq!(
+        sandbox.query::<String>(&format!(
+            "SELECT detail FROM events WHERE kind = 'revoked' AND token_id = '{}'",
+            old.id()
+        )),
+        format!("rotated: its successor {} was first used", refreshed.id())
+    );
+
+    // Rotated by an admin before its first use (with a grace): the token that replaced it ends
+    // the old one; the replaced one's own use in its grace no longer does, nor says it does.
+    let old = sandbox.create("api", &["--expires", "never"]);
+    let new = parse_issued(&sandbox.run(&["rotate", "api", "--until-used"], ""));
+    let newest = parse_issued(&sandbox.run(&["rotate", &new.id(), "--grace", "1h"], ""));
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 0, "in its grace");
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 0, "still waiting");
+    assert_eq!(sandbox.verify(&newest.token, &[]).0, 0);
+    assert_eq!(
+        sandbox.verify(&old.token, &[]).0,
+        5,
+        "ended by the first use"
+    );
+    assert_eq!(
+        sandbox.query::<i64>(&format!(
+            "SELECT count(*) FROM events WHERE kind = 'revoked' AND token_id = '{}'",
+            old.id()
+        )),
+        1
+    );
+}
+
+#[test]
+fn policy_set_refuses_a_zero_default_lifetime_and_an_empty_change() {
+    let sandbox = Sandbox::new();
+    ok(&sandbox, &["policy", "set", "--max-lifetime", "90d"]);
+    let before = ok(&sandbox, &["--json", "policy"]);
+    for (args, message) in [
+        (
+            &["policy", "set", "--default-lifetime", "0s"][..],
+            "tokens: invalid value '0s' for '--default-lifetime <DURATION>': use a duration \
+             longer than 0s, e.g. 30d; see tokens policy --help",
+        ),
+        (
+            &["policy", "set"][..],
+            "tokens: nothing to change: pass --max-lifetime, --default-lifetime, --require-app, \
+             --no-require-app, --scopes or --any-scope",
+        ),
+    ] {
+        let output = sandbox.run(args, "");
+        assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output).lines().next(), Some(message), "{args:?}");
+    }
+    assert_eq!(ok(&sandbox, &["--json", "policy"]), before);
+    assert_eq!(events_of_kind(&sandbox, "policy"), 1);
+    // So no token is born expired.
+    let made = sandbox.create("svc", &[]);
+    assert_eq!(sandbox.verify(&made.token, &[]).0, 0);
+}
+
+#[test]
+fn log_follow_ends_when_its_reader_goes_away_without_waiting_for_an_event() {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &[]);
+    let mut child = sandbox
+        .process(&["log", "--jsonl", "--follow"])
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains("\"seq\":1"), "{line}");
+    // `| head -1`: the reader closes the pipe; no event follows.
+    drop(stdout);
+    let closed = Instant::now();
+    while child.try_wait().unwrap().is_none() && closed.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = child.try_wait().unwrap();
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    // Ended as any printing command whose reader left: by SIGPIPE, quietly (SPEC §4).
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        status.and_then(|status| status.signal()),
+        Some(libc::SIGPIPE),
+        "still following a closed pipe: {status:?}"
+    );
+    let mut message = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut message).unwrap();
+    assert_eq!(message, "");
+}
+
+#[test]
+fn list_unused_longer_than_since_1970_still_finds_tokens_never_used() {
+    let sandbox = Sandbox::new();
+    let used = sandbox.create("used", &[]);
+    sandbox.create("never", &[]);
+    assert_eq!(sandbox.verify(&used.token, &[]).0, 0);
+    for unused in ["50y", "60y", "1000y"] {
+        let output = sandbox.run(&["--json", "list", "--unused", unused, "--exit-code"], "");
+        assert_eq!(code(&output), 8, "--unused {unused}: {}", stderr(&output));
+        let listed = json(&output);
+        let names: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["never"], "--unused {unused}");
+    }
+}
+
+#[test]
+fn log_follow_of_a_vault_file_removed_under_it_ends_saying_where_to_resume() {
+    let sandbox = Sandbox::sqlite();
+    sandbox.create("first", &[]);
+    let mut child = sandbox
+        .process(&["log", "--jsonl", "--follow"])
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains("\"seq\":1"), "{line}");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", sandbox.vault.display()));
+    }
+    // A new vault in its place: its events are not this follower's to print as if in order.
+    sandbox.create("second", &[]);
+    let removed = Instant::now();
+    while child.try_wait().unwrap().is_none() && removed.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = child.try_wait().unwrap();
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert_eq!(
+        status.and_then(|status| status.code()),
+        Some(1),
+        "still following"
+    );
+    let mut message = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut message).unwrap();
+    assert_eq!(
+        message,
+        "tokens: the vault file was removed or replaced while following it; start again with \
+         --after 1\n"
+    );
+}

@@ -439,3 +439,56 @@ fn a_report_of_ten_thousand_credentials_is_processed_quickly() {
     assert!(took < Duration::from_secs(60), "took {took:?}");
     assert_eq!(sandbox.verify(&ci.token, &[]).0, 5);
 }
+
+/// Any input is read in flat memory: a 96 MB text without a newline (a binary, a minified
+/// dump), credentials inside it, runs of token characters megabytes long, a CRLF at the end.
+#[test]
+fn a_huge_input_without_newlines_is_read_in_flat_memory() {
+    let sandbox = Sandbox::new();
+    let (first, second, third) = (
+        sandbox.create("first", &[]),
+        sandbox.create("second", &[]),
+        sandbox.create("third", &[]),
+    );
+    // Reaped by wait4 below, which also reports its peak memory.
+    #[allow(clippy::zombie_processes)]
+    let mut child = sandbox
+        .process(&["revoke", "--leaked", "--yes"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Made after the child started: a fork of this process would count it as the child's.
+    let mut input = Vec::with_capacity(100 << 20);
+    input.extend(std::iter::repeat_n(b'x', 40 << 20));
+    input.extend(format!(" {} ", first.token).bytes());
+    input.extend(std::iter::repeat_n(b'A', 30 << 20));
+    input.extend(format!(".{}\"", second.token).bytes());
+    input.extend("tk_".repeat(8 << 20).bytes());
+    input.extend(format!("={}\r\n", third.token).bytes());
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
+    let mut messages = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut messages, &mut text).map(|_| text)
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with valid pointers to locals.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    writer.join().unwrap().unwrap();
+    let messages = reader.join().unwrap().unwrap();
+    assert_eq!(status, 0, "{messages}");
+    assert!(
+        messages.ends_with("Found 3 credentials: 3 revoked, 0 already revoked, 0 unknown.\n"),
+        "{messages}"
+    );
+    for issued in [&first, &second, &third] {
+        assert_eq!(reason(&sandbox, &issued.id()).as_deref(), Some("leaked"));
+    }
+    let peak_kb = usage.ru_maxrss;
+    eprintln!("revoke --leaked of a 96 MB line: peak {peak_kb} KB");
+    assert!(peak_kb < 48 * 1024, "peak {peak_kb} KB for a 96 MB line");
+}

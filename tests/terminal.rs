@@ -677,3 +677,28 @@ fn color_never_wins_in_prompts_too() {
     assert_eq!(code, 130);
     assert!(!styled(&screen), "--color never: {screen:?}");
 }
+
+/// The vault policy's default lifetime is the one chosen at the prompt, as it is without one
+/// (README: "The default is 30 days, or the vault policy's default lifetime").
+#[test]
+fn the_prompt_chooses_the_vault_policy_default_lifetime() {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &[]);
+    let output = sandbox.run(&["policy", "set", "--default-lifetime", "14d"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let mut session = spawn(&sandbox, &["create"], 100, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("second").unwrap();
+    session.expect("App").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Scopes").unwrap();
+    session.send_line("").unwrap();
+    session.expect("Lifetime").unwrap();
+    session.expect("14d").unwrap();
+    session.send("\r").unwrap(); // 14d is preselected
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    let lifetime: i64 =
+        sandbox.query("SELECT expires_at - created_at FROM tokens WHERE name = 'second'");
+    assert_eq!(lifetime, 14 * 86_400);
+}

@@ -32,9 +32,12 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
         },
         None if context.stdin_is_terminal && context.stderr_is_terminal => {
             let vault = context.open(Access::Read).ok();
-            let known_scopes = match &vault {
-                Some(vault) => vault.store().apps_and_scopes_in_use(context.now)?.1,
-                None => Vec::new(),
+            let (known_scopes, policy) = match &vault {
+                Some(vault) => (
+                    vault.store().apps_and_scopes_in_use(context.now)?.1,
+                    vault.store().policy().unwrap_or_default(),
+                ),
+                None => (Vec::new(), crate::policy::Policy::default()),
             };
             // Said at the Name prompt, not after all four (checked again when it is made).
             let name_is_free = |name: &str| -> Result<(), String> {
@@ -46,7 +49,12 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
                     _ => Ok(()),
                 }
             };
-            let answers = prompt::ask_new_token(&known_scopes, context.now, &name_is_free)?;
+            let answers = prompt::ask_new_token(
+                &known_scopes,
+                policy.default_lifetime(),
+                context.now,
+                &name_is_free,
+            )?;
             drop(vault);
             Template {
                 name: answers.name,

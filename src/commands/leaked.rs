@@ -122,25 +122,25 @@ fn ask(context: &Context, vault: &Vault, credentials: &[Credential]) -> Result<(
     }
 }
 
-/// Reads stdin to its end, a line at a time (credentials never span lines), and returns each
-/// distinct credential in the order first seen, and how many distinct near-misses there were.
+/// The most of one run of bytes a credential could be made of (`[A-Za-z0-9_]`) held at once: a
+/// longer run (no credential's) is searched and all but its end let go, so any input, however
+/// long its lines, is read in flat memory.
+const LONGEST_RUN: usize = 1 << 20;
+
+/// Reads stdin to its end, a piece at a time (credentials never span a byte outside
+/// `[A-Za-z0-9_]`), and returns each distinct credential in the order first seen, and how many
+/// distinct near-misses there were.
 fn read_credentials() -> Result<(Vec<Credential>, usize)> {
     let mut input = std::io::stdin().lock();
-    let mut line: Vec<u8> = Vec::new();
+    // What was read and not searched yet: the start of a run that may go on.
+    let mut pending: Vec<u8> = Vec::new();
     let mut credentials: Vec<Credential> = Vec::new();
     // Repeats are told apart by a hash of the whole credential, in constant time per credential.
     let mut seen: HashSet<[u8; 32]> = HashSet::new();
     let mut near_misses: HashSet<[u8; 32]> = HashSet::new();
-    loop {
-        line.clear();
-        let read = input
-            .read_until(b'\n', &mut line)
-            .map_err(|error| anyhow::Error::new(error).context("could not read stdin"))?;
-        if read == 0 {
-            break;
-        }
+    let mut search = |text: &[u8]| {
         // Credentials are ASCII: bytes that are not UTF-8 cannot be part of one.
-        for found in token::find_all(&String::from_utf8_lossy(&line)) {
+        for found in token::find_all(&String::from_utf8_lossy(text)) {
             match found {
                 Found::Credential(credential) => {
                     if seen.insert(Sha256::digest(credential.expose().as_bytes()).into()) {
@@ -152,10 +152,44 @@ fn read_credentials() -> Result<(Vec<Credential>, usize)> {
                 }
             }
         }
+    };
+    loop {
+        let read = input
+            .fill_buf()
+            .map_err(|error| anyhow::Error::new(error).context("could not read stdin"))?;
+        if read.is_empty() {
+            break;
+        }
+        let length = read.len();
+        match read.iter().rposition(|byte| !in_credential(*byte)) {
+            Some(end) => {
+                pending.extend_from_slice(&read[..=end]);
+                search(&pending);
+                zeroize::Zeroize::zeroize(&mut pending);
+                pending.extend_from_slice(&read[end + 1..]);
+            }
+            None => pending.extend_from_slice(read),
+        }
+        input.consume(length);
+        if pending.len() > LONGEST_RUN {
+            search(&pending);
+            let keep = pending.len() - CREDENTIAL_LEN;
+            pending.copy_within(keep.., 0);
+            pending.truncate(CREDENTIAL_LEN);
+        }
     }
-    // The line may have held a secret.
-    zeroize::Zeroize::zeroize(&mut line);
+    search(&pending);
+    // The last piece may have held a secret.
+    zeroize::Zeroize::zeroize(&mut pending);
     Ok((credentials, near_misses.len()))
+}
+
+/// The length of a secret key, the longer of the two credentials.
+const CREDENTIAL_LEN: usize = 4 + token::ID_LEN + 1 + token::SECRET_LEN + token::CHECK_LEN;
+
+/// True for the bytes a credential is made of.
+fn in_credential(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
 }
 
 /// Where `credential` stands in the vault at `now`.

@@ -15,7 +15,7 @@ use crate::cli::LogArgs;
 use crate::duration::parse_since;
 use crate::error::{Error, Result};
 use crate::output::{self, printable, relative, rfc3339};
-use crate::vault::{Access, Event, EventFilter, LogMark, Vault};
+use crate::vault::{Access, Event, EventFilter, Location, LogMark, Vault};
 
 /// Rows laid out together as one table; a longer log streams on in the same columns.
 const PAGE: usize = 1_000;
@@ -117,7 +117,16 @@ fn stream_jsonl(
     let mut target: Option<i64> = None;
     let mut settled_upto = i64::MIN;
     let started = Instant::now();
+    let followed = vault_file(context);
     loop {
+        // A vault file removed or replaced under a follower would be followed no more: its
+        // events go to another file (or nowhere) while this one waits for ever.
+        if args.follow && vault_file(context) != followed {
+            return Err(Error::Other(anyhow::anyhow!(
+                "the vault file was removed or replaced while following it; start again{}",
+                after.map_or(String::new(), |seq| format!(" with --after {seq}"))
+            )));
+        }
         vault.keep_current()?;
         let mark = vault.store().log_mark()?;
         target.get_or_insert(mark.seq);
@@ -184,9 +193,37 @@ fn stream_jsonl(
                 context.timeout.as_secs()
             )));
         }
+        // A reader that went away (`| head -1`, a collector that died) ends the follow now,
+        // not at the next event, which may be hours away.
+        if args.follow && reader_gone() {
+            return Err(io::Error::from(io::ErrorKind::BrokenPipe).into());
+        }
         vault.rest();
         std::thread::sleep(POLL_INTERVAL);
     }
+}
+
+/// The device and inode of the vault's file (`None` on PostgreSQL, or when it is gone).
+fn vault_file(context: &Context) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    match context.location().ok()? {
+        Location::File(path) => std::fs::metadata(path)
+            .ok()
+            .map(|meta| (meta.dev(), meta.ino())),
+        Location::Postgres(_) => None,
+    }
+}
+
+/// True when stdout is a pipe or socket whose reading end is closed (poll says so at once).
+fn reader_gone() -> bool {
+    let mut stdout = libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, and a zero timeout: poll only reads and writes `stdout`.
+    let ready = unsafe { libc::poll(&mut stdout, 1, 0) };
+    ready == 1 && stdout.revents & (libc::POLLERR | libc::POLLHUP) != 0
 }
 
 /// The log as a table: the first [`PAGE`] rows laid out by comfy-table, the rest streamed in

@@ -66,6 +66,19 @@ fn describe(policy: &Policy) -> [(&'static str, String); 4] {
 }
 
 fn change(context: &Context, args: PolicySetArgs) -> Result<()> {
+    let nothing_asked = args.max_lifetime.is_none()
+        && args.default_lifetime.is_none()
+        && !args.require_app
+        && !args.no_require_app
+        && args.scopes.is_none()
+        && !args.any_scope;
+    if nothing_asked {
+        return Err(Error::Usage(
+            "nothing to change: pass --max-lifetime, --default-lifetime, --require-app, \
+             --no-require-app, --scopes or --any-scope"
+                .into(),
+        ));
+    }
     let mut vault = context.open(Access::Write)?;
     let now = context.now;
     let (before, after) = vault.write(|store| {

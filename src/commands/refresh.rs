@@ -104,7 +104,8 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
         let expires_at = store
             .policy()?
             .cap(old.lifetime().map(|lifetime| now + lifetime), now);
-        let issued = issue(Template::successor(&old, expires_at, true), now);
+        let mut issued = issue(Template::successor(&old, expires_at, true), now);
+        super::rotate::hand_on_first_use(store, &old.id, &mut issued.row)?;
         let new_id = &issued.row.id;
         store.set_revoked(&old.id, now, "refreshed", Some(new_id))?;
         store.mark_secret_key_used(&old.id, now)?;

@@ -14,7 +14,7 @@ use crate::cli::RotateArgs;
 use crate::duration::parse_expiry;
 use crate::error::{Error, Result};
 use crate::output::rfc3339;
-use crate::vault::{Access, TokenRecord, UNTIL_USED_ONLY};
+use crate::vault::{Access, NewToken, Store, TokenRecord, UNTIL_USED_ONLY};
 
 pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
     let now = context.now;
@@ -75,6 +75,7 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
         if until_used {
             issued.row.first_use_ends = Some(old.id.clone());
         }
+        hand_on_first_use(store, &old.id, &mut issued.row)?;
         let new_id = &issued.row.id;
         store.set_revoked(&old.id, stops_at, "rotated", Some(new_id))?;
         if until_used {
@@ -135,6 +136,24 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// When `replaced` is an `--until-used` successor not used yet, the token waiting for its first
+/// use waits for `new` instead (rotate or refresh of that successor): the rotation ends when the
+/// token that replaced it is first used, rather than never. Called before `new` is inserted.
+pub(super) fn hand_on_first_use(
+    store: &dyn Store,
+    replaced: &str,
+    new: &mut NewToken,
+) -> Result<()> {
+    let Some(waiting) = store
+        .find_for_verify(replaced)?
+        .and_then(|record| record.ends_on_first_use)
+    else {
+        return Ok(());
+    };
+    new.first_use_ends.get_or_insert_with(|| waiting.clone());
+    store.wait_for_first_use(&waiting, &new.id)
 }
 
 /// `revoked_at` of an old token that only its successor's first use ends (a never-expiring

@@ -205,12 +205,15 @@ pub(crate) use revoked_at;
 pub(super) const REVOKED_AT: &str = revoked_at!();
 
 /// For an `--until-used` successor whose first use is not recorded yet, the token that use
-/// ends, in SQL (for `verify`'s lookup; the subquery runs only for such a successor).
+/// ends, in SQL (for `verify`'s lookup; the subquery runs only for such a successor). Not once
+/// the old token waits for another (the successor was refreshed or rotated before its first
+/// use, and the wait handed on to the token that replaced it).
 macro_rules! ends_on_first_use {
     () => {
         "(CASE WHEN tokens.first_use_ends IS NULL THEN NULL WHEN EXISTS (SELECT 1 \
          FROM token_usage u WHERE u.token_id = tokens.id AND u.first_used_at IS NOT NULL) \
-         THEN NULL ELSE tokens.first_use_ends END)"
+         THEN NULL WHEN NOT EXISTS (SELECT 1 FROM tokens o WHERE o.id = tokens.first_use_ends \
+         AND o.waits_for = tokens.id) THEN NULL ELSE tokens.first_use_ends END)"
     };
 }
 pub(crate) use ends_on_first_use;
@@ -307,9 +310,10 @@ impl ListFilter {
         if let Some(since) = self.unused_since {
             values.push(FilterValue::Integer(since.timestamp()));
             conditions.extend([not_revoked.clone(), not_expired.clone()]);
+            // Never used matches whatever `since` is (before 1970 too: `--unused 60y`).
             conditions.push(format!(
-                "coalesce((SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), \
-                 -1) < {}",
+                "NOT EXISTS (SELECT 1 FROM token_usage u WHERE u.token_id = tokens.id \
+                 AND u.last_used_at >= {})",
                 (dialect.placeholder)(values.len())
             ));
         }
