@@ -312,16 +312,17 @@ fn an_unreachable_server_is_one_line_and_exit_1() {
 #[test]
 fn sslmode_require_encrypts() {
     let Some(sandbox) = pg_sandbox() else { return };
-    // The test server refuses unencrypted connections of `tls_only` (.ci/postgres).
+    // The test server refuses unencrypted connections of `tls_only` (.ci/postgres): asked
+    // directly, not through the pooler (which speaks to the server on a connection of its own).
     let mut admin =
-        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+        postgres::Client::connect(&postgres_direct_url().unwrap(), postgres::NoTls).unwrap();
     admin
         .batch_execute(
             "DO $$ BEGIN CREATE ROLE tls_only LOGIN SUPERUSER PASSWORD 'tls-pw'; \
              EXCEPTION WHEN duplicate_object THEN NULL; END $$",
         )
         .unwrap();
-    let url = as_user(&sandbox.location, "tls_only", Some("tls-pw"));
+    let url = as_user(&direct(&sandbox.location), "tls_only", Some("tls-pw"));
 
     let plain = format!("{url}?sslmode=disable");
     let output = run_at(&sandbox, &plain, &["create", "ci"], "");
