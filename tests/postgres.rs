@@ -793,3 +793,54 @@ fn a_lock_held_past_the_timeout_ends_the_command_and_names_the_wait() {
     holding.rollback().unwrap();
     assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
 }
+
+#[test]
+fn migrate_copies_one_snapshot_of_a_source_it_may_only_read() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(sandbox) = pg_sandbox() else { return };
+    sandbox.create("first", &[]);
+    // A long log: reading it takes a while, and other machines create tokens meanwhile.
+    sandbox.execute(
+        "INSERT INTO events (at, token_id, kind, detail) \
+         SELECT 0, NULL, 'imported', repeat('x', 200) FROM generate_series(1, 50000)",
+    );
+    let reader = role(
+        &sandbox,
+        "reader",
+        "reader-pw",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE",
+    );
+    let source = as_user(&sandbox.location, &reader, Some("reader-pw"));
+    let stop = AtomicBool::new(false);
+    /// Stops the creator also when an assertion fails (the scope waits for it).
+    struct Stop<'a>(&'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    std::thread::scope(|scope| {
+        let _stop = Stop(&stop);
+        scope.spawn(|| {
+            let mut round = 0;
+            while !stop.load(Ordering::Relaxed) {
+                sandbox.create(&format!("busy-{round}"), &[]);
+                round += 1;
+            }
+        });
+        for attempt in 0..5 {
+            let copy = Sandbox::sqlite();
+            let output = sandbox
+                .cmd(&["migrate", "--from", &source, "--to", &copy.location])
+                .output()
+                .unwrap();
+            assert_eq!(code(&output), 0, "{}", stderr(&output));
+            // Every event's token is in the copy: tokens and events come from one snapshot.
+            let orphans: i64 = copy.query(
+                "SELECT count(*) FROM events \
+                 WHERE token_id IS NOT NULL AND token_id NOT IN (SELECT id FROM tokens)",
+            );
+            assert_eq!(orphans, 0, "copy {attempt}: events of tokens not in the copy");
+        }
+    });
+}
