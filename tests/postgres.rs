@@ -234,11 +234,21 @@ fn passwords_come_from_pgpassword_or_pgpass_and_are_never_printed() {
         .output()
         .unwrap();
     assert_eq!(code(&output), 1, "a pgpass others can read was used");
-    assert!(
-        stderr(&output).contains("refused the login"),
-        "{}",
-        stderr(&output)
+    // It is not ignored silently: a warning says so and what to run, as libpq's does.
+    let error = stderr(&output);
+    let mut lines = error.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!(
+            "tokens: warning: password file {} has group or world access and was ignored; \
+             make it private: chmod 600 {}",
+            pgpass.display(),
+            pgpass.display()
+        )
     );
+    assert!(lines.next().unwrap().contains("refused the login"), "{error}");
+    assert_eq!(lines.next(), None, "{error}");
+    assert!(!error.contains(&password), "{error}");
     // PGPASSFILE names another file.
     let elsewhere = sandbox.path("team.pgpass");
     std::fs::rename(&pgpass, &elsewhere).unwrap();
@@ -843,4 +853,30 @@ fn migrate_copies_one_snapshot_of_a_source_it_may_only_read() {
             assert_eq!(orphans, 0, "copy {attempt}: events of tokens not in the copy");
         }
     });
+}
+
+#[test]
+fn a_role_with_no_access_is_told_so_and_not_that_the_vault_is_read_only() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &[]);
+    let stranger = role(&sandbox, "stranger", "stranger-pw", "");
+    let url = as_user(&sandbox.location, &stranger, Some("stranger-pw"));
+    let shown = as_user(&sandbox.location, &stranger, Some("***"));
+    for (args, stdin) in [
+        (vec!["list"], String::new()),
+        (vec!["verify"], format!("{}\n", issued.token)),
+        (vec!["create", "x"], String::new()),
+    ] {
+        let output = run_at(&sandbox, &url, &args, &stdin);
+        assert_eq!(code(&output), 1, "{args:?}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "tokens: this role has no access to the vault at {shown}; its owner can grant it \
+                 (see the README's Roles), or use a role that has\n"
+            ),
+            "{args:?}"
+        );
+    }
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
 }

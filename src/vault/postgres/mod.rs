@@ -54,10 +54,16 @@ impl PgVault {
     /// `Write`. Every wait on the server (connecting and logging in, each statement, each lock)
     /// gives up after `timeout`.
     pub fn open(url: &str, access: Access, timeout: Duration) -> Result<PgVault> {
-        let link = connect::connect(url, timeout)
-            .map_err(|error| Error::Other(anyhow::anyhow!("{error}")))?;
+        let link = connect::connect(url, timeout).map_err(|error| match error {
+            // A URL (or PG* setting) that cannot be read is a usage error, as a bad scheme is.
+            connect::ConnectError::BadUrl { .. } => Error::Usage(error.to_string()),
+            error => Error::Other(anyhow::anyhow!("{error}")),
+        })?;
         let shown = link.shown().to_owned();
-        let (version, writable) = inspect(&link)?;
+        let (version, writable, readable) = inspect(&link)?;
+        if version.is_some() && !readable {
+            return Err(no_access(&shown));
+        }
         match version {
             Some(found) if found > CURRENT_VERSION => {
                 return Err(Error::VaultTooNew {
@@ -163,7 +169,7 @@ fn begin_write(link: &Link, patience: Duration) -> Result<Transaction<'_>> {
 /// before they exist, create them. Each privilege is asked alone: `has_table_privilege` with a
 /// list answers whether the role has any of them. A database whose `tokens` table some other
 /// program made is refused, untouched.
-fn inspect(link: &Link) -> Result<(Option<i64>, bool)> {
+fn inspect(link: &Link) -> Result<(Option<i64>, bool, bool)> {
     let shown = link.shown();
     let rows = link
         .query(
@@ -175,7 +181,8 @@ fn inspect(link: &Link) -> Result<(Option<i64>, bool)> {
                   ELSE has_table_privilege('tokens', 'INSERT') \
                        AND has_table_privilege('tokens', 'UPDATE') \
                        AND has_table_privilege('events', 'INSERT') \
-                       AND has_table_privilege('tokens_vault', 'UPDATE') END",
+                       AND has_table_privilege('tokens_vault', 'UPDATE') END, \
+             to_regclass('tokens') IS NULL OR has_any_column_privilege('tokens', 'SELECT')",
             &[],
         )
         .map_err(|e| name(e, shown))?;
@@ -184,19 +191,24 @@ fn inspect(link: &Link) -> Result<(Option<i64>, bool)> {
         .ok_or_else(|| corrupt(shown, "the server answered no row"))?;
     let (marked, has_tokens): (bool, bool) = (row.get(0), row.get(1));
     let writable = row.get::<_, Option<bool>>(2).unwrap_or(false);
+    // Whether this role may read the tokens at all (a role with no grants is not "read-only").
+    let readable = row.get::<_, Option<bool>>(3).unwrap_or(false);
     if !marked {
         return if has_tokens {
             Err(corrupt(shown, "its tokens table was not made by tokens"))
         } else {
-            Ok((None, writable))
+            Ok((None, writable, readable))
         };
     }
     let rows = link
         .query("SELECT application, version FROM tokens_vault", &[])
-        .map_err(|e| name(e, shown))?;
+        .map_err(|e| match e {
+            _ if !readable => no_access(shown),
+            e => name(e, shown),
+        })?;
     match rows.first() {
         Some(row) if row.get::<_, String>(0) == schema::APPLICATION => {
-            Ok((Some(i64::from(row.get::<_, i32>(1))), writable))
+            Ok((Some(i64::from(row.get::<_, i32>(1))), writable, readable))
         }
         _ => Err(corrupt(shown, "tokens_vault does not name tokens")),
     }
@@ -292,6 +304,14 @@ fn sql_state(error: &Error) -> Option<&SqlState> {
         Error::Other(inner) => inner.downcast_ref::<tokio_postgres::Error>()?.code(),
         _ => None,
     }
+}
+
+/// A role that may not even read the vault: not "read-only", which would suggest it can read.
+fn no_access(shown: &str) -> Error {
+    Error::Other(anyhow::anyhow!(
+        "this role has no access to the vault at {shown}; its owner can grant it (see the \
+         README's Roles), or use a role that has"
+    ))
 }
 
 fn corrupt(shown: &str, reason: &str) -> Error {
