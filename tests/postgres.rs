@@ -880,3 +880,71 @@ fn a_role_with_no_access_is_told_so_and_not_that_the_vault_is_read_only() {
     }
     assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
 }
+
+#[test]
+fn a_full_server_is_asked_again_within_the_deadline() {
+    if pg_sandbox().is_none() {
+        return;
+    }
+    let cluster = OwnCluster::start(10);
+    let sandbox = Sandbox::sqlite();
+    let vault = cluster.direct.clone();
+    let created = sandbox
+        .cmd(&["create", "ci"])
+        .env("TOKENS_VAULT", &vault)
+        .output()
+        .unwrap();
+    assert_eq!(code(&created), 0, "{}", stderr(&created));
+    let issued = parse_issued(&created);
+    // Every connection slot taken (the reserved ones too: the test's role is a superuser).
+    let mut held = vec![];
+    let refusal = loop {
+        match postgres::Client::connect(&cluster.direct, postgres::NoTls) {
+            Ok(client) => held.push(client),
+            Err(error) => break error,
+        }
+        assert!(held.len() < 20, "the server took more than max_connections");
+    };
+    assert_eq!(
+        refusal.as_db_error().map(|db| db.code().code()),
+        Some("53300"),
+        "{refusal}"
+    );
+    // Started with its token given at once: it connects right away.
+    let verify = |timeout: &str| {
+        use std::io::Write;
+        let mut child = sandbox
+            .process(&["--timeout", timeout, "verify"])
+            .env("TOKENS_VAULT", &vault)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        writeln!(input, "{}", issued.token).unwrap();
+        child
+    };
+    let answer = |child: std::process::Child| child.wait_with_output().unwrap();
+
+    // Still full when the deadline comes: one line, exit 1, saying why.
+    let started = std::time::Instant::now();
+    let output = answer(verify("2s"));
+    assert_eq!(code(&output), 1);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1500));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "tokens: the vault at {} is busy (sorry, too many clients already) and stayed so for \
+             2s; try again, or raise --timeout\n",
+            vault.replace(":tokens-ci-password@", ":***@")
+        )
+    );
+
+    // A slot frees up within the deadline: the verify gets in and answers.
+    let child = verify("10s");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    held.pop();
+    let output = answer(child);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    drop(held);
+}
