@@ -246,7 +246,10 @@ fn passwords_come_from_pgpassword_or_pgpass_and_are_never_printed() {
             pgpass.display()
         )
     );
-    assert!(lines.next().unwrap().contains("refused the login"), "{error}");
+    assert!(
+        lines.next().unwrap().contains("refused the login"),
+        "{error}"
+    );
     assert_eq!(lines.next(), None, "{error}");
     assert!(!error.contains(&password), "{error}");
     // PGPASSFILE names another file.
@@ -463,7 +466,10 @@ impl OwnCluster {
         ));
         let output = std::process::Command::new(ci_postgres())
             .args(["start", dir.to_str().unwrap()])
-            .env("TOKENS_TEST_PG_MAX_CONNECTIONS", max_connections.to_string())
+            .env(
+                "TOKENS_TEST_PG_MAX_CONNECTIONS",
+                max_connections.to_string(),
+            )
             .env_remove("TOKENS_TEST_PG_PORT")
             .output()
             .unwrap();
@@ -850,7 +856,10 @@ fn migrate_copies_one_snapshot_of_a_source_it_may_only_read() {
                 "SELECT count(*) FROM events \
                  WHERE token_id IS NOT NULL AND token_id NOT IN (SELECT id FROM tokens)",
             );
-            assert_eq!(orphans, 0, "copy {attempt}: events of tokens not in the copy");
+            assert_eq!(
+                orphans, 0,
+                "copy {attempt}: events of tokens not in the copy"
+            );
         }
     });
 }

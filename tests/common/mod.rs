@@ -65,12 +65,19 @@ pub fn direct(url: &str) -> String {
     let host_port = |url: &str| -> (usize, usize) {
         let start = url.find("://").map_or(0, |at| at + 3);
         let authority_end = url[start..].find('/').map_or(url.len(), |at| start + at);
-        let host_start = url[start..authority_end].rfind('@').map_or(start, |at| start + at + 1);
+        let host_start = url[start..authority_end]
+            .rfind('@')
+            .map_or(start, |at| start + at + 1);
         (host_start, authority_end)
     };
     let (from, to) = host_port(url);
     let (server_from, server_to) = host_port(&server);
-    format!("{}{}{}", &url[..from], &server[server_from..server_to], &url[to..])
+    format!(
+        "{}{}{}",
+        &url[..from],
+        &server[server_from..server_to],
+        &url[to..]
+    )
 }
 
 /// `url` with its database name replaced by `database`.

@@ -22,10 +22,10 @@ use std::cell::Cell;
 use std::future::Future;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 use tokio_postgres::error::SqlState;
-use bytes::BytesMut;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Row, SimpleQueryMessage};
 
@@ -214,8 +214,10 @@ impl Link {
         let params = typed(params.iter().copied())?;
         let rows = self.wait(
             Waiting::Answer,
-            self.client()
-                .query_typed_raw(sql, params.iter().map(|(value, kind)| (*value, kind.clone()))),
+            self.client().query_typed_raw(
+                sql,
+                params.iter().map(|(value, kind)| (*value, kind.clone())),
+            ),
         )?;
         let mut rows = std::pin::pin!(rows);
         while let Some(row) = self.wait(Waiting::Answer, async {
@@ -460,6 +462,28 @@ mod tests {
             assert_eq!(setting(&link, "lock_timeout"), "0");
             assert_eq!(setting(&link, "statement_timeout"), "0");
         }
+    }
+
+    #[test]
+    fn each_parameter_is_sent_with_the_type_its_value_encodes_as() {
+        let (number, text, none, bytes, flag) = (7_i64, "x", None::<i64>, vec![1_u8, 2], true);
+        let params: [&(dyn ToSql + Sync); 6] = [&number, &text, &none, &bytes, &flag, &3_i32];
+        let kinds: Vec<Type> = typed(params.iter().copied())
+            .unwrap()
+            .into_iter()
+            .map(|(_, kind)| kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                Type::INT8,
+                Type::TEXT,
+                Type::INT8,
+                Type::BYTEA,
+                Type::BOOL,
+                Type::INT4
+            ]
+        );
     }
 
     #[test]

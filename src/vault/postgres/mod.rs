@@ -84,10 +84,7 @@ impl PgVault {
             _ if !writable => return Err(Error::VaultReadOnly { vault: shown }),
             _ => initialise(&link)?,
         }
-        Ok(PgVault {
-            link,
-            writable,
-        })
+        Ok(PgVault { link, writable })
     }
 
     /// False for a vault this role may read but not write (or a read-only replica).

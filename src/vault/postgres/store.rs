@@ -1,8 +1,8 @@
 //! The PostgreSQL queries: the same questions as sqlite/store.rs, in PostgreSQL's dialect.
 
 use chrono::{DateTime, Utc};
-use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 
 use super::link::{Link, Transaction};
 use crate::error::Result;
@@ -45,9 +45,7 @@ impl<'a> PgStore<'a> {
     /// The write transaction back, to commit it.
     pub(super) fn into_transaction(self) -> Option<Transaction<'a>> {
         match self.session {
-            Session::Transaction(transaction) | Session::Snapshot(transaction) => {
-                Some(transaction)
-            }
+            Session::Transaction(transaction) | Session::Snapshot(transaction) => Some(transaction),
             Session::Autocommit(_) => None,
         }
     }

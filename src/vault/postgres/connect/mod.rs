@@ -830,6 +830,14 @@ mod tests {
     // --- messages
 
     #[test]
+    fn pauses_before_asking_a_busy_server_again_are_jittered_within_half() {
+        let pause = Duration::from_millis(100);
+        let pauses: Vec<Duration> = (0..50).map(|_| jittered(pause)).collect();
+        assert!(pauses.iter().all(|p| *p >= pause / 2 && *p <= pause));
+        assert!(pauses.iter().any(|p| *p != pauses[0]), "not random");
+    }
+
+    #[test]
     fn scrub_keeps_one_line_without_the_password() {
         assert_eq!(scrub("a\nb hunter2 c", Some(b"hunter2")), "a b *** c");
         assert_eq!(scrub("a", Some(b"")), "a");
