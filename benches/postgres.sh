@@ -39,8 +39,8 @@ TOKENS=$PWD/bin/tokens
 FLOOR=$PWD/bin/pg_floor
 SEED=$PWD/bin/seed
 
-cluster=$PWD/cluster
-"$ci_postgres" stop "$cluster" 2>/dev/null || true
+# Under /tmp: the postgres user may not be able to enter the checkout.
+cluster=$(mktemp -d /tmp/tokens-bench-pg.XXXXXX)
 trap '"$ci_postgres" stop "$cluster" >/dev/null 2>&1 || true' EXIT
 eval "$(TOKENS_TEST_PG_MAX_CONNECTIONS=100 "$ci_postgres" start "$cluster")"
 direct_base=${TOKENS_TEST_POSTGRES_DIRECT%/postgres}
@@ -79,10 +79,10 @@ compare() { # LABEL RUNS TOKENS_COMMAND FLOOR_COMMAND
   for round in $(seq "$ROUNDS"); do
     local json="$label-$round.json"
     if [ $((round % 2)) = 1 ]; then
-      hyperfine -N -S none --style none --warmup 3 --runs "$runs" --export-json "$json" \
+      hyperfine -N --style none --warmup 3 --runs "$runs" --export-json "$json" \
         -n tokens "$tokens_command" -n floor "$floor_command" >/dev/null
     else
-      hyperfine -N -S none --style none --warmup 3 --runs "$runs" --export-json "$json" \
+      hyperfine -N --style none --warmup 3 --runs "$runs" --export-json "$json" \
         -n floor "$floor_command" -n tokens "$tokens_command" >/dev/null
     fi
     files+=("$json")
