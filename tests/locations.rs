@@ -121,7 +121,8 @@ fn a_second_question_mark_does_not_show_the_password_after_it() {
         &format!("postgres://app@127.0.0.1:1/tokens?sslmode=require?password={PASSWORD}"),
         &["list"],
     );
-    assert_eq!(code, 1);
+    // A setting that cannot be read is a usage error (2), as a bad scheme is.
+    assert_eq!(code, 2);
     assert_eq!(
         error,
         "tokens: postgres://app@127.0.0.1:1/tokens?sslmode=require?password=*** is not a valid \
@@ -222,5 +223,21 @@ fn a_control_sequence_in_an_environment_variable_clap_refuses_is_escaped_on_a_te
     assert!(
         !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
         "a control character reached the terminal: {screen:?}"
+    );
+}
+
+#[test]
+fn a_bad_sslmode_and_a_bad_scheme_are_both_usage_errors() {
+    let (scheme, _) = run_at(&format!("mysql://app:{PASSWORD}@db/tokens"), &["list"]);
+    let (sslmode, error) = run_at(
+        &format!("postgres://app:{PASSWORD}@127.0.0.1:1/tokens?sslmode=sometimes"),
+        &["list"],
+    );
+    assert_eq!((scheme, sslmode), (2, 2));
+    assert_eq!(
+        error,
+        "tokens: postgres://app:***@127.0.0.1:1/tokens?sslmode=sometimes is not a valid vault \
+         URL: sslmode \"sometimes\" is not one of disable, allow, prefer, require, verify-ca, \
+         verify-full\n"
     );
 }

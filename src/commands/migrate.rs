@@ -1,8 +1,9 @@
 //! `tokens migrate --from VAULT --to VAULT`: copies a vault, typically a SQLite file into a
 //! shared PostgreSQL vault, and checks the copy before committing it.
 //!
-//! Everything happens inside two transactions: the source's write lock keeps it still while
-//! it is read (nothing in it changes), and the destination's holds the copy until both sides
+//! Everything happens inside two transactions: the source is read from one unchanging view (on
+//! PostgreSQL one `REPEATABLE READ, READ ONLY` snapshot; on SQLite its write lock or its
+//! read-only snapshot), and the destination's holds the copy until both sides
 //! have been read back and found equal; any error or difference rolls the copy back, leaving
 //! the destination as it was.
 
@@ -43,13 +44,9 @@ pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
             from: &from,
             to: &to,
         };
-        // The source's write lock keeps it still while it is read; a source this user may
-        // only read is read as it stands (on SQLite, an unchanging snapshot).
-        if source.writable() {
-            source.write(|src| copy(src, dst, &ends, now))
-        } else {
-            copy(source.store().as_ref(), dst, &ends, now)
-        }
+        // One unchanging view of the source, whatever this user may do there: what is copied
+        // and what the copy is checked against are the same state (`Vault::read_still`).
+        source.read_still(|src| copy(src, dst, &ends, now))
     });
     let copied = copied.map_err(|e| vault::explain(e, &to))?;
 

@@ -20,7 +20,7 @@ use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::output::{printable, relative, rfc3339};
 use crate::token::{Credential, Kind};
-use crate::vault::{Access, Store, Vault, VerifyRecord};
+use crate::vault::{self, Access, Store, Vault, VerifyRecord};
 
 /// Last use is recorded at most this often per token, so busy tokens do not turn verify into a writer.
 const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60);
@@ -35,6 +35,8 @@ const BOOKKEEPING_INTERVAL: Duration = Duration::from_secs(1);
 /// How long `--batch` holds a view of a vault it cannot write before letting it go (see
 /// `Vault::rest`): so long a view would hold back the writers' checkpoints.
 const READ_ONLY_VIEW_LIFETIME: Duration = Duration::from_secs(1);
+/// The first pause before `--batch` opens a vault it lost the connection to again (doubling).
+const RECONNECT_PAUSE: Duration = Duration::from_millis(50);
 
 /// How often `--batch` reads the vault's marks again (SPEC §10): a verify mark a newer tokens
 /// raises stops the batch within this long.
@@ -194,6 +196,8 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     let mut pending = Pending::new();
     let mut opened_at = Instant::now();
     let mut marks_read_at = Instant::now();
+    // Why the last line answered `unavailable` was (a lost vault that did not come back in time).
+    let mut unanswered = None;
     loop {
         if !stdin.has_buffered_input() {
             stdout.flush()?;
@@ -234,7 +238,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
             }
             marks_read_at = Instant::now();
         }
-        let now = Utc::now();
+        let (now, read_at) = (Utc::now(), Instant::now());
         let verdict = match line
             .as_ref()
             .map(|line| Credential::parse(Kind::Token, line))
@@ -246,17 +250,25 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                 .and_then(|()| judge(vault.store().as_ref(), &credential, requirements, now))
             {
                 Ok(verdict) => record_first_use(&mut vault, verdict, now),
+                Err(error) if vault::connection_lost(&error) => {
+                    // The server went away (a restart, a failover): open the vault again and
+                    // ask again, until this line's deadline. A line that still has no answer is
+                    // `unavailable` and the batch goes on; it ends with exit 1 (SPEC §5).
+                    match reconnect_and_judge(context, &credential, requirements, read_at, error) {
+                        Ok((reopened, verdict)) => {
+                            vault = reopened;
+                            record_first_use(&mut vault, verdict, now)
+                        }
+                        Err(error) => {
+                            unanswered = Some(error);
+                            unavailable(&credential)
+                        }
+                    }
+                }
                 Err(error) => {
                     // SPEC §5: this line is answered `unavailable`, and the batch ends with
                     // exit 1 and the one line that says why.
-                    let verdict = Verdict {
-                        reason: Reason::Unavailable,
-                        presented_id: Some(credential.id().to_owned()),
-                        known: false,
-                        record: None,
-                        why: String::new(),
-                    };
-                    answer(&mut stdout, &verdict)?;
+                    answer(&mut stdout, &unavailable(&credential))?;
                     stdout.flush()?;
                     pending.write(&mut vault);
                     return Err(error);
@@ -272,7 +284,54 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     }
     stdout.flush()?;
     pending.write(&mut vault);
-    Ok(())
+    match unanswered {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// The answer for a line the vault could not be asked about (SPEC §4); never valid.
+fn unavailable(credential: &Credential) -> Verdict {
+    Verdict {
+        reason: Reason::Unavailable,
+        presented_id: Some(credential.id().to_owned()),
+        known: false,
+        record: None,
+        why: String::new(),
+    }
+}
+
+/// After the connection to the vault was lost (`lost`) answering the line read at `started`:
+/// opens the vault again and judges `credential` as things stand then, trying again after short
+/// pauses (the server may still be restarting) until `--timeout` has passed since the line was
+/// read. The new vault and the verdict, or the last error.
+fn reconnect_and_judge(
+    context: &Context,
+    credential: &Credential,
+    requirements: &Requirements<'_>,
+    started: Instant,
+    lost: Error,
+) -> Result<(Vault, Verdict)> {
+    let location = context.location()?;
+    let mut pause = RECONNECT_PAUSE;
+    let mut last = lost;
+    loop {
+        let left = context.timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(last);
+        }
+        let attempt = Vault::open_within(&location, Access::Read, left).and_then(|vault| {
+            let verdict = judge(vault.store().as_ref(), credential, requirements, Utc::now())?;
+            Ok((vault, verdict))
+        });
+        match attempt {
+            Ok(answered) => return Ok(answered),
+            Err(error) => last = error,
+        }
+        let left = context.timeout.saturating_sub(started.elapsed());
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(RECONNECT_PAUSE * 8);
+    }
 }
 
 /// Writes one line of `--batch`'s answer.

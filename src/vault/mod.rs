@@ -311,6 +311,17 @@ impl Vault {
         }
     }
 
+    /// Runs `read` on one unchanging view of the vault, whatever this user may do: on
+    /// PostgreSQL one `REPEATABLE READ, READ ONLY` transaction (every statement sees the same
+    /// snapshot); on SQLite under the write lock, or the read-only view's one snapshot.
+    pub fn read_still<T>(&mut self, read: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+        match self {
+            Vault::Sqlite(vault) if vault.writable() => vault.write(read),
+            Vault::Sqlite(vault) => read(&vault.store()),
+            Vault::Postgres(vault) => vault.snapshot(read),
+        }
+    }
+
     /// Like [`Vault::write`], for bookkeeping that must never hold a command up: waits at most
     /// `patience` for the lock and gives up quietly (also on a read-only vault).
     pub fn write_briefly(
@@ -323,6 +334,12 @@ impl Vault {
             Vault::Postgres(vault) => vault.write_briefly(patience, change),
         }
     }
+}
+
+/// True when `error` (as a store returned it) says the connection to a shared vault was lost
+/// (a server restart, a failover, a killed session): opening the vault again may answer.
+pub fn connection_lost(error: &Error) -> bool {
+    postgres::connection_lost(error)
 }
 
 /// Turns a raw database error into the one-line error that names the vault.

@@ -47,6 +47,39 @@ pub fn postgres_admin_url() -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
+/// The test server itself, when `TOKENS_TEST_POSTGRES` goes through a pooler (`.ci/postgres`
+/// puts PgBouncer in transaction mode in front of it): for what needs a session of its own
+/// (creating databases, the tests' own checks with prepared statements, restarts, storms).
+pub fn postgres_direct_url() -> Option<String> {
+    std::env::var("TOKENS_TEST_POSTGRES_DIRECT")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .or_else(postgres_admin_url)
+}
+
+/// `url` (a test URL, maybe through the pooler) with the host and port of the server itself.
+pub fn direct(url: &str) -> String {
+    let Some(server) = postgres_direct_url() else {
+        return url.to_owned();
+    };
+    let host_port = |url: &str| -> (usize, usize) {
+        let start = url.find("://").map_or(0, |at| at + 3);
+        let authority_end = url[start..].find('/').map_or(url.len(), |at| start + at);
+        let host_start = url[start..authority_end]
+            .rfind('@')
+            .map_or(start, |at| start + at + 1);
+        (host_start, authority_end)
+    };
+    let (from, to) = host_port(url);
+    let (server_from, server_to) = host_port(&server);
+    format!(
+        "{}{}{}",
+        &url[..from],
+        &server[server_from..server_to],
+        &url[to..]
+    )
+}
+
 /// `url` with its database name replaced by `database`.
 pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {
@@ -69,7 +102,7 @@ fn new_database(admin_url: &str) -> (String, TestDatabase) {
         COUNT.fetch_add(1, Ordering::Relaxed),
         rand::random::<u32>()
     );
-    let mut admin = postgres::Client::connect(admin_url, postgres::NoTls)
+    let mut admin = postgres::Client::connect(&direct(admin_url), postgres::NoTls)
         .expect("the PostgreSQL server in TOKENS_TEST_POSTGRES answers");
     admin
         .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -77,7 +110,7 @@ fn new_database(admin_url: &str) -> (String, TestDatabase) {
     (
         with_database(admin_url, &name),
         TestDatabase {
-            admin_url: admin_url.to_owned(),
+            admin_url: direct(admin_url),
             name,
         },
     )
@@ -188,7 +221,7 @@ impl Sandbox {
     /// A connection to this sandbox's PostgreSQL database, to check what the binary left in it.
     pub fn pg(&self) -> postgres::Client {
         assert!(self.is_postgres(), "not a PostgreSQL sandbox");
-        postgres::Client::connect(&self.location, postgres::NoTls).unwrap()
+        postgres::Client::connect(&direct(&self.location), postgres::NoTls).unwrap()
     }
 
     /// Runs `sql` (no result) on the vault, whichever backend holds it.

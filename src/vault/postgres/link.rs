@@ -22,11 +22,12 @@ use std::cell::Cell;
 use std::future::Future;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::BorrowToSql;
-use tokio_postgres::{Client, Row, SimpleQueryMessage, Statement, ToStatement};
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, Row, SimpleQueryMessage};
 
 use crate::error::{Error, Result};
 
@@ -72,6 +73,12 @@ enum Waiting {
     /// The answer to COMMIT: whether the change was made is then unknown.
     Commit,
 }
+
+/// A request given up at its deadline (the message names the wait): the link asks nothing more,
+/// and a caller that can (`verify --batch`) opens the vault again.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct NoAnswer(String);
 
 /// A connection whose every wait gives up after `timeout`.
 pub(super) struct Link {
@@ -138,15 +145,16 @@ impl Link {
 
     fn no_answer(&self, waiting: Waiting) -> Error {
         let (shown, within) = (&self.shown, seconds(self.timeout));
-        Error::Other(match waiting {
-            Waiting::Answer => anyhow::anyhow!(
+        let message = match waiting {
+            Waiting::Answer => format!(
                 "the vault at {shown} did not answer a query within {within}; check the server, or raise --timeout"
             ),
-            Waiting::Commit => anyhow::anyhow!(
+            Waiting::Commit => format!(
                 "the vault at {shown} did not confirm the change within {within}; it may or may not \
                  have been made (tokens log shows it if it was); check the server, or raise --timeout"
             ),
-        })
+        };
+        Error::Other(anyhow::Error::new(NoAnswer(message)))
     }
 
     /// A server error: the server's own timeouts (set by [`Link::begin`]) as the one line that
@@ -170,10 +178,6 @@ impl Link {
         }
     }
 
-    pub(super) fn prepare(&self, sql: &str) -> Result<Statement> {
-        self.wait(Waiting::Answer, self.client().prepare(sql))
-    }
-
     /// `SET LOCAL` of the server's lock and statement timeouts, locks waiting at most
     /// `lock_wait`. A statement that waits for a lock the whole time is stopped by the lock
     /// timeout (the message then names the lock): the statement timeout is a little longer.
@@ -182,26 +186,16 @@ impl Link {
         format!("SET LOCAL lock_timeout = {lock}; SET LOCAL statement_timeout = {statement}")
     }
 
-    pub(super) fn query<T>(
-        &self,
-        statement: &T,
-        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-    ) -> Result<Vec<Row>>
-    where
-        T: ?Sized + ToStatement,
-    {
-        self.wait(Waiting::Answer, self.client().query(statement, params))
+    /// Runs `sql` with `params` as one unnamed statement (see [`typed`]) and collects its rows.
+    pub(super) fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let params = typed(params.iter().copied())?;
+        self.wait(Waiting::Answer, self.client().query_typed(sql, &params))
     }
 
-    pub(super) fn execute<T>(
-        &self,
-        statement: &T,
-        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-    ) -> Result<u64>
-    where
-        T: ?Sized + ToStatement,
-    {
-        self.wait(Waiting::Answer, self.client().execute(statement, params))
+    /// Runs `sql` with `params` as one unnamed statement; the number of rows it changed.
+    pub(super) fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let params = typed(params.iter().copied())?;
+        self.wait(Waiting::Answer, self.client().execute_typed(sql, &params))
     }
 
     /// Runs `sql` (several statements, no parameters, no rows).
@@ -211,18 +205,20 @@ impl Link {
 
     /// Calls `visit` with each row as it arrives, without collecting them; each row is waited
     /// for at most the timeout (a slow reader of the output is not the server's fault).
-    pub(super) fn for_each_row<P, I>(
+    pub(super) fn for_each_row(
         &self,
         sql: &str,
-        params: I,
+        params: &[&(dyn ToSql + Sync)],
         visit: &mut dyn FnMut(&Row) -> Result<()>,
-    ) -> Result<()>
-    where
-        P: BorrowToSql,
-        I: IntoIterator<Item = P>,
-        I::IntoIter: ExactSizeIterator,
-    {
-        let rows = self.wait(Waiting::Answer, self.client().query_raw(sql, params))?;
+    ) -> Result<()> {
+        let params = typed(params.iter().copied())?;
+        let rows = self.wait(
+            Waiting::Answer,
+            self.client().query_typed_raw(
+                sql,
+                params.iter().map(|(value, kind)| (*value, kind.clone())),
+            ),
+        )?;
         let mut rows = std::pin::pin!(rows);
         while let Some(row) = self.wait(Waiting::Answer, async {
             rows.as_mut().next().await.transpose()
@@ -274,6 +270,22 @@ impl Link {
     }
 }
 
+impl Link {
+    /// Starts a `REPEATABLE READ, READ ONLY` transaction: every statement in it sees the
+    /// snapshot its first one took. Locks wait at most the timeout, as the server counts it.
+    pub(super) fn begin_snapshot(&self) -> Result<Transaction<'_>> {
+        let sql = format!(
+            "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; {}",
+            self.server_timeouts(self.timeout)
+        );
+        self.batch_execute(&sql)?;
+        Ok(Transaction {
+            link: self,
+            open: true,
+        })
+    }
+}
+
 impl Drop for Link {
     fn drop(&mut self) {
         // Without its client the driver sends Terminate and ends: the server sees a clean
@@ -312,6 +324,49 @@ impl Drop for Transaction<'_> {
             let _ = self.link.batch_execute("ROLLBACK");
         }
     }
+}
+
+/// What a parameter of a statement may be, most likely first: the types `tokens` binds.
+const PARAMETER_TYPES: [Type; 9] = [
+    Type::INT8,
+    Type::TEXT,
+    Type::BYTEA,
+    Type::BOOL,
+    Type::INT4,
+    Type::INT2,
+    Type::FLOAT8,
+    Type::TEXT_ARRAY,
+    Type::INT8_ARRAY,
+];
+
+/// Each parameter with its PostgreSQL type, found by asking the value which it encodes as.
+///
+/// Statements are sent unnamed (Parse, Bind, Execute and Sync in one round trip), never
+/// prepared by name: a transaction-pooling PgBouncer may run the next request of this
+/// connection on another server session, where a statement prepared on the first does not
+/// exist (and a second prepare of the same name fails). An unnamed statement needs its
+/// parameters' types up front; a Rust value says which PostgreSQL types it accepts, and each
+/// value `tokens` binds accepts exactly one of [`PARAMETER_TYPES`] first.
+fn typed<'a>(
+    params: impl Iterator<Item = &'a (dyn ToSql + Sync)>,
+) -> Result<Vec<(&'a (dyn ToSql + Sync), Type)>> {
+    let mut scratch = BytesMut::new();
+    params
+        .enumerate()
+        .map(|(index, value)| {
+            let kind = PARAMETER_TYPES.iter().find(|kind| {
+                scratch.clear();
+                value.to_sql_checked(kind, &mut scratch).is_ok()
+            });
+            match kind {
+                Some(kind) => Ok((value, kind.clone())),
+                None => Err(Error::Other(anyhow::anyhow!(
+                    "parameter {} of a query has a type tokens cannot send (a bug)",
+                    index + 1
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// The server's lock and statement timeouts, in milliseconds, for a lock wait of `lock_wait`
@@ -366,7 +421,8 @@ mod tests {
     /// Against the test server (TOKENS_TEST_POSTGRES), as the connect tests are.
     #[test]
     fn server_timeouts_are_set_for_one_transaction_and_never_for_the_session() {
-        let Some(url) = std::env::var("TOKENS_TEST_POSTGRES")
+        let Some(url) = std::env::var("TOKENS_TEST_POSTGRES_DIRECT")
+            .or_else(|_| std::env::var("TOKENS_TEST_POSTGRES"))
             .ok()
             .filter(|url| !url.is_empty())
         else {
@@ -406,6 +462,28 @@ mod tests {
             assert_eq!(setting(&link, "lock_timeout"), "0");
             assert_eq!(setting(&link, "statement_timeout"), "0");
         }
+    }
+
+    #[test]
+    fn each_parameter_is_sent_with_the_type_its_value_encodes_as() {
+        let (number, text, none, bytes, flag) = (7_i64, "x", None::<i64>, vec![1_u8, 2], true);
+        let params: [&(dyn ToSql + Sync); 6] = [&number, &text, &none, &bytes, &flag, &3_i32];
+        let kinds: Vec<Type> = typed(params.iter().copied())
+            .unwrap()
+            .into_iter()
+            .map(|(_, kind)| kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                Type::INT8,
+                Type::TEXT,
+                Type::INT8,
+                Type::BYTEA,
+                Type::BOOL,
+                Type::INT4
+            ]
+        );
     }
 
     #[test]

@@ -29,11 +29,8 @@ mod link;
 mod schema;
 mod store;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::Duration;
 
-use tokio_postgres::Statement;
 use tokio_postgres::error::SqlState;
 
 pub use schema::CURRENT_VERSION;
@@ -54,7 +51,6 @@ const CREATION_ATTEMPTS: usize = 3;
 
 pub struct PgVault {
     link: Link,
-    statements: RefCell<HashMap<String, Statement>>,
     writable: bool,
     role: Rights,
     /// For a vault newer than this binary: its version and marks (SPEC §10).
@@ -99,8 +95,11 @@ impl PgVault {
     /// `Write`. Every wait on the server (connecting and logging in, each statement, each lock)
     /// gives up after `timeout`.
     pub fn open(url: &str, access: Access, timeout: Duration) -> Result<PgVault> {
-        let link = connect::connect(url, timeout)
-            .map_err(|error| Error::Other(anyhow::anyhow!("{error}")))?;
+        let link = connect::connect(url, timeout).map_err(|error| match error {
+            // A URL (or PG* setting) that cannot be read is a usage error, as a bad scheme is.
+            connect::ConnectError::BadUrl { .. } => Error::Usage(error.to_string()),
+            error => Error::Other(anyhow::anyhow!("{error}")),
+        })?;
         let shown = link.shown().to_owned();
         let Inspection {
             version,
@@ -141,7 +140,6 @@ impl PgVault {
         }
         Ok(PgVault {
             link,
-            statements: RefCell::new(HashMap::new()),
             writable,
             role,
             newer,
@@ -207,11 +205,20 @@ impl PgVault {
 
     /// Queries outside a transaction (each statement on its own).
     pub fn store(&self) -> PgStore<'_> {
-        PgStore::new(
-            Session::Autocommit(&self.link),
-            &self.statements,
-            self.role.secret_key_hashes,
-        )
+        PgStore::new(Session::Autocommit(&self.link), self.role.secret_key_hashes)
+    }
+
+    /// Runs `read` in one `REPEATABLE READ, READ ONLY` transaction: every statement sees the
+    /// same snapshot, whatever this role may do (`migrate` copies and checks one state).
+    pub fn snapshot<T>(&self, read: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+        let shown = self.link.shown();
+        let transaction = self.link.begin_snapshot().map_err(|e| name(e, shown))?;
+        let store = PgStore::new(Session::Snapshot(transaction), self.role.secret_key_hashes);
+        let value = read(&store)?;
+        if let Some(transaction) = store.into_transaction() {
+            transaction.commit().map_err(|e| name(e, shown))?;
+        }
+        Ok(value)
     }
 
     /// Runs `change` in one transaction that holds the vault's write lock: committed when it
@@ -268,7 +275,7 @@ impl PgVault {
                 Doing::Verify,
             )?;
         }
-        let store = PgStore::new(Session::Transaction(transaction), &self.statements, true);
+        let store = PgStore::new(Session::Transaction(transaction), true);
         let value = change(&store)?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit()?;
@@ -284,7 +291,7 @@ impl PgVault {
     ) -> Result<T> {
         let shown = self.link.shown();
         let transaction = begin_write(&self.link, patience).map_err(|e| name(e, shown))?;
-        let store = PgStore::new(Session::Transaction(transaction), &self.statements, true);
+        let store = PgStore::new(Session::Transaction(transaction), true);
         let value = change(&store)?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit().map_err(|e| name(e, shown))?;
@@ -514,6 +521,30 @@ fn lost_the_creation_race(error: &Error) -> bool {
     sql_state(error).is_some_and(|code| {
         *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::DUPLICATE_TABLE
     })
+}
+
+/// True when `error` says the connection was lost: closed, broken, ended by the server (a
+/// shutdown, a restart, a killed session), or given up at a deadline (the link then asks
+/// nothing more: through a pooler, a server that went away looks like this).
+pub fn connection_lost(error: &Error) -> bool {
+    let Error::Other(inner) = error else {
+        return false;
+    };
+    if inner.is::<link::NoAnswer>() {
+        return true;
+    }
+    let Some(postgres) = inner.downcast_ref::<tokio_postgres::Error>() else {
+        return false;
+    };
+    let io = std::error::Error::source(postgres).is_some_and(|cause| cause.is::<std::io::Error>());
+    postgres.is_closed()
+        || io
+        || postgres.code().is_some_and(|code| {
+            *code == SqlState::ADMIN_SHUTDOWN
+                || *code == SqlState::CRASH_SHUTDOWN
+                || *code == SqlState::CANNOT_CONNECT_NOW
+                || *code == SqlState::IDLE_SESSION_TIMEOUT
+        })
 }
 
 /// The SQLSTATE of a server error as the link returns it.

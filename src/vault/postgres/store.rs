@@ -1,11 +1,8 @@
 //! The PostgreSQL queries: the same questions as sqlite/store.rs, in PostgreSQL's dialect.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
+use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Row, Statement};
 
 use super::link::{Link, Transaction};
 use crate::error::Result;
@@ -42,28 +39,23 @@ type Params = Vec<Box<dyn ToSql + Sync>>;
 pub(super) enum Session<'a> {
     Autocommit(&'a Link),
     Transaction(Transaction<'a>),
+    /// A read-only transaction on one snapshot (see [`super::PgVault::snapshot`]).
+    Snapshot(Transaction<'a>),
 }
 
 /// Queries over one connection, or one write transaction (see [`super::PgVault::write`]).
 /// Every statement waits at most the vault's timeout (see `link`).
 pub struct PgStore<'a> {
     session: Session<'a>,
-    /// Statements prepared on this connection, by SQL: one round trip a query instead of two.
-    statements: &'a RefCell<HashMap<String, Statement>>,
     /// The columns of a whole token record: [`COLUMNS`], or for a role that may not read the
     /// hashes [`COLUMNS_WITHOUT_HASHES`].
     columns: &'static str,
 }
 
 impl<'a> PgStore<'a> {
-    pub(super) fn new(
-        session: Session<'a>,
-        statements: &'a RefCell<HashMap<String, Statement>>,
-        hashes: bool,
-    ) -> PgStore<'a> {
+    pub(super) fn new(session: Session<'a>, hashes: bool) -> PgStore<'a> {
         PgStore {
             session,
-            statements,
             columns: if hashes {
                 COLUMNS
             } else {
@@ -75,7 +67,7 @@ impl<'a> PgStore<'a> {
     /// The write transaction back, to commit it.
     pub(super) fn into_transaction(self) -> Option<Transaction<'a>> {
         match self.session {
-            Session::Transaction(transaction) => Some(transaction),
+            Session::Transaction(transaction) | Session::Snapshot(transaction) => Some(transaction),
             Session::Autocommit(_) => None,
         }
     }
@@ -83,7 +75,9 @@ impl<'a> PgStore<'a> {
     fn link(&self) -> &'a Link {
         match &self.session {
             Session::Autocommit(link) => link,
-            Session::Transaction(transaction) => transaction.link(),
+            Session::Transaction(transaction) | Session::Snapshot(transaction) => {
+                transaction.link()
+            }
         }
     }
 
@@ -92,24 +86,13 @@ impl<'a> PgStore<'a> {
     fn lock_suffix(&self) -> &'static str {
         match self.session {
             Session::Transaction(_) => " FOR UPDATE",
-            Session::Autocommit(_) => "",
+            Session::Autocommit(_) | Session::Snapshot(_) => "",
         }
     }
 
-    fn statement(&self, sql: &str) -> Result<Statement> {
-        if let Some(statement) = self.statements.borrow().get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self.link().prepare(sql)?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_owned(), statement.clone());
-        Ok(statement)
-    }
-
+    /// Each statement is sent unnamed, parsed and run in one round trip (see `link`).
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
-        let statement = self.statement(sql)?;
-        self.link().query(&statement, params)
+        self.link().query(sql, params)
     }
 
     fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
@@ -117,8 +100,7 @@ impl<'a> PgStore<'a> {
     }
 
     fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
-        let statement = self.statement(sql)?;
-        self.link().execute(&statement, params)
+        self.link().execute(sql, params)
     }
 
     /// Calls `visit` with each row as it arrives, without collecting them.
@@ -128,8 +110,8 @@ impl<'a> PgStore<'a> {
         params: &Params,
         visit: &mut dyn FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
-        let params = params.iter().map(|param| param.as_ref() as &dyn ToSql);
-        self.link().for_each_row(sql, params, visit)
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(AsRef::as_ref).collect();
+        self.link().for_each_row(sql, &params, visit)
     }
 
     fn tokens(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<TokenRecord>> {

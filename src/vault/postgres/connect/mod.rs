@@ -18,7 +18,7 @@ use std::error::Error as _;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio_postgres::config::{Host, SslMode as WireSslMode};
 use tokio_postgres::error::{DbError, SqlState};
@@ -80,6 +80,16 @@ pub enum ConnectError {
     Tls { url: String, reason: String },
     #[error("cannot connect to the vault at {url}: {reason}")]
     Other { url: String, reason: String },
+    /// The server (or a pooler) stayed full or starting up for the whole limit.
+    #[error(
+        "the vault at {url} is busy ({reason}) and stayed so for {within}; try again, or raise {raise}"
+    )]
+    Busy {
+        url: String,
+        reason: String,
+        within: String,
+        raise: &'static str,
+    },
     /// `within`: the limit as shown (`10s`); `raise`: the setting that set it.
     #[error(
         "the vault at {url} did not answer within {within} (connect and log in); check the server, or raise {raise}"
@@ -308,7 +318,10 @@ fn password_from_environment(config: &Config, env: &Environment) -> Option<Zeroi
 // ---------------------------------------------------------------------------------------------
 // Connecting, with TLS as libpq's sslmode asks
 
-/// Connects and logs in within `timeout` (see [`Resolved::login_limit`]).
+/// Connects and logs in within `timeout` (see [`Resolved::login_limit`]). A server that is
+/// full ("too many clients") or starting up, or a pooler that cannot get it a connection, is
+/// asked again after a jittered pause, pauses doubling, for as long as the limit allows: a storm
+/// of verifiers then spreads out and gets in, rather than fail closed at once.
 fn open(resolved: &Resolved, timeout: Duration) -> Result<Link, ConnectError> {
     let url = || resolved.target.url.clone();
     let runtime = Runtime::new().map_err(|error| ConnectError::Other {
@@ -316,23 +329,93 @@ fn open(resolved: &Resolved, timeout: Duration) -> Result<Link, ConnectError> {
         reason: error.to_string(),
     })?;
     let (limit, setting) = resolved.login_limit(timeout);
-    let connecting = if resolved.config.get_ssl_mode() == WireSslMode::Disable {
-        runtime.within(limit, log_in(&resolved.config, NoTls))
+    let connector = if resolved.config.get_ssl_mode() == WireSslMode::Disable {
+        None
     } else {
-        let connector = tls_connector(resolved.tls.verification())
-            .map_err(|reason| ConnectError::Tls { url: url(), reason })?;
-        runtime.within(limit, log_in(&resolved.config, connector))
+        Some(
+            tls_connector(resolved.tls.verification())
+                .map_err(|reason| ConnectError::Tls { url: url(), reason })?,
+        )
     };
-    let Some(connected) = connecting else {
-        return Err(ConnectError::NoAnswer {
-            url: url(),
-            within: seconds(limit),
-            raise: setting,
-        });
+    let started = Instant::now();
+    let mut pause = FIRST_PAUSE;
+    let mut busy = None;
+    let connected = loop {
+        let left = limit.saturating_sub(started.elapsed());
+        let connecting = match &connector {
+            None => runtime.within(left, log_in(&resolved.config, NoTls)),
+            Some(connector) => runtime.within(left, log_in(&resolved.config, connector.clone())),
+        };
+        let Some(connected) = connecting else {
+            return Err(match busy {
+                // Still busy when the limit came: say so rather than "did not answer".
+                Some(reason) => ConnectError::Busy {
+                    url: url(),
+                    reason,
+                    within: seconds(limit),
+                    raise: setting,
+                },
+                None => ConnectError::NoAnswer {
+                    url: url(),
+                    within: seconds(limit),
+                    raise: setting,
+                },
+            });
+        };
+        match connected {
+            Err(error) if transient(&error) => {
+                let password = resolved.config.get_password();
+                let reason = error
+                    .as_db_error()
+                    .map_or_else(|| cause_of(&error), |db| db.message().to_owned());
+                let reason = scrub(&reason, password);
+                let wait = jittered(pause);
+                if started.elapsed() + wait >= limit {
+                    return Err(ConnectError::Busy {
+                        url: url(),
+                        reason,
+                        within: seconds(limit),
+                        raise: setting,
+                    });
+                }
+                std::thread::sleep(wait);
+                pause = (pause * 2).min(LONGEST_PAUSE);
+                busy = Some(reason);
+            }
+            other => break other,
+        }
     };
     let (client, driver) = connected
         .map_err(|error| classify(&error, &resolved.target, resolved.config.get_password()))?;
     Ok(Link::new(runtime, client, driver, timeout, url()))
+}
+
+/// The first pause before asking a busy server again, and the longest.
+const FIRST_PAUSE: Duration = Duration::from_millis(20);
+const LONGEST_PAUSE: Duration = Duration::from_millis(1_000);
+
+/// A random pause between half `pause` and all of it: machines refused at the same moment do
+/// not all come back at the same moment.
+fn jittered(pause: Duration) -> Duration {
+    let half = pause / 2;
+    half + half.mul_f64(rand::random::<f64>())
+}
+
+/// True for a refusal that passes by itself: the server is full or starting up (or shutting
+/// down for a restart), or a pooler in front of it is full or cannot reach it yet.
+fn transient(error: &tokio_postgres::Error) -> bool {
+    let Some(db) = error.as_db_error() else {
+        return false;
+    };
+    let code = db.code();
+    *code == SqlState::TOO_MANY_CONNECTIONS
+        || *code == SqlState::CANNOT_CONNECT_NOW
+        || *code == SqlState::ADMIN_SHUTDOWN
+        // PgBouncer answers its own refusals with a protocol-violation code.
+        || (*code == SqlState::PROTOCOL_VIOLATION
+            && ["no more connections allowed", "pgbouncer cannot connect to server"]
+                .iter()
+                .any(|phrase| db.message().contains(phrase)))
 }
 
 /// Connects and logs in; the connection is then driven by a task of the runtime's own.
@@ -747,6 +830,14 @@ mod tests {
     // --- messages
 
     #[test]
+    fn pauses_before_asking_a_busy_server_again_are_jittered_within_half() {
+        let pause = Duration::from_millis(100);
+        let pauses: Vec<Duration> = (0..50).map(|_| jittered(pause)).collect();
+        assert!(pauses.iter().all(|p| *p >= pause / 2 && *p <= pause));
+        assert!(pauses.iter().any(|p| *p != pauses[0]), "not random");
+    }
+
+    #[test]
     fn scrub_keeps_one_line_without_the_password() {
         assert_eq!(scrub("a\nb hunter2 c", Some(b"hunter2")), "a b *** c");
         assert_eq!(scrub("a", Some(b"")), "a");
@@ -788,7 +879,8 @@ mod tests {
 
     /// The admin URL, or `None` (and a note) when no test server is configured.
     fn test_server(test: &str) -> Option<String> {
-        let url = std::env::var("TOKENS_TEST_POSTGRES")
+        let url = std::env::var("TOKENS_TEST_POSTGRES_DIRECT")
+            .or_else(|_| std::env::var("TOKENS_TEST_POSTGRES"))
             .ok()
             .filter(|url| !url.is_empty());
         if url.is_none() {

@@ -8,11 +8,21 @@ use tokio_postgres::Config;
 use tokio_postgres::config::Host;
 use zeroize::Zeroizing;
 
-/// The file's text, or nothing when it is missing, not a plain file, or open to group or others:
-/// libpq ignores such a pgpass file too.
+/// The file's text, or nothing when it is missing, not a plain file, or open to group or others.
+/// As libpq does, such an open file is ignored with a warning on stderr (which names the fix):
+/// a password others may read is not used, and the user is not left wondering why.
 pub(super) fn read_private_file(path: &Path) -> Option<Zeroizing<String>> {
     let metadata = std::fs::metadata(path).ok()?;
-    if !metadata.is_file() || metadata.mode() & 0o077 != 0 {
+    if !metadata.is_file() {
+        return None;
+    }
+    if metadata.mode() & 0o077 != 0 {
+        eprintln!(
+            "tokens: warning: password file {} has group or world access and was ignored; \
+             make it private: chmod 600 {}",
+            crate::output::printable(&path.display().to_string()),
+            crate::output::printable(&path.display().to_string()),
+        );
         return None;
     }
     std::fs::read_to_string(path).ok().map(Zeroizing::new)
