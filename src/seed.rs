@@ -68,6 +68,7 @@ fn new_token(index: usize, now: DateTime<Utc>) -> (NewToken, Credential) {
         rotated_from: None,
         lineage: id.clone(),
         id,
+        controls: Default::default(),
     };
     (row, token)
 }

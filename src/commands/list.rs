@@ -18,6 +18,8 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         scope: args.scope,
         status: args.status.map(|status| match status {
             StatusArg::Active => Status::Active,
+            StatusArg::Disabled => Status::Disabled,
+            StatusArg::UsedUp => Status::UsedUp,
             StatusArg::Expired => Status::Expired,
             StatusArg::Revoked => Status::Revoked,
         }),
@@ -46,7 +48,10 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
     }
 
     let mut rows = Vec::new();
+    // USES (left/limit) only when a listed token has a limit.
+    let mut uses = Vec::new();
     vault.store().list(&filter, now, &mut |record| {
+        uses.push(output::uses_text(&record.controls));
         rows.push(vec![
             Cell::new(printable(&record.id)),
             Cell::new(printable(&record.name)),
@@ -68,18 +73,26 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         context.notice("No tokens match. Create one with: tokens create NAME");
         return Ok(());
     }
+    let mut titles = vec![
+        "ID",
+        "NAME",
+        "APP",
+        "SCOPES",
+        "TOKEN",
+        "CREATED",
+        "EXPIRES",
+        "LAST USED",
+        "STATUS",
+    ];
+    if uses.iter().any(Option::is_some) {
+        let at = titles.len() - 1;
+        titles.insert(at, "USES");
+        for (row, uses) in rows.iter_mut().zip(uses) {
+            row.insert(at, Cell::new(uses.as_deref().unwrap_or("-")));
+        }
+    }
     let table = output::table(
-        &[
-            "ID",
-            "NAME",
-            "APP",
-            "SCOPES",
-            "TOKEN",
-            "CREATED",
-            "EXPIRES",
-            "LAST USED",
-            "STATUS",
-        ],
+        &titles,
         // On a narrow terminal: `show` has these too, and the id is in the masked token.
         &["CREATED", "LAST USED", "TOKEN"],
         rows,

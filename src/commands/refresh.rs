@@ -93,6 +93,14 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
                 label(&old)
             )));
         }
+        if old.controls.disabled_at.is_some() {
+            return Err(Error::Disabled(format!(
+                "token {} is disabled, so it cannot be refreshed; nothing was issued (an admin can \
+                 enable it: tokens enable {})",
+                label(&old),
+                old.id
+            )));
+        }
         let issued = issue(
             Template::successor(&old, old.lifetime().map(|lifetime| now + lifetime), true),
             now,

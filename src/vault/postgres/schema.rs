@@ -73,6 +73,16 @@ pub const MIGRATIONS: &[&str] = &[
         logged_at bigint,
         PRIMARY KEY (token_id, reason)
     );",
+    // controls: verify-time controls (SPEC §9), as in the SQLite vault (sqlite/schema.rs).
+    "
+    ALTER TABLE tokens ADD COLUMN disabled_at bigint;
+    ALTER TABLE tokens ADD COLUMN disable_reason text;
+    ALTER TABLE tokens ADD COLUMN uses_limit bigint;
+    ALTER TABLE tokens ADD COLUMN uses_epoch bigint NOT NULL DEFAULT 0;
+    ALTER TABLE tokens ADD COLUMN allow_from text;
+    ALTER TABLE tokens ADD COLUMN meta text;
+    ALTER TABLE token_usage ADD COLUMN uses_spent bigint NOT NULL DEFAULT 0;
+    ALTER TABLE token_usage ADD COLUMN uses_epoch bigint NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build writes.
