@@ -253,7 +253,7 @@ fn bash_completes_subcommands_and_options() {
     assert_eq!(home.bash("tokens revoke --re"), strings(&["--reason"]));
     assert_eq!(
         home.bash("tokens list --status "),
-        strings(&["active", "expired", "revoked"])
+        strings(&["active", "disabled", "used_up", "expired", "revoked"])
     );
 }
 
