@@ -747,3 +747,67 @@ fn a_read_only_vault_refuses_to_verify_a_use_limited_token() {
         "nothing spent"
     );
 }
+
+/// `tokens migrate` copies the controls and the uses spent: the copy answers as the source did.
+#[test]
+fn migrate_keeps_the_controls_and_the_uses_spent() {
+    let target = Sandbox::new();
+    let source = Sandbox::sqlite();
+    let limited = source.create(
+        "limited",
+        &[
+            "--no-secret-key",
+            "--uses",
+            "2",
+            "--allow-from",
+            "10.0.0.0/8",
+            "--meta",
+            "k=v",
+        ],
+    );
+    assert_eq!(
+        source
+            .verify(&limited.token, &["--client-ip", "10.0.0.1"])
+            .0,
+        0
+    );
+    let held = source.create("held", &["--no-secret-key"]);
+    assert_eq!(
+        code(&source.run(&["disable", "held", "--reason", "why"], "")),
+        0
+    );
+    // An edit after a use: the spent use no longer counts (a new epoch).
+    let edited = source.create("edited", &["--no-secret-key", "--uses", "5"]);
+    assert_eq!(source.verify(&edited.token, &[]).0, 0);
+    assert_eq!(code(&source.run(&["edit", "edited", "--uses", "3"], "")), 0);
+    assert_eq!(source.verify(&edited.token, &[]).0, 0);
+
+    let output = target
+        .cmd(&[
+            "migrate",
+            "--from",
+            &source.location,
+            "--to",
+            &target.location,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let listing = |sandbox: &Sandbox| json(&sandbox.run(&["--json", "list", "--all"], ""));
+    assert_eq!(listing(&source), listing(&target));
+    assert_eq!(show_json(&target, &edited.id())["uses_left"], 2);
+    assert_eq!(target.verify(&held.token, &[]).0, 7);
+    assert_eq!(target.verify(&limited.token, &[]).0, 6);
+    assert_eq!(
+        target
+            .verify(&limited.token, &["--client-ip", "10.0.0.1"])
+            .0,
+        0
+    );
+    assert_eq!(
+        target
+            .verify(&limited.token, &["--client-ip", "10.0.0.1"])
+            .0,
+        4
+    );
+}
