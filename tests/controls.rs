@@ -811,3 +811,83 @@ fn migrate_keeps_the_controls_and_the_uses_spent() {
         4
     );
 }
+
+/// A login role on the sandbox's PostgreSQL database with `grants` (`ROLE` stands for its
+/// name); its URL.
+fn pg_role(sandbox: &Sandbox, name: &str, grants: &str) -> String {
+    let database = sandbox.location.rsplit_once('/').unwrap().1;
+    let database = database.split('?').next().unwrap();
+    let role = format!("{name}_{database}");
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'role-pw'"
+        ))
+        .unwrap();
+    sandbox.execute(&grants.replace("ROLE", &role));
+    let (scheme, rest) = sandbox.location.split_once("://").unwrap();
+    let host = rest.split_once('@').unwrap().1;
+    format!("{scheme}://{role}:role-pw@{host}")
+}
+
+/// On PostgreSQL: a role that may only read cannot count a use (exit 1, one line); a role
+/// granted only the bookkeeping columns of `token_usage`, and no change to `tokens` (what a
+/// verifier needs: SPEC §10), spends uses as an admin would.
+#[test]
+fn on_postgres_spending_a_use_needs_the_bookkeeping_grants_only() {
+    if postgres_admin_url().is_none() {
+        // As tests/postgres.rs: CI runs the suite once more against a server.
+        eprintln!("skipped: set TOKENS_TEST_POSTGRES to a PostgreSQL admin URL (.ci/run does)");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let token = sandbox.create("limited", &["--no-secret-key", "--uses", "2"]);
+    let id = token.id();
+    let reader = pg_role(
+        &sandbox,
+        "reader",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE",
+    );
+    let verify_as = |url: &str| {
+        let output = sandbox
+            .cmd(&["verify"])
+            .env("TOKENS_VAULT", url)
+            .write_stdin(format!("{}\n", token.token))
+            .output()
+            .unwrap();
+        (code(&output), stderr(&output))
+    };
+    let shown = {
+        let (scheme, rest) = reader.split_once("://").unwrap();
+        let (user_info, host) = rest.split_once('@').unwrap();
+        let user = user_info.split(':').next().unwrap();
+        format!("{scheme}://{user}:***@{host}")
+    };
+    assert_eq!(
+        verify_as(&reader),
+        (
+            1,
+            format!(
+                "tokens: token \"limited\" ({id}) has a use limit, and its use cannot be \
+                 recorded: {shown} is read-only for this user; this command needs to write to it\n"
+            )
+        )
+    );
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM token_usage"), 0);
+
+    let verifier = pg_role(
+        &sandbox,
+        "verifier",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE; \
+         GRANT INSERT (token_id, last_used_at, uses_spent, uses_epoch), \
+         UPDATE (last_used_at, uses_spent, uses_epoch) ON token_usage TO ROLE",
+    );
+    assert_eq!(verify_as(&verifier), (0, String::new()));
+    assert_eq!(verify_as(&verifier), (0, String::new()));
+    assert_eq!(verify_as(&verifier).0, 4);
+    assert_eq!(
+        sandbox.query::<i64>("SELECT uses_spent FROM token_usage"),
+        2
+    );
+}
