@@ -744,6 +744,37 @@ mod tests {
     }
 
     #[test]
+    fn addresses_uses_and_metadata() {
+        assert_eq!(parse_net("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_net("192.0.2.7").unwrap().to_string(), "192.0.2.7/32");
+        assert_eq!(
+            parse_net("2001:db8::1").unwrap().to_string(),
+            "2001:db8::1/128"
+        );
+        for bad in ["10.0.0.0/33", "10.0.0", "host.example", "", "10.0.0.1:80"] {
+            assert!(parse_net(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_uses("1"), Ok(1));
+        assert!(parse_uses("0").is_err() && parse_uses("-2").is_err());
+        assert_eq!(parse_uses_or_unlimited("unlimited"), Ok(UsesLimit(None)));
+        assert_eq!(
+            parse_meta("tenant=acme=1").unwrap(),
+            ("tenant".to_owned(), "acme=1".to_owned())
+        );
+        assert_eq!(parse_meta("k=").unwrap(), ("k".to_owned(), String::new()));
+        assert!(parse_meta(&format!("k={}", "v".repeat(1024))).is_ok());
+        for bad in [
+            "k",
+            "=v",
+            "a b=v",
+            "k=\u{1b}[2J",
+            &format!("k={}", "v".repeat(1025)),
+        ] {
+            assert!(parse_meta(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn free_text_is_one_line_of_plain_text() {
         assert_eq!(
             parse_text("rotated after the audit, see INC-42 (é)").as_deref(),

@@ -475,3 +475,37 @@ pub struct LiveToken {
     pub name: String,
     pub app: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bound_token_allows_its_networks_only_and_fails_closed() {
+        let controls = Controls {
+            allow_from: split_nets(Some("10.0.0.0/8,2001:db8::/32".into())),
+            ..Controls::default()
+        };
+        let allows = |address: &str| controls.allows(address.parse().unwrap());
+        assert!(allows("10.255.0.1") && allows("2001:db8::7") && allows("::ffff:10.0.0.1"));
+        assert!(!allows("11.0.0.1") && !allows("2001:db9::1") && !allows("::ffff:11.0.0.1"));
+        // Unbound: anywhere. Bound to something unreadable: nowhere.
+        assert!(Controls::default().allows("192.0.2.1".parse().unwrap()));
+        let unreadable = Controls {
+            allow_from: split_nets(Some("not-a-net".into())),
+            ..Controls::default()
+        };
+        assert!(!unreadable.allows("192.0.2.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn uses_left_never_goes_below_zero() {
+        let controls = Controls {
+            uses_limit: Some(2),
+            uses_spent: 3,
+            ..Controls::default()
+        };
+        assert_eq!(controls.uses_left(), Some(0));
+        assert_eq!(Controls::default().uses_left(), None);
+    }
+}
