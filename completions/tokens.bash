@@ -22,8 +22,14 @@ _tokens() {
             tokens,create)
                 cmd="tokens__subcmd__create"
                 ;;
+            tokens,disable)
+                cmd="tokens__subcmd__disable"
+                ;;
             tokens,edit)
                 cmd="tokens__subcmd__edit"
+                ;;
+            tokens,enable)
+                cmd="tokens__subcmd__enable"
                 ;;
             tokens,grants)
                 cmd="tokens__subcmd__grants"
@@ -64,8 +70,14 @@ _tokens() {
             tokens__subcmd__help,create)
                 cmd="tokens__subcmd__help__subcmd__create"
                 ;;
+            tokens__subcmd__help,disable)
+                cmd="tokens__subcmd__help__subcmd__disable"
+                ;;
             tokens__subcmd__help,edit)
                 cmd="tokens__subcmd__help__subcmd__edit"
+                ;;
+            tokens__subcmd__help,enable)
+                cmd="tokens__subcmd__help__subcmd__enable"
                 ;;
             tokens__subcmd__help,grants)
                 cmd="tokens__subcmd__help__subcmd__grants"
@@ -131,7 +143,7 @@ _tokens() {
 
     case "${cmd}" in
         tokens)
-            opts="-q -y -h -V --vault --json --quiet --color --yes --timeout --help --version create list show edit rotate revoke refresh verify log policy migrate grants completions help"
+            opts="-q -y -h -V --vault --json --quiet --color --yes --timeout --help --version create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,7 +217,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__create)
-            opts="-q -y -h --app --scope --expires --replace --no-secret-key --copy --clear-after --keep-clipboard --note --vault --json --quiet --color --yes --timeout --help"
+            opts="-q -y -h --app --scope --expires --replace --no-secret-key --copy --clear-after --keep-clipboard --note --uses --allow-from --meta --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +240,59 @@ _tokens() {
                     return 0
                     ;;
                 --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uses)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --meta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__disable)
+            opts="-q -y -h --reason --vault --json --quiet --color --yes --timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -262,7 +327,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__edit)
-            opts="-q -y -h --rename --add-scope --remove-scope --app --expires --note --vault --json --quiet --color --yes --timeout --help"
+            opts="-q -y -h --rename --add-scope --remove-scope --app --expires --note --uses --allow-from --any-address --meta --unset-meta --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -292,6 +357,59 @@ _tokens() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --uses)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --meta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unset-meta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__enable)
+            opts="-q -y -h --vault --json --quiet --color --yes --timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --vault)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -364,7 +482,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__help)
-            opts="create list show edit rotate revoke refresh verify log policy migrate grants completions help"
+            opts="create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,7 +523,35 @@ _tokens() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tokens__subcmd__help__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tokens__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokens__subcmd__help__subcmd__enable)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -617,7 +763,7 @@ _tokens() {
                     return 0
                     ;;
                 --status)
-                    COMPREPLY=($(compgen -W "active rotating expired revoked" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "active rotating disabled used_up expired revoked" -- "${cur}"))
                     return 0
                     ;;
                 --expiring)
@@ -1168,7 +1314,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__verify)
-            opts="-q -y -h --scope --app --token-env --token-file --batch --vault --json --quiet --color --yes --timeout --help"
+            opts="-q -y -h --scope --app --token-env --token-file --client-ip --batch --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1199,6 +1345,10 @@ _tokens() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --client-ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --vault)

@@ -36,6 +36,8 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand edit 'Change a token''s metadata; its secret stays the same'
             cand rotate 'Issue a new secret for a token (new id, same name, app and scopes)'
             cand revoke 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
+            cand disable 'Suspend tokens without revoking them: verify and refresh answer disabled (exit 7)'
+            cand enable 'Restore tokens suspended by tokens disable'
             cand refresh 'Trade a token and its secret key for a new pair (works after the token expired)'
             cand verify 'Check a presented token; the exit status says whether it is good'
             cand log 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
@@ -51,6 +53,9 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --expires 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never (units: s seconds, min minutes, h hours, d days, w weeks, y years of 365 days; at most 100y) [default: 30d, or the vault policy''s default lifetime]'
             cand --clear-after 'Clear the clipboard this long after --copy, if it still holds the token'
             cand --note 'A free-text note kept with the token'
+            cand --uses 'Let the token verify this many times, then answer used_up (exit 4); 1 makes a one-time token'
+            cand --allow-from 'Accept the token only from these addresses: CIDRs or single addresses, IPv4 or IPv6, comma separated or repeated (verify then needs --client-ip)'
+            cand --meta 'Metadata returned with the token (show, list --json, verify --json); repeatable'
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
@@ -104,9 +109,14 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --app 'A new app; an empty string removes it'
             cand --expires 'A new expiry, counted from now: 30d, 12h, 2w, 1y, a date, an RFC 3339 time, or never (units as for create --expires)'
             cand --note 'A new note; an empty string removes it'
+            cand --uses 'A new use limit, counted from now: N uses, or unlimited'
+            cand --allow-from 'Accept the token only from these addresses (replaces the ones it had): CIDRs or single addresses, comma separated or repeated'
+            cand --meta 'Set a metadata key (repeatable)'
+            cand --unset-meta 'Remove a metadata key (repeatable)'
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
+            cand --any-address 'Accept the token from any address again'
             cand --json 'Machine-readable output: one JSON document on stdout'
             cand -q 'Print only what was asked for: no notices, warnings or verdicts'
             cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
@@ -149,6 +159,31 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'tokens;disable'= {
+            cand --reason 'Why, kept in the vault and the event log'
+            cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
+            cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
+            cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
+            cand --json 'Machine-readable output: one JSON document on stdout'
+            cand -q 'Print only what was asked for: no notices, warnings or verdicts'
+            cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
+            cand -y 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'tokens;enable'= {
+            cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
+            cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
+            cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
+            cand --json 'Machine-readable output: one JSON document on stdout'
+            cand -q 'Print only what was asked for: no notices, warnings or verdicts'
+            cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
+            cand -y 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand --yes 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'tokens;refresh'= {
             cand --token-env 'Read the token from this environment variable'
             cand --token-file 'Read the token from this file'
@@ -173,10 +208,11 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand --app 'Require the token to belong to this app'
             cand --token-env 'Read the token from this environment variable'
             cand --token-file 'Read the token from this file'
+            cand --client-ip 'The client''s address, for a token bound to addresses (create --allow-from)'
             cand --vault 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]'
             cand --color 'When to use colour (NO_COLOR in the environment turns it off)'
             cand --timeout 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m'
-            cand --batch 'One token a line on stdin; one JSON line a token on stdout, in order; exit 0 when all were answered'
+            cand --batch 'One token a line on stdin, optionally followed by whitespace and the client''s address; one JSON line a token on stdout, in order; exit 0 when all were answered'
             cand --json 'Machine-readable output: one JSON document on stdout'
             cand -q 'Print only what was asked for: no notices, warnings or verdicts'
             cand --quiet 'Print only what was asked for: no notices, warnings or verdicts'
@@ -305,6 +341,8 @@ set edit:completion:arg-completer[tokens] = {|@words|
             cand edit 'Change a token''s metadata; its secret stays the same'
             cand rotate 'Issue a new secret for a token (new id, same name, app and scopes)'
             cand revoke 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
+            cand disable 'Suspend tokens without revoking them: verify and refresh answer disabled (exit 7)'
+            cand enable 'Restore tokens suspended by tokens disable'
             cand refresh 'Trade a token and its secret key for a new pair (works after the token expired)'
             cand verify 'Check a presented token; the exit status says whether it is good'
             cand log 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
@@ -325,6 +363,10 @@ set edit:completion:arg-completer[tokens] = {|@words|
         &'tokens;help;rotate'= {
         }
         &'tokens;help;revoke'= {
+        }
+        &'tokens;help;disable'= {
+        }
+        &'tokens;help;enable'= {
         }
         &'tokens;help;refresh'= {
         }

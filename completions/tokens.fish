@@ -40,6 +40,8 @@ complete -c tokens -n "__fish_tokens_needs_command" -f -a "show" -d 'Show every 
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "disable" -d 'Suspend tokens without revoking them: verify and refresh answer disabled (exit 7)'
+complete -c tokens -n "__fish_tokens_needs_command" -f -a "enable" -d 'Restore tokens suspended by tokens disable'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
 complete -c tokens -n "__fish_tokens_needs_command" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
@@ -53,6 +55,9 @@ complete -c tokens -n "__fish_tokens_using_subcommand create" -l scope -d 'A per
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l expires -d 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never (units: s seconds, min minutes, h hours, d days, w weeks, y years of 365 days; at most 100y) [default: 30d, or the vault policy\'s default lifetime]' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l note -d 'A free-text note kept with the token' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l uses -d 'Let the token verify this many times, then answer used_up (exit 4); 1 makes a one-time token' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l allow-from -d 'Accept the token only from these addresses: CIDRs or single addresses, IPv4 or IPv6, comma separated or repeated (verify then needs --client-ip)' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l meta -d 'Metadata returned with the token (show, list --json, verify --json); repeatable' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
@@ -70,6 +75,8 @@ complete -c tokens -n "__fish_tokens_using_subcommand list" -l app -d 'Only toke
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l scope -d 'Only tokens with this scope' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l status -d 'Only tokens in this state' -r -f -a "active\t''
 rotating\t'Rotated away, still verifying: in a grace, or until its successor is first used'
+disabled\t''
+used_up\t''
 expired\t''
 revoked\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l expiring -d 'Only active tokens that expire within this time, e.g. 7d' -r
@@ -100,11 +107,16 @@ complete -c tokens -n "__fish_tokens_using_subcommand edit" -l remove-scope -d '
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l app -d 'A new app; an empty string removes it' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l expires -d 'A new expiry, counted from now: 30d, 12h, 2w, 1y, a date, an RFC 3339 time, or never (units as for create --expires)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l note -d 'A new note; an empty string removes it' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l uses -d 'A new use limit, counted from now: N uses, or unlimited' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l allow-from -d 'Accept the token only from these addresses (replaces the ones it had): CIDRs or single addresses, comma separated or repeated' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l meta -d 'Set a metadata key (repeatable)' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l unset-meta -d 'Remove a metadata key (repeatable)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l any-address -d 'Accept the token from any address again'
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -137,6 +149,25 @@ complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l json -d 'Machin
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokens -n "__fish_tokens_using_subcommand disable" -l reason -d 'Why, kept in the vault and the event log' -r
+complete -c tokens -n "__fish_tokens_using_subcommand disable" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand disable" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand disable" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand disable" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand disable" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand disable" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand disable" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokens -n "__fish_tokens_using_subcommand enable" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand enable" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokens -n "__fish_tokens_using_subcommand enable" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand enable" -l json -d 'Machine-readable output: one JSON document on stdout'
+complete -c tokens -n "__fish_tokens_using_subcommand enable" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
+complete -c tokens -n "__fish_tokens_using_subcommand enable" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
+complete -c tokens -n "__fish_tokens_using_subcommand enable" -s h -l help -d 'Print help'
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l token-env -d 'Read the token from this environment variable' -r
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l token-file -d 'Read the token from this file' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l secret-key-env -d 'Read the secret key from this environment variable' -r
@@ -157,12 +188,13 @@ complete -c tokens -n "__fish_tokens_using_subcommand verify" -l scope -d 'Requi
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l app -d 'Require the token to belong to this app' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l token-env -d 'Read the token from this environment variable' -r
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l token-file -d 'Read the token from this file' -r -F
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l client-ip -d 'The client\'s address, for a token bound to addresses (create --allow-from)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
-complete -c tokens -n "__fish_tokens_using_subcommand verify" -l batch -d 'One token a line on stdin; one JSON line a token on stdout, in order; exit 0 when all were answered'
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l batch -d 'One token a line on stdin, optionally followed by whitespace and the client\'s address; one JSON line a token on stdout, in order; exit 0 when all were answered'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -253,20 +285,22 @@ complete -c tokens -n "__fish_tokens_using_subcommand completions" -l json -d 'M
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "create" -d 'Create a token and print it (and its secret key) once'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "list" -d 'List tokens (never their secrets)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "show" -d 'Show every field of one token, its lineage and its recent events'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "policy" -d 'Show the vault\'s policy, change it, or check the tokens against it'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "migrate" -d 'Copy a vault into another, e.g. from this machine\'s file into a shared PostgreSQL vault'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "grants" -d 'Print the SQL that gives a PostgreSQL role what one kind of user needs, and nothing more'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke refresh verify log policy migrate grants completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "create" -d 'Create a token and print it (and its secret key) once'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "list" -d 'List tokens (never their secrets)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "show" -d 'Show every field of one token, its lineage and its recent events'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "edit" -d 'Change a token\'s metadata; its secret stays the same'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "rotate" -d 'Issue a new secret for a token (new id, same name, app and scopes)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "revoke" -d 'End tokens at once (asks for confirmation on a terminal; --yes otherwise)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "disable" -d 'Suspend tokens without revoking them: verify and refresh answer disabled (exit 7)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "enable" -d 'Restore tokens suspended by tokens disable'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "refresh" -d 'Trade a token and its secret key for a new pair (works after the token expired)'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "verify" -d 'Check a presented token; the exit status says whether it is good'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "log" -d 'Show the event log: created, rotated, refreshed, revoked, edited, failed verifications'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "policy" -d 'Show the vault\'s policy, change it, or check the tokens against it'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "migrate" -d 'Copy a vault into another, e.g. from this machine\'s file into a shared PostgreSQL vault'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "grants" -d 'Print the SQL that gives a PostgreSQL role what one kind of user needs, and nothing more'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tokens -n "__fish_tokens_using_subcommand help; and not __fish_seen_subcommand_from create list show edit rotate revoke disable enable refresh verify log policy migrate grants completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tokens -n "__fish_tokens_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "set" -d 'Change the vault\'s rules (the others stay as they are); logged as a `policy` event'
 complete -c tokens -n "__fish_tokens_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'List live tokens that break the current rules; exit 8 when any do, 0 when none do'
 
@@ -280,4 +314,4 @@ function __tokens_vault
     # fish completes the value of --app=VALUE itself: print the value without the option.
     command tokens __complete -- (commandline -opc) $current 2>/dev/null | string replace -r -- '^--?[^=\t]*=' ''
 end
-complete -c tokens -n "__fish_tokens_using_subcommand show edit rotate revoke log" -f -a "(__tokens_vault)"
+complete -c tokens -n "__fish_tokens_using_subcommand show edit rotate revoke disable enable log" -f -a "(__tokens_vault)"

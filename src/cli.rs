@@ -17,9 +17,11 @@ Exit status:
        in use, or migrate's destination is not empty
     2  usage error
     3  verify/refresh: token malformed, unknown, or wrong secret
-    4  token expired
+    4  token expired, or its uses are spent
     5  token revoked; also rotate/edit of a revoked or replaced token, a reused secret key
-    6  token valid but lacks a required scope or belongs to another app
+    6  token valid but lacks a required scope, belongs to another app, or is presented
+       from an address it is not bound to
+    7  token disabled (tokens enable restores it); also refresh of a disabled token
     8  a report found something: list --exit-code matched tokens, policy check
        found tokens that break the vault's policy
   130  cancelled at a prompt (Ctrl-C, Esc or \"no\"); nothing changed
@@ -79,6 +81,8 @@ pub enum Command {
     Edit(EditArgs),
     Rotate(RotateArgs),
     Revoke(RevokeArgs),
+    Disable(DisableArgs),
+    Enable(EnableArgs),
     Refresh(RefreshArgs),
     Verify(VerifyArgs),
     Log(LogArgs),
@@ -126,6 +130,16 @@ pub struct CreateArgs {
     /// A free-text note kept with the token
     #[arg(long, value_name = "TEXT", value_parser = parse_text)]
     pub note: Option<String>,
+    /// Let the token verify this many times, then answer used_up (exit 4); 1 makes a one-time token
+    #[arg(long, value_name = "N", value_parser = parse_uses)]
+    pub uses: Option<i64>,
+    /// Accept the token only from these addresses: CIDRs or single addresses, IPv4 or IPv6,
+    /// comma separated or repeated (verify then needs --client-ip)
+    #[arg(long, value_name = "CIDR", value_delimiter = ',', value_parser = parse_net)]
+    pub allow_from: Vec<ipnet::IpNet>,
+    /// Metadata returned with the token (show, list --json, verify --json); repeatable
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_meta)]
+    pub meta: Vec<(String, String)>,
 }
 
 /// `--copy` and how long the token stays on the clipboard.
@@ -174,6 +188,9 @@ pub enum StatusArg {
     Active,
     /// Rotated away, still verifying: in a grace, or until its successor is first used
     Rotating,
+    Disabled,
+    #[value(name = "used_up")]
+    UsedUp,
     Expired,
     Revoked,
 }
@@ -211,6 +228,22 @@ pub struct EditArgs {
     /// A new note; an empty string removes it
     #[arg(long, value_name = "TEXT", value_parser = parse_text)]
     pub note: Option<String>,
+    /// A new use limit, counted from now: N uses, or unlimited
+    #[arg(long, value_name = "N|unlimited", value_parser = parse_uses_or_unlimited)]
+    pub uses: Option<UsesLimit>,
+    /// Accept the token only from these addresses (replaces the ones it had): CIDRs or single
+    /// addresses, comma separated or repeated
+    #[arg(long, value_name = "CIDR", value_delimiter = ',', value_parser = parse_net, conflicts_with = "any_address")]
+    pub allow_from: Vec<ipnet::IpNet>,
+    /// Accept the token from any address again
+    #[arg(long)]
+    pub any_address: bool,
+    /// Set a metadata key (repeatable)
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_meta)]
+    pub meta: Vec<(String, String)>,
+    /// Remove a metadata key (repeatable)
+    #[arg(long, value_name = "KEY", value_parser = parse_meta_key)]
+    pub unset_meta: Vec<String>,
 }
 
 /// Issue a new secret for a token (new id, same name, app and scopes)
@@ -264,6 +297,29 @@ pub struct RevokeArgs {
     pub leaked: bool,
 }
 
+/// Suspend tokens without revoking them: verify and refresh answer disabled (exit 7)
+///
+/// Reversible: tokens enable restores them. A name covers every token of that name that
+/// still verifies (one rotated away whose grace runs too).
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct DisableArgs {
+    /// The tokens' ids or names
+    #[arg(value_name = "ID|NAME", required = true, value_parser = parse_id_or_name)]
+    pub tokens: Vec<String>,
+    /// Why, kept in the vault and the event log
+    #[arg(long, value_name = "TEXT", value_parser = parse_text)]
+    pub reason: Option<String>,
+}
+
+/// Restore tokens suspended by tokens disable
+#[derive(Debug, Args)]
+pub struct EnableArgs {
+    /// The tokens' ids or names
+    #[arg(value_name = "ID|NAME", required = true, value_parser = parse_id_or_name)]
+    pub tokens: Vec<String>,
+}
+
 /// Trade a token and its secret key for a new pair (works after the token expired)
 ///
 /// Reads the token and the secret key as two lines on stdin, unless given by
@@ -307,7 +363,11 @@ pub struct VerifyArgs {
     /// Read the token from this file
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, conflicts_with = "batch")]
     pub token_file: Option<PathBuf>,
-    /// One token a line on stdin; one JSON line a token on stdout, in order; exit 0 when all were answered
+    /// The client's address, for a token bound to addresses (create --allow-from)
+    #[arg(long, value_name = "ADDR")]
+    pub client_ip: Option<std::net::IpAddr>,
+    /// One token a line on stdin, optionally followed by whitespace and the client's address;
+    /// one JSON line a token on stdout, in order; exit 0 when all were answered
     #[arg(long)]
     pub batch: bool,
 }
@@ -641,6 +701,74 @@ pub fn parse_text(text: &str) -> Result<String, String> {
     }
 }
 
+/// `--uses N`: from 1 up.
+fn parse_uses(text: &str) -> Result<i64, String> {
+    match text.parse::<i64>() {
+        Ok(uses) if uses >= 1 => Ok(uses),
+        _ => Err("use a whole number of uses from 1 up (1 makes a one-time token)".into()),
+    }
+}
+
+/// `edit --uses N|unlimited`: a limit of N uses, or `None` for unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsesLimit(pub Option<i64>);
+
+fn parse_uses_or_unlimited(text: &str) -> Result<UsesLimit, String> {
+    if text == "unlimited" {
+        Ok(UsesLimit(None))
+    } else {
+        parse_uses(text)
+            .map(|uses| UsesLimit(Some(uses)))
+            .map_err(|_| "use a whole number of uses from 1 up, or unlimited".into())
+    }
+}
+
+/// `--allow-from`: a CIDR (`10.0.0.0/8`, `2001:db8::/32`) or one address (a network of one
+/// host). Host bits after the prefix are cleared: `10.1.2.3/8` is `10.0.0.0/8`.
+pub fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<ipnet::IpNet>() {
+        return Ok(net.trunc());
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(ipnet::IpNet::from)
+        .map_err(|_| {
+            "use an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32"
+                .into()
+        })
+}
+
+/// At most this many metadata keys a token.
+pub const META_KEYS: usize = 32;
+/// At most this many bytes a metadata value.
+pub const META_VALUE_BYTES: usize = 1024;
+
+/// A metadata key: `[A-Za-z0-9._-]{1,64}`.
+pub fn parse_meta_key(text: &str) -> Result<String, String> {
+    if is_label(text, |c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        Ok(text.to_owned())
+    } else {
+        Err("a metadata key is letters, digits and . _ - (1 to 64 characters)".into())
+    }
+}
+
+/// `--meta KEY=VALUE`: a [`parse_meta_key`] key and a value of at most 1 KiB of plain text
+/// (no control character, no credential: [`parse_text`]).
+pub fn parse_meta(text: &str) -> Result<(String, String), String> {
+    let Some((key, value)) = text.split_once('=') else {
+        return Err("use KEY=VALUE, e.g. --meta tenant=acme".into());
+    };
+    let key = parse_meta_key(key)?;
+    let value = parse_text(value)?;
+    if value.len() > META_VALUE_BYTES {
+        return Err(format!(
+            "the value of \"{key}\" is {} bytes; at most {META_VALUE_BYTES} are kept",
+            value.len()
+        ));
+    }
+    Ok((key, value))
+}
+
 /// A name for a new token (`create`, `edit --rename`): a [`parse_name`] that is not shaped like a
 /// token id, which `show`, `revoke` and the others would take for one.
 pub fn parse_new_name(text: &str) -> Result<String, String> {
@@ -815,7 +943,7 @@ mod tests {
         );
         assert_eq!(
             one_line(&["list", "--status", "gone"]),
-            "invalid value 'gone' for '--status <STATUS>' (possible values: active, rotating, expired, revoked); see tokens list --help"
+            "invalid value 'gone' for '--status <STATUS>' (possible values: active, rotating, disabled, used_up, expired, revoked); see tokens list --help"
         );
         assert_eq!(
             one_line(&["revoke", "--all"]),
@@ -842,6 +970,37 @@ mod tests {
             parse_name("AbCdEfGh1234").is_ok(),
             "existing names are looked up"
         );
+    }
+
+    #[test]
+    fn addresses_uses_and_metadata() {
+        assert_eq!(parse_net("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_net("192.0.2.7").unwrap().to_string(), "192.0.2.7/32");
+        assert_eq!(
+            parse_net("2001:db8::1").unwrap().to_string(),
+            "2001:db8::1/128"
+        );
+        for bad in ["10.0.0.0/33", "10.0.0", "host.example", "", "10.0.0.1:80"] {
+            assert!(parse_net(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_uses("1"), Ok(1));
+        assert!(parse_uses("0").is_err() && parse_uses("-2").is_err());
+        assert_eq!(parse_uses_or_unlimited("unlimited"), Ok(UsesLimit(None)));
+        assert_eq!(
+            parse_meta("tenant=acme=1").unwrap(),
+            ("tenant".to_owned(), "acme=1".to_owned())
+        );
+        assert_eq!(parse_meta("k=").unwrap(), ("k".to_owned(), String::new()));
+        assert!(parse_meta(&format!("k={}", "v".repeat(1024))).is_ok());
+        for bad in [
+            "k",
+            "=v",
+            "a b=v",
+            "k=\u{1b}[2J",
+            &format!("k={}", "v".repeat(1025)),
+        ] {
+            assert!(parse_meta(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -17,10 +17,17 @@ pub enum Error {
     /// The token has expired (exit 4).
     #[error("{0}")]
     Expired(String),
+    /// The token's uses are spent (exit 4, as an expiry: SPEC §9).
+    #[error("{0}")]
+    UsedUp(String),
+    /// The token is disabled and may be enabled again (exit 7).
+    #[error("{0}")]
+    Disabled(String),
     /// The token has been revoked (exit 5).
     #[error("{0}")]
     Revoked(String),
-    /// Valid, but lacks a scope or belongs to another app (exit 6).
+    /// Valid, but lacks a scope, belongs to another app or is presented from an address it is
+    /// not bound to (exit 6).
     #[error("{0}")]
     Forbidden(String),
     /// No token matches the ID or NAME given to a management command (exit 1).
@@ -80,9 +87,10 @@ impl Error {
         match self {
             Error::Usage(_) => 2,
             Error::Malformed(_) | Error::Invalid(_) => 3,
-            Error::Expired(_) => 4,
+            Error::Expired(_) | Error::UsedUp(_) => 4,
             Error::Revoked(_) => 5,
             Error::Forbidden(_) => 6,
+            Error::Disabled(_) => 7,
             Error::Silent(code) => *code,
             Error::NotFound(_)
             | Error::Conflict(_)

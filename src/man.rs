@@ -290,6 +290,11 @@ fn examples_of(command: &str) -> Vec<Example> {
                 &["$ tokens create support-bot --app helpdesk --scope read,write --expires never"],
             ),
             (
+                "A one-time enrolment token, good only from the office network, that tells its \
+                 verifier the tenant:",
+                &["$ tokens create enrol-7 --uses 1 --allow-from 10.20.0.0/16 --meta tenant=acme"],
+            ),
+            (
                 "Replace the app's token in one step and keep only the token, for a script:",
                 &["$ TOKEN=$(tokens create ci-deploy --app ci --replace --no-secret-key --yes)"],
             ),
@@ -348,6 +353,14 @@ fn examples_of(command: &str) -> Vec<Example> {
                 &["$ tokens revoke --app partner-x --all --yes"],
             ),
         ],
+        "disable" => vec![(
+            "Hold a token while a possible leak is looked into; verify answers 7 until enabled:",
+            &["$ tokens disable ci-deploy --reason \"INC-42: may have leaked\""],
+        )],
+        "enable" => vec![(
+            "Let a disabled token verify again:",
+            &["$ tokens enable ci-deploy"],
+        )],
         "refresh" => vec![(
             "The holder trades the token and its secret key, one a line on stdin, for a new pair:",
             &["$ printf '%s\\n%s\\n' \"$TOKEN\" \"$SECRET_KEY\" | tokens refresh"],
@@ -439,7 +452,7 @@ mod tests {
         let numbers: Vec<&str> = codes.iter().map(|(code, _)| code.as_str()).collect();
         assert_eq!(
             numbers,
-            ["0", "1", "2", "3", "4", "5", "6", "8", "130", "141"]
+            ["0", "1", "2", "3", "4", "5", "6", "7", "8", "130", "141"]
         );
         assert_eq!(
             codes[1].1,
@@ -462,6 +475,8 @@ mod tests {
                 "tokens-edit.1",
                 "tokens-rotate.1",
                 "tokens-revoke.1",
+                "tokens-disable.1",
+                "tokens-enable.1",
                 "tokens-refresh.1",
                 "tokens-verify.1",
                 "tokens-log.1",

@@ -226,17 +226,32 @@ pub fn relative_or(time: Option<DateTime<Utc>>, now: DateTime<Utc>, none: &str) 
     time.map_or_else(|| none.to_owned(), |time| relative(time, now))
 }
 
+/// `2/5` (uses left of the limit), `None` for an unlimited token.
+pub fn uses_text(controls: &crate::vault::Controls) -> Option<String> {
+    let limit = controls.uses_limit?;
+    Some(format!("{}/{limit}", controls.uses_left().unwrap_or(0)))
+}
+
+/// SPEC §9's `allow_from`: the networks, or `null` for a token that works from any address.
+pub fn nets_json(nets: &Option<Vec<ipnet::IpNet>>) -> Option<Vec<String>> {
+    nets.as_ref()
+        .map(|nets| nets.iter().map(ToString::to_string).collect())
+}
+
 /// The fields of SPEC §4 for one token in `list --json` (never a secret or a hash), borrowed from
 /// the record so that `list` can write a million of them without building a map for each
 /// (over a third of its time). Fields in alphabetical order, as `show --json` has always had them.
 #[derive(Serialize)]
 pub struct TokenJson<'a> {
+    allow_from: Option<Vec<String>>,
     app: Option<&'a str>,
     created_at: String,
+    disabled_at: Option<String>,
     expires_at: Option<String>,
     id: &'a str,
     last_used_at: Option<String>,
     masked: String,
+    meta: &'a std::collections::BTreeMap<String, String>,
     name: &'a str,
     note: Option<&'a str>,
     scopes: &'a [String],
@@ -244,6 +259,8 @@ pub struct TokenJson<'a> {
     /// A rotating token: when it stops at the latest (`null` when only a first use ends it,
     /// and for any other status).
     stops_at: Option<String>,
+    uses_left: Option<i64>,
+    uses_limit: Option<i64>,
     /// A rotating token of `rotate --until-used`: the successor whose first use ends it.
     waiting_on: Option<&'a str>,
 }
@@ -252,8 +269,10 @@ impl<'a> TokenJson<'a> {
     pub fn of(record: &'a TokenRecord, now: DateTime<Utc>) -> TokenJson<'a> {
         let rotating = record.status(now) == Status::Rotating;
         TokenJson {
+            allow_from: nets_json(&record.controls.allow_from),
             app: record.app.as_deref(),
             created_at: rfc3339(record.created_at),
+            disabled_at: record.controls.disabled_at.map(rfc3339),
             // A rotating token stops when its grace ends, before its own expiry (SPEC §4).
             expires_at: match record.status(now) {
                 Status::Rotating => record.stops_at(),
@@ -263,12 +282,15 @@ impl<'a> TokenJson<'a> {
             id: &record.id,
             last_used_at: record.last_used_at.map(rfc3339),
             masked: record.masked(),
+            meta: &record.controls.meta,
             name: &record.name,
             note: record.note.as_deref(),
             scopes: &record.scopes,
             status: record.status(now).as_str(),
             stops_at: rotating.then(|| record.stops_at().map(rfc3339)).flatten(),
             waiting_on: rotating.then_some(record.waits_for.as_deref()).flatten(),
+            uses_left: record.controls.uses_left(),
+            uses_limit: record.controls.uses_limit,
         }
     }
 }
@@ -287,6 +309,7 @@ pub fn token_detail_json(
         // A token waiting only for its successor's first use has no end time yet: null.
         "revoked_at": rfc3339_or_null(record.stops_at()),
         "revoke_reason": record.revoke_reason,
+        "disable_reason": record.controls.disable_reason,
         "has_secret_key": record.secret_key_hash.is_some(),
         "secret_key_used_at": rfc3339_or_null(record.secret_key_used_at),
         "rotated_from": record.rotated_from,
@@ -447,6 +470,8 @@ pub fn status_cell(record: &TokenRecord, now: DateTime<Utc>) -> Styled {
     let color = match status {
         Status::Active => Color::Green,
         Status::Rotating => Color::Cyan,
+        Status::Disabled => Color::Magenta,
+        Status::UsedUp => Color::DarkYellow,
         Status::Expired => Color::DarkYellow,
         Status::Revoked => Color::Red,
     };
@@ -551,14 +576,17 @@ mod tests {
             lineage: "AbCdEfGh1234".into(),
             waits_for: None,
             first_use_ends: None,
+            controls: Default::default(),
         };
         assert_eq!(
             serde_json::to_string(&TokenJson::of(&record, now)).unwrap(),
             concat!(
-                r#"{"app":"ci","created_at":"2026-11-20T12:00:00Z","expires_at":"2026-12-20T12:00:00Z","#,
-                r#""id":"AbCdEfGh1234","last_used_at":null,"masked":"tk_AbCdEfGh1234_…wxyz","#,
+                r#"{"allow_from":null,"app":"ci","created_at":"2026-11-20T12:00:00Z","disabled_at":null,"#,
+                r#""expires_at":"2026-12-20T12:00:00Z","#,
+                r#""id":"AbCdEfGh1234","last_used_at":null,"masked":"tk_AbCdEfGh1234_…wxyz","meta":{},"#,
                 r#""name":"ci-deploy","note":"owned by \"platform\"\n","scopes":["deploy:prod","read"],"#,
-                r#""status":"active"}"#
+                r#""status":"active","stops_at":null,"uses_left":null,"uses_limit":null,"#,
+                r#""waiting_on":null}"#
             )
         );
         let revoked = TokenRecord {

@@ -69,6 +69,7 @@ fn new_token(index: usize, now: DateTime<Utc>) -> (NewToken, Credential) {
         lineage: id.clone(),
         first_use_ends: None,
         id,
+        controls: Default::default(),
     };
     (row, token)
 }

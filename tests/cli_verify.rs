@@ -213,7 +213,7 @@ fn json_verdicts_have_the_documented_fields() {
         json(&output),
         serde_json::json!({
             "valid": true, "reason": "ok", "id": issued.id(), "name": "svc", "app": "billing",
-            "scopes": ["read"], "expires_at": "2099-01-01T00:00:00Z"
+            "scopes": ["read"], "expires_at": "2099-01-01T00:00:00Z", "meta": {}, "uses_left": null
         })
     );
     let output = sandbox.run(&["--json", "verify", "--scope", "write"], &issued.token);
@@ -226,7 +226,7 @@ fn json_verdicts_have_the_documented_fields() {
         json(&output),
         serde_json::json!({
             "valid": false, "reason": "malformed", "id": null, "name": null, "app": null,
-            "scopes": null, "expires_at": null
+            "scopes": null, "expires_at": null, "meta": null, "uses_left": null
         })
     );
     let output = sandbox.run(&["--json", "verify"], &forged(&issued.id()));

@@ -253,7 +253,9 @@ fn bash_completes_subcommands_and_options() {
     assert_eq!(home.bash("tokens revoke --re"), strings(&["--reason"]));
     assert_eq!(
         home.bash("tokens list --status "),
-        strings(&["active", "rotating", "expired", "revoked"])
+        strings(&[
+            "active", "rotating", "disabled", "used_up", "expired", "revoked"
+        ])
     );
     let offered = home.bash("tokens policy ");
     for action in ["check", "set"] {

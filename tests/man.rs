@@ -114,14 +114,18 @@ fn tokens_1_documents_exit_status_environment_files_and_examples() {
             "3",
             "verify/refresh: token malformed, unknown, or wrong secret",
         ),
-        ("4", "token expired"),
+        ("4", "token expired, or its uses are spent"),
         (
             "5",
             "token revoked; also rotate/edit of a revoked or replaced token, a reused secret key",
         ),
         (
             "6",
-            "token valid but lacks a required scope or belongs to another app",
+            "token valid but lacks a required scope, belongs to another app, or is presented",
+        ),
+        (
+            "7",
+            "token disabled (tokens enable restores it); also refresh of a disabled token",
         ),
     ] {
         let row = format!("{code}      {meaning}");

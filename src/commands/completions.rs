@@ -178,7 +178,7 @@ mod tests {
         }
         assert_eq!(asking.len(), 10, "{asking:#?}");
         assert!(script.ends_with(
-            "complete -c tokens -n \"__fish_tokens_using_subcommand show edit rotate revoke log\" -f -a \"(__tokens_vault)\"\n"
+            "complete -c tokens -n \"__fish_tokens_using_subcommand show edit rotate revoke disable enable log\" -f -a \"(__tokens_vault)\"\n"
         ));
     }
 }

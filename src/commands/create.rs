@@ -6,9 +6,16 @@ use crate::cli::CreateArgs;
 use crate::duration::parse_expiry;
 use crate::error::{Error, Result};
 use crate::prompt;
-use crate::vault::Access;
+use crate::vault::{Access, Controls};
 
 pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
+    let controls = Controls {
+        uses_limit: args.uses,
+        allow_from: (!args.allow_from.is_empty())
+            .then(|| super::edit::dedup_nets(&args.allow_from)),
+        meta: super::edit::meta_after(&Default::default(), &args.meta, &[])?,
+        ..Controls::default()
+    };
     let expires_at = args
         .expires
         .as_deref()
@@ -29,6 +36,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
             }),
             with_secret_key: !args.no_secret_key,
             replaces: None,
+            controls,
         },
         None if context.stdin_is_terminal && context.stderr_is_terminal => {
             let vault = context.open(Access::Read).ok();
@@ -64,6 +72,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
                 expires_at: answers.expires_at,
                 with_secret_key: !args.no_secret_key,
                 replaces: None,
+                controls,
             }
         }
         None => {
@@ -119,10 +128,16 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
             )));
         }
         store.insert(row)?;
-        let detail = match &row.app {
+        let mut detail = match &row.app {
             Some(app) => format!("app {app}, {}", describe_scopes(&row.scopes)),
             None => describe_scopes(&row.scopes),
         };
+        if let Some(uses) = row.controls.uses_limit {
+            detail.push_str(&format!(", {uses} uses"));
+        }
+        if let Some(nets) = &row.controls.allow_from {
+            detail.push_str(&format!(", from {}", crate::vault::join_nets(nets)));
+        }
         store.log_event(context.now, Some(&row.id), "created", &detail)?;
         Ok(replaced)
     })?;

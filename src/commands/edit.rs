@@ -3,10 +3,13 @@
 use super::create::dedup;
 use super::{Context, ensure_live};
 use crate::cli::EditArgs;
+use crate::cli::META_KEYS;
 use crate::duration::parse_expiry;
 use crate::error::{Error, Result};
 use crate::output::rfc3339;
-use crate::vault::{Access, Edit, TokenRecord};
+use crate::vault::{Access, Edit, TokenRecord, join_nets};
+use ipnet::IpNet;
+use std::collections::BTreeMap;
 
 pub fn run(context: &Context, args: EditArgs) -> Result<()> {
     let nothing_asked = args.rename.is_none()
@@ -14,12 +17,26 @@ pub fn run(context: &Context, args: EditArgs) -> Result<()> {
         && args.remove_scope.is_empty()
         && args.app.is_none()
         && args.expires.is_none()
-        && args.note.is_none();
+        && args.note.is_none()
+        && args.uses.is_none()
+        && args.allow_from.is_empty()
+        && !args.any_address
+        && args.meta.is_empty()
+        && args.unset_meta.is_empty();
     if nothing_asked {
         return Err(Error::Usage(
-            "nothing to change: pass --rename, --add-scope, --remove-scope, --app, --expires or --note".into(),
+            "nothing to change: pass --rename, --add-scope, --remove-scope, --app, --expires, \
+             --note, --uses, --allow-from, --any-address, --meta or --unset-meta"
+                .into(),
         ));
     }
+    let allow_from = if args.any_address {
+        Some(None)
+    } else if args.allow_from.is_empty() {
+        None
+    } else {
+        Some(Some(dedup_nets(&args.allow_from)))
+    };
     let expires_at = args
         .expires
         .as_deref()
@@ -42,6 +59,16 @@ pub fn run(context: &Context, args: EditArgs) -> Result<()> {
                 .note
                 .clone()
                 .map(|note| (!note.is_empty()).then_some(note)),
+            uses_limit: args.uses.map(|uses| uses.0),
+            allow_from: allow_from
+                .clone()
+                .filter(|nets| *nets != record.controls.allow_from),
+            meta: Some(meta_after(
+                &record.controls.meta,
+                &args.meta,
+                &args.unset_meta,
+            )?)
+            .filter(|meta| *meta != record.controls.meta),
         };
         enforce_policy(store.policy()?, &record, &edit, context.now)?;
         if let Some(name) = &edit.name
@@ -108,6 +135,38 @@ fn enforce_policy(
     rules.enforce(app.as_deref(), &added, None, now)
 }
 
+/// The networks in the order given, each once.
+pub fn dedup_nets(nets: &[IpNet]) -> Vec<IpNet> {
+    let mut seen: Vec<IpNet> = Vec::with_capacity(nets.len());
+    for net in nets {
+        if !seen.contains(net) {
+            seen.push(*net);
+        }
+    }
+    seen
+}
+
+/// The metadata after setting `set` (a key given twice: the last value) and removing `unset`;
+/// more than [`META_KEYS`] keys is a usage error.
+pub fn meta_after(
+    meta: &BTreeMap<String, String>,
+    set: &[(String, String)],
+    unset: &[String],
+) -> Result<BTreeMap<String, String>> {
+    let mut meta = meta.clone();
+    meta.extend(set.iter().cloned());
+    for key in unset {
+        meta.remove(key);
+    }
+    if meta.len() > META_KEYS {
+        return Err(Error::Usage(format!(
+            "a token holds at most {META_KEYS} metadata keys; this would make {} (--unset-meta removes one)",
+            meta.len()
+        )));
+    }
+    Ok(meta)
+}
+
 /// The scope list after adding and removing, or `None` when it does not change.
 fn scopes_after(record: &TokenRecord, add: &[String], remove: &[String]) -> Option<Vec<String>> {
     let mut scopes = record.scopes.clone();
@@ -147,6 +206,22 @@ fn describe(record: &TokenRecord, edit: &Edit) -> String {
     }
     if edit.note.is_some() {
         changes.push("note".into());
+    }
+    if let Some(limit) = edit.uses_limit {
+        changes.push(match limit {
+            Some(uses) => format!("uses {uses} from now"),
+            None => "uses unlimited".into(),
+        });
+    }
+    if let Some(nets) = &edit.allow_from {
+        changes.push(match nets {
+            Some(nets) => format!("allow from {}", join_nets(nets)),
+            None => "any address".into(),
+        });
+    }
+    if let Some(meta) = &edit.meta {
+        let keys: Vec<&str> = meta.keys().map(String::as_str).collect();
+        changes.push(format!("meta [{}]", keys.join(" ")));
     }
     if changes.is_empty() {
         "no change".into()

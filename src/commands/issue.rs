@@ -14,7 +14,7 @@ use crate::clipboard;
 use crate::error::Result;
 use crate::output::{printable, relative, rfc3339};
 use crate::token::{Credential, Kind, generate_id};
-use crate::vault::{NewToken, TokenRecord};
+use crate::vault::{Controls, NewToken, TokenRecord};
 
 /// What the new token is to be; the secrets are drawn by [`issue`].
 pub struct Template {
@@ -26,10 +26,14 @@ pub struct Template {
     pub with_secret_key: bool,
     /// For rotate and refresh: the token this one replaces.
     pub replaces: Option<(String, String)>, // (id, lineage)
+    /// Disabled, use limit, addresses, metadata (SPEC §9).
+    pub controls: Controls,
 }
 
 impl Template {
-    /// The next token of `old`'s lineage (rotate, refresh): same name, app, scopes and note.
+    /// The next token of `old`'s lineage (rotate, refresh): same name, app, scopes and note, and
+    /// the same controls (SPEC §9): addresses, metadata, the use limit as last set (in full, not
+    /// the uses left), and a suspension (a disabled token rotates into a disabled one).
     pub fn successor(
         old: &TokenRecord,
         expires_at: Option<DateTime<Utc>>,
@@ -43,6 +47,15 @@ impl Template {
             expires_at,
             with_secret_key,
             replaces: Some((old.id.clone(), old.lineage.clone())),
+            controls: Controls {
+                disabled_at: old.controls.disabled_at,
+                disable_reason: old.controls.disable_reason.clone(),
+                uses_limit: old.controls.uses_limit,
+                uses_epoch: 0,
+                uses_spent: 0,
+                allow_from: old.controls.allow_from.clone(),
+                meta: old.controls.meta.clone(),
+            },
         }
     }
 }
@@ -78,6 +91,7 @@ pub fn issue(template: Template, now: DateTime<Utc>) -> Issued {
         lineage,
         first_use_ends: None,
         id,
+        controls: template.controls,
     };
     Issued {
         row,
@@ -91,14 +105,17 @@ pub fn issue(template: Template, now: DateTime<Utc>) -> Issued {
 /// document has always had (alphabetical).
 #[derive(Serialize)]
 struct IssuedJson<'a> {
+    allow_from: Option<Vec<String>>,
     app: Option<&'a str>,
     created_at: String,
     expires_at: Option<String>,
     id: &'a str,
+    meta: &'a std::collections::BTreeMap<String, String>,
     name: &'a str,
     scopes: &'a [String],
     secret_key: Option<&'a str>,
     token: &'a str,
+    uses_left: Option<i64>,
 }
 
 /// The pretty-printed document and a newline, in a buffer sized first so it never reallocates
@@ -143,14 +160,17 @@ pub fn show_once(
     let secret_key = issued.secret_key.as_ref().map(Credential::expose);
     let text = if context.json {
         secret_json(&IssuedJson {
+            allow_from: crate::output::nets_json(&row.controls.allow_from),
             app: row.app.as_deref(),
             created_at: rfc3339(row.created_at),
             expires_at: row.expires_at.map(rfc3339),
             id: &row.id,
+            meta: &row.controls.meta,
             name: &row.name,
             scopes: &row.scopes,
             secret_key,
             token: issued.token.expose(),
+            uses_left: row.controls.uses_limit,
         })?
     } else {
         let lines = [Some(issued.token.expose()), secret_key];

@@ -19,6 +19,8 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         status: args.status.map(|status| match status {
             StatusArg::Active => Status::Active,
             StatusArg::Rotating => Status::Rotating,
+            StatusArg::Disabled => Status::Disabled,
+            StatusArg::UsedUp => Status::UsedUp,
             StatusArg::Expired => Status::Expired,
             StatusArg::Revoked => Status::Revoked,
         }),
@@ -57,8 +59,11 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
 
     let terminal = context.stdout_is_terminal;
     let mut rows = Vec::new();
+    // USES (left/limit) only when a listed token has a limit.
+    let mut uses = Vec::new();
     vault.store().list(&filter, now, &mut |record| {
         let plain = |text: &str| (printable(text).into_owned(), None);
+        uses.push(output::uses_text(&record.controls));
         rows.push(vec![
             plain(&record.id),
             plain(&record.name),
@@ -103,18 +108,26 @@ pub fn run(context: &Context, args: ListArgs) -> Result<()> {
         return Ok(());
     }
     let count = rows.len();
+    let mut titles = vec![
+        "ID",
+        "NAME",
+        "APP",
+        "SCOPES",
+        "TOKEN",
+        "CREATED",
+        "EXPIRES",
+        "LAST USED",
+        "STATUS",
+    ];
+    if uses.iter().any(Option::is_some) {
+        let at = titles.len() - 1;
+        titles.insert(at, "USES");
+        for (row, uses) in rows.iter_mut().zip(uses) {
+            row.insert(at, (uses.unwrap_or_else(|| "-".to_owned()), None));
+        }
+    }
     let table = output::table(
-        &[
-            "ID",
-            "NAME",
-            "APP",
-            "SCOPES",
-            "TOKEN",
-            "CREATED",
-            "EXPIRES",
-            "LAST USED",
-            "STATUS",
-        ],
+        &titles,
         // On a narrow terminal: `show` has these too, and the id is in the masked token.
         &["CREATED", "LAST USED", "TOKEN"],
         // Then long values are cut with `…`; ids, times and statuses never are.

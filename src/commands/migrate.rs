@@ -244,6 +244,29 @@ fn feed_token(hasher: &mut Sha256, record: &TokenRecord) {
     feed_option(hasher, record.rotated_from.as_deref());
     feed_option(hasher, record.replaced_by.as_deref());
     feed(hasher, &record.lineage);
+    let controls = &record.controls;
+    feed_option(hasher, time(controls.disabled_at).as_deref());
+    feed_option(hasher, controls.disable_reason.as_deref());
+    feed_option(
+        hasher,
+        controls
+            .uses_limit
+            .map(|limit| limit.to_string())
+            .as_deref(),
+    );
+    feed(hasher, &controls.uses_left().unwrap_or(-1).to_string());
+    feed_option(
+        hasher,
+        controls
+            .allow_from
+            .as_deref()
+            .map(crate::vault::join_nets)
+            .as_deref(),
+    );
+    feed(
+        hasher,
+        &serde_json::to_string(&controls.meta).unwrap_or_default(),
+    );
 }
 
 /// Each field with its length in front, so no two different records feed the same bytes.

@@ -3,7 +3,9 @@
 mod complete;
 mod completions;
 mod create;
+mod disable;
 mod edit;
+mod enable;
 mod grants;
 mod issue;
 mod leaked;
@@ -129,6 +131,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Edit(args) => edit::run(&context, args),
         Command::Rotate(args) => rotate::run(&context, args),
         Command::Revoke(args) => revoke::run(&context, args),
+        Command::Disable(args) => disable::run(&context, args),
+        Command::Enable(args) => enable::run(&context, args),
         Command::Refresh(args) => refresh::run(&context, args),
         Command::Verify(args) => verify::run(&context, args),
         Command::Log(args) => log::run(&context, args),

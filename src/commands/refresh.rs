@@ -100,6 +100,14 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
                 label(&old)
             )));
         }
+        if old.controls.disabled_at.is_some() {
+            return Err(Error::Disabled(format!(
+                "token {} is disabled, so it cannot be refreshed; nothing was issued (an admin can \
+                 enable it: tokens enable {})",
+                label(&old),
+                old.id
+            )));
+        }
         // Never refused by the policy (the holder cannot change the token): capped instead.
         let expires_at = store
             .policy()?

@@ -70,6 +70,24 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
     field("expires", &optional(record.expires_at, "never"))?;
     field("last used", &optional(record.last_used_at, "never"))?;
     field("failed checks", &failed_checks(&failures, now))?;
+    if let Some(disabled_at) = record.controls.disabled_at {
+        let reason = record
+            .controls
+            .disable_reason
+            .as_deref()
+            .unwrap_or("no reason given");
+        field("disabled", &format!("{} — {reason}", when(disabled_at)))?;
+    }
+    let uses = match (record.controls.uses_limit, record.controls.uses_left()) {
+        (Some(limit), Some(left)) => format!("{left} of {limit} left"),
+        _ => "unlimited".to_owned(),
+    };
+    field("uses", &uses)?;
+    let addresses = match &record.controls.allow_from {
+        Some(nets) => crate::vault::join_nets(nets).replace(',', ", "),
+        None => "any".to_owned(),
+    };
+    field("addresses", &addresses)?;
     if let (crate::vault::Status::Rotating, Some(successor)) =
         (record.status(now), &record.waits_for)
     {
@@ -99,6 +117,15 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
         record.rotated_from.as_deref().unwrap_or("-"),
     )?;
     field("rotated to", record.replaced_by.as_deref().unwrap_or("-"))?;
+    if record.controls.meta.is_empty() {
+        field("meta", "-")?;
+    }
+    for (index, (key, value)) in record.controls.meta.iter().enumerate() {
+        field(
+            if index == 0 { "meta" } else { "" },
+            &format!("{key}={value}"),
+        )?;
+    }
     if !events.is_empty() {
         writeln!(out, "\nrecent events")?;
         for event in &events {

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -20,7 +21,7 @@ use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::output::{printable, relative, rfc3339};
 use crate::token::{Credential, Kind};
-use crate::vault::{self, Access, Store, Vault, VerifyRecord};
+use crate::vault::{self, Access, Store, Vault, VerifyRecord, join_nets};
 
 /// Last use is recorded at most this often per token, so busy tokens do not turn verify into a writer.
 const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60);
@@ -50,6 +51,8 @@ pub enum Reason {
     Invalid,
     Expired,
     Revoked,
+    Disabled,
+    UsedUp,
     Forbidden,
     /// The vault could not be asked (SPEC §4); never valid.
     Unavailable,
@@ -63,6 +66,8 @@ impl Reason {
             Reason::Invalid => "invalid",
             Reason::Expired => "expired",
             Reason::Revoked => "revoked",
+            Reason::Disabled => "disabled",
+            Reason::UsedUp => "used_up",
             Reason::Forbidden => "forbidden",
             Reason::Unavailable => "unavailable",
         }
@@ -80,6 +85,8 @@ struct Verdict {
     record: Option<VerifyRecord>,
     /// What was wrong, for humans (never a secret).
     why: String,
+    /// True when the verdict's transaction already recorded the use (a use-limited token).
+    recorded: bool,
 }
 
 impl Verdict {
@@ -91,20 +98,34 @@ impl Verdict {
             known: false,
             record: None,
             why,
+            recorded: false,
         }
+    }
+
+    /// True for an `ok` that stands only once a use is spent (a token with a use limit).
+    fn needs_spend(&self) -> bool {
+        self.reason == Reason::Ok
+            && self
+                .record
+                .as_ref()
+                .is_some_and(|record| record.controls.uses_limit.is_some())
     }
 }
 
 /// What verify must ask of the token.
+#[derive(Clone, Copy)]
 struct Requirements<'a> {
     scopes: &'a [String],
     app: Option<&'a str>,
+    /// Where the token was presented from (`--client-ip`, or a `--batch` line's address).
+    client_ip: Option<IpAddr>,
 }
 
 pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
     let requirements = Requirements {
         scopes: &args.scopes,
         app: args.app.as_deref(),
+        client_ip: args.client_ip,
     };
     if args.batch {
         return run_batch(context, &requirements);
@@ -124,7 +145,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
             let mut vault = context.open(Access::Read)?;
             vault.may_verify()?;
             now = Utc::now();
-            let verdict = judge(vault.store().as_ref(), &credential, &requirements, now)?;
+            let verdict = decide(&mut vault, &credential, &requirements, now)?;
             let verdict = record_first_use(&mut vault, verdict, now);
             let mut pending = Pending::new();
             pending.add(&verdict, now);
@@ -168,6 +189,8 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
                 Reason::Invalid => Error::Invalid(verdict.why),
                 Reason::Expired => Error::Expired(verdict.why),
                 Reason::Revoked => Error::Revoked(verdict.why),
+                Reason::Disabled => Error::Disabled(verdict.why),
+                Reason::UsedUp => Error::UsedUp(verdict.why),
                 Reason::Forbidden => Error::Forbidden(verdict.why),
                 Reason::Unavailable => return Err(Error::Other(anyhow::anyhow!(verdict.why))),
             };
@@ -198,6 +221,8 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     let mut marks_read_at = Instant::now();
     // Why the last line answered `unavailable` was (a lost vault that did not come back in time).
     let mut unanswered = None;
+    // Use-limited tokens answered `unavailable` because this user cannot record their uses.
+    let mut unrecorded = 0_u64;
     loop {
         if !stdin.has_buffered_input() {
             stdout.flush()?;
@@ -230,6 +255,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                     known: false,
                     record: None,
                     why: String::new(),
+                    recorded: false,
                 };
                 answer(&mut stdout, &verdict)?;
                 stdout.flush()?;
@@ -239,22 +265,24 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
             marks_read_at = Instant::now();
         }
         let (now, read_at) = (Utc::now(), Instant::now());
-        let verdict = match line
-            .as_ref()
-            .map(|line| Credential::parse(Kind::Token, line))
-        {
+        let verdict = match line.as_ref().map(|line| batch_line(line, requirements)) {
             Err(why) => Verdict::malformed(why.clone()),
-            Ok(Err(why)) => Verdict::malformed(why.to_string()),
-            Ok(Ok(credential)) => match vault
+            Ok(Err(why)) => Verdict::malformed(why),
+            Ok(Ok((credential, requirements))) => match vault
                 .keep_current()
-                .and_then(|()| judge(vault.store().as_ref(), &credential, requirements, now))
+                .and_then(|()| decide(&mut vault, &credential, &requirements, now))
             {
-                Ok(verdict) => record_first_use(&mut vault, verdict, now),
+                Ok(verdict) => {
+                    if verdict.reason == Reason::Unavailable {
+                        unrecorded += 1;
+                    }
+                    record_first_use(&mut vault, verdict, now)
+                }
                 Err(error) if vault::connection_lost(&error) => {
                     // The server went away (a restart, a failover): open the vault again and
                     // ask again, until this line's deadline. A line that still has no answer is
                     // `unavailable` and the batch goes on; it ends with exit 1 (SPEC §5).
-                    match reconnect_and_judge(context, &credential, requirements, read_at, error) {
+                    match reconnect_and_judge(context, &credential, &requirements, read_at, error) {
                         Ok((reopened, verdict)) => {
                             vault = reopened;
                             record_first_use(&mut vault, verdict, now)
@@ -284,6 +312,12 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     }
     stdout.flush()?;
     pending.write(&mut vault);
+    if unrecorded > 0 {
+        return Err(Error::Other(anyhow::anyhow!(
+            "{unrecorded} token(s) with a use limit were answered unavailable: this user cannot \
+             record their uses in the vault; verify them as a user who may write it"
+        )));
+    }
     match unanswered {
         Some(error) => Err(error),
         None => Ok(()),
@@ -298,6 +332,7 @@ fn unavailable(credential: &Credential) -> Verdict {
         known: false,
         record: None,
         why: String::new(),
+        recorded: false,
     }
 }
 
@@ -320,8 +355,8 @@ fn reconnect_and_judge(
         if left.is_zero() {
             return Err(last);
         }
-        let attempt = Vault::open_within(&location, Access::Read, left).and_then(|vault| {
-            let verdict = judge(vault.store().as_ref(), credential, requirements, Utc::now())?;
+        let attempt = Vault::open_within(&location, Access::Read, left).and_then(|mut vault| {
+            let verdict = decide(&mut vault, credential, requirements, Utc::now())?;
             Ok((vault, verdict))
         });
         match attempt {
@@ -332,6 +367,99 @@ fn reconnect_and_judge(
         std::thread::sleep(pause.min(left));
         pause = (pause * 2).min(RECONNECT_PAUSE * 8);
     }
+}
+
+/// A `--batch` line: the token, then optionally whitespace and the client's address, which
+/// stands in for `--client-ip`. Anything else on the line is malformed.
+fn batch_line<'a>(
+    line: &str,
+    requirements: &Requirements<'a>,
+) -> Result<(Credential, Requirements<'a>), String> {
+    let mut fields = line.split_whitespace();
+    let credential = Credential::parse(Kind::Token, fields.next().unwrap_or_default())
+        .map_err(|why| why.to_string())?;
+    let client_ip = match fields.next() {
+        None => requirements.client_ip,
+        Some(address) => Some(
+            address
+                .parse::<IpAddr>()
+                .map_err(|_| "the client address after the token is not an IP address")?,
+        ),
+    };
+    if fields.next().is_some() {
+        return Err("a line holds a token and at most one client address".into());
+    }
+    Ok((
+        credential,
+        Requirements {
+            client_ip,
+            ..*requirements
+        },
+    ))
+}
+
+/// The verdict on a well-formed token: [`judge`]d from one lookup, and for an `ok` of a token
+/// with a use limit judged again in the transaction that spends the use (SPEC §9: exactly N of
+/// any number of parallel verifies of an N-use token are `ok`). A vault this user cannot write
+/// cannot count the use: that token is `unavailable`, never an uncounted `ok`.
+fn decide(
+    vault: &mut Vault,
+    credential: &Credential,
+    requirements: &Requirements<'_>,
+    now: DateTime<Utc>,
+) -> Result<Verdict> {
+    let verdict = judge(vault.store().as_ref(), credential, requirements, now)?;
+    if !verdict.needs_spend() {
+        return Ok(verdict);
+    }
+    let spent = vault.record_use(|store| {
+        let mut verdict = judge(store, credential, requirements, now)?;
+        if let (Reason::Ok, Some(record)) = (verdict.reason, verdict.record.as_mut())
+            && let Some(limit) = record.controls.uses_limit
+        {
+            let epoch = record.controls.uses_epoch;
+            match store.spend_use(&record.id, epoch, limit, now)? {
+                Some(spent) => {
+                    record.controls.uses_spent = spent;
+                    verdict.recorded = true;
+                }
+                None => {
+                    record.controls.uses_spent = limit;
+                    verdict.why = used_up(record);
+                    verdict.reason = Reason::UsedUp;
+                }
+            }
+        }
+        Ok(verdict)
+    });
+    match spent {
+        Err(error @ Error::VaultReadOnly { .. }) => Ok(Verdict {
+            reason: Reason::Unavailable,
+            why: format!(
+                "token \"{}\" ({}) has a use limit, and its use cannot be recorded: {error}",
+                verdict.record.as_ref().map_or("", |r| r.name.as_str()),
+                credential.id()
+            ),
+            record: None,
+            ..verdict
+        }),
+        other => other,
+    }
+}
+
+/// Why a token with no uses left is refused.
+fn used_up(record: &VerifyRecord) -> String {
+    let limit = record.controls.uses_limit.unwrap_or(0);
+    format!(
+        "token \"{}\" ({}) has used {}; ask an admin for more (tokens edit {} --uses N)",
+        record.name,
+        record.id,
+        match limit {
+            1 => "its one use".to_owned(),
+            n => format!("all its {n} uses"),
+        },
+        record.id
+    )
 }
 
 /// Writes one line of `--batch`'s answer.
@@ -409,6 +537,7 @@ fn judge(
                 known,
                 record: None,
                 why: "the token is not valid (unknown id or wrong secret)".into(),
+                recorded: false,
             });
         }
     };
@@ -423,6 +552,22 @@ fn judge(
             Reason::Expired,
             format!("{label} expired {}", relative(at, now)),
         )
+    } else if let Some(at) = record.controls.disabled_at {
+        let reason = record
+            .controls
+            .disable_reason
+            .as_deref()
+            .map_or(String::new(), |reason| format!(" ({reason})"));
+        (
+            Reason::Disabled,
+            format!(
+                "{label} was disabled {}{reason}; an admin can enable it: tokens enable {}",
+                relative(at, now),
+                record.id
+            ),
+        )
+    } else if record.controls.uses_left() == Some(0) {
+        (Reason::UsedUp, used_up(&record))
     } else if let missing = requirements
         .scopes
         .iter()
@@ -452,6 +597,20 @@ fn judge(
             Reason::Forbidden,
             format!("{label} belongs to {owner}, not \"{app}\""),
         )
+    } else if let Some(nets) = &record.controls.allow_from
+        && requirements
+            .client_ip
+            .is_none_or(|address| !record.controls.allows(address))
+    {
+        let nets = join_nets(nets);
+        let why = match requirements.client_ip {
+            None => format!(
+                "{label} is bound to addresses ({nets}) and no client address was given; pass \
+                 --client-ip ADDR (in --batch: the address after the token)"
+            ),
+            Some(address) => format!("{label} is not allowed from {address} (only {nets})"),
+        };
+        (Reason::Forbidden, why)
     } else {
         (Reason::Ok, String::new())
     };
@@ -461,6 +620,7 @@ fn judge(
         known,
         record: Some(record),
         why,
+        recorded: false,
     })
 }
 
@@ -510,9 +670,10 @@ impl Pending {
         }
         match (verdict.reason, &verdict.record, &verdict.presented_id) {
             (Reason::Ok, Some(record), _)
-                if record
-                    .last_used_at
-                    .is_none_or(|at| now - at >= LAST_USED_RESOLUTION) =>
+                if !verdict.recorded
+                    && record
+                        .last_used_at
+                        .is_none_or(|at| now - at >= LAST_USED_RESOLUTION) =>
             {
                 self.used.insert(record.id.clone(), now);
             }
@@ -568,9 +729,13 @@ struct VerdictJson<'a> {
     app: Option<&'a str>,
     expires_at: Option<String>,
     id: Option<&'a str>,
+    /// The token's metadata, once its secret matched (SPEC §9).
+    meta: Option<&'a std::collections::BTreeMap<String, String>>,
     name: Option<&'a str>,
     reason: &'static str,
     scopes: Option<&'a [String]>,
+    /// Uses left after this verdict; `null` when unlimited (or the secret did not match).
+    uses_left: Option<i64>,
     valid: bool,
 }
 
@@ -583,9 +748,11 @@ impl<'a> VerdictJson<'a> {
             id: record
                 .map(|r| r.id.as_str())
                 .or(verdict.presented_id.as_deref()),
+            meta: record.map(|r| &r.controls.meta),
             name: record.map(|r| r.name.as_str()),
             reason: verdict.reason.as_str(),
             scopes: record.map(|r| r.scopes.as_slice()),
+            uses_left: record.and_then(|r| r.controls.uses_left()),
             valid: verdict.reason == Reason::Ok,
         }
     }

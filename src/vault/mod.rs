@@ -19,8 +19,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use records::{
-    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken, Status,
-    TokenRecord, UNTIL_USED_ONLY, VERIFY_FAILED, VerifyRecord,
+    Controls, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken,
+    Status, TokenRecord, UNTIL_USED_ONLY, VERIFY_FAILED, VerifyRecord, join_nets,
 };
 pub use sqlite::CURRENT_VERSION;
 pub use store::Store;
@@ -319,6 +319,21 @@ impl Vault {
             Vault::Sqlite(vault) if vault.writable() => vault.write(read),
             Vault::Sqlite(vault) => read(&vault.store()),
             Vault::Postgres(vault) => vault.snapshot(read),
+        }
+    }
+
+    /// Runs `change` in one transaction for a verifier's bookkeeping that its verdict needs (a
+    /// use of a use-limited token: SPEC §9), waiting the whole timeout for the locks it takes.
+    /// On SQLite that is the write lock; on PostgreSQL only the rows `change` writes (never the
+    /// vault's write lock, so admins are not held up). A vault this user cannot write is
+    /// [`Error::VaultReadOnly`].
+    pub fn record_use<T>(&mut self, change: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+        match self {
+            Vault::Sqlite(vault) if !vault.writable() => Err(Error::VaultReadOnly {
+                vault: vault.shown(),
+            }),
+            Vault::Sqlite(vault) => vault.write(change),
+            Vault::Postgres(vault) => vault.record_use(change),
         }
     }
 

@@ -1,8 +1,11 @@
 //! What the vault holds, in the shapes every backend reads and writes.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
+use ipnet::IpNet;
 
 use crate::token;
 
@@ -12,6 +15,10 @@ pub enum Status {
     Active,
     /// Rotated away and still verifying: in a grace, or until its successor is first used.
     Rotating,
+    /// Suspended by `tokens disable` until `tokens enable` (SPEC §9).
+    Disabled,
+    /// Its use limit is spent (SPEC §9).
+    UsedUp,
     Expired,
     Revoked,
 }
@@ -21,6 +28,8 @@ impl Status {
         match self {
             Status::Active => "active",
             Status::Rotating => "rotating",
+            Status::Disabled => "disabled",
+            Status::UsedUp => "used_up",
             Status::Expired => "expired",
             Status::Revoked => "revoked",
         }
@@ -54,6 +63,86 @@ pub struct TokenRecord {
     pub waits_for: Option<String>,
     /// `rotate --until-used`: the token this one's first use ends.
     pub first_use_ends: Option<String>,
+    pub controls: Controls,
+}
+
+/// Verify-time controls (SPEC §9): a suspension, a use limit, an address binding and metadata.
+/// The default is a token with none of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Controls {
+    /// Set by `tokens disable`, cleared by `tokens enable`.
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub disable_reason: Option<String>,
+    /// Uses allowed since the limit was last set (`create`/`edit --uses`); `None`: unlimited.
+    pub uses_limit: Option<i64>,
+    /// Raised by every `edit --uses`: uses spent under an older epoch no longer count.
+    pub uses_epoch: i64,
+    /// Uses spent under the current epoch (kept in `token_usage`, the verifiers' table).
+    pub uses_spent: i64,
+    /// The networks the token may be presented from; `None`: any address.
+    pub allow_from: Option<Vec<IpNet>>,
+    /// Key-value metadata returned with the token (`--meta KEY=VALUE`).
+    pub meta: BTreeMap<String, String>,
+}
+
+impl Controls {
+    /// Uses left, `None` when unlimited.
+    pub fn uses_left(&self) -> Option<i64> {
+        self.uses_limit
+            .map(|limit| limit.saturating_sub(self.uses_spent).max(0))
+    }
+
+    /// True when the token may be presented from `address` (an IPv4 address mapped into IPv6,
+    /// `::ffff:192.0.2.1`, is taken as the IPv4 address it carries).
+    pub fn allows(&self, address: IpAddr) -> bool {
+        let address = match address {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+            v4 => v4,
+        };
+        self.allow_from
+            .as_ref()
+            .is_none_or(|nets| nets.iter().any(|net| net.contains(&address)))
+    }
+
+    /// The `allow_from` column's text: the networks, comma separated.
+    pub(super) fn allow_from_column(&self) -> Option<String> {
+        self.allow_from.as_ref().map(|nets| join_nets(nets))
+    }
+
+    /// The `meta` column's text: a JSON object, or NULL when there is none.
+    pub(super) fn meta_column(&self) -> Option<String> {
+        meta_column(&self.meta)
+    }
+}
+
+/// `10.0.0.0/8,2001:db8::/32`: networks as the `allow_from` column and messages write them.
+pub fn join_nets(nets: &[IpNet]) -> String {
+    nets.iter()
+        .map(IpNet::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The networks in an `allow_from` column. An entry that does not parse (written by something
+/// else) is left out, and the token stays bound: it fails closed.
+pub(super) fn split_nets(column: Option<String>) -> Option<Vec<IpNet>> {
+    column.map(|text| {
+        text.split(',')
+            .filter_map(|net| net.trim().parse().ok())
+            .collect()
+    })
+}
+
+/// The `meta` column's text for `meta`: NULL when empty.
+pub(super) fn meta_column(meta: &BTreeMap<String, String>) -> Option<String> {
+    (!meta.is_empty()).then(|| serde_json::to_string(meta).unwrap_or_default())
+}
+
+/// The metadata in a `meta` column (a JSON object of strings).
+pub(super) fn split_meta(column: Option<String>) -> BTreeMap<String, String> {
+    column
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
 }
 
 impl fmt::Debug for TokenRecord {
@@ -80,6 +169,10 @@ impl TokenRecord {
             Status::Revoked
         } else if self.expires_at.is_some_and(|at| at <= now) {
             Status::Expired
+        } else if self.controls.disabled_at.is_some() {
+            Status::Disabled
+        } else if self.controls.uses_left() == Some(0) {
+            Status::UsedUp
         } else if self.revoked_at.is_some() {
             Status::Rotating
         } else {
@@ -129,6 +222,8 @@ pub struct VerifyRecord {
     /// An `--until-used` successor not used yet: the token its first `ok` ends. That use must
     /// be recorded before it is answered.
     pub ends_on_first_use: Option<String>,
+    /// Its controls; `uses_spent` is read only for a token with a use limit.
+    pub controls: Controls,
 }
 
 impl fmt::Debug for VerifyRecord {
@@ -161,6 +256,8 @@ pub struct NewToken {
     pub lineage: String,
     /// `rotate --until-used`: the token this one's first use ends.
     pub first_use_ends: Option<String>,
+    /// Its controls (`uses_epoch` and `uses_spent` are not written: a new token starts afresh).
+    pub controls: Controls,
 }
 
 impl fmt::Debug for NewToken {
@@ -216,7 +313,6 @@ macro_rules! ends_on_first_use {
          AND o.waits_for = tokens.id) THEN NULL ELSE tokens.first_use_ends END)"
     };
 }
-pub(crate) use ends_on_first_use;
 
 /// The columns of a token row, in the order both backends read them into a [`TokenRecord`]
 /// (`SELECT {COLUMNS} FROM tokens ...`). Last use lives in `token_usage`, the verifiers' table.
@@ -224,14 +320,19 @@ pub(super) const COLUMNS: &str = concat!(
     "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, created_at, \
      expires_at, (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
     revoked_at!(),
-    ", revoke_reason, secret_key_used_at, rotated_from, replaced_by, lineage, waits_for, \
+    ", revoke_reason, secret_key_used_at, rotated_from, replaced_by, lineage, \
+     disabled_at, disable_reason, uses_limit, uses_epoch, \
+     coalesce((SELECT CASE WHEN u.uses_epoch = tokens.uses_epoch THEN u.uses_spent ELSE 0 END \
+     FROM token_usage u WHERE u.token_id = tokens.id), 0), allow_from, meta, waits_for, \
      first_use_ends"
 );
 
-/// The columns `tokens migrate` writes a copied token into: [`COLUMNS`] less the last use.
+/// The columns `tokens migrate` writes a copied token into: [`COLUMNS`] less the last use and
+/// the uses spent (bookkeeping: see [`super::Store::import_token`]).
 pub(super) const IMPORTED_COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
      created_at, expires_at, revoked_at, revoke_reason, secret_key_used_at, rotated_from, \
-     replaced_by, lineage, waits_for, first_use_ends";
+     replaced_by, lineage, disabled_at, disable_reason, uses_limit, uses_epoch, allow_from, meta, \
+     waits_for, first_use_ends";
 
 /// Refuses to copy a token whose hashes were not read (a source opened by a role granted
 /// reader access, which may not read them): the copy could never verify.
@@ -245,6 +346,27 @@ pub(super) fn check_hashes(record: &TokenRecord) -> crate::error::Result<()> {
     }
     Ok(())
 }
+
+/// What `verify` reads of a token: the lean row of the hot path. The uses spent are looked up
+/// only for a token with a use limit, so a plain token costs what it did before the limits.
+/// For an `--until-used` token, `revoked_at` is the moment its successor was first used and
+/// the last column names the token a successor's first use ends (both subqueries run only for
+/// such tokens).
+pub(super) const VERIFY_COLUMNS: &str = concat!(
+    "id, name, app, scopes, secret_hash, expires_at, \
+     (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
+    revoked_at!(),
+    ", disabled_at, disable_reason, uses_limit, uses_epoch, \
+     CASE WHEN uses_limit IS NULL THEN 0 ELSE coalesce((SELECT CASE WHEN u.uses_epoch = \
+     tokens.uses_epoch THEN u.uses_spent ELSE 0 END FROM token_usage u \
+     WHERE u.token_id = tokens.id), 0) END, allow_from, meta, ",
+    ends_on_first_use!()
+);
+
+/// True for a token whose uses are spent (in `list` conditions).
+const USED_UP: &str = "(uses_limit IS NOT NULL AND coalesce((SELECT CASE WHEN u.uses_epoch = \
+     tokens.uses_epoch THEN u.uses_spent ELSE 0 END FROM token_usage u \
+     WHERE u.token_id = tokens.id), 0) >= uses_limit)";
 
 /// The `scopes` column's text for a list of scopes: space separated (scopes have no spaces).
 pub(super) fn join_scopes(scopes: &[String]) -> String {
@@ -286,13 +408,29 @@ impl ListFilter {
         let mut conditions: Vec<String> = Vec::new();
         let mut values = vec![FilterValue::Integer(now.timestamp())];
         match self.status {
-            Some(Status::Active) => {
-                conditions.extend(["revoked_at IS NULL".to_owned(), not_expired.clone()])
-            }
+            Some(Status::Active) => conditions.extend([
+                "revoked_at IS NULL".to_owned(),
+                not_expired.clone(),
+                "disabled_at IS NULL".into(),
+                format!("NOT {USED_UP}"),
+            ]),
             Some(Status::Rotating) => conditions.extend([
                 "revoked_at IS NOT NULL".to_owned(),
                 not_revoked.clone(),
                 not_expired.clone(),
+                "disabled_at IS NULL".into(),
+                format!("NOT {USED_UP}"),
+            ]),
+            Some(Status::Disabled) => conditions.extend([
+                not_revoked.clone(),
+                not_expired.clone(),
+                "disabled_at IS NOT NULL".into(),
+            ]),
+            Some(Status::UsedUp) => conditions.extend([
+                not_revoked.clone(),
+                not_expired.clone(),
+                "disabled_at IS NULL".into(),
+                USED_UP.into(),
             ]),
             Some(Status::Expired) => conditions.extend([not_revoked.clone(), expired]),
             Some(Status::Revoked) => conditions.push(revoked),
@@ -337,6 +475,12 @@ pub struct Edit {
     pub scopes: Option<Vec<String>>,
     pub expires_at: Option<Option<DateTime<Utc>>>,
     pub note: Option<Option<String>>,
+    /// A new use limit (`None` inside: unlimited), counted from now: the epoch is raised.
+    pub uses_limit: Option<Option<i64>>,
+    /// New networks (`None` inside: any address).
+    pub allow_from: Option<Option<Vec<IpNet>>>,
+    /// The whole metadata after the edit.
+    pub meta: Option<BTreeMap<String, String>>,
 }
 
 /// One line of the event log.
@@ -480,4 +624,38 @@ pub struct LiveToken {
     pub id: String,
     pub name: String,
     pub app: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bound_token_allows_its_networks_only_and_fails_closed() {
+        let controls = Controls {
+            allow_from: split_nets(Some("10.0.0.0/8,2001:db8::/32".into())),
+            ..Controls::default()
+        };
+        let allows = |address: &str| controls.allows(address.parse().unwrap());
+        assert!(allows("10.255.0.1") && allows("2001:db8::7") && allows("::ffff:10.0.0.1"));
+        assert!(!allows("11.0.0.1") && !allows("2001:db9::1") && !allows("::ffff:11.0.0.1"));
+        // Unbound: anywhere. Bound to something unreadable: nowhere.
+        assert!(Controls::default().allows("192.0.2.1".parse().unwrap()));
+        let unreadable = Controls {
+            allow_from: split_nets(Some("not-a-net".into())),
+            ..Controls::default()
+        };
+        assert!(!unreadable.allows("192.0.2.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn uses_left_never_goes_below_zero() {
+        let controls = Controls {
+            uses_limit: Some(2),
+            uses_spent: 3,
+            ..Controls::default()
+        };
+        assert_eq!(controls.uses_left(), Some(0));
+        assert_eq!(Controls::default().uses_left(), None);
+    }
 }

@@ -103,6 +103,17 @@ pub trait Store {
         self.touch_last_used(id, at)
     }
 
+    /// Suspends `id` (`Some((when, reason))`) or lifts its suspension (`None`).
+    fn set_disabled(&self, id: &str, disabled: Option<(DateTime<Utc>, Option<&str>)>)
+    -> Result<()>;
+
+    /// Spends one use of `id` at `at`, when fewer than `limit` were spent under `epoch` (the
+    /// token's current one): one conditional statement on the verifiers' `token_usage` row,
+    /// which also records the last use. Returns the uses spent after it, or `None` when none
+    /// was left (nothing written).
+    fn spend_use(&self, id: &str, epoch: i64, limit: i64, at: DateTime<Utc>)
+    -> Result<Option<i64>>;
+
     /// Appends to the event log. `detail` must never contain a secret.
     fn log_event(
         &self,

@@ -72,22 +72,30 @@ const GRANTS: &[Grant] = &[
 
     grant(&[Verifier], "SELECT", "tokens", &[
         "id", "name", "app", "scopes", "secret_hash", "expires_at", "revoked_at",
-        "waits_for", "first_use_ends",
+        "waits_for", "first_use_ends", "disabled_at", "disable_reason", "uses_limit",
+        "uses_epoch", "allow_from", "meta",
     ]),
 
     grant(&[Reader], "SELECT", "tokens", &[
         "seq", "id", "name", "app", "scopes", "note", "secret_tail", "has_secret_key",
         "created_at", "expires_at", "revoked_at", "revoke_reason", "secret_key_used_at",
         "rotated_from", "replaced_by", "lineage", "waits_for", "first_use_ends",
+        "disabled_at", "disable_reason", "uses_limit", "uses_epoch", "allow_from", "meta",
     ]),
     grant(&[Admin], "SELECT, INSERT", "events", &[]),
     grant(&[Verifier], "INSERT", "events", &["at", "token_id", "kind", "detail"]),
     grant(&[Reader], "SELECT", "events", &[]),
     // Bookkeeping: verifiers' tables.
     grant(&[Admin], "SELECT, INSERT, UPDATE", "token_usage", &[]),
-    grant(&[Verifier], "SELECT", "token_usage", &["token_id", "last_used_at", "first_used_at"]),
-    grant(&[Verifier], "INSERT", "token_usage", &["token_id", "last_used_at", "first_used_at"]),
-    grant(&[Verifier], "UPDATE", "token_usage", &["last_used_at", "first_used_at"]),
+    grant(&[Verifier], "SELECT", "token_usage", &[
+        "token_id", "last_used_at", "first_used_at", "uses_spent", "uses_epoch",
+    ]),
+    grant(&[Verifier], "INSERT", "token_usage", &[
+        "token_id", "last_used_at", "first_used_at", "uses_spent", "uses_epoch",
+    ]),
+    grant(&[Verifier], "UPDATE", "token_usage", &[
+        "last_used_at", "first_used_at", "uses_spent", "uses_epoch",
+    ]),
     grant(&[Reader], "SELECT", "token_usage", &[]),
     grant(&[Admin], "SELECT, INSERT, UPDATE", "verify_failures", &[]),
 

@@ -242,6 +242,23 @@ impl PgVault {
         }
     }
 
+    /// Runs `change` in a transaction that takes no lock up front: only the row locks its
+    /// statements take, each waiting at most the timeout (see [`super::Vault::record_use`]).
+    /// A role that may not write them, or a read-only replica, is [`Error::VaultReadOnly`].
+    pub fn record_use<T>(&mut self, change: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+        let shown = self.link.shown();
+        let (transaction, _) = self
+            .link
+            .begin(Duration::MAX, "SELECT 1")
+            .map_err(|e| name(e, shown))?;
+        let store = PgStore::new(Session::Transaction(transaction), true);
+        let value = change(&store).map_err(|e| name(e, shown))?;
+        if let Some(transaction) = store.into_transaction() {
+            transaction.commit().map_err(|e| name(e, shown))?;
+        }
+        Ok(value)
+    }
+
     /// Bookkeeping a verdict depends on (an `--until-used` successor's first use): like
     /// [`PgVault::write_briefly`], without the write lock, but it waits within the deadline
     /// and says why it could not write.

@@ -85,6 +85,16 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE tokens ADD COLUMN waits_for text;
     ALTER TABLE tokens ADD COLUMN first_use_ends text;
     ALTER TABLE token_usage ADD COLUMN first_used_at bigint;",
+    // controls: verify-time controls (SPEC §9), as in the SQLite vault (sqlite/schema.rs).
+    "
+    ALTER TABLE tokens ADD COLUMN disabled_at bigint;
+    ALTER TABLE tokens ADD COLUMN disable_reason text;
+    ALTER TABLE tokens ADD COLUMN uses_limit bigint;
+    ALTER TABLE tokens ADD COLUMN uses_epoch bigint NOT NULL DEFAULT 0;
+    ALTER TABLE tokens ADD COLUMN allow_from text;
+    ALTER TABLE tokens ADD COLUMN meta text;
+    ALTER TABLE token_usage ADD COLUMN uses_spent bigint NOT NULL DEFAULT 0;
+    ALTER TABLE token_usage ADD COLUMN uses_epoch bigint NOT NULL DEFAULT 0;",
     // roles: the marks of SPEC §10 (vault/mod.rs, `Marks`), this migration's own version
     // (`version` is still the one before it) until a later write or migration raises them;
     // whether a token has a secret key, readable by roles that may not read the hashes

@@ -8,9 +8,10 @@ use super::link::{Link, Transaction};
 use crate::error::Result;
 use crate::policy::Policy;
 use crate::vault::records::{
-    COLUMNS, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount, FilterValue,
-    IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT, TokenRecord,
-    VerifyRecord, join_scopes, split_scopes,
+    COLUMNS, Controls, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
+    FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT,
+    TokenRecord, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes, meta_column, split_meta,
+    split_nets, split_scopes,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -28,7 +29,10 @@ const COLUMNS_WITHOUT_HASHES: &str = concat!(
      CASE WHEN has_secret_key THEN ''::bytea END, created_at, expires_at, \
      (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
     crate::vault::records::revoked_at!(),
-    ", revoke_reason, secret_key_used_at, rotated_from, replaced_by, lineage, waits_for, \
+    ", revoke_reason, secret_key_used_at, rotated_from, replaced_by, lineage, \
+     disabled_at, disable_reason, uses_limit, uses_epoch, \
+     coalesce((SELECT CASE WHEN u.uses_epoch = tokens.uses_epoch THEN u.uses_spent ELSE 0 END \
+     FROM token_usage u WHERE u.token_id = tokens.id), 0), allow_from, meta, waits_for, \
      first_use_ends"
 );
 
@@ -126,16 +130,6 @@ impl<'a> PgStore<'a> {
     }
 }
 
-/// `find_for_verify`'s query (see the SQLite store's).
-const VERIFY_QUERY: &str = concat!(
-    "SELECT id, name, app, scopes, secret_hash, expires_at, \
-     (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
-    crate::vault::records::revoked_at!(),
-    ", ",
-    crate::vault::records::ends_on_first_use!(),
-    " FROM tokens WHERE id = $1"
-);
-
 /// A filter's value as PostgreSQL binds it.
 fn sql_value(value: FilterValue) -> Box<dyn ToSql + Sync> {
     match value {
@@ -183,8 +177,22 @@ fn token_from_row(row: &Row) -> Result<TokenRecord, tokio_postgres::Error> {
         rotated_from: row.try_get(14)?,
         replaced_by: row.try_get(15)?,
         lineage: row.try_get(16)?,
-        waits_for: row.try_get(17)?,
-        first_use_ends: row.try_get(18)?,
+        controls: controls(row, 17)?,
+        waits_for: row.try_get(24)?,
+        first_use_ends: row.try_get(25)?,
+    })
+}
+
+/// The controls in the seven columns from `first` on (see `COLUMNS`, `VERIFY_COLUMNS`).
+fn controls(row: &Row, first: usize) -> Result<Controls, tokio_postgres::Error> {
+    Ok(Controls {
+        disabled_at: time(row, first)?,
+        disable_reason: row.try_get(first + 1)?,
+        uses_limit: row.try_get(first + 2)?,
+        uses_epoch: row.try_get(first + 3)?,
+        uses_spent: row.try_get(first + 4)?,
+        allow_from: split_nets(row.try_get(first + 5)?),
+        meta: split_meta(row.try_get(first + 6)?),
     })
 }
 
@@ -199,7 +207,11 @@ impl Store for PgStore<'_> {
     }
 
     fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>> {
-        let row = self.query_opt(VERIFY_QUERY, &[&id])?;
+        // Formatted once: the same text every time.
+        static LOOKUP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!("SELECT {VERIFY_COLUMNS} FROM tokens WHERE id = $1")
+        });
+        let row = self.query_opt(&LOOKUP, &[&id])?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(VerifyRecord {
             id: row.try_get(0)?,
@@ -210,7 +222,8 @@ impl Store for PgStore<'_> {
             expires_at: time(&row, 5)?,
             last_used_at: time(&row, 6)?,
             revoked_at: time(&row, 7)?,
-            ends_on_first_use: row.try_get(8)?,
+            controls: controls(&row, 8)?,
+            ends_on_first_use: row.try_get(15)?,
         }))
     }
 
@@ -296,8 +309,9 @@ impl Store for PgStore<'_> {
     fn insert(&self, token: &NewToken) -> Result<()> {
         self.execute(
             "INSERT INTO tokens (id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
-             created_at, expires_at, rotated_from, lineage, first_use_ends) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             created_at, expires_at, rotated_from, lineage, disabled_at, disable_reason, uses_limit, \
+             allow_from, meta, first_use_ends) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             &[
                 &token.id,
                 &token.name,
@@ -311,6 +325,11 @@ impl Store for PgStore<'_> {
                 &token.expires_at.map(to_secs),
                 &token.rotated_from,
                 &token.lineage,
+                &token.controls.disabled_at.map(to_secs),
+                &token.controls.disable_reason,
+                &token.controls.uses_limit,
+                &token.controls.allow_from_column(),
+                &token.controls.meta_column(),
                 &token.first_use_ends,
             ],
         )?;
@@ -370,8 +389,21 @@ impl Store for PgStore<'_> {
         if let Some(note) = &edit.note {
             set("note", Box::new(note.clone()));
         }
+        if let Some(limit) = edit.uses_limit {
+            set("uses_limit", Box::new(limit));
+        }
+        if let Some(nets) = &edit.allow_from {
+            set("allow_from", Box::new(nets.as_deref().map(join_nets)));
+        }
+        if let Some(meta) = &edit.meta {
+            set("meta", Box::new(meta_column(meta)));
+        }
         if assignments.is_empty() {
             return Ok(());
+        }
+        if edit.uses_limit.is_some() {
+            // Uses spent so far stop counting: the new limit is counted from now.
+            assignments.push("uses_epoch = uses_epoch + 1".into());
         }
         let sql = format!("UPDATE tokens SET {} WHERE id = $1", assignments.join(", "));
         let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|param| param.as_ref()).collect();
@@ -407,6 +439,42 @@ impl Store for PgStore<'_> {
             &[&id, &to_secs(at)],
         )?;
         Ok(())
+    }
+
+    fn set_disabled(
+        &self,
+        id: &str,
+        disabled: Option<(DateTime<Utc>, Option<&str>)>,
+    ) -> Result<()> {
+        let (at, reason) = disabled.unzip();
+        self.execute(
+            "UPDATE tokens SET disabled_at = $2, disable_reason = $3 WHERE id = $1",
+            &[&id, &at.map(to_secs), &reason.flatten()],
+        )?;
+        Ok(())
+    }
+
+    /// The conflicting row is locked and read at its latest version (READ COMMITTED): a
+    /// verifier that waited for another's spend counts on from what that one left.
+    fn spend_use(
+        &self,
+        id: &str,
+        epoch: i64,
+        limit: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let row = self.query_opt(
+            "INSERT INTO token_usage AS u (token_id, last_used_at, uses_spent, uses_epoch) \
+             SELECT $1::text, $2::bigint, 1, $3::bigint WHERE $4::bigint >= 1 \
+             ON CONFLICT (token_id) DO UPDATE SET \
+             last_used_at = greatest(u.last_used_at, excluded.last_used_at), \
+             uses_spent = CASE WHEN u.uses_epoch = excluded.uses_epoch THEN u.uses_spent + 1 ELSE 1 END, \
+             uses_epoch = excluded.uses_epoch \
+             WHERE u.uses_epoch <> excluded.uses_epoch OR u.uses_spent < $4::bigint \
+             RETURNING u.uses_spent",
+            &[&id, &to_secs(at), &epoch, &limit],
+        )?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?)
     }
 
     fn log_event(
@@ -585,7 +653,8 @@ impl Store for PgStore<'_> {
         crate::vault::records::check_hashes(record)?;
         let sql = format!(
             "INSERT INTO tokens ({IMPORTED_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21, $22, $23, $24)"
         );
         self.execute(
             &sql,
@@ -606,12 +675,28 @@ impl Store for PgStore<'_> {
                 &record.rotated_from,
                 &record.replaced_by,
                 &record.lineage,
+                &record.controls.disabled_at.map(to_secs),
+                &record.controls.disable_reason,
+                &record.controls.uses_limit,
+                &record.controls.uses_epoch,
+                &record.controls.allow_from_column(),
+                &record.controls.meta_column(),
                 &record.waits_for,
                 &record.first_use_ends,
             ],
         )?;
         if let Some(at) = record.last_used_at {
             self.touch_last_used(&record.id, at)?;
+        }
+        if record.controls.uses_spent > 0 {
+            self.execute(
+                "UPDATE token_usage SET uses_spent = $2, uses_epoch = $3 WHERE token_id = $1",
+                &[
+                    &record.id,
+                    &record.controls.uses_spent,
+                    &record.controls.uses_epoch,
+                ],
+            )?;
         }
         Ok(())
     }

@@ -97,6 +97,11 @@ impl SqliteVault {
         self.writable
     }
 
+    /// The vault's path as messages show it.
+    pub fn shown(&self) -> String {
+        self.path.display().to_string()
+    }
+
     /// Lets go of a read-only view while the command waits (for input, or between seconds of a
     /// long batch): an open view of a vault this user cannot write holds back the writers'
     /// checkpoints (a snapshot's lock keeps the WAL from being copied back and removed), so

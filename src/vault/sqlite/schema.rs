@@ -74,6 +74,17 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tokens ADD COLUMN waits_for TEXT;       -- the successor whose first use ends it
     ALTER TABLE tokens ADD COLUMN first_use_ends TEXT;  -- the token its own first use ends
     ALTER TABLE token_usage ADD COLUMN first_used_at INTEGER;",
+    // controls: verify-time controls (SPEC §9). Admin columns on tokens; the uses spent are
+    // bookkeeping, in token_usage with the last use, counted under the epoch they were spent in:
+    // `edit --uses N` raises tokens.uses_epoch and never touches a verifier's row.
+    "ALTER TABLE tokens ADD COLUMN disabled_at INTEGER;          -- set by disable, cleared by enable
+    ALTER TABLE tokens ADD COLUMN disable_reason TEXT;
+    ALTER TABLE tokens ADD COLUMN uses_limit INTEGER;           -- NULL: unlimited
+    ALTER TABLE tokens ADD COLUMN uses_epoch INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tokens ADD COLUMN allow_from TEXT;              -- CIDRs, comma separated; NULL: any address
+    ALTER TABLE tokens ADD COLUMN meta TEXT;                    -- a JSON object of strings; NULL: none
+    ALTER TABLE token_usage ADD COLUMN uses_spent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE token_usage ADD COLUMN uses_epoch INTEGER NOT NULL DEFAULT 0;",
     // roles: the marks of SPEC §10 (vault/mod.rs, `Marks`): the oldest schema of tokens that
     // may read, verify and write this vault; this migration's own version (user_version is
     // still the one before it) until a later write or migration raises them.

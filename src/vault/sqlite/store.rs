@@ -7,9 +7,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use crate::error::Result;
 use crate::policy::Policy;
 use crate::vault::records::{
-    COLUMNS, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount, FilterValue,
-    IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT, TokenRecord,
-    VerifyRecord, join_scopes, split_scopes,
+    COLUMNS, Controls, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
+    FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT,
+    TokenRecord, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes, meta_column, split_meta,
+    split_nets, split_scopes,
 };
 use crate::vault::store::{Column, Store};
 use crate::vault::{from_secs, to_secs};
@@ -31,7 +32,11 @@ impl<'c> SqliteStore<'c> {
     }
 
     fn query_for_verify(&self, id: &str) -> rusqlite::Result<Option<VerifyRecord>> {
-        let mut statement = self.conn.prepare_cached(VERIFY_QUERY)?;
+        // Formatted once: the statement cache is keyed by the text.
+        static LOOKUP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!("SELECT {VERIFY_COLUMNS} FROM tokens WHERE id = ?1")
+        });
+        let mut statement = self.conn.prepare_cached(&LOOKUP)?;
         let record = statement
             .query_row([id], |row| {
                 Ok(VerifyRecord {
@@ -43,24 +48,22 @@ impl<'c> SqliteStore<'c> {
                     expires_at: time(row, 5)?,
                     last_used_at: time(row, 6)?,
                     revoked_at: time(row, 7)?,
-                    ends_on_first_use: row.get(8)?,
+                    controls: Controls {
+                        disabled_at: time(row, 8)?,
+                        disable_reason: row.get(9)?,
+                        uses_limit: row.get(10)?,
+                        uses_epoch: row.get(11)?,
+                        uses_spent: row.get(12)?,
+                        allow_from: split_nets(row.get(13)?),
+                        meta: split_meta(row.get(14)?),
+                    },
+                    ends_on_first_use: row.get(15)?,
                 })
             })
             .optional()?;
         Ok(record)
     }
 }
-
-/// `find_for_verify`'s query, fixed at compile time. The `--until-used` parts cost a plain
-/// token nothing: each subquery sits behind a CASE on a column of the row itself.
-const VERIFY_QUERY: &str = concat!(
-    "SELECT id, name, app, scopes, secret_hash, expires_at, \
-     (SELECT u.last_used_at FROM token_usage u WHERE u.token_id = tokens.id), ",
-    crate::vault::records::revoked_at!(),
-    ", ",
-    crate::vault::records::ends_on_first_use!(),
-    " FROM tokens WHERE id = ?1"
-);
 
 /// A filter's value as SQLite binds it.
 fn sql_value(value: FilterValue) -> Value {
@@ -106,8 +109,17 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
         rotated_from: row.get(14)?,
         replaced_by: row.get(15)?,
         lineage: row.get(16)?,
-        waits_for: row.get(17)?,
-        first_use_ends: row.get(18)?,
+        controls: Controls {
+            disabled_at: time(row, 17)?,
+            disable_reason: row.get(18)?,
+            uses_limit: row.get(19)?,
+            uses_epoch: row.get(20)?,
+            uses_spent: row.get(21)?,
+            allow_from: split_nets(row.get(22)?),
+            meta: split_meta(row.get(23)?),
+        },
+        waits_for: row.get(24)?,
+        first_use_ends: row.get(25)?,
     })
 }
 
@@ -186,8 +198,9 @@ impl Store for SqliteStore<'_> {
     fn insert(&self, token: &NewToken) -> Result<()> {
         let mut statement = self.conn.prepare_cached(
             "INSERT INTO tokens (id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
-             created_at, expires_at, rotated_from, lineage, first_use_ends) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             created_at, expires_at, rotated_from, lineage, disabled_at, disable_reason, uses_limit, \
+             allow_from, meta, first_use_ends) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         )?;
         statement.execute(params![
             token.id,
@@ -202,6 +215,11 @@ impl Store for SqliteStore<'_> {
             token.expires_at.map(to_secs),
             token.rotated_from,
             token.lineage,
+            token.controls.disabled_at.map(to_secs),
+            token.controls.disable_reason,
+            token.controls.uses_limit,
+            token.controls.allow_from_column(),
+            token.controls.meta_column(),
             token.first_use_ends,
         ])?;
         Ok(())
@@ -265,14 +283,27 @@ impl Store for SqliteStore<'_> {
         if let Some(note) = &edit.note {
             set("note", text(note));
         }
+        if let Some(limit) = edit.uses_limit {
+            set("uses_limit", limit.map_or(Value::Null, Value::Integer));
+        }
+        if let Some(nets) = &edit.allow_from {
+            set("allow_from", text(&nets.as_deref().map(join_nets)));
+        }
+        if let Some(meta) = &edit.meta {
+            set("meta", text(&meta_column(meta)));
+        }
         if sets.is_empty() {
             return Ok(());
         }
-        let assignments: Vec<String> = sets
+        let mut assignments: Vec<String> = sets
             .iter()
             .enumerate()
             .map(|(index, column)| format!("{column} = ?{}", index + 2))
             .collect();
+        if edit.uses_limit.is_some() {
+            // Uses spent so far stop counting: the new limit is counted from now.
+            assignments.push("uses_epoch = uses_epoch + 1".into());
+        }
         let sql = format!("UPDATE tokens SET {} WHERE id = ?1", assignments.join(", "));
         self.conn.execute(&sql, params_from_iter(values))?;
         Ok(())
@@ -289,6 +320,42 @@ impl Store for SqliteStore<'_> {
             )?
             .execute(params![id, to_secs(at)])?;
         Ok(())
+    }
+
+    fn set_disabled(
+        &self,
+        id: &str,
+        disabled: Option<(DateTime<Utc>, Option<&str>)>,
+    ) -> Result<()> {
+        let (at, reason) = disabled.unzip();
+        self.conn
+            .prepare_cached(
+                "UPDATE tokens SET disabled_at = ?2, disable_reason = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, at.map(to_secs), reason.flatten()])?;
+        Ok(())
+    }
+
+    fn spend_use(
+        &self,
+        id: &str,
+        epoch: i64,
+        limit: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT INTO token_usage (token_id, last_used_at, uses_spent, uses_epoch) \
+             SELECT ?1, ?2, 1, ?3 WHERE ?4 >= 1 \
+             ON CONFLICT (token_id) DO UPDATE SET \
+             last_used_at = max(last_used_at, excluded.last_used_at), \
+             uses_spent = CASE WHEN uses_epoch = excluded.uses_epoch THEN uses_spent + 1 ELSE 1 END, \
+             uses_epoch = excluded.uses_epoch \
+             WHERE uses_epoch <> excluded.uses_epoch OR uses_spent < ?4 \
+             RETURNING uses_spent",
+        )?;
+        Ok(statement
+            .query_row(params![id, to_secs(at), epoch, limit], |row| row.get(0))
+            .optional()?)
     }
 
     /// Appends to the event log. `detail` must never contain a secret.
@@ -469,7 +536,8 @@ impl Store for SqliteStore<'_> {
         crate::vault::records::check_hashes(record)?;
         let sql = format!(
             "INSERT INTO tokens ({IMPORTED_COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+             ?19, ?20, ?21, ?22, ?23, ?24)"
         );
         self.conn.prepare_cached(&sql)?.execute(params![
             record.id,
@@ -488,11 +556,28 @@ impl Store for SqliteStore<'_> {
             record.rotated_from,
             record.replaced_by,
             record.lineage,
+            record.controls.disabled_at.map(to_secs),
+            record.controls.disable_reason,
+            record.controls.uses_limit,
+            record.controls.uses_epoch,
+            record.controls.allow_from_column(),
+            record.controls.meta_column(),
             record.waits_for,
             record.first_use_ends,
         ])?;
         if let Some(at) = record.last_used_at {
             self.touch_last_used(&record.id, at)?;
+        }
+        if record.controls.uses_spent > 0 {
+            self.conn
+                .prepare_cached(
+                    "UPDATE token_usage SET uses_spent = ?2, uses_epoch = ?3 WHERE token_id = ?1",
+                )?
+                .execute(params![
+                    record.id,
+                    record.controls.uses_spent,
+                    record.controls.uses_epoch
+                ])?;
         }
         Ok(())
     }
