@@ -138,7 +138,9 @@ fn parallel_verifies_stay_right_while_others_write() {
         racing_checks.into_inner(),
     );
     let writes = writes.into_inner();
-    assert!(valid > 50 && dead > 20, "too little load: {valid} {dead}");
+    // Enough checks that each kind really raced the writers (not a speed goal: a loaded machine,
+    // or PostgreSQL behind PgBouncer, runs fewer in the same time).
+    assert!(valid >= 20 && dead >= 5, "too little load: {valid} {dead}");
     sandbox.assert_intact();
     eprintln!(
         "concurrency: {} processes in {:?} ({} verifies: {valid} of valid tokens, {dead} of revoked \
