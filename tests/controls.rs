@@ -509,8 +509,10 @@ fn metadata_is_checked_at_input_and_returned_everywhere() {
             "note": null,
             "scopes": [],
             "status": "active",
+            "stops_at": null,
             "uses_left": 4,
             "uses_limit": 5,
+            "waiting_on": null,
         }])
     );
     let shown = sandbox.run(&["show", &id], "");

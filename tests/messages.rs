@@ -19,7 +19,7 @@ fn clap_errors_are_one_line_in_our_style() {
         ),
         (
             &["list", "--status", "expiring"],
-            "tokens: invalid value 'expiring' for '--status <STATUS>' (possible values: active, rotating, expired, revoked; a similar value exists: 'expired'); see tokens list --help\n",
+            "tokens: invalid value 'expiring' for '--status <STATUS>' (possible values: active, rotating, disabled, used_up, expired, revoked; a similar value exists: 'expired'); see tokens list --help\n",
         ),
         (
             &["create", "x", "--expires", "6m"],
