@@ -247,7 +247,12 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
         };
         // Marks raised meanwhile (SPEC §10) end the batch before it answers another line.
         if marks_read_at.elapsed() >= MARKS_INTERVAL {
-            if let Err(error) = vault.keep_current().and_then(|()| vault.may_still_verify()) {
+            // A lost connection is not a raised mark: the line below opens the vault again
+            // (and checks the marks as it does).
+            let checked = vault.keep_current().and_then(|()| vault.may_still_verify());
+            if let Err(error) = checked
+                && !vault::connection_lost(&error)
+            {
                 // This line is answered `unavailable` (SPEC §5), never judged.
                 let verdict = Verdict {
                     reason: Reason::Unavailable,
@@ -356,6 +361,7 @@ fn reconnect_and_judge(
             return Err(last);
         }
         let attempt = Vault::open_within(&location, Access::Read, left).and_then(|mut vault| {
+            vault.may_verify()?;
             let verdict = decide(&mut vault, credential, requirements, Utc::now())?;
             Ok((vault, verdict))
         });

@@ -167,7 +167,14 @@ impl PgVault {
         let rows = self
             .link
             .query("SELECT version::bigint FROM tokens_vault", &[])
-            .map_err(|e| name(e, shown))?;
+            // A lost connection stays recognisable: a batch opens the vault again.
+            .map_err(|e| {
+                if connection_lost(&e) {
+                    e
+                } else {
+                    name(e, shown)
+                }
+            })?;
         let found: i64 = rows
             .first()
             .ok_or_else(|| corrupt(shown, "tokens_vault has no row"))?
