@@ -956,8 +956,13 @@ fn a_full_server_is_asked_again_within_the_deadline() {
     // Still full when the deadline comes: one line, exit 1, saying why.
     let started = std::time::Instant::now();
     let output = answer(verify("2s"));
-    assert_eq!(code(&output), 1);
-    assert!(started.elapsed() >= std::time::Duration::from_millis(1500));
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1500),
+        "gave up after {:?}: {}",
+        started.elapsed(),
+        stderr(&output)
+    );
     assert_eq!(
         stderr(&output),
         format!(

@@ -369,8 +369,10 @@ fn open(resolved: &Resolved, timeout: Duration) -> Result<Link, ConnectError> {
                     .as_db_error()
                     .map_or_else(|| cause_of(&error), |db| db.message().to_owned());
                 let reason = scrub(&reason, password);
-                let wait = jittered(pause);
-                if started.elapsed() + wait >= limit {
+                // Ask until the limit: the last pause is cut short to leave time for one more try.
+                let left = limit.saturating_sub(started.elapsed());
+                let wait = jittered(pause).min(left.saturating_sub(LAST_TRY));
+                if left <= LAST_TRY {
                     return Err(ConnectError::Busy {
                         url: url(),
                         reason,
@@ -389,6 +391,9 @@ fn open(resolved: &Resolved, timeout: Duration) -> Result<Link, ConnectError> {
         .map_err(|error| classify(&error, &resolved.target, resolved.config.get_password()))?;
     Ok(Link::new(runtime, client, driver, timeout, url()))
 }
+
+/// The time kept for a last try when the next pause would reach the limit.
+const LAST_TRY: Duration = Duration::from_millis(100);
 
 /// The first pause before asking a busy server again, and the longest.
 const FIRST_PAUSE: Duration = Duration::from_millis(20);
