@@ -278,6 +278,31 @@ fn a_verifier_adds_failed_verification_events_and_no_other_kind() {
     );
 }
 
+/// `rotate --until-used`: the new token's first use, verified by a verifier role, ends the old
+/// token (the verifier records it and logs the one `revoked` event it may), SPEC §10.
+#[test]
+fn a_verifier_records_the_first_use_that_ends_an_until_used_rotation() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let old = sandbox.create("svc", &[]);
+    let output = sandbox.run(&["rotate", "svc", "--until-used", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let new = parse_issued(&output);
+    let verifier = role(&sandbox, "verifier");
+    let output = verifier.run(&sandbox, &["verify"], &format!("{}\n", old.token));
+    assert_eq!(code(&output), 0, "the old token waits: {}", stderr(&output));
+    let output = verifier.run(&sandbox, &["verify"], &format!("{}\n", new.token));
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let output = verifier.run(&sandbox, &["verify"], &format!("{}\n", old.token));
+    assert_eq!(code(&output), 5, "{}", stderr(&output));
+    assert_eq!(
+        sandbox.query::<i64>(&format!(
+            "SELECT count(*) FROM events WHERE kind = 'revoked' AND token_id = '{}'",
+            old.id()
+        )),
+        1
+    );
+}
+
 #[test]
 fn a_reader_sees_whether_a_token_has_a_secret_key_without_its_hash() {
     let Some(sandbox) = pg_sandbox() else { return };

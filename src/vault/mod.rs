@@ -306,6 +306,9 @@ impl Vault {
     /// deadline; on SQLite a write like any other.
     pub fn bookkeep<T>(&mut self, change: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
         match self {
+            Vault::Sqlite(vault) if !vault.writable() => Err(Error::VaultReadOnly {
+                vault: vault.shown(),
+            }),
             Vault::Sqlite(vault) => vault.write(change),
             Vault::Postgres(vault) => vault.bookkeep(change),
         }
