@@ -489,7 +489,7 @@ fn record_first_use(vault: &mut Vault, verdict: Verdict, now: DateTime<Utc>) -> 
         return verdict;
     };
     // A verifier role on PostgreSQL records it too; a vault this user cannot write cannot.
-    let written = vault.bookkeep(|store| {
+    let written = vault.record_use(|store| {
         // Another verifier may have recorded it meanwhile: the event is logged once.
         let first = store
             .find_for_verify(&record.id)?

@@ -301,19 +301,6 @@ impl Vault {
         }
     }
 
-    /// Bookkeeping a verdict depends on (an `--until-used` successor's first use): on
-    /// PostgreSQL without the write lock (a verifier role may not take it), waiting within the
-    /// deadline; on SQLite a write like any other.
-    pub fn bookkeep<T>(&mut self, change: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
-        match self {
-            Vault::Sqlite(vault) if !vault.writable() => Err(Error::VaultReadOnly {
-                vault: vault.shown(),
-            }),
-            Vault::Sqlite(vault) => vault.write(change),
-            Vault::Postgres(vault) => vault.bookkeep(change),
-        }
-    }
-
     /// Runs `read` on one unchanging view of the vault, whatever this user may do: on
     /// PostgreSQL one `REPEATABLE READ, READ ONLY` transaction (every statement sees the same
     /// snapshot); on SQLite under the write lock, or the read-only view's one snapshot.
@@ -326,7 +313,8 @@ impl Vault {
     }
 
     /// Runs `change` in one transaction for a verifier's bookkeeping that its verdict needs (a
-    /// use of a use-limited token: SPEC §9), waiting the whole timeout for the locks it takes.
+    /// use of a use-limited token, an `--until-used` successor's first use: SPEC §9), waiting the
+    /// whole timeout for the locks it takes.
     /// On SQLite that is the write lock; on PostgreSQL only the rows `change` writes (never the
     /// vault's write lock, so admins are not held up). A vault this user cannot write is
     /// [`Error::VaultReadOnly`].

@@ -266,19 +266,6 @@ impl PgVault {
         Ok(value)
     }
 
-    /// Bookkeeping a verdict depends on (an `--until-used` successor's first use): like
-    /// [`PgVault::write_briefly`], without the write lock, but it waits within the deadline
-    /// and says why it could not write.
-    pub fn bookkeep<T>(&mut self, change: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
-        if !self.role.bookkeeping {
-            return Err(Error::Other(anyhow::anyhow!(
-                "this role may not record uses at {}: grant it verifier access (tokens grants)",
-                self.link.shown()
-            )));
-        }
-        self.bookkeep_within(Duration::MAX, change)
-    }
-
     fn bookkeep_within<T>(
         &mut self,
         patience: Duration,
