@@ -727,15 +727,40 @@ fn parse_uses_or_unlimited(text: &str) -> Result<UsesLimit, String> {
 /// host). Host bits after the prefix are cleared: `10.1.2.3/8` is `10.0.0.0/8`.
 pub fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
     let text = text.trim();
-    if let Ok(net) = text.parse::<ipnet::IpNet>() {
-        return Ok(net.trunc());
-    }
-    text.parse::<std::net::IpAddr>()
-        .map(ipnet::IpNet::from)
-        .map_err(|_| {
-            "use an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32"
-                .into()
-        })
+    let net = match text.parse::<ipnet::IpNet>() {
+        Ok(net) => net,
+        Err(_) => text
+            .parse::<std::net::IpAddr>()
+            .map(ipnet::IpNet::from)
+            .map_err(|_| {
+                "use an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32"
+                    .to_owned()
+            })?,
+    };
+    ipv4_meant(net).map(|net| net.trunc())
+}
+
+/// An IPv4-mapped IPv6 network (`::ffff:10.0.0.0/104`) as the IPv4 network it means
+/// (`10.0.0.0/8`): verify compares a mapped client address as IPv4, so the mapped form could
+/// never match. A mapped address with a prefix under 96 also covers addresses that are not
+/// IPv4: refused.
+fn ipv4_meant(net: ipnet::IpNet) -> Result<ipnet::IpNet, String> {
+    let ipnet::IpNet::V6(v6) = net else {
+        return Ok(net);
+    };
+    let Some(v4) = v6.addr().to_ipv4_mapped() else {
+        return Ok(net);
+    };
+    let prefix = v6.prefix_len().checked_sub(96).ok_or_else(|| {
+        format!(
+            "{net} is an IPv4-mapped network with a prefix under 96, which also covers \
+             addresses that are not IPv4; write the IPv4 network, e.g. 10.0.0.0/8"
+        )
+    })?;
+    // A prefix of 96 to 128 leaves 0 to 32 bits: always a valid IPv4 prefix.
+    Ok(ipnet::IpNet::V4(
+        ipnet::Ipv4Net::new(v4, prefix).expect("0 to 32"),
+    ))
 }
 
 /// At most this many metadata keys a token.
@@ -976,6 +1001,21 @@ mod tests {
     fn addresses_uses_and_metadata() {
         assert_eq!(parse_net("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
         assert_eq!(parse_net("192.0.2.7").unwrap().to_string(), "192.0.2.7/32");
+        // IPv4-mapped: the IPv4 network it means; under /96 it means more than IPv4.
+        assert_eq!(
+            parse_net("::ffff:10.0.0.0/104").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert_eq!(
+            parse_net("::ffff:10.1.2.3").unwrap().to_string(),
+            "10.1.2.3/32"
+        );
+        assert_eq!(
+            parse_net("::ffff:0.0.0.0/96").unwrap().to_string(),
+            "0.0.0.0/0"
+        );
+        let refused = parse_net("::ffff:0.0.0.0/95").unwrap_err();
+        assert!(refused.contains("prefix under 96"), "{refused}");
         assert_eq!(
             parse_net("2001:db8::1").unwrap().to_string(),
             "2001:db8::1/128"

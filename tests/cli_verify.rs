@@ -213,7 +213,8 @@ fn json_verdicts_have_the_documented_fields() {
         json(&output),
         serde_json::json!({
             "valid": true, "reason": "ok", "id": issued.id(), "name": "svc", "app": "billing",
-            "scopes": ["read"], "expires_at": "2099-01-01T00:00:00Z", "meta": {}, "uses_left": null
+            "scopes": ["read"], "expires_at": "2099-01-01T00:00:00Z", "meta": {}, "uses_left": null,
+            "detail": null
         })
     );
     let output = sandbox.run(&["--json", "verify", "--scope", "write"], &issued.token);
@@ -226,10 +227,31 @@ fn json_verdicts_have_the_documented_fields() {
         json(&output),
         serde_json::json!({
             "valid": false, "reason": "malformed", "id": null, "name": null, "app": null,
-            "scopes": null, "expires_at": null, "meta": null, "uses_left": null
+            "scopes": null, "expires_at": null, "meta": null, "uses_left": null,
+            "detail": "the token is malformed: it has the wrong shape (expected tk_<id>_<secret>)"
         })
     );
+    let output = sandbox.run(&["--json", "verify", "--scope", "write"], &issued.token);
+    assert_eq!(
+        json(&output)["detail"],
+        format!("token \"svc\" ({}) lacks the scope \"write\"", issued.id())
+    );
+    // An unknown id and a wrong secret are told apart by nothing, `detail` included.
     let output = sandbox.run(&["--json", "verify"], &forged(&issued.id()));
+    let unknown = sandbox.run(
+        &["--json", "verify"],
+        &forged(&tokens::token::generate_id()),
+    );
+    let without_id = |output: &std::process::Output| {
+        let mut document = json(output);
+        document.as_object_mut().unwrap().remove("id");
+        document
+    };
+    assert_eq!(without_id(&output), without_id(&unknown));
+    assert_eq!(
+        json(&output)["detail"],
+        "the token is not valid (unknown id or wrong secret)"
+    );
     assert_eq!(json(&output)["reason"], "invalid");
     assert_eq!(
         json(&output)["name"],

@@ -42,9 +42,18 @@ fn verdict(id: &str, name: &str, reason: &str, meta: Value, uses_left: Value) ->
     document
 }
 
-/// `verify_json`'s document without its `expires_at` (a time the test does not fix).
-fn without_expiry(mut value: Value) -> Value {
-    value.as_object_mut().unwrap().remove("expires_at");
+/// `verify_json`'s document without what the test does not fix: its `expires_at` (a time),
+/// and its `detail`, checked here to be null exactly for `ok` (the words are tested apart).
+fn comparable(mut value: Value) -> Value {
+    let fields = value.as_object_mut().unwrap();
+    fields.remove("expires_at");
+    let detail = fields.remove("detail").expect("a verdict has a detail");
+    assert_eq!(
+        detail.is_null(),
+        fields["reason"] == "ok",
+        "detail {detail} for {}",
+        fields["reason"]
+    );
     value
 }
 
@@ -70,7 +79,7 @@ fn a_disabled_token_answers_7_until_enabled_and_each_change_is_an_event() {
     let (status, document) = verify_json(&sandbox, &token.token, &[]);
     assert_eq!(status, 7);
     assert_eq!(
-        without_expiry(document),
+        comparable(document),
         verdict(&id, "ci", "disabled", json!({}), Value::Null)
     );
     // Listed as disabled, found by --status disabled and not by --status active.
@@ -226,7 +235,7 @@ fn a_use_limit_lets_exactly_n_verdicts_through_and_failed_checks_spend_nothing()
     assert_eq!(status, 4);
     let mut expected = verdict(&id, "enrol", "used_up", json!({}), json!(0));
     expected["scopes"] = json!(["read"]);
-    assert_eq!(without_expiry(document), expected);
+    assert_eq!(comparable(document), expected);
     let listed = json(&sandbox.run(&["--json", "list", "--status", "used_up"], ""));
     assert_eq!(
         (listed[0]["id"].as_str(), &listed[0]["status"]),
@@ -349,7 +358,7 @@ fn a_bound_token_verifies_only_from_its_addresses() {
     let (status, document) = verify_json(&sandbox, &token.token, &["--client-ip", "11.0.0.1"]);
     assert_eq!(status, 6);
     assert_eq!(
-        without_expiry(document),
+        comparable(document),
         verdict(&id, "edge", "forbidden", json!({}), Value::Null)
     );
     for inside in ["10.200.0.1", "192.0.2.7", "2001:db8::1", "::ffff:10.0.0.9"] {
@@ -405,11 +414,12 @@ fn a_batch_line_may_carry_the_client_address() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let lines: Vec<Value> = stdout(&output)
         .lines()
-        .map(|line| without_expiry(serde_json::from_str(line).unwrap()))
+        .map(|line| comparable(serde_json::from_str(line).unwrap()))
         .collect();
     let acme = json!({ "tenant": "acme" });
+    // The line's extra text is refused, not the token: answered with the presented id.
     let malformed = json!({
-        "app": null, "id": null, "meta": null, "name": null, "reason": "malformed",
+        "app": null, "id": bound.id(), "meta": null, "name": null, "reason": "malformed",
         "scopes": null, "uses_left": null, "valid": false,
     });
     let (bound_id, once_id) = (bound.id(), once.id());
@@ -426,16 +436,116 @@ fn a_batch_line_may_carry_the_client_address() {
             verdict(&once_id, "once", "used_up", json!({}), json!(0)),
         ]
     );
-    // --client-ip stands for lines without an address.
+}
+
+/// SPEC §4: the address is written by the service, never copied from the client. With the
+/// trusted `--client-ip`, a line that carries its own address (one the token is allowed from,
+/// here) is `malformed`, naming the address, and is no failure of the token.
+#[test]
+fn with_client_ip_a_line_cannot_pick_its_own_address() {
+    let sandbox = Sandbox::new();
+    let bound = sandbox.create("bound", &["--no-secret-key", "--allow-from", "10.0.0.0/8"]);
+    let b = bound.token.as_str();
+    let output = sandbox.run(
+        &["verify", "--batch", "--client-ip", "192.0.2.1"],
+        &format!("{b}\n{b} 10.1.2.3\n{b} not-an-address\n{b} ::ffff:10.1.2.3\n"),
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let lines: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let answer = |line: &Value| {
+        (
+            line["reason"].as_str().unwrap().to_owned(),
+            line["id"].clone(),
+            line["detail"].as_str().unwrap().to_owned(),
+        )
+    };
+    let id = json!(bound.id());
+    let carried = |address: &str| {
+        format!(
+            "the line carries a client address ({address}) and --client-ip 192.0.2.1 is given: \
+             the address comes from the service (--client-ip), never from the line"
+        )
+    };
+    assert_eq!(
+        lines.iter().map(answer).collect::<Vec<_>>(),
+        [
+            (
+                "forbidden".to_owned(),
+                id.clone(),
+                format!(
+                    "token \"bound\" ({}) is not allowed from 192.0.2.1 (only 10.0.0.0/8)",
+                    bound.id()
+                )
+            ),
+            ("malformed".to_owned(), id.clone(), carried("10.1.2.3")),
+            (
+                "malformed".to_owned(),
+                id.clone(),
+                "the client address after the token is not an IP address".to_owned()
+            ),
+            ("malformed".to_owned(), id, carried("::ffff:10.1.2.3")),
+        ]
+    );
+    assert!(!stdout(&output).contains(&b[16..]), "a secret in an answer");
+    // Only the trusted address's refusal counts against the token.
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM verify_failures"),
+        1
+    );
+    assert_eq!(
+        sandbox.query::<i64>("SELECT failures FROM verify_failures WHERE reason = 'forbidden'"),
+        1
+    );
+
+    // --client-ip stands for lines without an address; without it, the line's address is used.
     let output = sandbox.run(
         &["verify", "--batch", "--client-ip", "10.0.0.5"],
-        &format!("{b}\n{b} 192.0.2.1\n"),
+        &format!("{b}\n"),
     );
-    let reasons: Vec<String> = stdout(&output)
-        .lines()
-        .map(|line| serde_json::from_str::<Value>(line).unwrap()["reason"].to_string())
-        .collect();
-    assert_eq!(reasons, ["\"ok\"", "\"forbidden\""]);
+    assert!(stdout(&output).contains(r#""reason":"ok""#), "{}", stdout(&output));
+    let output = sandbox.run(&["verify", "--batch"], &format!("{b} 10.0.0.5\n"));
+    assert!(stdout(&output).contains(r#""reason":"ok""#), "{}", stdout(&output));
+}
+
+/// `--allow-from ::ffff:10.0.0.0/104` is the IPv4 network it means, and matches.
+#[test]
+fn an_ipv4_mapped_network_is_stored_as_ipv4() {
+    let sandbox = Sandbox::new();
+    let mapped = sandbox.create(
+        "mapped",
+        &["--no-secret-key", "--allow-from", "::ffff:10.0.0.0/104"],
+    );
+    assert_eq!(
+        show_json(&sandbox, &mapped.id())["allow_from"],
+        json!(["10.0.0.0/8"])
+    );
+    for (client, expected) in [("10.9.8.7", 0), ("::ffff:10.9.8.7", 0), ("11.0.0.1", 6)] {
+        assert_eq!(
+            sandbox.verify(&mapped.token, &["--client-ip", client]).0,
+            expected,
+            "{client}"
+        );
+    }
+    let (status, _, err) = run(
+        &sandbox,
+        &["edit", "mapped", "--allow-from", "::ffff:0.0.0.0/80"],
+        "",
+    );
+    assert_eq!(status, 2, "{err}");
+    assert!(
+        err.contains(
+            "::ffff:0.0.0.0/80 is an IPv4-mapped network with a prefix under 96, which also \
+             covers addresses that are not IPv4; write the IPv4 network, e.g. 10.0.0.0/8"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        show_json(&sandbox, &mapped.id())["allow_from"],
+        json!(["10.0.0.0/8"])
+    );
 }
 
 #[test]
@@ -484,7 +594,7 @@ fn metadata_is_checked_at_input_and_returned_everywhere() {
     let (status, document) = verify_json(&sandbox, &token, &["--client-ip", "192.0.2.9"]);
     assert_eq!(status, 0);
     assert_eq!(
-        without_expiry(document),
+        comparable(document),
         verdict(&id, "tenant-bot", "ok", meta.clone(), json!(4))
     );
     // A wrong secret learns nothing of it.

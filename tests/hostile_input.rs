@@ -53,7 +53,7 @@ fn an_endless_line_is_refused_without_reading_it_all() {
         .unwrap();
     assert_eq!(
         answer,
-        "{\"app\":null,\"expires_at\":null,\"id\":null,\"meta\":null,\"name\":null,\"reason\":\"malformed\",\"scopes\":null,\"uses_left\":null,\"valid\":false}\n"
+        "{\"app\":null,\"detail\":\"the token is malformed: its line is longer than 4096 bytes\",\"expires_at\":null,\"id\":null,\"meta\":null,\"name\":null,\"reason\":\"malformed\",\"scopes\":null,\"uses_left\":null,\"valid\":false}\n"
     );
     std::thread::sleep(Duration::from_millis(300)); // reading on, and on
     let status = std::fs::read_to_string(format!("/proc/{}/status", batch.id())).unwrap();

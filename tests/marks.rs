@@ -238,7 +238,7 @@ fn a_running_batch_stops_when_a_newer_tokens_raises_the_verify_mark() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(
         rest,
-        "{\"app\":null,\"expires_at\":null,\"id\":null,\"meta\":null,\"name\":null,\"reason\":\"unavailable\",\"scopes\":null,\"uses_left\":null,\"valid\":false}\n",
+        "{\"app\":null,\"detail\":\"the vault could not be asked; see the error on stderr\",\"expires_at\":null,\"id\":null,\"meta\":null,\"name\":null,\"reason\":\"unavailable\",\"scopes\":null,\"uses_left\":null,\"valid\":false}\n",
         "judged after the mark was raised"
     );
     assert_eq!(code(&output), 1);

@@ -272,7 +272,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
         let (now, read_at) = (Utc::now(), Instant::now());
         let verdict = match line.as_ref().map(|line| batch_line(line, requirements)) {
             Err(why) => Verdict::malformed(why.clone()),
-            Ok(Err(why)) => Verdict::malformed(why),
+            Ok(Err(refused)) => refused,
             Ok(Ok((credential, requirements))) => match vault
                 .keep_current()
                 .and_then(|()| decide(&mut vault, &credential, &requirements, now))
@@ -376,25 +376,43 @@ fn reconnect_and_judge(
 }
 
 /// A `--batch` line: the token, then optionally whitespace and the client's address, which
-/// stands in for `--client-ip`. Anything else on the line is malformed.
+/// stands in for a missing `--client-ip`. The address must be written by the service, never
+/// copied from the client (SPEC §4): so with `--client-ip` given, a line that carries one is
+/// `malformed` (a client could otherwise pick an address its token is allowed from). A refused
+/// line is answered `malformed` with the presented id, and is not a failure of that token.
 fn batch_line<'a>(
     line: &str,
     requirements: &Requirements<'a>,
-) -> Result<(Credential, Requirements<'a>), String> {
+) -> Result<(Credential, Requirements<'a>), Verdict> {
     let mut fields = line.split_whitespace();
     let credential = Credential::parse(Kind::Token, fields.next().unwrap_or_default())
-        .map_err(|why| why.to_string())?;
-    let client_ip = match fields.next() {
-        None => requirements.client_ip,
-        Some(address) => Some(
-            address
-                .parse::<IpAddr>()
-                .map_err(|_| "the client address after the token is not an IP address")?,
-        ),
+        .map_err(|why| Verdict::malformed(why.to_string()))?;
+    let refused = |why: String| Verdict {
+        presented_id: Some(credential.id().to_owned()),
+        ..Verdict::malformed(why)
     };
+    let address = fields.next();
     if fields.next().is_some() {
-        return Err("a line holds a token and at most one client address".into());
+        return Err(refused(
+            "a line holds a token and at most one client address".into(),
+        ));
     }
+    let client_ip = match address {
+        None => requirements.client_ip,
+        Some(address) => {
+            // Not named when it is not an address: the text could be anything, a secret too.
+            let address = address.parse::<IpAddr>().map_err(|_| {
+                refused("the client address after the token is not an IP address".into())
+            })?;
+            if let Some(trusted) = requirements.client_ip {
+                return Err(refused(format!(
+                    "the line carries a client address ({address}) and --client-ip {trusted} is \
+                     given: the address comes from the service (--client-ip), never from the line"
+                )));
+            }
+            Some(address)
+        }
+    };
     Ok((
         credential,
         Requirements {
@@ -730,6 +748,8 @@ impl Pending {
 #[derive(Serialize)]
 struct VerdictJson<'a> {
     app: Option<&'a str>,
+    /// Why the verdict is not `ok` (never a secret); `null` for `ok`.
+    detail: Option<&'a str>,
     expires_at: Option<String>,
     id: Option<&'a str>,
     /// The token's metadata, once its secret matched (SPEC §9).
@@ -747,6 +767,13 @@ impl<'a> VerdictJson<'a> {
         let record = verdict.record.as_ref();
         VerdictJson {
             app: record.and_then(|r| r.app.as_deref()),
+            detail: match verdict.reason {
+                Reason::Ok => None,
+                Reason::Unavailable if verdict.why.is_empty() => {
+                    Some("the vault could not be asked; see the error on stderr")
+                }
+                _ => Some(verdict.why.as_str()),
+            },
             expires_at: record.and_then(|r| r.expires_at).map(rfc3339),
             id: record
                 .map(|r| r.id.as_str())
