@@ -25,7 +25,12 @@ pub struct Policy {
 pub struct Breach {
     /// `max-lifetime`, `require-app` or `scopes`: the `policy set` option that made the rule.
     pub rule: &'static str,
+    /// Why a token with these fields is refused (create, edit).
     pub why: String,
+    /// What is wrong with a token that exists, in a few words (`policy check`).
+    pub found: String,
+    /// The `tokens edit` options that make the token keep the rule: `--expires 90d`.
+    pub fix: String,
 }
 
 impl Policy {
@@ -69,23 +74,32 @@ impl Policy {
             breaches.push(Breach {
                 rule: "require-app",
                 why: "the vault's policy requires an app (require-app); give one with --app".into(),
+                found: "it has no app, and the policy requires one".into(),
+                fix: "--app APP".into(),
             });
         }
-        if let Some(allowed) = &self.scopes
-            && let Some(scope) = scopes.iter().find(|scope| !allowed.contains(scope))
-        {
-            breaches.push(Breach {
-                rule: "scopes",
-                why: format!(
-                    "the scope \"{scope}\" is not allowed by the vault's policy (scopes: {}); \
-                     leave it out",
-                    if allowed.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        allowed.join(",")
-                    }
-                ),
-            });
+        if let Some(allowed) = &self.scopes {
+            let refused: Vec<&str> = scopes
+                .iter()
+                .filter(|scope| !allowed.contains(scope))
+                .map(String::as_str)
+                .collect();
+            if let Some(scope) = refused.first() {
+                let allowed = if allowed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    allowed.join(",")
+                };
+                breaches.push(Breach {
+                    rule: "scopes",
+                    why: format!(
+                        "the scope \"{scope}\" is not allowed by the vault's policy (scopes: \
+                         {allowed}); leave it out"
+                    ),
+                    found: format!("the policy allows only the scopes {allowed}"),
+                    fix: format!("--remove-scope {}", refused.join(",")),
+                });
+            }
         }
         breaches
     }
@@ -101,6 +115,7 @@ impl Policy {
             None => true,
             Some(at) => at - now > max,
         };
+        let max = format_duration(max);
         too_long.then(|| Breach {
             rule: "max-lifetime",
             why: format!(
@@ -110,8 +125,15 @@ impl Policy {
                     None => "this token would never expire".to_owned(),
                     Some(at) => format!("this one would last {}", format_length(at - now)),
                 },
-                max = format_duration(max),
             ),
+            found: format!(
+                "{}, and the policy allows at most {max}",
+                match expires_at {
+                    None => "it never expires".to_owned(),
+                    Some(at) => format!("it has {} left", format_length(at - now)),
+                }
+            ),
+            fix: format!("--expires {max}"),
         })
     }
 

@@ -7,9 +7,10 @@ use dialoguer::{Confirm, MultiSelect, Select};
 use std::io::{self, Write as _};
 
 use crate::cli::{parse_name, parse_new_name, parse_scope};
-use crate::duration::{Expiry, parse_duration, parse_expiry};
+use crate::duration::{Expiry, parse_expiry};
 use crate::error::{Error, Result};
 use crate::output;
+use crate::policy::Policy;
 
 /// The answers for a token made interactively.
 pub struct NewTokenAnswers {
@@ -25,14 +26,25 @@ pub const CANCELLED: i32 = 130;
 /// The most a prompt takes: no name, scope or credential is this long.
 const MAX_TYPED: usize = 4096;
 
-const LIFETIMES: [&str; 6] = ["7d", "30d", "90d", "1y", "never", "custom…"];
+/// The lifetimes the menu offers when the policy allows them (besides its default and maximum).
+const LIFETIMES: [chrono::Duration; 4] = [
+    chrono::Duration::days(7),
+    chrono::Duration::days(30),
+    chrono::Duration::days(90),
+    chrono::Duration::days(365),
+];
 
-/// Asks for a new token's name, app, scopes and lifetime. `default_lifetime` (the vault
-/// policy's) is offered first-chosen, among the usual lifetimes. `name_is_free` says why a name
-/// cannot be used (it is taken), so the Name prompt asks again at once rather than after all four.
+/// Asks for a new token's name, app, scopes and lifetime, under the vault's `policy` (SPEC §9)
+/// from the first question: each answer is checked as it is given, so the finished answers
+/// never break a rule. A required app is asked as required (unless `--app` gave one:
+/// `app_given`); the scopes offered are the policy's (or, with no scope rule, `known_scopes`,
+/// those in use); the lifetimes are the ones the policy allows, its default first-chosen.
+/// `name_is_free` says why a name cannot be used (it is taken), so the Name prompt asks again at
+/// once rather than after all four.
 pub fn ask_new_token(
     known_scopes: &[String],
-    default_lifetime: chrono::Duration,
+    policy: &Policy,
+    app_given: bool,
     now: DateTime<Utc>,
     name_is_free: &dyn Fn(&str) -> Result<(), String>,
 ) -> Result<NewTokenAnswers> {
@@ -42,81 +54,151 @@ pub fn ask_new_token(
         parse_new_name(text)?;
         name_is_free(text)
     })?;
-    let app = text_with(&theme, "App (optional)", |text| {
-        if text.is_empty() {
-            Ok(())
-        } else {
-            parse_name(text).map(drop)
-        }
-    })?;
-
-    // Only scopes that could be typed: another program may have written anything in the vault.
-    let known_scopes: Vec<String> = known_scopes
-        .iter()
-        .filter(|scope| parse_scope(scope).is_ok())
-        .cloned()
-        .collect();
-    let known_scopes = known_scopes.as_slice();
-    let mut scopes = Vec::new();
-    if !known_scopes.is_empty() {
-        let picked = MultiSelect::with_theme(&theme)
-            .with_prompt("Scopes in use (space to pick, enter to go on)")
-            .items(known_scopes)
-            .interact_opt()
-            .map_err(cancelled)?
-            .ok_or(Error::Silent(CANCELLED))?;
-        scopes.extend(picked.into_iter().map(|index| known_scopes[index].clone()));
-    }
-    let typed = text_with(
+    let app_required = policy.require_app && !app_given;
+    let app = text_with(
         &theme,
-        if known_scopes.is_empty() {
-            "Scopes (comma separated, optional)"
+        if app_required {
+            "App (required by the vault's policy)"
         } else {
-            "Other scopes (comma separated, optional)"
+            "App (optional)"
         },
-        |text| split_scopes(text).map(drop),
+        |text| match text {
+            "" if app_required => Err("the vault's policy requires an app; type one".into()),
+            "" => Ok(()),
+            text => parse_name(text).map(drop),
+        },
     )?;
-    // Validated just above.
-    scopes.extend(split_scopes(&typed).unwrap_or_default());
-
-    let default = crate::policy::format_duration(default_lifetime);
-    let mut lifetimes: Vec<&str> = LIFETIMES.to_vec();
-    if !lifetimes.contains(&default.as_str()) {
-        // Before the first longer one (durations up to "1y"; "never" and "custom…" stay last).
-        let at = LIFETIMES[..4]
-            .iter()
-            .position(|item| parse_duration(item).is_ok_and(|item| item > default_lifetime))
-            .unwrap_or(4);
-        lifetimes.insert(at, &default);
-    }
-    let choice = Select::with_theme(&theme)
-        .with_prompt("Lifetime")
-        .items(&lifetimes)
-        .default(
-            lifetimes
-                .iter()
-                .position(|item| *item == default)
-                .unwrap_or(1),
-        )
-        .interact_opt()
-        .map_err(cancelled)?
-        .ok_or(Error::Silent(CANCELLED))?;
-    let expires_at = if lifetimes[choice] == "custom…" {
-        let text = text_with(
-            &theme,
-            "Expires (30d, 12h, 2027-01-31, RFC 3339 or never)",
-            |text| parse_expiry(text, now).map(drop),
-        )?;
-        parse_expiry(&text, now).map_err(Error::Usage)?
-    } else {
-        parse_expiry(lifetimes[choice], now).map_err(Error::Usage)?
-    };
+    let scopes = ask_scopes(&theme, known_scopes, policy.scopes.as_deref())?;
+    let expires_at = ask_lifetime(&theme, policy, now)?;
     Ok(NewTokenAnswers {
         name,
         app: (!app.is_empty()).then_some(app),
         scopes,
         expires_at,
     })
+}
+
+/// The scopes: picked from a list (the policy's `allowed` scopes, else `known_scopes`), then
+/// typed; a typed scope the policy does not allow is refused as it is typed.
+fn ask_scopes(
+    theme: &ColorfulTheme,
+    known_scopes: &[String],
+    allowed: Option<&[String]>,
+) -> Result<Vec<String>> {
+    // Only scopes that could be typed: another program may have written anything in the vault.
+    let offered: Vec<String> = allowed
+        .unwrap_or(known_scopes)
+        .iter()
+        .filter(|scope| parse_scope(scope).is_ok())
+        .cloned()
+        .collect();
+    let mut scopes = Vec::new();
+    if !offered.is_empty() {
+        let picked = MultiSelect::with_theme(theme)
+            .with_prompt(if allowed.is_some() {
+                "Scopes the vault's policy allows (space to pick, enter to go on)"
+            } else {
+                "Scopes in use (space to pick, enter to go on)"
+            })
+            .items(&offered)
+            .interact_opt()
+            .map_err(cancelled)?
+            .ok_or(Error::Silent(CANCELLED))?;
+        scopes.extend(picked.into_iter().map(|index| offered[index].clone()));
+    }
+    let typed_prompt = match (allowed, offered.is_empty()) {
+        (Some(_), true) => "Scopes (the vault's policy allows none; enter to go on)",
+        (Some(_), false) => "More of those scopes, typed (comma separated, optional)",
+        (None, true) => "Scopes (comma separated, optional)",
+        (None, false) => "Other scopes (comma separated, optional)",
+    };
+    let typed = text_with(theme, typed_prompt, |text| {
+        let typed = split_scopes(text)?;
+        match (allowed, typed.iter().find(|scope| !allowed_scope(allowed, scope))) {
+            (Some(allowed), Some(scope)) => Err(format!(
+                "\"{scope}\" is not allowed by the vault's policy (scopes: {})",
+                if allowed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    allowed.join(",")
+                }
+            )),
+            _ => Ok(()),
+        }
+    })?;
+    // Validated just above.
+    scopes.extend(split_scopes(&typed).unwrap_or_default());
+    Ok(scopes)
+}
+
+fn allowed_scope(allowed: Option<&[String]>, scope: &str) -> bool {
+    allowed.is_none_or(|allowed| allowed.iter().any(|one| one == scope))
+}
+
+/// The lifetime: a menu of the lifetimes the policy allows (its default chosen first), or
+/// `custom…`, a typed one that is refused at once when the policy does not allow it.
+fn ask_lifetime(theme: &ColorfulTheme, policy: &Policy, now: DateTime<Utc>) -> Result<Expiry> {
+    let (menu, default) = lifetime_menu(policy);
+    let mut items: Vec<String> = menu
+        .iter()
+        .map(|lifetime| lifetime.map_or("never".to_owned(), crate::policy::format_duration))
+        .collect();
+    items.push("custom…".into());
+    let choice = Select::with_theme(theme)
+        .with_prompt("Lifetime")
+        .items(&items)
+        .default(default)
+        .interact_opt()
+        .map_err(cancelled)?
+        .ok_or(Error::Silent(CANCELLED))?;
+    if let Some(lifetime) = menu.get(choice) {
+        return Ok(lifetime.map(|lifetime| now + lifetime));
+    }
+    let allowed = |text: &str| -> Result<Expiry, String> {
+        let expiry = parse_expiry(text, now)?;
+        match (policy.lifetime_breach(expiry, now), policy.max_lifetime) {
+            (Some(_), Some(max)) => Err(format!(
+                "the vault's policy allows a lifetime of at most {max} (max-lifetime); give \
+                 {max} or less",
+                max = crate::policy::format_duration(max)
+            )),
+            _ => Ok(expiry),
+        }
+    };
+    let text = text_with(
+        theme,
+        if policy.max_lifetime.is_some() {
+            "Expires (30d, 12h, 2027-01-31 or RFC 3339)"
+        } else {
+            "Expires (30d, 12h, 2027-01-31, RFC 3339 or never)"
+        },
+        |text| allowed(text).map(drop),
+    )?;
+    allowed(&text).map_err(Error::Usage)
+}
+
+/// The lifetimes the menu offers, shortest first (`None`: never), and the index of the
+/// default: the usual ones up to the policy's maximum, the maximum itself, and the default
+/// lifetime; `never` only without a maximum.
+fn lifetime_menu(policy: &Policy) -> (Vec<Option<chrono::Duration>>, usize) {
+    let default = policy.default_lifetime();
+    let mut lifetimes: Vec<chrono::Duration> = LIFETIMES
+        .into_iter()
+        .chain(policy.max_lifetime)
+        .chain([default])
+        .filter(|lifetime| policy.max_lifetime.is_none_or(|max| *lifetime <= max))
+        .collect();
+    lifetimes.sort();
+    lifetimes.dedup();
+    let at = lifetimes
+        .iter()
+        .position(|lifetime| *lifetime == default)
+        .unwrap_or_default();
+    let mut menu: Vec<Option<chrono::Duration>> = lifetimes.into_iter().map(Some).collect();
+    if policy.max_lifetime.is_none() {
+        menu.push(None);
+    }
+    (menu, at)
 }
 
 /// Asks a yes/no question, no by default. Esc or Ctrl-C cancels quietly.

@@ -246,19 +246,77 @@ fn policy_check_lists_live_tokens_that_break_the_rules_exit_8() {
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
     assert_eq!(found[0]["id"], forever.id());
     assert_eq!(found[0]["rules"], serde_json::json!(["max-lifetime"]));
+    // Each problem is worded as the edit command that fixes it.
+    let fix = format!("tokens edit {} --expires 30d", forever.id());
+    assert_eq!(found[0]["fixes"], serde_json::json!([fix]));
+    assert_eq!(
+        found[0]["problems"],
+        serde_json::json!([format!(
+            "{fix} (it never expires, and the policy allows at most 30d)"
+        )])
+    );
     let output = sandbox.run(&["policy", "check"], "");
     assert_eq!(code(&output), 8);
     let table = stdout(&output);
     assert!(
         table.lines().nth(1).unwrap().starts_with(&format!(
-            " {}  forever  max-lifetime  the vault's policy",
+            " {}  forever  max-lifetime  {fix} (it never expires",
             forever.id()
         )),
         "{table}"
     );
     assert!(!table.contains(&gone.id()), "a revoked token is listed");
-    // Fixed: exit 0 again.
-    ok(&sandbox, &["edit", "forever", "--expires", "7d"]);
+    // Fixed by the command it gave: exit 0 again.
+    let fix: Vec<&str> = fix.split(' ').skip(1).collect();
+    ok(&sandbox, &fix);
+    assert_eq!(code(&sandbox.run(&["policy", "check"], "")), 0);
+}
+
+/// Every rule's problem is an edit command, and running them (the app filled in) fixes the
+/// token: edit judges only what it changes, so each works on its own.
+#[test]
+fn policy_check_words_each_problem_as_the_edit_that_fixes_it() {
+    let sandbox = Sandbox::new();
+    let wild = sandbox.create(
+        "wild",
+        &["--expires", "never", "--scope", "read,admin,write,sudo"],
+    );
+    ok(
+        &sandbox,
+        &[
+            "policy",
+            "set",
+            "--require-app",
+            "--max-lifetime",
+            "90d",
+            "--scopes",
+            "read,write,deploy:prod",
+        ],
+    );
+    let output = sandbox.run(&["--json", "policy", "check"], "");
+    assert_eq!(code(&output), 8, "{}", stderr(&output));
+    let found = json(&output);
+    let id = wild.id();
+    assert_eq!(
+        found[0]["fixes"],
+        serde_json::json!([
+            format!("tokens edit {id} --expires 90d"),
+            format!("tokens edit {id} --app APP"),
+            format!("tokens edit {id} --remove-scope admin,sudo"),
+        ])
+    );
+    assert_eq!(
+        found[0]["problems"][2],
+        format!(
+            "tokens edit {id} --remove-scope admin,sudo (the policy allows only the scopes \
+             read,write,deploy:prod)"
+        )
+    );
+    for fix in found[0]["fixes"].as_array().unwrap() {
+        let fix = fix.as_str().unwrap().replace("APP", "ci");
+        let args: Vec<&str> = fix.split(' ').skip(1).collect();
+        ok(&sandbox, &args);
+    }
     assert_eq!(code(&sandbox.run(&["policy", "check"], "")), 0);
 }
 

@@ -134,34 +134,107 @@ fn create_without_a_name_asks_for_everything_on_a_terminal() {
     assert_eq!(lifetime, 30 * 86_400);
 }
 
-/// The vault's policy holds for a token made at the prompt too (SPEC §9): refused, exit 2,
-/// naming the rule, and nothing made.
+/// The vault's policy (SPEC §9) is read before the first question: a required app is asked as
+/// required, the scopes offered are the policy's and others are refused as typed, the
+/// lifetimes offered are the allowed ones, and a custom one is checked as typed. The finished
+/// prompt is never refused.
 #[test]
-fn create_at_the_prompt_keeps_the_vault_policy() {
-    let sandbox = Sandbox::new();
-    sandbox.create("first", &["--app", "ci"]);
-    let output = sandbox.run(&["policy", "set", "--max-lifetime", "90d"], "");
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
+fn the_prompt_asks_within_the_vault_policy() {
+    let sandbox = strict_sandbox();
     let mut session = spawn(&sandbox, &["create"], 100, &[]);
     session.expect("Name").unwrap();
     session.send_line("second").unwrap();
-    session.expect("App").unwrap();
-    session.send_line("ci").unwrap();
-    session.expect("Scopes").unwrap();
+    session.expect("App (required by the vault's policy)").unwrap();
     session.send_line("").unwrap();
-    session.expect("Lifetime").unwrap();
-    session.send(format!("{DOWN}{DOWN}{DOWN}")).unwrap(); // 30d -> 90d -> 1y -> never
+    session.expect("the vault's policy requires an app").unwrap();
+    session.send_line("ci").unwrap();
+    session.expect("Scopes the vault's policy allows").unwrap();
+    session.send(DOWN).unwrap(); // read, write, deploy:prod: pick "write"
+    session.send(" ").unwrap();
     session.send("\r").unwrap();
+    session.expect("More of those scopes").unwrap();
+    session.send_line("admin").unwrap();
+    session
+        .expect("\"admin\" is not allowed by the vault's policy (scopes: read,write,deploy:prod)")
+        .unwrap();
+    session.send_line("deploy:prod").unwrap();
+    session.expect("Lifetime").unwrap();
+    let menu = session.expect("custom…").unwrap();
+    let menu = without_escapes(&String::from_utf8_lossy(menu.before()));
+    for offered in ["7d", "30d", "90d"] {
+        assert!(menu.contains(offered), "{offered} not offered: {menu}");
+    }
+    for refused in ["1y", "never"] {
+        assert!(!menu.contains(refused), "{refused} offered: {menu}");
+    }
+    session.send(format!("{DOWN}{DOWN}")).unwrap(); // 30d -> 90d -> custom…
+    session.send("\r").unwrap();
+    session.expect("Expires").unwrap();
+    session.send_line("1y").unwrap();
+    session.expect("at most 90d (max-lifetime); give 90d or less").unwrap();
+    session.send_line("never").unwrap();
+    session.expect("at most 90d (max-lifetime)").unwrap();
+    session.send_line("90d").unwrap();
     let (screen, code) = finish(session);
-    assert_eq!(code, 2, "{screen}");
-    assert!(
-        without_escapes(&screen).contains(
-            "tokens: the vault's policy allows a lifetime of at most 90d (max-lifetime) and this \
-             token would never expire; give --expires 90d or less"
-        ),
-        "{screen}"
+    assert_eq!(code, 0, "{screen}");
+    let made: (String, String, i64) = (
+        sandbox.query("SELECT app FROM tokens WHERE name = 'second'"),
+        sandbox.query("SELECT scopes FROM tokens WHERE name = 'second'"),
+        sandbox.query("SELECT expires_at - created_at FROM tokens WHERE name = 'second'"),
     );
-    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
+    assert_eq!(
+        made,
+        ("ci".to_owned(), "write deploy:prod".to_owned(), 90 * 86_400)
+    );
+}
+
+/// A vault with one token and the policy `--require-app --max-lifetime 90d --scopes
+/// read,write,deploy:prod`.
+fn strict_sandbox() -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &["--app", "ci", "--scope", "admin"]);
+    let output = sandbox.run(
+        &[
+            "policy",
+            "set",
+            "--require-app",
+            "--max-lifetime",
+            "90d",
+            "--scopes",
+            "read,write,deploy:prod",
+        ],
+        "",
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    sandbox
+}
+
+/// Whatever is picked from the lifetime menu under a policy, the token is made.
+#[test]
+fn every_lifetime_offered_under_a_policy_is_accepted() {
+    let sandbox = strict_sandbox();
+    // The menu is 7d, 30d (chosen first), 90d, custom…
+    for (downs, days) in [(0, 30), (1, 90), (3, 7)] {
+        let name = format!("made-{days}");
+        let mut session = spawn(&sandbox, &["create"], 100, &[]);
+        session.expect("Name").unwrap();
+        session.send_line(&name).unwrap();
+        session.expect("App").unwrap();
+        session.send_line("ci").unwrap();
+        session.expect("Scopes the vault's policy allows").unwrap();
+        session.send(" \r").unwrap(); // "read"
+        session.expect("More of those scopes").unwrap();
+        session.send_line("").unwrap();
+        session.expect("custom…").unwrap();
+        session.send(DOWN.repeat(downs)).unwrap(); // wraps from custom… to 7d
+        session.send("\r").unwrap();
+        let (screen, code) = finish(session);
+        assert_eq!(code, 0, "{days}d: {screen}");
+        let lifetime: i64 = sandbox.query(&format!(
+            "SELECT expires_at - created_at FROM tokens WHERE name = '{name}'"
+        ));
+        assert_eq!(lifetime, days * 86_400);
+    }
 }
 
 #[test]

@@ -59,7 +59,8 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
             };
             let answers = prompt::ask_new_token(
                 &known_scopes,
-                policy.default_lifetime(),
+                &policy,
+                args.app.is_some(),
                 context.now,
                 &name_is_free,
             )?;

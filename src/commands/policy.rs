@@ -9,8 +9,8 @@ use super::{Context, EXIT_FOUND};
 use crate::cli::{PolicyAction, PolicyArgs, PolicySetArgs};
 use crate::error::{Error, Result};
 use crate::output::{self, printable};
-use crate::policy::{Policy, PolicyJson, format_duration};
-use crate::vault::{Access, ListFilter, Status};
+use crate::policy::{Breach, Policy, PolicyJson, format_duration};
+use crate::vault::{Access, ListFilter, Status, TokenRecord};
 
 pub fn run(context: &Context, args: PolicyArgs) -> Result<()> {
     match args.action {
@@ -169,7 +169,8 @@ fn check(context: &Context) -> Result<()> {
                     "scopes": record.scopes,
                     "expires_at": record.expires_at.map(output::rfc3339),
                     "rules": breaches.iter().map(|b| b.rule).collect::<Vec<_>>(),
-                    "problems": breaches.iter().map(|b| b.why.as_str()).collect::<Vec<_>>(),
+                    "problems": breaches.iter().map(|b| problem(record, b)).collect::<Vec<_>>(),
+                    "fixes": breaches.iter().map(|b| fix(record, b)).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -183,7 +184,7 @@ fn check(context: &Context) -> Result<()> {
                         (printable(&record.id).into_owned(), None),
                         (printable(&record.name).into_owned(), None),
                         (breach.rule.to_owned(), None),
-                        (printable(&breach.why).into_owned(), None),
+                        (printable(&problem(record, breach)).into_owned(), None),
                     ]
                 })
             })
@@ -207,6 +208,16 @@ fn check(context: &Context) -> Result<()> {
         ));
         Err(Error::Silent(EXIT_FOUND))
     }
+}
+
+/// A rule a token breaks, worded as the `edit` command that fixes it (and why).
+fn problem(record: &TokenRecord, breach: &Breach) -> String {
+    format!("{} ({})", fix(record, breach), breach.found)
+}
+
+/// The `edit` command that makes the token keep the rule (by id: a name may need quoting).
+fn fix(record: &TokenRecord, breach: &Breach) -> String {
+    format!("tokens edit {} {}", record.id, breach.fix)
 }
 
 fn anyhow_json(error: serde_json::Error) -> Error {
