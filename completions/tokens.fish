@@ -188,13 +188,13 @@ complete -c tokens -n "__fish_tokens_using_subcommand verify" -l scope -d 'Requi
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l app -d 'Require the token to belong to this app' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l token-env -d 'Read the token from this environment variable' -r
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l token-file -d 'Read the token from this file' -r -F
-complete -c tokens -n "__fish_tokens_using_subcommand verify" -l client-ip -d 'The client\'s address, for a token bound to addresses (create --allow-from)' -r
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l client-ip -d 'The client\'s address, for a token bound to addresses (create --allow-from); with --batch, every line\'s (a line that carries its own address is then malformed)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
-complete -c tokens -n "__fish_tokens_using_subcommand verify" -l batch -d 'One token a line on stdin, optionally followed by whitespace and the client\'s address; one JSON line a token on stdout, in order; exit 0 when all were answered'
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l batch -d 'One token a line on stdin, optionally followed by whitespace and the client\'s address (written by the service, never copied from the client); one JSON line a token on stdout, in order; exit 0 when all were answered'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'

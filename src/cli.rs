@@ -363,11 +363,13 @@ pub struct VerifyArgs {
     /// Read the token from this file
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, conflicts_with = "batch")]
     pub token_file: Option<PathBuf>,
-    /// The client's address, for a token bound to addresses (create --allow-from)
+    /// The client's address, for a token bound to addresses (create --allow-from); with
+    /// --batch, every line's (a line that carries its own address is then malformed)
     #[arg(long, value_name = "ADDR")]
     pub client_ip: Option<std::net::IpAddr>,
-    /// One token a line on stdin, optionally followed by whitespace and the client's address;
-    /// one JSON line a token on stdout, in order; exit 0 when all were answered
+    /// One token a line on stdin, optionally followed by whitespace and the client's address
+    /// (written by the service, never copied from the client); one JSON line a token on stdout,
+    /// in order; exit 0 when all were answered
     #[arg(long)]
     pub batch: bool,
 }
