@@ -114,7 +114,10 @@ fn ask_scopes(
     };
     let typed = text_with(theme, typed_prompt, |text| {
         let typed = split_scopes(text)?;
-        match (allowed, typed.iter().find(|scope| !allowed_scope(allowed, scope))) {
+        match (
+            allowed,
+            typed.iter().find(|scope| !allowed_scope(allowed, scope)),
+        ) {
             (Some(allowed), Some(scope)) => Err(format!(
                 "\"{scope}\" is not allowed by the vault's policy (scopes: {})",
                 if allowed.is_empty() {
@@ -448,4 +451,64 @@ fn split_scopes(text: &str) -> Result<Vec<String>, String> {
 /// Ctrl-C at a prompt: leave quietly, with nothing changed.
 fn cancelled(_: dialoguer::Error) -> Error {
     Error::Silent(CANCELLED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn labels(policy: &Policy) -> (Vec<String>, usize) {
+        let (menu, default) = lifetime_menu(policy);
+        let labels = menu
+            .iter()
+            .map(|lifetime| lifetime.map_or("never".to_owned(), crate::policy::format_duration))
+            .collect();
+        (labels, default)
+    }
+
+    #[test]
+    fn the_lifetime_menu_offers_only_what_the_policy_allows() {
+        assert_eq!(
+            labels(&Policy::default()),
+            (
+                ["7d", "30d", "90d", "1y", "never"]
+                    .map(String::from)
+                    .to_vec(),
+                1
+            )
+        );
+        let capped = Policy {
+            max_lifetime: Some(Duration::days(90)),
+            ..Policy::default()
+        };
+        assert_eq!(
+            labels(&capped),
+            (vec!["7d".into(), "30d".into(), "90d".into()], 1)
+        );
+        // The maximum and the default are offered when they are not usual lifetimes.
+        let odd = Policy {
+            max_lifetime: Some(Duration::days(45)),
+            default_lifetime: Some(Duration::days(14)),
+            ..Policy::default()
+        };
+        assert_eq!(
+            labels(&odd),
+            (["7d", "14d", "30d", "45d"].map(String::from).to_vec(), 1)
+        );
+        let short = Policy {
+            max_lifetime: Some(Duration::hours(12)),
+            ..Policy::default()
+        };
+        assert_eq!(labels(&short), (vec!["12h".into()], 0));
+    }
+
+    #[test]
+    fn a_typed_scope_is_checked_against_the_policy() {
+        let allowed = ["read".to_owned(), "write".to_owned()];
+        assert!(allowed_scope(Some(&allowed), "read"));
+        assert!(!allowed_scope(Some(&allowed), "admin"));
+        assert!(!allowed_scope(Some(&[]), "read"));
+        assert!(allowed_scope(None, "admin"));
+    }
 }

@@ -505,9 +505,17 @@ fn with_client_ip_a_line_cannot_pick_its_own_address() {
         &["verify", "--batch", "--client-ip", "10.0.0.5"],
         &format!("{b}\n"),
     );
-    assert!(stdout(&output).contains(r#""reason":"ok""#), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains(r#""reason":"ok""#),
+        "{}",
+        stdout(&output)
+    );
     let output = sandbox.run(&["verify", "--batch"], &format!("{b} 10.0.0.5\n"));
-    assert!(stdout(&output).contains(r#""reason":"ok""#), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains(r#""reason":"ok""#),
+        "{}",
+        stdout(&output)
+    );
 }
 
 /// `--allow-from ::ffff:10.0.0.0/104` is the IPv4 network it means, and matches.

@@ -144,9 +144,13 @@ fn the_prompt_asks_within_the_vault_policy() {
     let mut session = spawn(&sandbox, &["create"], 100, &[]);
     session.expect("Name").unwrap();
     session.send_line("second").unwrap();
-    session.expect("App (required by the vault's policy)").unwrap();
+    session
+        .expect("App (required by the vault's policy)")
+        .unwrap();
     session.send_line("").unwrap();
-    session.expect("the vault's policy requires an app").unwrap();
+    session
+        .expect("the vault's policy requires an app")
+        .unwrap();
     session.send_line("ci").unwrap();
     session.expect("Scopes the vault's policy allows").unwrap();
     session.send(DOWN).unwrap(); // read, write, deploy:prod: pick "write"
@@ -171,7 +175,9 @@ fn the_prompt_asks_within_the_vault_policy() {
     session.send("\r").unwrap();
     session.expect("Expires").unwrap();
     session.send_line("1y").unwrap();
-    session.expect("at most 90d (max-lifetime); give 90d or less").unwrap();
+    session
+        .expect("at most 90d (max-lifetime); give 90d or less")
+        .unwrap();
     session.send_line("never").unwrap();
     session.expect("at most 90d (max-lifetime)").unwrap();
     session.send_line("90d").unwrap();

@@ -272,7 +272,10 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
         let (now, read_at) = (Utc::now(), Instant::now());
         let verdict = match line.as_ref().map(|line| batch_line(line, requirements)) {
             Err(why) => Verdict::malformed(why.clone()),
-            Ok(Err(refused)) => refused,
+            Ok(Err(refused)) => Verdict {
+                presented_id: refused.presented_id,
+                ..Verdict::malformed(refused.why)
+            },
             Ok(Ok((credential, requirements))) => match vault
                 .keep_current()
                 .and_then(|()| decide(&mut vault, &credential, &requirements, now))
@@ -383,13 +386,18 @@ fn reconnect_and_judge(
 fn batch_line<'a>(
     line: &str,
     requirements: &Requirements<'a>,
-) -> Result<(Credential, Requirements<'a>), Verdict> {
+) -> Result<(Credential, Requirements<'a>), RefusedLine> {
     let mut fields = line.split_whitespace();
-    let credential = Credential::parse(Kind::Token, fields.next().unwrap_or_default())
-        .map_err(|why| Verdict::malformed(why.to_string()))?;
-    let refused = |why: String| Verdict {
+    let credential =
+        Credential::parse(Kind::Token, fields.next().unwrap_or_default()).map_err(|why| {
+            RefusedLine {
+                presented_id: None,
+                why: why.to_string(),
+            }
+        })?;
+    let refused = |why: String| RefusedLine {
         presented_id: Some(credential.id().to_owned()),
-        ..Verdict::malformed(why)
+        why,
     };
     let address = fields.next();
     if fields.next().is_some() {
@@ -420,6 +428,12 @@ fn batch_line<'a>(
             ..*requirements
         },
     ))
+}
+
+/// Why a `--batch` line is answered `malformed`, and the id it presented, if any.
+struct RefusedLine {
+    presented_id: Option<String>,
+    why: String,
 }
 
 /// The verdict on a well-formed token: [`judge`]d from one lookup, and for an `ok` of a token
