@@ -15,7 +15,7 @@ use crate::cli::LogArgs;
 use crate::duration::parse_since;
 use crate::error::{Error, Result};
 use crate::output::{self, printable, relative, rfc3339};
-use crate::vault::{Access, Event, EventFilter, Location, LogMark, Vault};
+use crate::vault::{Access, Event, EventFilter, Location, LogMark, LogWriter, Vault};
 
 /// Rows laid out together as one table; a longer log streams on in the same columns.
 const PAGE: usize = 1_000;
@@ -98,8 +98,12 @@ struct EventLine<'a> {
 /// printed (see [`LogMark`]): on PostgreSQL an event's number is drawn when it is inserted, so
 /// a transaction still running may yet commit an event numbered below one already visible;
 /// printing past it would skip that event for good in a collector that resumes with `--after`.
-/// Without `--follow` the command waits (at most `--timeout`) for the log as it stood when it
-/// started to settle, prints it and ends; with `--follow` it polls until interrupted.
+/// Events numbered one after another are printed at once whoever is still writing (none can
+/// come in between). Without `--follow` the command waits (at most `--timeout`) for the log as
+/// it stood when it started to settle, prints it and ends; past `--timeout` it ends with what
+/// it could print, naming on stderr the transaction that holds the rest back (exit 0: a
+/// collector resumes with `--after`). With `--follow` it polls until interrupted, and names
+/// such a transaction once it has held the log back for `--timeout`.
 fn stream_jsonl(
     context: &Context,
     mut vault: Vault,
@@ -117,6 +121,7 @@ fn stream_jsonl(
     let mut target: Option<i64> = None;
     let mut settled_upto = i64::MIN;
     let started = Instant::now();
+    let mut held = HeldBack::default();
     let followed = vault_file(context);
     loop {
         // A vault file removed or replaced under a follower would be followed no more: its
@@ -139,15 +144,24 @@ fn stream_jsonl(
             }
             _ => pending.push_back(mark.clone()),
         }
-        let mut settled = None;
         while let Some(oldest) = pending.front()
             && oldest.settled_by(&mark)
         {
-            settled = Some(oldest.seq);
             settled_upto = settled_upto.max(oldest.seq);
             pending.pop_front();
         }
-        if let Some(upto) = settled.filter(|upto| after.is_none_or(|after| *upto > after)) {
+        if !pending.is_empty() {
+            let from = settled_upto.max(after.unwrap_or(0));
+            settled_upto = vault.store().events_committed_through(from)?;
+            while pending
+                .front()
+                .is_some_and(|oldest| oldest.seq <= settled_upto)
+            {
+                pending.pop_front();
+            }
+        }
+        let upto = settled_upto;
+        if upto != i64::MIN && after.is_none_or(|after| upto > after) {
             let read = EventFilter {
                 after,
                 upto: Some(upto),
@@ -176,6 +190,7 @@ fn stream_jsonl(
             // The newest N apply to the backlog only; what follows is printed whole.
             filter.last = None;
             after = Some(upto);
+            held.since = None;
             if let Some(left) = left.as_mut() {
                 *left = left.saturating_sub(printed);
                 if *left == 0 {
@@ -186,12 +201,22 @@ fn stream_jsonl(
         if !args.follow && target.is_some_and(|target| settled_upto >= target) {
             return Ok(());
         }
+        // Held back: a committed event waits behind one a running transaction may yet commit.
+        let blockers: Vec<&LogWriter> = match pending.front() {
+            Some(oldest) => mark.writers.iter().filter(|w| oldest.runs(w)).collect(),
+            None => Vec::new(),
+        };
+        let through = after.unwrap_or(0);
         if !args.follow && started.elapsed() >= context.timeout {
-            return Err(Error::Other(anyhow::anyhow!(
-                "waited {}s for a transaction still running in the vault to end before its \
-                 events could be printed in order; try again, or pass a longer --timeout",
-                context.timeout.as_secs()
-            )));
+            context.notice(&format!(
+                "warning: the events after {through} are held back by {}; printed the log \
+                 up to {through}: run again with --after {through} once it ends",
+                described(&blockers)
+            ));
+            return Ok(());
+        }
+        if args.follow {
+            held.follow(context, &blockers, through);
         }
         // A reader that went away (`| head -1`, a collector that died) ends the follow now,
         // not at the next event, which may be hours away.
@@ -200,6 +225,69 @@ fn stream_jsonl(
         }
         vault.rest();
         std::thread::sleep(POLL_INTERVAL);
+    }
+}
+
+/// What `--follow` has said about transactions holding the log back.
+#[derive(Default)]
+struct HeldBack {
+    /// Since when the log has been held back without printing anything.
+    since: Option<Instant>,
+    /// The transactions named so far (each is named once).
+    named: Vec<String>,
+}
+
+impl HeldBack {
+    /// Names, once the log has been held back for `--timeout`, each transaction holding it;
+    /// says when the log moves on again.
+    fn follow(&mut self, context: &Context, blockers: &[&LogWriter], through: i64) {
+        if blockers.is_empty() {
+            self.since = None;
+            if !self.named.is_empty() {
+                self.named.clear();
+                context.notice(&format!(
+                    "the transaction that held the log back ended; following on after {through}"
+                ));
+            }
+            return;
+        }
+        let since = *self.since.get_or_insert_with(Instant::now);
+        let new: Vec<&LogWriter> = blockers
+            .iter()
+            .copied()
+            .filter(|writer| !self.named.contains(&writer.transaction))
+            .collect();
+        if since.elapsed() < context.timeout || new.is_empty() {
+            return;
+        }
+        self.named
+            .extend(new.iter().map(|writer| writer.transaction.clone()));
+        context.notice(&format!(
+            "warning: the events after {through} are held back by {}; still following: they \
+             are printed once it ends",
+            described(&new)
+        ));
+    }
+}
+
+/// `a transaction still running (pid 4242, role fleet_verifier, open since …)`, or several.
+fn described(writers: &[&LogWriter]) -> String {
+    let each: Vec<String> = writers
+        .iter()
+        .map(|writer| {
+            let mut facts = vec![match writer.pid {
+                Some(pid) => format!("pid {pid}"),
+                None => "a prepared transaction".to_owned(),
+            }];
+            facts.extend(writer.role.as_ref().map(|role| format!("role {role}")));
+            facts.extend(writer.since.map(|at| format!("open since {}", rfc3339(at))));
+            facts.join(", ")
+        })
+        .collect();
+    match each.len() {
+        0 => "a transaction still running".to_owned(),
+        1 => format!("a transaction still running ({})", each[0]),
+        n => format!("{n} transactions still running ({})", each.join("; ")),
     }
 }
 

@@ -591,16 +591,36 @@ pub(super) const FAILURE_COLUMNS: &str =
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogMark {
     pub seq: i64,
-    pub writers: Vec<String>,
+    pub writers: Vec<LogWriter>,
 }
 
 impl LogMark {
     /// True when every event numbered up to this mark's has settled, `now` being a later mark.
     pub fn settled_by(&self, now: &LogMark) -> bool {
+        self.writers.iter().all(|writer| !now.runs(writer))
+    }
+
+    /// True when `writer`'s transaction is one of this mark's writers.
+    pub fn runs(&self, writer: &LogWriter) -> bool {
         self.writers
             .iter()
-            .all(|writer| !now.writers.contains(writer))
+            .any(|running| running.transaction == writer.transaction)
     }
+}
+
+/// A transaction that could still be adding events (PostgreSQL), as the server shows it to
+/// the reader: enough for an admin to find the session that holds the log back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogWriter {
+    /// The server's id of the transaction (a virtual transaction id): the next transaction of
+    /// the same session has another.
+    pub transaction: String,
+    /// The server process running it (`None`: a prepared transaction, which has none).
+    pub pid: Option<i32>,
+    /// The role of the session running it.
+    pub role: Option<String>,
+    /// When the transaction began; only shown to roles allowed to see that session's activity.
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// Failed verifications of one known token for one reason, counted (SPEC §8): a stranger who

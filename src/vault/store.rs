@@ -34,6 +34,9 @@ impl Column {
     }
 }
 
+/// How far [`Store::events_committed_through`] looks ahead in one call.
+pub const COMMITTED_RUN: i64 = 10_000;
+
 /// At most one `verify_failed` event this often per token and reason.
 pub const FAILURE_EVENT_INTERVAL: chrono::Duration = chrono::Duration::seconds(60);
 
@@ -125,6 +128,12 @@ pub trait Store {
 
     /// Where the event log stands now (see [`LogMark`]).
     fn log_mark(&self) -> Result<LogMark>;
+
+    /// The highest number `n` such that every event numbered after `after` up to `n` is
+    /// committed (`after` itself when the next number is missing): no event can still come
+    /// in below `n`, however long a transaction that is writing to the log takes. Looks at most
+    /// [`COMMITTED_RUN`] numbers ahead.
+    fn events_committed_through(&self, after: i64) -> Result<i64>;
 
     /// The vault's rules (SPEC §9); none when no `policy set` was ever made.
     fn policy(&self) -> Result<Policy>;

@@ -9,11 +9,11 @@ use crate::error::Result;
 use crate::policy::Policy;
 use crate::vault::records::{
     COLUMNS, Controls, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
-    FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT,
+    FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, LogWriter, NewToken, REVOKED_AT,
     TokenRecord, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes, meta_column, split_meta,
     split_nets, split_scopes,
 };
-use crate::vault::store::{Column, Store};
+use crate::vault::store::{COMMITTED_RUN, Column, Store};
 use crate::vault::{from_secs, to_secs};
 
 /// PostgreSQL's way with `list` queries.
@@ -502,8 +502,12 @@ impl Store for PgStore<'_> {
     fn log_mark(&self) -> Result<LogMark> {
         let rows = self.query("SELECT coalesce(max(seq), 0) FROM events", &[])?;
         let seq: i64 = rows[0].try_get(0)?;
+        // pg_stat_activity names the session to every role; when its transaction began, only
+        // to roles that may see that session's activity (NULL otherwise).
         let rows = self.query(
-            "SELECT DISTINCT l.virtualtransaction FROM pg_locks l \
+            "SELECT DISTINCT l.virtualtransaction, l.pid, a.usename::text, \
+             extract(epoch FROM a.xact_start)::bigint FROM pg_locks l \
+             LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
              WHERE l.locktype = 'relation' AND l.relation = 'events'::regclass \
              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
              AND l.mode = 'RowExclusiveLock' AND l.granted",
@@ -511,9 +515,28 @@ impl Store for PgStore<'_> {
         )?;
         let writers = rows
             .iter()
-            .map(|row| row.try_get::<_, String>(0))
-            .collect::<Result<_, _>>()?;
+            .map(|row| {
+                Ok(LogWriter {
+                    transaction: row.try_get(0)?,
+                    pid: row.try_get(1)?,
+                    role: row.try_get(2)?,
+                    since: row.try_get::<_, Option<i64>>(3)?.map(from_secs),
+                })
+            })
+            .collect::<Result<_>>()?;
         Ok(LogMark { seq, writers })
+    }
+
+    fn events_committed_through(&self, after: i64) -> Result<i64> {
+        // Numbers one after another keep `seq - row_number()` at `after`; the first missing
+        // number raises it.
+        let rows = self.query(
+            "SELECT coalesce(max(seq), $1) FROM (SELECT seq, seq - row_number() OVER \
+             (ORDER BY seq) AS shift FROM (SELECT seq FROM events WHERE seq > $1 \
+             ORDER BY seq LIMIT $2) ahead) numbered WHERE shift = $1",
+            &[&after, &COMMITTED_RUN],
+        )?;
+        Ok(rows[0].try_get(0)?)
     }
 
     fn policy(&self) -> Result<Policy> {

@@ -12,7 +12,7 @@ use crate::vault::records::{
     TokenRecord, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes, meta_column, split_meta,
     split_nets, split_scopes,
 };
-use crate::vault::store::{Column, Store};
+use crate::vault::store::{COMMITTED_RUN, Column, Store};
 use crate::vault::{from_secs, to_secs};
 
 /// SQLite's way with `list` queries.
@@ -386,6 +386,18 @@ impl Store for SqliteStore<'_> {
             seq,
             writers: Vec::new(),
         })
+    }
+
+    fn events_committed_through(&self, after: i64) -> Result<i64> {
+        // As on PostgreSQL (postgres/store.rs); here every number drawn is committed already.
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT coalesce(max(seq), ?1) FROM (SELECT seq, seq - row_number() OVER \
+             (ORDER BY seq) AS shift FROM (SELECT seq FROM events WHERE seq > ?1 \
+             ORDER BY seq LIMIT ?2) ahead) numbered WHERE shift = ?1",
+            )?
+            .query_row(params![after, COMMITTED_RUN], |row| row.get(0))?)
     }
 
     fn policy(&self) -> Result<Policy> {
