@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 
 pub use records::{
     Controls, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, LogWriter,
-    NewToken, Status, TokenRecord, UNTIL_USED_ONLY, VERIFY_FAILED, VerifyRecord, join_nets,
+    NewToken, Status, TokenRecord, UNTIL_USED_ONLY, Usage, VERIFY_FAILED, VerifyRecord, join_nets,
 };
 pub use sqlite::CURRENT_VERSION;
 pub use store::Store;

@@ -328,7 +328,7 @@ pub(super) const COLUMNS: &str = concat!(
 );
 
 /// The columns `tokens migrate` writes a copied token into: [`COLUMNS`] less the last use and
-/// the uses spent (bookkeeping: see [`super::Store::import_token`]).
+/// the uses spent (bookkeeping, copied row by row: see [`super::Store::import_usage`]).
 pub(super) const IMPORTED_COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
      created_at, expires_at, revoked_at, revoke_reason, secret_key_used_at, rotated_from, \
      replaced_by, lineage, disabled_at, disable_reason, uses_limit, uses_epoch, allow_from, meta, \
@@ -637,6 +637,23 @@ pub struct FailureCount {
     pub unlogged: i64,
     pub logged_at: Option<DateTime<Utc>>,
 }
+
+/// A token's bookkeeping row (`token_usage`), as verifiers keep it: copied as it is by
+/// `tokens migrate`, whatever the token's own columns say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    pub token_id: String,
+    pub last_used_at: DateTime<Utc>,
+    /// An `--until-used` successor's first use (it ends the token waiting on it).
+    pub first_used_at: Option<DateTime<Utc>>,
+    pub uses_spent: i64,
+    /// The token's use epoch the uses were spent under.
+    pub uses_epoch: i64,
+}
+
+/// The columns of a `token_usage` row, in the order both backends read them into a [`Usage`].
+pub(super) const USAGE_COLUMNS: &str =
+    "token_id, last_used_at, first_used_at, uses_spent, uses_epoch";
 
 /// A token that still verifies, as a shell completion offers it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,11 +10,11 @@ use crate::policy::Policy;
 use crate::vault::records::{
     COLUMNS, Controls, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
     FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, LogWriter, NewToken, REVOKED_AT,
-    TokenRecord, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes, meta_column, split_meta,
-    split_nets, split_scopes,
+    TokenRecord, USAGE_COLUMNS, Usage, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes,
+    meta_column, split_meta, split_nets, split_scopes,
 };
 use crate::vault::store::{COMMITTED_RUN, Column, Store};
-use crate::vault::{from_secs, to_secs};
+use crate::vault::{Marks, from_secs, to_secs};
 
 /// PostgreSQL's way with `list` queries.
 const DIALECT: Dialect = Dialect {
@@ -708,19 +708,67 @@ impl Store for PgStore<'_> {
                 &record.first_use_ends,
             ],
         )?;
-        if let Some(at) = record.last_used_at {
-            self.touch_last_used(&record.id, at)?;
-        }
-        if record.controls.uses_spent > 0 {
-            self.execute(
-                "UPDATE token_usage SET uses_spent = $2, uses_epoch = $3 WHERE token_id = $1",
-                &[
-                    &record.id,
-                    &record.controls.uses_spent,
-                    &record.controls.uses_epoch,
-                ],
-            )?;
-        }
+        Ok(())
+    }
+
+    fn usages(&self, visit: &mut dyn FnMut(Usage) -> Result<()>) -> Result<()> {
+        self.for_each_row(
+            &format!("SELECT {USAGE_COLUMNS} FROM token_usage ORDER BY token_id COLLATE \"C\""),
+            &Vec::new(),
+            &mut |row| {
+                visit(Usage {
+                    token_id: row.try_get(0)?,
+                    last_used_at: from_secs(row.try_get(1)?),
+                    first_used_at: time(row, 2)?,
+                    uses_spent: row.try_get(3)?,
+                    uses_epoch: row.try_get(4)?,
+                })
+            },
+        )
+    }
+
+    fn import_usage(&self, usage: &Usage) -> Result<()> {
+        self.execute(
+            &format!("INSERT INTO token_usage ({USAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+            &[
+                &usage.token_id,
+                &to_secs(usage.last_used_at),
+                &usage.first_used_at.map(to_secs),
+                &usage.uses_spent,
+                &usage.uses_epoch,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn schema(&self) -> Result<(i64, Option<Marks>)> {
+        // Read as JSON: a vault from before the marks has no such columns (a failed statement
+        // would end the caller's transaction).
+        let rows = self.query(
+            "SELECT version::bigint, (to_jsonb(v) ->> 'read_mark')::bigint, \
+             (to_jsonb(v) ->> 'verify_mark')::bigint, (to_jsonb(v) ->> 'write_mark')::bigint \
+             FROM tokens_vault v",
+            &[],
+        )?;
+        let row = &rows[0];
+        let marks = match (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?) {
+            (Some(read), Some(verify), Some(write)) => Some(Marks {
+                read,
+                verify,
+                write,
+            }),
+            _ => None,
+        };
+        Ok((row.try_get(0)?, marks))
+    }
+
+    fn raise_marks(&self, marks: &Marks) -> Result<()> {
+        let mark = |version: i64| i32::try_from(version).unwrap_or(i32::MAX);
+        self.execute(
+            "UPDATE tokens_vault SET read_mark = greatest(read_mark, $1), \
+             verify_mark = greatest(verify_mark, $2), write_mark = greatest(write_mark, $3)",
+            &[&mark(marks.read), &mark(marks.verify), &mark(marks.write)],
+        )?;
         Ok(())
     }
 
