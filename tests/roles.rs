@@ -605,15 +605,31 @@ fn a_verifier_holding_an_event_open_is_named_and_cannot_stop_the_log() {
     let Some(sandbox) = pg_sandbox() else { return };
     let known = sandbox.create("known", &[]);
     let verifier = role(&sandbox, "verifier");
-    let role_name = format!("verifier_{}", database(&sandbox));
-    let mut attacker = postgres::Client::connect(&direct(&verifier.url), postgres::NoTls).unwrap();
-    let mut held = attacker.transaction().unwrap();
-    held.batch_execute(&format!(
+    let insert = format!(
         "INSERT INTO events (at, token_id, kind, detail) \
          VALUES (0, '{}', 'verify_failed', 'held open')",
         known.id()
-    ))
-    .unwrap();
+    );
+    // The verifier adds the one kind of event it may add. Should a later schema take that
+    // right away (events written only by the vault's own functions), the vault's owner holds
+    // the event open instead: any session's open transaction must be named alike.
+    let verifier_may_insert: bool =
+        postgres::Client::connect(&direct(&verifier.url), postgres::NoTls)
+            .unwrap()
+            .query_one("SELECT has_any_column_privilege('events', 'INSERT')", &[])
+            .unwrap()
+            .get(0);
+    let (url, role_name) = if verifier_may_insert {
+        (
+            direct(&verifier.url),
+            format!("verifier_{}", database(&sandbox)),
+        )
+    } else {
+        (direct(&sandbox.location), "tokens_admin".to_owned())
+    };
+    let mut attacker = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut held = attacker.transaction().unwrap();
+    held.batch_execute(&insert).unwrap();
     let pid: i32 = held
         .query_one("SELECT pg_backend_pid()", &[])
         .unwrap()
