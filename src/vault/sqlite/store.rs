@@ -616,7 +616,7 @@ impl Store for SqliteStore<'_> {
         let version = self
             .conn
             .pragma_query_value(None, "user_version", |row| row.get(0))?;
-        Ok((version, super::open::read_marks(&self.conn)))
+        Ok((version, super::open::read_marks(self.conn)))
     }
 
     fn raise_marks(&self, marks: &Marks) -> Result<()> {
