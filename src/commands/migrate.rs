@@ -27,92 +27,34 @@ use crate::vault::{
 /// them. A table or column a schema migration adds goes here once [`copy`] copies it and
 /// [`Fingerprint`] compares it (or a comment says why it is not copied): `tests/migrate.rs`
 /// fails while a fresh vault of either backend has one this list lacks.
+#[rustfmt::skip]
 pub const COPIED_TABLES: &[(&str, &[&str])] = &[
     // Store::import_token; compared by feed_token. `seq` (PostgreSQL) is the order tokens were
     // added, kept by copying them in that order; `has_secret_key` is generated.
-    (
-        "tokens",
-        &[
-            "seq",
-            "id",
-            "name",
-            "app",
-            "scopes",
-            "note",
-            "secret_hash",
-            "secret_tail",
-            "secret_key_hash",
-            "created_at",
-            "expires_at",
-            "revoked_at",
-            "revoke_reason",
-            "secret_key_used_at",
-            "rotated_from",
-            "replaced_by",
-            "lineage",
-            "waits_for",
-            "first_use_ends",
-            "disabled_at",
-            "disable_reason",
-            "uses_limit",
-            "uses_epoch",
-            "allow_from",
-            "meta",
-            "has_secret_key",
-        ],
-    ),
+    ("tokens", &[
+        "seq", "id", "name", "app", "scopes", "note", "secret_hash", "secret_tail",
+        "secret_key_hash", "created_at", "expires_at", "revoked_at", "revoke_reason",
+        "secret_key_used_at", "rotated_from", "replaced_by", "lineage", "waits_for",
+        "first_use_ends", "disabled_at", "disable_reason", "uses_limit", "uses_epoch",
+        "allow_from", "meta", "has_secret_key",
+    ]),
     // Store::import_usage, row for row; compared by Fingerprint::add_usage.
-    (
-        "token_usage",
-        &[
-            "token_id",
-            "last_used_at",
-            "first_used_at",
-            "uses_spent",
-            "uses_epoch",
-        ],
-    ),
+    ("token_usage", &["token_id", "last_used_at", "first_used_at", "uses_spent", "uses_epoch"]),
     // Store::import_events, numbers and times as they are; Fingerprint::add_event.
     ("events", &["seq", "at", "token_id", "kind", "detail"]),
     // Store::import_failure_count; Fingerprint::add_failure_count.
-    (
-        "verify_failures",
-        &[
-            "token_id",
-            "reason",
-            "failures",
-            "first_at",
-            "last_at",
-            "unlogged",
-            "logged_at",
-        ],
-    ),
+    ("verify_failures", &[
+        "token_id", "reason", "failures", "first_at", "last_at", "unlogged", "logged_at",
+    ]),
     // Store::set_policy when the source has rules; compared whole.
-    (
-        "policy",
-        &[
-            "singleton",
-            "max_lifetime",
-            "default_lifetime",
-            "require_app",
-            "scopes",
-        ],
-    ),
+    ("policy", &["singleton", "max_lifetime", "default_lifetime", "require_app", "scopes"]),
     // The destination's own (its version is this binary's); its marks are raised to the
     // source's (Store::raise_marks), so no older tokens reads the copy that could not read
     // the original. SQLite keeps the version in `PRAGMA user_version`.
     ("vault_marks", &["read_mark", "verify_mark", "write_mark"]),
-    (
-        "tokens_vault",
-        &[
-            "singleton",
-            "application",
-            "version",
-            "read_mark",
-            "verify_mark",
-            "write_mark",
-        ],
-    ),
+    ("tokens_vault", &[
+        "singleton", "application", "version", "read_mark", "verify_mark", "write_mark",
+    ]),
 ];
 
 /// Events are copied this many at a time: memory stays flat however long the log.
