@@ -503,13 +503,16 @@ impl Store for PgStore<'_> {
         let rows = self.query("SELECT coalesce(max(seq), 0) FROM events", &[])?;
         let seq: i64 = rows[0].try_get(0)?;
         // pg_stat_activity names the session to every role; when its transaction began, only
-        // to roles that may see that session's activity (NULL otherwise).
+        // to roles that may see that session's activity (NULL otherwise). The catalog's views
+        // are named with their schema: a TEMP table of the same name, which any session with
+        // TEMP may plant on a pooled connection, would otherwise hide the writers.
         let rows = self.query(
             "SELECT DISTINCT l.virtualtransaction, l.pid, a.usename::text, \
-             extract(epoch FROM a.xact_start)::bigint FROM pg_locks l \
-             LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+             extract(epoch FROM a.xact_start)::bigint FROM pg_catalog.pg_locks l \
+             LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
              WHERE l.locktype = 'relation' AND l.relation = 'events'::regclass \
-             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND l.database = (SELECT oid FROM pg_catalog.pg_database \
+             WHERE datname = pg_catalog.current_database()) \
              AND l.mode = 'RowExclusiveLock' AND l.granted",
             &[],
         )?;
