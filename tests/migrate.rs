@@ -392,3 +392,47 @@ fn migrate_keeps_the_events_original_times_both_ways() {
     let raw = "SELECT group_concat(at, ',') FROM (SELECT at FROM events ORDER BY seq) e";
     assert_eq!(back.query::<String>(raw), source.query::<String>(raw));
 }
+
+/// The copy is never readable by an older `tokens` than the original: its marks (SPEC §10) are
+/// raised to the source's. And a source from a newer `tokens`, which may hold what this one
+/// does not know of, is refused (exit 1, "upgrade tokens"), the destination left empty.
+#[test]
+fn migrate_keeps_the_marks_and_refuses_a_newer_source() {
+    let current = tokens::vault::CURRENT_VERSION;
+    let source = Sandbox::sqlite();
+    source.create("a", &[]);
+    source.execute(&format!(
+        "UPDATE vault_marks SET verify_mark = {}; PRAGMA wal_checkpoint(TRUNCATE);",
+        current + 1
+    ));
+    let target = Sandbox::new();
+    let output = migrate(&source, &source.location, &target.location, false);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let marks = "SELECT read_mark || ' ' || verify_mark || ' ' || write_mark FROM ";
+    let table = if target.is_postgres() {
+        "tokens_vault"
+    } else {
+        "vault_marks"
+    };
+    assert_eq!(
+        target.query::<String>(&format!("{marks}{table}")),
+        format!("{current} {} {current}", current + 1)
+    );
+
+    let newer = Sandbox::sqlite();
+    newer.create("a", &[]);
+    newer.execute(&format!(
+        "UPDATE vault_marks SET verify_mark = {current}; PRAGMA user_version = {}; \
+         PRAGMA wal_checkpoint(TRUNCATE);",
+        current + 1
+    ));
+    let empty = Sandbox::new();
+    let output = migrate(&newer, &newer.location, &empty.location, false);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).ends_with("; upgrade tokens\n"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!empty.vault_exists(), "nothing made at the destination");
+}

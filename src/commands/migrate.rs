@@ -70,6 +70,18 @@ pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
     }
     let mut source = Vault::open_within(&from, Access::Read, context.timeout)
         .map_err(|e| vault::explain(e, &from))?;
+    // A newer source may hold what this binary does not know of, and would not copy: refused
+    // before the destination is made.
+    let (version, _) = source
+        .read_still(|src| src.schema())
+        .map_err(|e| vault::explain(e, &from))?;
+    if version > CURRENT_VERSION {
+        return Err(Error::VaultTooNew {
+            vault: from.to_string(),
+            found: version,
+            known: CURRENT_VERSION,
+        });
+    }
     let mut destination = Vault::open_within(&to, Access::Write, context.timeout)
         .map_err(|e| vault::explain(e, &to))?;
     let now = context.now;
@@ -142,15 +154,7 @@ fn copy(
 ) -> Result<Copied> {
     let from = |e| vault::explain(e, ends.from);
     let to = |e| vault::explain(e, ends.to);
-    // A newer source may hold what this binary does not know of, and would not copy.
-    let (version, marks) = src.schema().map_err(from)?;
-    if version > CURRENT_VERSION {
-        return Err(Error::VaultTooNew {
-            vault: ends.from.to_string(),
-            found: version,
-            known: CURRENT_VERSION,
-        });
-    }
+    let (_, marks) = src.schema().map_err(from)?;
     let mut source = Fingerprint::new();
     let mut tokens = 0;
     src.list(&everything(), now, &mut |record| {
