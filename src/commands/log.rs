@@ -83,6 +83,9 @@ pub fn run(context: &Context, args: LogArgs) -> Result<()> {
 /// How often `--follow` asks for new events: well within the second SPEC §9 allows.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
+/// The most marks `--jsonl` keeps waiting to settle.
+const PENDING_MARKS: usize = 64;
+
 /// One line of `--jsonl` (SPEC §9), its fields in this order.
 #[derive(Serialize)]
 struct EventLine<'a> {
@@ -143,6 +146,12 @@ fn stream_jsonl(
                 }
             }
             _ => pending.push_back(mark.clone()),
+        }
+        // Flat memory however long a transaction holds the log back while events come in: a
+        // mark dropped from the middle only delays what it would have let through (the next
+        // mark's writers include every one of its writers still running), it never skips.
+        if pending.len() > PENDING_MARKS {
+            pending.remove(1);
         }
         while let Some(oldest) = pending.front()
             && oldest.settled_by(&mark)
