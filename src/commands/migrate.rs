@@ -111,11 +111,15 @@ pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
             "verified": true,
         }))?;
     } else {
+        let tokens = counted(copied.tokens, "token");
+        let events = counted(copied.events, "event");
+        let what = if copied.policy {
+            format!("{tokens}, {events} and the policy")
+        } else {
+            format!("{tokens} and {events}")
+        };
         context.notice(&format!(
-            "Copied {} and {}{} from {from} to {to}; the copy reads back identical.",
-            counted(copied.tokens, "token"),
-            counted(copied.events, "event"),
-            if copied.policy { " and the policy" } else { "" }
+            "Copied {what} from {from} to {to}; the copy reads back identical."
         ));
     }
     Ok(())
