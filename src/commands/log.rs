@@ -120,7 +120,7 @@ fn stream_jsonl(
         filter.first = filter.last.take();
     }
     let mut left = filter.first;
-    let mut pending: VecDeque<LogMark> = VecDeque::new();
+    let mut pending = Pending::default();
     let mut target: Option<i64> = None;
     let mut settled_upto = i64::MIN;
     let started = Instant::now();
@@ -138,36 +138,15 @@ fn stream_jsonl(
         vault.keep_current()?;
         let mark = vault.store().log_mark()?;
         target.get_or_insert(mark.seq);
-        // Marks of one number: the oldest is kept, unless this one has settled already.
-        match pending.back_mut() {
-            Some(last) if last.seq == mark.seq => {
-                if mark.writers.is_empty() {
-                    *last = mark.clone();
-                }
-            }
-            _ => pending.push_back(mark.clone()),
-        }
-        // Flat memory however long a transaction holds the log back while events come in: a
-        // mark dropped from the middle only delays what it would have let through (the next
-        // mark's writers include every one of its writers still running), it never skips.
-        if pending.len() > PENDING_MARKS {
-            pending.remove(1);
-        }
-        while let Some(oldest) = pending.front()
-            && oldest.settled_by(&mark)
-        {
-            settled_upto = settled_upto.max(oldest.seq);
-            pending.pop_front();
+        if let Some(seq) = pending.observe(&mark) {
+            settled_upto = settled_upto.max(seq);
         }
         if !pending.is_empty() {
+            // Past the settled marks, numbers one after another are committed whoever still
+            // writes: none can come in between.
             let from = settled_upto.max(after.unwrap_or(0));
             settled_upto = vault.store().events_committed_through(from)?;
-            while pending
-                .front()
-                .is_some_and(|oldest| oldest.seq <= settled_upto)
-            {
-                pending.pop_front();
-            }
+            pending.forget_through(settled_upto);
         }
         let upto = settled_upto;
         if upto != i64::MIN && after.is_none_or(|after| upto > after) {
@@ -211,10 +190,7 @@ fn stream_jsonl(
             return Ok(());
         }
         // Held back: a committed event waits behind one a running transaction may yet commit.
-        let blockers: Vec<&LogWriter> = match pending.front() {
-            Some(oldest) => mark.writers.iter().filter(|w| oldest.runs(w)).collect(),
-            None => Vec::new(),
-        };
+        let blockers = pending.blockers(&mark);
         let through = after.unwrap_or(0);
         if !args.follow && started.elapsed() >= context.timeout {
             context.notice(&format!(
@@ -234,6 +210,60 @@ fn stream_jsonl(
         }
         vault.rest();
         std::thread::sleep(POLL_INTERVAL);
+    }
+}
+
+/// The marks read and not settled yet, oldest first (see [`LogMark`]).
+#[derive(Default)]
+struct Pending {
+    marks: VecDeque<LogMark>,
+}
+
+impl Pending {
+    /// Takes in `now`, the log's mark as just read; returns the highest number it settles.
+    fn observe(&mut self, now: &LogMark) -> Option<i64> {
+        // Marks of one number: the oldest is kept, unless this one has settled already.
+        match self.marks.back_mut() {
+            Some(last) if last.seq == now.seq => {
+                if now.writers.is_empty() {
+                    *last = now.clone();
+                }
+            }
+            _ => self.marks.push_back(now.clone()),
+        }
+        // Flat memory however long a transaction holds the log back while events come in: a
+        // mark dropped from the middle only delays what it would have let through (the next
+        // mark's writers include every one of its writers still running), it never skips.
+        if self.marks.len() > PENDING_MARKS {
+            self.marks.remove(1);
+        }
+        let mut settled = None;
+        while let Some(oldest) = self.marks.front()
+            && oldest.settled_by(now)
+        {
+            settled = Some(oldest.seq);
+            self.marks.pop_front();
+        }
+        settled
+    }
+
+    /// Forgets the marks up to `seq`, which is settled.
+    fn forget_through(&mut self, seq: i64) {
+        while self.marks.front().is_some_and(|oldest| oldest.seq <= seq) {
+            self.marks.pop_front();
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.marks.is_empty()
+    }
+
+    /// The transactions, as `now` shows them, that keep the oldest mark from settling.
+    fn blockers<'a>(&self, now: &'a LogMark) -> Vec<&'a LogWriter> {
+        match self.marks.front() {
+            Some(oldest) => now.writers.iter().filter(|w| oldest.runs(w)).collect(),
+            None => Vec::new(),
+        }
     }
 }
 
@@ -441,4 +471,75 @@ fn write_row(out: &mut impl Write, widths: &[Option<usize>], cells: &[String; 6]
     }
     writeln!(out, "{}", line.trim_end())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer(transaction: &str) -> LogWriter {
+        LogWriter {
+            transaction: transaction.to_owned(),
+            pid: Some(1),
+            role: None,
+            since: None,
+        }
+    }
+
+    fn mark(seq: i64, writers: &[&str]) -> LogMark {
+        LogMark {
+            seq,
+            writers: writers.iter().map(|name| writer(name)).collect(),
+        }
+    }
+
+    #[test]
+    fn marks_without_writers_settle_at_once() {
+        let mut pending = Pending::default();
+        assert_eq!(pending.observe(&mark(3, &[])), Some(3));
+        assert_eq!(pending.observe(&mark(5, &[])), Some(5));
+        assert!(pending.is_empty());
+    }
+
+    #[test]
+    fn a_mark_settles_once_its_writers_end_whoever_writes_after() {
+        let mut pending = Pending::default();
+        assert_eq!(pending.observe(&mark(3, &["a"])), None);
+        assert_eq!(pending.observe(&mark(4, &["a", "b"])), None);
+        assert_eq!(pending.blockers(&mark(4, &["a", "b"])).len(), 1);
+        // `a` ended: up to 3 is settled; 4 waits for `b`, which began after 3 was read.
+        assert_eq!(pending.observe(&mark(4, &["b"])), Some(3));
+        assert_eq!(pending.blockers(&mark(4, &["b"]))[0].transaction, "b");
+        assert_eq!(pending.observe(&mark(4, &[])), Some(4));
+        assert!(pending.is_empty());
+    }
+
+    #[test]
+    fn a_long_hold_keeps_few_marks_and_skips_nothing() {
+        let mut pending = Pending::default();
+        // `a` holds the log while 1,000 events commit, each seen by a poll.
+        for seq in 1..=1_000 {
+            assert_eq!(pending.observe(&mark(seq, &["a"])), None, "{seq}");
+            assert!(pending.marks.len() <= PENDING_MARKS);
+        }
+        assert_eq!(pending.marks.front().map(|oldest| oldest.seq), Some(1));
+        // A short writer `b` comes and goes: nothing settles while `a` runs.
+        assert_eq!(pending.observe(&mark(1_001, &["a", "b"])), None);
+        assert_eq!(pending.observe(&mark(1_001, &["a"])), None);
+        assert_eq!(pending.observe(&mark(1_001, &[])), Some(1_001));
+        assert!(pending.is_empty());
+    }
+
+    #[test]
+    fn marks_settled_otherwise_are_forgotten() {
+        let mut pending = Pending::default();
+        pending.observe(&mark(3, &["a"]));
+        pending.observe(&mark(6, &["a"]));
+        pending.forget_through(4);
+        assert_eq!(pending.marks.front().map(|oldest| oldest.seq), Some(6));
+        assert!(pending.blockers(&mark(6, &["a"])).len() == 1);
+        pending.forget_through(6);
+        assert!(pending.is_empty());
+        assert!(pending.blockers(&mark(6, &["a"])).is_empty());
+    }
 }
