@@ -701,3 +701,36 @@ fn a_verifier_holding_an_event_open_is_named_and_cannot_stop_the_log() {
     eprintln!("log --follow said: {warning}\n{notices}");
     assert!(notices.is_empty() || notices.contains("ended"), "{notices}");
 }
+
+/// Issue 22: an admin role (not the vault's owner) migrates a file vault into the shared one
+/// whole: the policy, the bookkeeping and the marks too, with the rights `tokens grants` gives.
+#[test]
+fn an_admin_role_migrates_a_file_vault_whole_with_its_policy() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let output = sandbox.run(&["policy", "set", "--require-app"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let admin = role(&sandbox, "admin");
+    // The vault must be empty: the owner's `policy set` above only made it (and logged).
+    sandbox.execute("DELETE FROM events; DELETE FROM policy");
+    let file = Sandbox::sqlite();
+    let output = file.run(&["policy", "set", "--max-lifetime", "90d"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let used = file.create("used", &[]);
+    assert_eq!(file.verify(&used.token, &[]).0, 0);
+    let output = admin.run(
+        &sandbox,
+        &["migrate", "--from", &file.location, "--to", &admin.url],
+        "",
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("and the policy"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        json(&admin.run(&sandbox, &["policy", "--json"], "")),
+        json(&file.run(&["policy", "--json"], ""))
+    );
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM token_usage"), 1);
+}
