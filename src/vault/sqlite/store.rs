@@ -394,8 +394,8 @@ impl Store for SqliteStore<'_> {
             .conn
             .prepare_cached(
                 "SELECT coalesce(max(seq), ?1) FROM (SELECT seq, seq - row_number() OVER \
-             (ORDER BY seq) AS shift FROM (SELECT seq FROM events WHERE seq > ?1 \
-             ORDER BY seq LIMIT ?2) ahead) numbered WHERE shift = ?1",
+                 (ORDER BY seq) AS shift FROM (SELECT seq FROM events WHERE seq > ?1 \
+                 ORDER BY seq LIMIT ?2) ahead) numbered WHERE shift = ?1",
             )?
             .query_row(params![after, COMMITTED_RUN], |row| row.get(0))?)
     }
