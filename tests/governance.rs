@@ -1110,3 +1110,74 @@ fn log_follow_of_a_vault_file_removed_under_it_ends_saying_where_to_resume() {
          --after 1\n"
     );
 }
+
+/// What `log --jsonl` prints while a writer holds the log back: the events numbered one after
+/// another from where it stands, up to the first missing number (both backends: the same
+/// question in each dialect).
+#[test]
+fn events_committed_through_stops_at_the_first_missing_number() {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &[]);
+    sandbox.execute(
+        "INSERT INTO events (seq, at, token_id, kind, detail) VALUES \
+         (2, 0, NULL, 'x', ''), (3, 0, NULL, 'x', ''), (5, 0, NULL, 'x', ''), \
+         (6, 0, NULL, 'x', '')",
+    );
+    let vault =
+        tokens::vault::Vault::open(&sandbox.vault_location(), tokens::vault::Access::Read).unwrap();
+    let store = vault.store();
+    for (after, through) in [(0, 3), (1, 3), (3, 3), (4, 6), (5, 6), (6, 6), (100, 100)] {
+        assert_eq!(
+            store.events_committed_through(after).unwrap(),
+            through,
+            "after {after}"
+        );
+    }
+}
+
+/// A writer holding a transaction open that added an event (here the vault's owner; on a file,
+/// under SQLite's write lock) cannot make `log --jsonl` fail: it prints every committed event
+/// before the held one and exits 0 (on PostgreSQL after `--timeout`, naming the transaction).
+#[test]
+fn an_open_transaction_that_added_an_event_cannot_make_log_jsonl_fail() {
+    let sandbox = Sandbox::new();
+    sandbox.create("first", &[]);
+    let insert = "INSERT INTO events (at, token_id, kind, detail) VALUES (0, NULL, 'held', '')";
+    let mut pg;
+    let mut pg_held = None;
+    let db;
+    if sandbox.is_postgres() {
+        pg = sandbox.pg();
+        let mut transaction = pg.transaction().unwrap();
+        transaction.batch_execute(insert).unwrap();
+        pg_held = Some(transaction);
+        // An event committed after the held one: held back behind it.
+        let output = sandbox.run(&["edit", "first", "--note", "later"], "");
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+    } else {
+        db = sandbox.db();
+        db.execute_batch(&format!("BEGIN IMMEDIATE; {insert}"))
+            .unwrap();
+    }
+    let started = Instant::now();
+    let output = sandbox.run(&["log", "--jsonl", "--timeout", "1s"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let printed: Vec<i64> = seqs(
+        &stdout(&output)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(printed, [1]);
+    if pg_held.is_some() {
+        assert!(
+            stderr(&output).starts_with("warning: the events after 1 are held back by "),
+            "{}",
+            stderr(&output)
+        );
+    } else {
+        assert_eq!(stderr(&output), "", "nothing is held back on a file");
+    }
+    drop(pg_held);
+}

@@ -554,3 +554,183 @@ fn a_migration_that_waits_too_long_names_the_session_in_its_way() {
     holder.batch_execute("ROLLBACK").unwrap();
     sandbox.create("ci", &[]);
 }
+
+/// `log --jsonl ARGS` as `sandbox`'s admin, its stdout and stderr read line by line as they
+/// arrive (stderr lines prefixed `stderr: `).
+fn log_reader(
+    sandbox: &Sandbox,
+    args: &[&str],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut all = vec!["log", "--jsonl"];
+    all.extend_from_slice(args);
+    let mut child = sandbox
+        .process(&all)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (send, lines) = std::sync::mpsc::channel();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let to_stdout = send.clone();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(|line| line.ok()) {
+            let _ = to_stdout.send(line);
+        }
+    });
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(|line| line.ok()) {
+            let _ = send.send(format!("stderr: {line}"));
+        }
+    });
+    (child, lines)
+}
+
+/// The `seq` of a `log --jsonl` line.
+fn seq_of(line: &str) -> i64 {
+    serde_json::from_str::<serde_json::Value>(line).unwrap()["seq"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Issue 21, "the log frozen": a verifier that opens a transaction, adds the one kind of event
+/// it may add, and sleeps holds back every event numbered after its own. It cannot make
+/// `log --jsonl` fail (it prints what is committed before the held number, names the session
+/// on stderr, exit 0), nor make `--follow` stop or wait silently (it names the session once the
+/// log has been held for `--timeout`, and goes on, printing every event in order once the
+/// transaction ends).
+#[test]
+fn a_verifier_holding_an_event_open_is_named_and_cannot_stop_the_log() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let known = sandbox.create("known", &[]);
+    let verifier = role(&sandbox, "verifier");
+    let insert = format!(
+        "INSERT INTO events (at, token_id, kind, detail) \
+         VALUES (0, '{}', 'verify_failed', 'held open')",
+        known.id()
+    );
+    // The verifier adds the one kind of event it may add. Should a later schema take that
+    // right away (events written only by the vault's own functions), the vault's owner holds
+    // the event open instead: any session's open transaction must be named alike.
+    let verifier_may_insert: bool =
+        postgres::Client::connect(&direct(&verifier.url), postgres::NoTls)
+            .unwrap()
+            .query_one("SELECT has_any_column_privilege('events', 'INSERT')", &[])
+            .unwrap()
+            .get(0);
+    let (url, role_name) = if verifier_may_insert {
+        (
+            direct(&verifier.url),
+            format!("verifier_{}", database(&sandbox)),
+        )
+    } else {
+        (direct(&sandbox.location), "tokens_admin".to_owned())
+    };
+    let mut attacker = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut held = attacker.transaction().unwrap();
+    held.batch_execute(&insert).unwrap();
+    let pid: i32 = held
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let held_seq: i64 = sandbox.query("SELECT coalesce(max(seq), 0) + 1 FROM events");
+    // An admin's change commits after it: its event is numbered after the held one.
+    let output = sandbox.run(&["edit", "known", "--note", "after the held event"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let later: i64 = sandbox.query("SELECT max(seq) FROM events");
+    assert!(later > held_seq, "{later} after {held_seq}");
+
+    // A one-off read: what is committed before the held number, a warning naming the session,
+    // exit 0, within about --timeout.
+    let started = Instant::now();
+    let output = sandbox.run(&["log", "--jsonl", "--timeout", "1s"], "");
+    let took = started.elapsed();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let printed: Vec<i64> = stdout(&output).lines().map(seq_of).collect();
+    let before: Vec<i64> = (1..held_seq).collect();
+    assert_eq!(
+        printed, before,
+        "everything committed before the held event, nothing after"
+    );
+    let warning = stderr(&output);
+    eprintln!("log --jsonl said: {warning}");
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    for expected in [
+        format!("the events after {} are held back", held_seq - 1),
+        format!("pid {pid}"),
+        format!("role {role_name}"),
+        format!("--after {}", held_seq - 1),
+    ] {
+        assert!(warning.contains(&expected), "{expected:?} in {warning}");
+    }
+    assert!(took < Duration::from_secs(5), "ended after {took:?}");
+
+    // A follower: the same events, then the warning, and it keeps following.
+    let (mut follower, lines) = log_reader(&sandbox, &["--follow", "--timeout", "1s"]);
+    let wait = Duration::from_secs(10);
+    for seq in &before {
+        assert_eq!(seq_of(&lines.recv_timeout(wait).unwrap()), *seq);
+    }
+    let warning = lines.recv_timeout(wait).unwrap();
+    assert!(warning.starts_with("stderr: warning: "), "{warning}");
+    assert!(warning.contains(&format!("pid {pid}")), "{warning}");
+    assert!(warning.contains(&format!("role {role_name}")), "{warning}");
+    assert!(warning.contains("still following"), "{warning}");
+    assert!(follower.try_wait().unwrap().is_none(), "--follow goes on");
+    // Said once, not at every poll.
+    if let Ok(line) = lines.recv_timeout(Duration::from_millis(1500)) {
+        panic!("unexpected {line}");
+    }
+    // The transaction ends: the held event and the one after it, in order, nothing skipped.
+    held.commit().unwrap();
+    let mut rest = Vec::new();
+    let mut notices = Vec::new();
+    while rest.len() < (later - held_seq + 1) as usize {
+        let line = lines.recv_timeout(wait).unwrap();
+        match line.strip_prefix("stderr: ") {
+            Some(notice) => notices.push(notice.to_owned()),
+            None => rest.push(seq_of(&line)),
+        }
+    }
+    assert_eq!(rest, (held_seq..=later).collect::<Vec<_>>());
+    assert!(follower.try_wait().unwrap().is_none(), "--follow goes on");
+    let _ = follower.kill();
+    let _ = follower.wait();
+    let notices = notices.join("\n");
+    eprintln!("log --follow said: {warning}\n{notices}");
+    assert!(notices.is_empty() || notices.contains("ended"), "{notices}");
+}
+
+/// Issue 22: an admin role (not the vault's owner) migrates a file vault into the shared one
+/// whole: the policy, the bookkeeping and the marks too, with the rights `tokens grants` gives.
+#[test]
+fn an_admin_role_migrates_a_file_vault_whole_with_its_policy() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let output = sandbox.run(&["policy", "set", "--require-app"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let admin = role(&sandbox, "admin");
+    // The vault must be empty: the owner's `policy set` above only made it (and logged).
+    sandbox.execute("DELETE FROM events; DELETE FROM policy");
+    let file = Sandbox::sqlite();
+    let output = file.run(&["policy", "set", "--max-lifetime", "90d"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let used = file.create("used", &[]);
+    assert_eq!(file.verify(&used.token, &[]).0, 0);
+    let output = admin.run(
+        &sandbox,
+        &["migrate", "--from", &file.location, "--to", &admin.url],
+        "",
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("and the policy"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        json(&admin.run(&sandbox, &["policy", "--json"], "")),
+        json(&file.run(&["policy", "--json"], ""))
+    );
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM token_usage"), 1);
+}

@@ -15,7 +15,7 @@ use crate::cli::LogArgs;
 use crate::duration::parse_since;
 use crate::error::{Error, Result};
 use crate::output::{self, printable, relative, rfc3339};
-use crate::vault::{Access, Event, EventFilter, Location, LogMark, Vault};
+use crate::vault::{Access, Event, EventFilter, Location, LogMark, LogWriter, Vault};
 
 /// Rows laid out together as one table; a longer log streams on in the same columns.
 const PAGE: usize = 1_000;
@@ -83,6 +83,9 @@ pub fn run(context: &Context, args: LogArgs) -> Result<()> {
 /// How often `--follow` asks for new events: well within the second SPEC §9 allows.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
+/// The most marks `--jsonl` keeps waiting to settle.
+const PENDING_MARKS: usize = 64;
+
 /// One line of `--jsonl` (SPEC §9), its fields in this order.
 #[derive(Serialize)]
 struct EventLine<'a> {
@@ -98,8 +101,12 @@ struct EventLine<'a> {
 /// printed (see [`LogMark`]): on PostgreSQL an event's number is drawn when it is inserted, so
 /// a transaction still running may yet commit an event numbered below one already visible;
 /// printing past it would skip that event for good in a collector that resumes with `--after`.
-/// Without `--follow` the command waits (at most `--timeout`) for the log as it stood when it
-/// started to settle, prints it and ends; with `--follow` it polls until interrupted.
+/// Events numbered one after another are printed at once whoever is still writing (none can
+/// come in between). Without `--follow` the command waits (at most `--timeout`) for the log as
+/// it stood when it started to settle, prints it and ends; past `--timeout` it ends with what
+/// it could print, naming on stderr the transaction that holds the rest back (exit 0: a
+/// collector resumes with `--after`). With `--follow` it polls until interrupted, and names
+/// such a transaction once it has held the log back for `--timeout`.
 fn stream_jsonl(
     context: &Context,
     mut vault: Vault,
@@ -113,10 +120,11 @@ fn stream_jsonl(
         filter.first = filter.last.take();
     }
     let mut left = filter.first;
-    let mut pending: VecDeque<LogMark> = VecDeque::new();
+    let mut pending = Pending::default();
     let mut target: Option<i64> = None;
     let mut settled_upto = i64::MIN;
     let started = Instant::now();
+    let mut held = HeldBack::default();
     let followed = vault_file(context);
     loop {
         // A vault file removed or replaced under a follower would be followed no more: its
@@ -130,24 +138,18 @@ fn stream_jsonl(
         vault.keep_current()?;
         let mark = vault.store().log_mark()?;
         target.get_or_insert(mark.seq);
-        // Marks of one number: the oldest is kept, unless this one has settled already.
-        match pending.back_mut() {
-            Some(last) if last.seq == mark.seq => {
-                if mark.writers.is_empty() {
-                    *last = mark.clone();
-                }
-            }
-            _ => pending.push_back(mark.clone()),
+        if let Some(seq) = pending.observe(&mark) {
+            settled_upto = settled_upto.max(seq);
         }
-        let mut settled = None;
-        while let Some(oldest) = pending.front()
-            && oldest.settled_by(&mark)
-        {
-            settled = Some(oldest.seq);
-            settled_upto = settled_upto.max(oldest.seq);
-            pending.pop_front();
+        if !pending.is_empty() {
+            // Past the settled marks, numbers one after another are committed whoever still
+            // writes: none can come in between.
+            let from = settled_upto.max(after.unwrap_or(0));
+            settled_upto = vault.store().events_committed_through(from)?;
+            pending.forget_through(settled_upto);
         }
-        if let Some(upto) = settled.filter(|upto| after.is_none_or(|after| *upto > after)) {
+        let upto = settled_upto;
+        if upto != i64::MIN && after.is_none_or(|after| upto > after) {
             let read = EventFilter {
                 after,
                 upto: Some(upto),
@@ -176,6 +178,7 @@ fn stream_jsonl(
             // The newest N apply to the backlog only; what follows is printed whole.
             filter.last = None;
             after = Some(upto);
+            held.since = None;
             if let Some(left) = left.as_mut() {
                 *left = left.saturating_sub(printed);
                 if *left == 0 {
@@ -186,12 +189,19 @@ fn stream_jsonl(
         if !args.follow && target.is_some_and(|target| settled_upto >= target) {
             return Ok(());
         }
+        // Held back: a committed event waits behind one a running transaction may yet commit.
+        let blockers = pending.blockers(&mark);
+        let through = after.unwrap_or(0);
         if !args.follow && started.elapsed() >= context.timeout {
-            return Err(Error::Other(anyhow::anyhow!(
-                "waited {}s for a transaction still running in the vault to end before its \
-                 events could be printed in order; try again, or pass a longer --timeout",
-                context.timeout.as_secs()
-            )));
+            context.notice(&format!(
+                "warning: the events after {through} are held back by {}; printed the log \
+                 up to {through}: run again with --after {through} once it ends",
+                described(&blockers)
+            ));
+            return Ok(());
+        }
+        if args.follow {
+            held.follow(context, &blockers, through);
         }
         // A reader that went away (`| head -1`, a collector that died) ends the follow now,
         // not at the next event, which may be hours away.
@@ -200,6 +210,123 @@ fn stream_jsonl(
         }
         vault.rest();
         std::thread::sleep(POLL_INTERVAL);
+    }
+}
+
+/// The marks read and not settled yet, oldest first (see [`LogMark`]).
+#[derive(Default)]
+struct Pending {
+    marks: VecDeque<LogMark>,
+}
+
+impl Pending {
+    /// Takes in `now`, the log's mark as just read; returns the highest number it settles.
+    fn observe(&mut self, now: &LogMark) -> Option<i64> {
+        // Marks of one number: the oldest is kept, unless this one has settled already.
+        match self.marks.back_mut() {
+            Some(last) if last.seq == now.seq => {
+                if now.writers.is_empty() {
+                    *last = now.clone();
+                }
+            }
+            _ => self.marks.push_back(now.clone()),
+        }
+        // Flat memory however long a transaction holds the log back while events come in: a
+        // mark dropped from the middle only delays what it would have let through (the next
+        // mark's writers include every one of its writers still running), it never skips.
+        if self.marks.len() > PENDING_MARKS {
+            self.marks.remove(1);
+        }
+        let mut settled = None;
+        while let Some(oldest) = self.marks.front()
+            && oldest.settled_by(now)
+        {
+            settled = Some(oldest.seq);
+            self.marks.pop_front();
+        }
+        settled
+    }
+
+    /// Forgets the marks up to `seq`, which is settled.
+    fn forget_through(&mut self, seq: i64) {
+        while self.marks.front().is_some_and(|oldest| oldest.seq <= seq) {
+            self.marks.pop_front();
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.marks.is_empty()
+    }
+
+    /// The transactions, as `now` shows them, that keep the oldest mark from settling.
+    fn blockers<'a>(&self, now: &'a LogMark) -> Vec<&'a LogWriter> {
+        match self.marks.front() {
+            Some(oldest) => now.writers.iter().filter(|w| oldest.runs(w)).collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// What `--follow` has said about transactions holding the log back.
+#[derive(Default)]
+struct HeldBack {
+    /// Since when the log has been held back without printing anything.
+    since: Option<Instant>,
+    /// The transactions named so far (each is named once).
+    named: Vec<String>,
+}
+
+impl HeldBack {
+    /// Names, once the log has been held back for `--timeout`, each transaction holding it;
+    /// says when the log moves on again.
+    fn follow(&mut self, context: &Context, blockers: &[&LogWriter], through: i64) {
+        if blockers.is_empty() {
+            self.since = None;
+            if !self.named.is_empty() {
+                self.named.clear();
+                context.notice(&format!(
+                    "the transaction that held the log back ended; following on after {through}"
+                ));
+            }
+            return;
+        }
+        let since = *self.since.get_or_insert_with(Instant::now);
+        let new: Vec<&LogWriter> = blockers
+            .iter()
+            .copied()
+            .filter(|writer| !self.named.contains(&writer.transaction))
+            .collect();
+        if since.elapsed() < context.timeout || new.is_empty() {
+            return;
+        }
+        self.named
+            .extend(new.iter().map(|writer| writer.transaction.clone()));
+        context.notice(&format!(
+            "warning: the events after {through} are held back by {}; still following: they \
+             are printed once it ends",
+            described(&new)
+        ));
+    }
+}
+
+/// `a transaction still running (pid 4242, role fleet_verifier, open since …)`, or several.
+fn described(writers: &[&LogWriter]) -> String {
+    let each: Vec<String> = writers
+        .iter()
+        .map(|writer| {
+            let mut facts = vec![match writer.pid {
+                Some(pid) => format!("pid {pid}"),
+                None => "a prepared transaction".to_owned(),
+            }];
+            facts.extend(writer.role.as_ref().map(|role| format!("role {role}")));
+            facts.extend(writer.since.map(|at| format!("open since {}", rfc3339(at))));
+            facts.join(", ")
+        })
+        .collect();
+    match each.len() {
+        0 => "a transaction still running".to_owned(),
+        1 => format!("a transaction still running ({})", each[0]),
+        n => format!("{n} transactions still running ({})", each.join("; ")),
     }
 }
 
@@ -344,4 +471,75 @@ fn write_row(out: &mut impl Write, widths: &[Option<usize>], cells: &[String; 6]
     }
     writeln!(out, "{}", line.trim_end())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer(transaction: &str) -> LogWriter {
+        LogWriter {
+            transaction: transaction.to_owned(),
+            pid: Some(1),
+            role: None,
+            since: None,
+        }
+    }
+
+    fn mark(seq: i64, writers: &[&str]) -> LogMark {
+        LogMark {
+            seq,
+            writers: writers.iter().map(|name| writer(name)).collect(),
+        }
+    }
+
+    #[test]
+    fn marks_without_writers_settle_at_once() {
+        let mut pending = Pending::default();
+        assert_eq!(pending.observe(&mark(3, &[])), Some(3));
+        assert_eq!(pending.observe(&mark(5, &[])), Some(5));
+        assert!(pending.is_empty());
+    }
+
+    #[test]
+    fn a_mark_settles_once_its_writers_end_whoever_writes_after() {
+        let mut pending = Pending::default();
+        assert_eq!(pending.observe(&mark(3, &["a"])), None);
+        assert_eq!(pending.observe(&mark(4, &["a", "b"])), None);
+        assert_eq!(pending.blockers(&mark(4, &["a", "b"])).len(), 1);
+        // `a` ended: up to 3 is settled; 4 waits for `b`, which began after 3 was read.
+        assert_eq!(pending.observe(&mark(4, &["b"])), Some(3));
+        assert_eq!(pending.blockers(&mark(4, &["b"]))[0].transaction, "b");
+        assert_eq!(pending.observe(&mark(4, &[])), Some(4));
+        assert!(pending.is_empty());
+    }
+
+    #[test]
+    fn a_long_hold_keeps_few_marks_and_skips_nothing() {
+        let mut pending = Pending::default();
+        // `a` holds the log while 1,000 events commit, each seen by a poll.
+        for seq in 1..=1_000 {
+            assert_eq!(pending.observe(&mark(seq, &["a"])), None, "{seq}");
+            assert!(pending.marks.len() <= PENDING_MARKS);
+        }
+        assert_eq!(pending.marks.front().map(|oldest| oldest.seq), Some(1));
+        // A short writer `b` comes and goes: nothing settles while `a` runs.
+        assert_eq!(pending.observe(&mark(1_001, &["a", "b"])), None);
+        assert_eq!(pending.observe(&mark(1_001, &["a"])), None);
+        assert_eq!(pending.observe(&mark(1_001, &[])), Some(1_001));
+        assert!(pending.is_empty());
+    }
+
+    #[test]
+    fn marks_settled_otherwise_are_forgotten() {
+        let mut pending = Pending::default();
+        pending.observe(&mark(3, &["a"]));
+        pending.observe(&mark(6, &["a"]));
+        pending.forget_through(4);
+        assert_eq!(pending.marks.front().map(|oldest| oldest.seq), Some(6));
+        assert!(pending.blockers(&mark(6, &["a"])).len() == 1);
+        pending.forget_through(6);
+        assert!(pending.is_empty());
+        assert!(pending.blockers(&mark(6, &["a"])).is_empty());
+    }
 }

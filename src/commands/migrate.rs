@@ -6,6 +6,10 @@
 //! read-only snapshot), and the destination's holds the copy until both sides
 //! have been read back and found equal; any error or difference rolls the copy back, leaving
 //! the destination as it was.
+//!
+//! Every table a vault holds is copied (see [`COPIED_TABLES`]): tokens, their bookkeeping,
+//! the event log with its numbers and times, failure counters and the policy; the
+//! destination's marks are raised to the source's.
 
 use sha2::{Digest, Sha256};
 
@@ -13,9 +17,45 @@ use super::Context;
 use crate::cli::MigrateArgs;
 use crate::error::{Error, Result};
 use crate::output;
+use crate::policy::Policy;
 use crate::vault::{
-    self, Access, Event, EventFilter, FailureCount, ListFilter, Location, Store, TokenRecord, Vault,
+    self, Access, CURRENT_VERSION, Event, EventFilter, FailureCount, ListFilter, Location, Store,
+    TokenRecord, Usage, Vault,
 };
+
+/// Every table of a vault, SQLite's and PostgreSQL's, with every column, as `migrate` knows
+/// them. A table or column a schema migration adds goes here once [`copy`] copies it and
+/// [`Fingerprint`] compares it (or a comment says why it is not copied): `tests/migrate.rs`
+/// fails while a fresh vault of either backend has one this list lacks.
+#[rustfmt::skip]
+pub const COPIED_TABLES: &[(&str, &[&str])] = &[
+    // Store::import_token; compared by feed_token. `seq` (PostgreSQL) is the order tokens were
+    // added, kept by copying them in that order; `has_secret_key` is generated.
+    ("tokens", &[
+        "seq", "id", "name", "app", "scopes", "note", "secret_hash", "secret_tail",
+        "secret_key_hash", "created_at", "expires_at", "revoked_at", "revoke_reason",
+        "secret_key_used_at", "rotated_from", "replaced_by", "lineage", "waits_for",
+        "first_use_ends", "disabled_at", "disable_reason", "uses_limit", "uses_epoch",
+        "allow_from", "meta", "has_secret_key",
+    ]),
+    // Store::import_usage, row for row; compared by Fingerprint::add_usage.
+    ("token_usage", &["token_id", "last_used_at", "first_used_at", "uses_spent", "uses_epoch"]),
+    // Store::import_events, numbers and times as they are; Fingerprint::add_event.
+    ("events", &["seq", "at", "token_id", "kind", "detail"]),
+    // Store::import_failure_count; Fingerprint::add_failure_count.
+    ("verify_failures", &[
+        "token_id", "reason", "failures", "first_at", "last_at", "unlogged", "logged_at",
+    ]),
+    // Store::set_policy when the source has rules; compared whole.
+    ("policy", &["singleton", "max_lifetime", "default_lifetime", "require_app", "scopes"]),
+    // The destination's own (its version is this binary's); its marks are raised to the
+    // source's (Store::raise_marks), so no older tokens reads the copy that could not read
+    // the original. SQLite keeps the version in `PRAGMA user_version`.
+    ("vault_marks", &["read_mark", "verify_mark", "write_mark"]),
+    ("tokens_vault", &[
+        "singleton", "application", "version", "read_mark", "verify_mark", "write_mark",
+    ]),
+];
 
 /// Events are copied this many at a time: memory stays flat however long the log.
 const EVENT_CHUNK: usize = 1_000;
@@ -30,6 +70,18 @@ pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
     }
     let mut source = Vault::open_within(&from, Access::Read, context.timeout)
         .map_err(|e| vault::explain(e, &from))?;
+    // A newer source may hold what this binary does not know of, and would not copy: refused
+    // before the destination is made.
+    let (version, _) = source
+        .read_still(|src| src.schema())
+        .map_err(|e| vault::explain(e, &from))?;
+    if version > CURRENT_VERSION {
+        return Err(Error::VaultTooNew {
+            vault: from.to_string(),
+            found: version,
+            known: CURRENT_VERSION,
+        });
+    }
     let mut destination = Vault::open_within(&to, Access::Write, context.timeout)
         .map_err(|e| vault::explain(e, &to))?;
     let now = context.now;
@@ -59,10 +111,15 @@ pub fn run(context: &Context, args: MigrateArgs) -> Result<()> {
             "verified": true,
         }))?;
     } else {
+        let tokens = counted(copied.tokens, "token");
+        let events = counted(copied.events, "event");
+        let what = if copied.policy {
+            format!("{tokens}, {events} and the policy")
+        } else {
+            format!("{tokens} and {events}")
+        };
         context.notice(&format!(
-            "Copied {} and {} from {from} to {to}; the copy reads back identical.",
-            counted(copied.tokens, "token"),
-            counted(copied.events, "event")
+            "Copied {what} from {from} to {to}; the copy reads back identical."
         ));
     }
     Ok(())
@@ -81,6 +138,8 @@ fn counted(count: u64, noun: &str) -> String {
 struct Copied {
     tokens: u64,
     events: u64,
+    /// The source had rules (`policy set`).
+    policy: bool,
 }
 
 /// The two vaults, to name the one an error comes from.
@@ -89,8 +148,8 @@ struct Ends<'a> {
     to: &'a Location,
 }
 
-/// Copies every token and event of `src` into `dst`, then reads `dst` back and compares it
-/// with what was copied.
+/// Copies every table of `src` into `dst` ([`COPIED_TABLES`]), then reads `dst` back and
+/// compares it with what was copied.
 fn copy(
     src: &dyn Store,
     dst: &dyn Store,
@@ -99,12 +158,18 @@ fn copy(
 ) -> Result<Copied> {
     let from = |e| vault::explain(e, ends.from);
     let to = |e| vault::explain(e, ends.to);
+    let (_, marks) = src.schema().map_err(from)?;
     let mut source = Fingerprint::new();
     let mut tokens = 0;
     src.list(&everything(), now, &mut |record| {
         tokens += 1;
         source.add_token(&record);
         dst.import_token(&record).map_err(to)
+    })
+    .map_err(from)?;
+    src.usages(&mut |usage| {
+        source.add_usage(&usage);
+        dst.import_usage(&usage).map_err(to)
     })
     .map_err(from)?;
     let mut events = 0;
@@ -126,10 +191,24 @@ fn copy(
         dst.import_failure_count(&count).map_err(to)
     })
     .map_err(from)?;
+    // The log's `policy` events describe these rules: the copy keeps them.
+    let policy = src.policy().map_err(from)?;
+    let has_policy = policy != Policy::default();
+    if has_policy {
+        dst.set_policy(&policy).map_err(to)?;
+    }
+    if let Some(marks) = &marks {
+        dst.raise_marks(marks).map_err(to)?;
+    }
 
     let mut read_back = Fingerprint::new();
     dst.list(&everything(), now, &mut |record| {
         read_back.add_token(&record);
+        Ok(())
+    })
+    .map_err(to)?;
+    dst.usages(&mut |usage| {
+        read_back.add_usage(&usage);
         Ok(())
     })
     .map_err(to)?;
@@ -143,12 +222,24 @@ fn copy(
         Ok(())
     })
     .map_err(to)?;
-    if source.finish() != read_back.finish() {
+    let same_policy = dst.policy().map_err(to)? == policy;
+    let marks_kept = match (marks, dst.schema().map_err(to)?.1) {
+        (None, _) => true,
+        (Some(theirs), Some(ours)) => {
+            ours.read >= theirs.read && ours.verify >= theirs.verify && ours.write >= theirs.write
+        }
+        (Some(_), None) => false,
+    };
+    if source.finish() != read_back.finish() || !same_policy || !marks_kept {
         return Err(Error::Other(anyhow::anyhow!(
             "the copy did not read back identical to the source; nothing was changed"
         )));
     }
-    Ok(Copied { tokens, events })
+    Ok(Copied {
+        tokens,
+        events,
+        policy: has_policy,
+    })
 }
 
 /// Every token, revoked ones too.
@@ -159,10 +250,11 @@ fn everything() -> ListFilter {
     }
 }
 
-/// A digest of every token (in the order they were added), every event and every failure
-/// counter: two vaults with the same fingerprint hold the same things.
+/// A digest of every token (in the order they were added), every bookkeeping row, every event
+/// and every failure counter: two vaults with the same fingerprint hold the same things.
 struct Fingerprint {
     tokens: Sha256,
+    usages: Sha256,
     events: Sha256,
     failures: Sha256,
 }
@@ -171,6 +263,7 @@ impl Fingerprint {
     fn new() -> Fingerprint {
         Fingerprint {
             tokens: Sha256::new(),
+            usages: Sha256::new(),
             events: Sha256::new(),
             failures: Sha256::new(),
         }
@@ -178,6 +271,21 @@ impl Fingerprint {
 
     fn add_token(&mut self, record: &TokenRecord) {
         feed_token(&mut self.tokens, record);
+    }
+
+    fn add_usage(&mut self, usage: &Usage) {
+        let hasher = &mut self.usages;
+        feed(hasher, &usage.token_id);
+        feed(hasher, &usage.last_used_at.timestamp().to_string());
+        feed_option(
+            hasher,
+            usage
+                .first_used_at
+                .map(|at| at.timestamp().to_string())
+                .as_deref(),
+        );
+        feed(hasher, &usage.uses_spent.to_string());
+        feed(hasher, &usage.uses_epoch.to_string());
     }
 
     fn add_event(&mut self, event: &Event) {
@@ -209,9 +317,10 @@ impl Fingerprint {
         );
     }
 
-    fn finish(self) -> [[u8; 32]; 3] {
+    fn finish(self) -> [[u8; 32]; 4] {
         [
             self.tokens.finalize().into(),
+            self.usages.finalize().into(),
             self.events.finalize().into(),
             self.failures.finalize().into(),
         ]

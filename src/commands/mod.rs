@@ -29,6 +29,9 @@ use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::{self, Access, Location, TokenRecord, Vault};
 
+/// The tables and columns `tokens migrate` copies (for the test that every table is copied).
+pub use migrate::COPIED_TABLES;
+
 /// The exit status of a report that found something (SPEC §5): `list --exit-code` matched
 /// tokens, `policy check` found tokens that break the rules.
 pub const EXIT_FOUND: i32 = 8;

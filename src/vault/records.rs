@@ -328,7 +328,7 @@ pub(super) const COLUMNS: &str = concat!(
 );
 
 /// The columns `tokens migrate` writes a copied token into: [`COLUMNS`] less the last use and
-/// the uses spent (bookkeeping: see [`super::Store::import_token`]).
+/// the uses spent (bookkeeping, copied row by row: see [`super::Store::import_usage`]).
 pub(super) const IMPORTED_COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
      created_at, expires_at, revoked_at, revoke_reason, secret_key_used_at, rotated_from, \
      replaced_by, lineage, disabled_at, disable_reason, uses_limit, uses_epoch, allow_from, meta, \
@@ -591,16 +591,36 @@ pub(super) const FAILURE_COLUMNS: &str =
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogMark {
     pub seq: i64,
-    pub writers: Vec<String>,
+    pub writers: Vec<LogWriter>,
 }
 
 impl LogMark {
     /// True when every event numbered up to this mark's has settled, `now` being a later mark.
     pub fn settled_by(&self, now: &LogMark) -> bool {
+        self.writers.iter().all(|writer| !now.runs(writer))
+    }
+
+    /// True when `writer`'s transaction is one of this mark's writers.
+    pub fn runs(&self, writer: &LogWriter) -> bool {
         self.writers
             .iter()
-            .all(|writer| !now.writers.contains(writer))
+            .any(|running| running.transaction == writer.transaction)
     }
+}
+
+/// A transaction that could still be adding events (PostgreSQL), as the server shows it to
+/// the reader: enough for an admin to find the session that holds the log back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogWriter {
+    /// The server's id of the transaction (a virtual transaction id): the next transaction of
+    /// the same session has another.
+    pub transaction: String,
+    /// The server process running it (`None`: a prepared transaction, which has none).
+    pub pid: Option<i32>,
+    /// The role of the session running it.
+    pub role: Option<String>,
+    /// When the transaction began; only shown to roles allowed to see that session's activity.
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// Failed verifications of one known token for one reason, counted (SPEC §8): a stranger who
@@ -617,6 +637,23 @@ pub struct FailureCount {
     pub unlogged: i64,
     pub logged_at: Option<DateTime<Utc>>,
 }
+
+/// A token's bookkeeping row (`token_usage`), as verifiers keep it: copied as it is by
+/// `tokens migrate`, whatever the token's own columns say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    pub token_id: String,
+    pub last_used_at: DateTime<Utc>,
+    /// An `--until-used` successor's first use (it ends the token waiting on it).
+    pub first_used_at: Option<DateTime<Utc>>,
+    pub uses_spent: i64,
+    /// The token's use epoch the uses were spent under.
+    pub uses_epoch: i64,
+}
+
+/// The columns of a `token_usage` row, in the order both backends read them into a [`Usage`].
+pub(super) const USAGE_COLUMNS: &str =
+    "token_id, last_used_at, first_used_at, uses_spent, uses_epoch";
 
 /// A token that still verifies, as a shell completion offers it.
 #[derive(Debug, Clone, PartialEq, Eq)]

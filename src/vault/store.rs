@@ -7,9 +7,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::Marks;
 use super::records::{
     Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken, TokenRecord,
-    VERIFY_FAILED, VerifyRecord,
+    Usage, VERIFY_FAILED, VerifyRecord,
 };
 use crate::error::{Error, Result};
 use crate::policy::Policy;
@@ -33,6 +34,9 @@ impl Column {
         }
     }
 }
+
+/// How far [`Store::events_committed_through`] looks ahead in one call.
+pub const COMMITTED_RUN: i64 = 10_000;
 
 /// At most one `verify_failed` event this often per token and reason.
 pub const FAILURE_EVENT_INTERVAL: chrono::Duration = chrono::Duration::seconds(60);
@@ -126,6 +130,12 @@ pub trait Store {
     /// Where the event log stands now (see [`LogMark`]).
     fn log_mark(&self) -> Result<LogMark>;
 
+    /// The highest number `n` such that every event numbered after `after` up to `n` is
+    /// committed (`after` itself when the next number is missing): no event can still come
+    /// in below `n`, however long a transaction that is writing to the log takes. Looks at most
+    /// [`COMMITTED_RUN`] numbers ahead.
+    fn events_committed_through(&self, after: i64) -> Result<i64>;
+
     /// The vault's rules (SPEC §9); none when no `policy set` was ever made.
     fn policy(&self) -> Result<Policy>;
 
@@ -164,8 +174,21 @@ pub trait Store {
     /// Adds failure counters exactly as another vault holds them (`tokens migrate`).
     fn import_failure_count(&self, count: &FailureCount) -> Result<()>;
 
-    /// Adds a token exactly as another vault holds it, history included (`tokens migrate`).
+    /// Adds a token exactly as another vault holds it, history included (`tokens migrate`);
+    /// its bookkeeping is copied apart ([`Store::import_usage`]).
     fn import_token(&self, record: &TokenRecord) -> Result<()>;
+
+    /// Calls `visit` with every bookkeeping row (`token_usage`), by token id.
+    fn usages(&self, visit: &mut dyn FnMut(Usage) -> Result<()>) -> Result<()>;
+
+    /// Adds a bookkeeping row exactly as another vault holds it (`tokens migrate`).
+    fn import_usage(&self, usage: &Usage) -> Result<()>;
+
+    /// The vault's schema version and its marks (SPEC §10; `None` before marks existed).
+    fn schema(&self) -> Result<(i64, Option<Marks>)>;
+
+    /// Raises each of the vault's marks to at least `marks`' (never lowers one).
+    fn raise_marks(&self, marks: &Marks) -> Result<()>;
 
     /// Adds events exactly as another vault holds them, numbers included (`tokens migrate`);
     /// events added later are numbered after them.

@@ -9,12 +9,12 @@ use crate::error::Result;
 use crate::policy::Policy;
 use crate::vault::records::{
     COLUMNS, Controls, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
-    FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT,
-    TokenRecord, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes, meta_column, split_meta,
-    split_nets, split_scopes,
+    FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, LogWriter, NewToken, REVOKED_AT,
+    TokenRecord, USAGE_COLUMNS, Usage, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes,
+    meta_column, split_meta, split_nets, split_scopes,
 };
-use crate::vault::store::{Column, Store};
-use crate::vault::{from_secs, to_secs};
+use crate::vault::store::{COMMITTED_RUN, Column, Store};
+use crate::vault::{Marks, from_secs, to_secs};
 
 /// PostgreSQL's way with `list` queries.
 const DIALECT: Dialect = Dialect {
@@ -502,18 +502,44 @@ impl Store for PgStore<'_> {
     fn log_mark(&self) -> Result<LogMark> {
         let rows = self.query("SELECT coalesce(max(seq), 0) FROM events", &[])?;
         let seq: i64 = rows[0].try_get(0)?;
+        // pg_stat_activity names the session to every role; when its transaction began, only
+        // to roles that may see that session's activity (NULL otherwise). The catalog's views
+        // are named with their schema: a TEMP table of the same name, which any session with
+        // TEMP may plant on a pooled connection, would otherwise hide the writers.
         let rows = self.query(
-            "SELECT DISTINCT l.virtualtransaction FROM pg_locks l \
+            "SELECT DISTINCT l.virtualtransaction, l.pid, a.usename::text, \
+             extract(epoch FROM a.xact_start)::bigint FROM pg_catalog.pg_locks l \
+             LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
              WHERE l.locktype = 'relation' AND l.relation = 'events'::regclass \
-             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND l.database = (SELECT oid FROM pg_catalog.pg_database \
+             WHERE datname = pg_catalog.current_database()) \
              AND l.mode = 'RowExclusiveLock' AND l.granted",
             &[],
         )?;
         let writers = rows
             .iter()
-            .map(|row| row.try_get::<_, String>(0))
-            .collect::<Result<_, _>>()?;
+            .map(|row| {
+                Ok(LogWriter {
+                    transaction: row.try_get(0)?,
+                    pid: row.try_get(1)?,
+                    role: row.try_get(2)?,
+                    since: row.try_get::<_, Option<i64>>(3)?.map(from_secs),
+                })
+            })
+            .collect::<Result<_>>()?;
         Ok(LogMark { seq, writers })
+    }
+
+    fn events_committed_through(&self, after: i64) -> Result<i64> {
+        // Numbers one after another keep `seq - row_number()` at `after`; the first missing
+        // number raises it.
+        let rows = self.query(
+            "SELECT coalesce(max(seq), $1) FROM (SELECT seq, seq - row_number() OVER \
+             (ORDER BY seq) AS shift FROM (SELECT seq FROM events WHERE seq > $1 \
+             ORDER BY seq LIMIT $2) ahead) numbered WHERE shift = $1",
+            &[&after, &COMMITTED_RUN],
+        )?;
+        Ok(rows[0].try_get(0)?)
     }
 
     fn policy(&self) -> Result<Policy> {
@@ -685,19 +711,67 @@ impl Store for PgStore<'_> {
                 &record.first_use_ends,
             ],
         )?;
-        if let Some(at) = record.last_used_at {
-            self.touch_last_used(&record.id, at)?;
-        }
-        if record.controls.uses_spent > 0 {
-            self.execute(
-                "UPDATE token_usage SET uses_spent = $2, uses_epoch = $3 WHERE token_id = $1",
-                &[
-                    &record.id,
-                    &record.controls.uses_spent,
-                    &record.controls.uses_epoch,
-                ],
-            )?;
-        }
+        Ok(())
+    }
+
+    fn usages(&self, visit: &mut dyn FnMut(Usage) -> Result<()>) -> Result<()> {
+        self.for_each_row(
+            &format!("SELECT {USAGE_COLUMNS} FROM token_usage ORDER BY token_id COLLATE \"C\""),
+            &Vec::new(),
+            &mut |row| {
+                visit(Usage {
+                    token_id: row.try_get(0)?,
+                    last_used_at: from_secs(row.try_get(1)?),
+                    first_used_at: time(row, 2)?,
+                    uses_spent: row.try_get(3)?,
+                    uses_epoch: row.try_get(4)?,
+                })
+            },
+        )
+    }
+
+    fn import_usage(&self, usage: &Usage) -> Result<()> {
+        self.execute(
+            &format!("INSERT INTO token_usage ({USAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+            &[
+                &usage.token_id,
+                &to_secs(usage.last_used_at),
+                &usage.first_used_at.map(to_secs),
+                &usage.uses_spent,
+                &usage.uses_epoch,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn schema(&self) -> Result<(i64, Option<Marks>)> {
+        // Read as JSON: a vault from before the marks has no such columns (a failed statement
+        // would end the caller's transaction).
+        let rows = self.query(
+            "SELECT version::bigint, (to_jsonb(v) ->> 'read_mark')::bigint, \
+             (to_jsonb(v) ->> 'verify_mark')::bigint, (to_jsonb(v) ->> 'write_mark')::bigint \
+             FROM tokens_vault v",
+            &[],
+        )?;
+        let row = &rows[0];
+        let marks = match (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?) {
+            (Some(read), Some(verify), Some(write)) => Some(Marks {
+                read,
+                verify,
+                write,
+            }),
+            _ => None,
+        };
+        Ok((row.try_get(0)?, marks))
+    }
+
+    fn raise_marks(&self, marks: &Marks) -> Result<()> {
+        let mark = |version: i64| i32::try_from(version).unwrap_or(i32::MAX);
+        self.execute(
+            "UPDATE tokens_vault SET read_mark = greatest(read_mark, $1), \
+             verify_mark = greatest(verify_mark, $2), write_mark = greatest(write_mark, $3)",
+            &[&mark(marks.read), &mark(marks.verify), &mark(marks.write)],
+        )?;
         Ok(())
     }
 

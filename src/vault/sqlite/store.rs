@@ -9,11 +9,11 @@ use crate::policy::Policy;
 use crate::vault::records::{
     COLUMNS, Controls, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
     FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT,
-    TokenRecord, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes, meta_column, split_meta,
-    split_nets, split_scopes,
+    TokenRecord, USAGE_COLUMNS, Usage, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes,
+    meta_column, split_meta, split_nets, split_scopes,
 };
-use crate::vault::store::{Column, Store};
-use crate::vault::{from_secs, to_secs};
+use crate::vault::store::{COMMITTED_RUN, Column, Store};
+use crate::vault::{Marks, from_secs, to_secs};
 
 /// SQLite's way with `list` queries.
 const DIALECT: Dialect = Dialect {
@@ -388,6 +388,18 @@ impl Store for SqliteStore<'_> {
         })
     }
 
+    fn events_committed_through(&self, after: i64) -> Result<i64> {
+        // As on PostgreSQL (postgres/store.rs); here every number drawn is committed already.
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT coalesce(max(seq), ?1) FROM (SELECT seq, seq - row_number() OVER \
+                 (ORDER BY seq) AS shift FROM (SELECT seq FROM events WHERE seq > ?1 \
+                 ORDER BY seq LIMIT ?2) ahead) numbered WHERE shift = ?1",
+            )?
+            .query_row(params![after, COMMITTED_RUN], |row| row.get(0))?)
+    }
+
     fn policy(&self) -> Result<Policy> {
         let policy = self
             .conn
@@ -565,20 +577,54 @@ impl Store for SqliteStore<'_> {
             record.waits_for,
             record.first_use_ends,
         ])?;
-        if let Some(at) = record.last_used_at {
-            self.touch_last_used(&record.id, at)?;
+        Ok(())
+    }
+
+    fn usages(&self, visit: &mut dyn FnMut(Usage) -> Result<()>) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {USAGE_COLUMNS} FROM token_usage ORDER BY token_id"
+        ))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            visit(Usage {
+                token_id: row.get(0)?,
+                last_used_at: from_secs(row.get(1)?),
+                first_used_at: row.get::<_, Option<i64>>(2)?.map(from_secs),
+                uses_spent: row.get(3)?,
+                uses_epoch: row.get(4)?,
+            })?;
         }
-        if record.controls.uses_spent > 0 {
-            self.conn
-                .prepare_cached(
-                    "UPDATE token_usage SET uses_spent = ?2, uses_epoch = ?3 WHERE token_id = ?1",
-                )?
-                .execute(params![
-                    record.id,
-                    record.controls.uses_spent,
-                    record.controls.uses_epoch
-                ])?;
-        }
+        Ok(())
+    }
+
+    fn import_usage(&self, usage: &Usage) -> Result<()> {
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT INTO token_usage ({USAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+            ))?
+            .execute(params![
+                usage.token_id,
+                to_secs(usage.last_used_at),
+                usage.first_used_at.map(to_secs),
+                usage.uses_spent,
+                usage.uses_epoch,
+            ])?;
+        Ok(())
+    }
+
+    fn schema(&self) -> Result<(i64, Option<Marks>)> {
+        let version = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
+        Ok((version, super::open::read_marks(self.conn)))
+    }
+
+    fn raise_marks(&self, marks: &Marks) -> Result<()> {
+        self.conn.execute(
+            "UPDATE vault_marks SET read_mark = max(read_mark, ?1), \
+             verify_mark = max(verify_mark, ?2), write_mark = max(write_mark, ?3)",
+            [marks.read, marks.verify, marks.write],
+        )?;
         Ok(())
     }
 
