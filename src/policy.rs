@@ -18,6 +18,11 @@ pub struct Policy {
     pub require_app: bool,
     /// The only scopes a token may have; `None`: any.
     pub scopes: Option<Vec<String>>,
+    /// The longest refresh window a token may have (create, edit; capped at rotate and
+    /// refresh); `None`: any, `never` included.
+    pub max_refresh_window: Option<Duration>,
+    /// The refresh window `create` gives; `None`: the maximum, else no limit.
+    pub default_refresh_window: Option<Duration>,
 }
 
 /// A rule a token breaks, said in one line that names the rule.
@@ -113,6 +118,36 @@ impl Policy {
                 max = format_duration(max),
             ),
         })
+    }
+
+    /// The refresh window `create` gives a token with a secret key when `--refresh-window` is
+    /// left out: the default, else the maximum, else none (`None`: no limit).
+    pub fn default_refresh_window(&self) -> Option<Duration> {
+        let window = self.default_refresh_window.or(self.max_refresh_window)?;
+        Some(self.max_refresh_window.map_or(window, |max| window.min(max)))
+    }
+
+    /// The refresh-window rule alone: a window longer than the maximum, or no limit at all.
+    pub fn refresh_window_breach(&self, window: Option<Duration>) -> Option<Breach> {
+        let max = self.max_refresh_window?;
+        window.is_none_or(|window| window > max).then(|| Breach {
+            rule: "max-refresh-window",
+            why: format!(
+                "the vault's policy allows a refresh window of at most {max} \
+                 (max-refresh-window) and this one would be {}; give --refresh-window {max} or less",
+                window.map_or("never".to_owned(), format_duration),
+                max = format_duration(max),
+            ),
+        })
+    }
+
+    /// The refresh window rotate and refresh carry over to the next token (never refused):
+    /// `window`, cut to the maximum.
+    pub fn cap_refresh_window(&self, window: Option<Duration>) -> Option<Duration> {
+        match (self.max_refresh_window, window) {
+            (Some(max), Some(window)) => Some(window.min(max)),
+            (max, window) => window.or(max),
+        }
     }
 
     /// What rotate and refresh give the next token (never refused: an incident rotation must

@@ -19,7 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use records::{
-    Controls, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken,
+    Controls, Disabling, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken,
     Status, TokenRecord, UNTIL_USED_ONLY, VERIFY_FAILED, VerifyRecord, join_nets,
 };
 pub use sqlite::CURRENT_VERSION;

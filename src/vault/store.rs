@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::records::{
-    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken, TokenRecord,
+    Disabling, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken, TokenRecord,
     VERIFY_FAILED, VerifyRecord,
 };
 use crate::error::{Error, Result};
@@ -104,8 +104,7 @@ pub trait Store {
     }
 
     /// Suspends `id` (`Some((when, reason))`) or lifts its suspension (`None`).
-    fn set_disabled(&self, id: &str, disabled: Option<(DateTime<Utc>, Option<&str>)>)
-    -> Result<()>;
+    fn set_disabled(&self, id: &str, disabled: Option<Disabling<'_>>) -> Result<()>;
 
     /// Spends one use of `id` at `at`, when fewer than `limit` were spent under `epoch` (the
     /// token's current one): one conditional statement on the verifiers' `token_usage` row,
