@@ -256,6 +256,9 @@ pub struct TokenJson<'a> {
     note: Option<&'a str>,
     scopes: &'a [String],
     status: &'static str,
+    /// Until when its secret key may refresh it: `expires_at` plus its refresh window (`null`
+    /// with no usable secret key or no limit).
+    refresh_until: Option<String>,
     /// A rotating token: when it stops at the latest (`null` when only a first use ends it,
     /// and for any other status).
     stops_at: Option<String>,
@@ -286,6 +289,7 @@ impl<'a> TokenJson<'a> {
             name: &record.name,
             note: record.note.as_deref(),
             scopes: &record.scopes,
+            refresh_until: record.refresh_until().map(rfc3339),
             status: record.status(now).as_str(),
             stops_at: rotating.then(|| record.stops_at().map(rfc3339)).flatten(),
             waiting_on: rotating.then_some(record.waits_for.as_deref()).flatten(),

@@ -194,6 +194,12 @@ pub struct PolicyJson {
     pub require_app: bool,
     /// `null`: any scope.
     pub scopes: Option<Vec<String>>,
+    /// `null`: no maximum.
+    pub max_refresh_window: Option<String>,
+    pub max_refresh_window_seconds: Option<i64>,
+    /// What create gives; `null`: never (no limit).
+    pub default_refresh_window: Option<String>,
+    pub default_refresh_window_seconds: Option<i64>,
 }
 
 impl PolicyJson {
@@ -205,6 +211,12 @@ impl PolicyJson {
             default_lifetime_seconds: policy.default_lifetime().num_seconds(),
             require_app: policy.require_app,
             scopes: policy.scopes.clone(),
+            max_refresh_window: policy.max_refresh_window.map(format_duration),
+            max_refresh_window_seconds: policy.max_refresh_window.map(|max| max.num_seconds()),
+            default_refresh_window: policy.default_refresh_window().map(format_duration),
+            default_refresh_window_seconds: policy
+                .default_refresh_window()
+                .map(|window| window.num_seconds()),
         }
     }
 }
@@ -232,6 +244,7 @@ mod tests {
             default_lifetime: None,
             require_app: true,
             scopes: Some(vec!["read".into()]),
+            ..Policy::default()
         };
         let rules: Vec<&str> = policy
             .breaches(None, &["read".into(), "write".into()], None, now())

@@ -202,12 +202,21 @@ impl TokenRecord {
     }
 
     /// Until when its secret key refreshes it: its expiry plus its refresh window. `None` when
-    /// there is no limit (no window, or a token that never expires) or no secret key left to use.
+    /// there is no limit (no window, or a token that never expires) or no secret key left to
+    /// use (none issued, used already, or the token revoked or rotated away).
     pub fn refresh_until(&self) -> Option<DateTime<Utc>> {
-        if self.secret_key_hash.is_none() || self.secret_key_used_at.is_some() {
+        if !self.has_usable_secret_key() {
             return None;
         }
         Some(self.expires_at? + self.controls.refresh_window?)
+    }
+
+    /// True when a secret key was issued, is unused, and the token is neither revoked nor
+    /// rotated away: `refresh` may still take it.
+    pub fn has_usable_secret_key(&self) -> bool {
+        self.secret_key_hash.is_some()
+            && self.secret_key_used_at.is_none()
+            && self.revoked_at.is_none()
     }
 
     /// How long the token was made to live (what rotate and refresh give the next one); `None`: for ever.

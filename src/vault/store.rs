@@ -89,6 +89,10 @@ pub trait Store {
     /// `revoked_at`, if that comes first).
     fn wait_for_first_use(&self, id: &str, successor: &str) -> Result<()>;
 
+    /// Hands `id`, rotated away and waiting on its successor's first use, back to what it was
+    /// before the rotation: live, with its own expiry, waiting on nothing.
+    fn cancel_rotation(&self, id: &str) -> Result<()>;
+
     /// Marks `id`'s secret key as spent by a refresh at `at`.
     fn mark_secret_key_used(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
 

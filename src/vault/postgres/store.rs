@@ -371,6 +371,15 @@ impl Store for PgStore<'_> {
         Ok(())
     }
 
+    fn cancel_rotation(&self, id: &str) -> Result<()> {
+        self.execute(
+            "UPDATE tokens SET revoked_at = NULL, revoke_reason = NULL, replaced_by = NULL, \
+             waits_for = NULL WHERE id = $1",
+            &[&id],
+        )?;
+        Ok(())
+    }
+
     fn mark_secret_key_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         self.execute(
             "UPDATE tokens SET secret_key_used_at = $2 WHERE id = $1",

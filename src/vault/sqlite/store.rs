@@ -259,6 +259,16 @@ impl Store for SqliteStore<'_> {
         Ok(())
     }
 
+    fn cancel_rotation(&self, id: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE tokens SET revoked_at = NULL, revoke_reason = NULL, replaced_by = NULL, \
+                 waits_for = NULL WHERE id = ?1",
+            )?
+            .execute([id])?;
+        Ok(())
+    }
+
     /// Marks `id`'s secret key as spent by a refresh at `at`.
     fn mark_secret_key_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         self.conn
