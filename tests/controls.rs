@@ -597,6 +597,7 @@ fn rotation_and_refresh_carry_the_controls_over() {
     let token = sandbox.create(
         "partner",
         &[
+            "--secret-key",
             "--uses",
             "3",
             "--allow-from",
@@ -609,7 +610,7 @@ fn rotation_and_refresh_carry_the_controls_over() {
         sandbox.verify(&token.token, &["--client-ip", "10.0.0.1"]).0,
         0
     );
-    // Refresh: the new token has the limit in full, the addresses and the metadata.
+    // Refresh: the new token has the uses left (one was spent), the addresses and the metadata.
     let stdin = format!("{}\n{}\n", token.token, token.secret_key.clone().unwrap());
     let refreshed = sandbox.run(&["refresh"], &stdin);
     assert_eq!(code(&refreshed), 0, "{}", stderr(&refreshed));
@@ -625,8 +626,8 @@ fn rotation_and_refresh_carry_the_controls_over() {
         )
     };
     let expected = (
-        json!(3),
-        json!(3),
+        json!(2),
+        json!(2),
         json!(["10.0.0.0/8"]),
         json!({ "tenant": "acme" }),
         json!("active"),
