@@ -511,6 +511,7 @@ fn metadata_is_checked_at_input_and_returned_everywhere() {
             "meta": meta,
             "name": "tenant-bot",
             "note": null,
+            "refresh_until": null,
             "scopes": [],
             "status": "active",
             "stops_at": null,
