@@ -271,6 +271,32 @@ mod tests {
     }
 
     #[test]
+    fn refresh_windows_default_to_the_max_and_are_capped_by_it() {
+        let days = Duration::days;
+        assert_eq!(Policy::default().default_refresh_window(), None, "never");
+        assert_eq!(Policy::default().refresh_window_breach(None), None);
+        assert_eq!(Policy::default().cap_refresh_window(None), None);
+        let bounded = Policy {
+            max_refresh_window: Some(days(7)),
+            ..Policy::default()
+        };
+        assert_eq!(bounded.default_refresh_window(), Some(days(7)));
+        assert_eq!(bounded.cap_refresh_window(None), Some(days(7)));
+        assert_eq!(bounded.cap_refresh_window(Some(days(30))), Some(days(7)));
+        assert_eq!(bounded.cap_refresh_window(Some(days(1))), Some(days(1)));
+        assert_eq!(bounded.refresh_window_breach(Some(days(7))), None);
+        for too_long in [None, Some(days(8))] {
+            let breach = bounded.refresh_window_breach(too_long).unwrap();
+            assert_eq!(breach.rule, "max-refresh-window");
+        }
+        let with_default = Policy {
+            default_refresh_window: Some(days(1)),
+            ..bounded
+        };
+        assert_eq!(with_default.default_refresh_window(), Some(days(1)));
+    }
+
+    #[test]
     fn a_length_in_a_message_is_in_days_or_hours() {
         assert_eq!(format_length(Duration::days(91)), "91d");
         assert_eq!(

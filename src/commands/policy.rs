@@ -30,7 +30,7 @@ fn show(context: &Context) -> Result<()> {
     }
     let mut out = io::stdout().lock();
     for (rule, value) in describe(&policy) {
-        writeln!(out, "{rule:<18}{}", printable(&value))?;
+        writeln!(out, "{rule:<24}{}", printable(&value))?;
     }
     Ok(())
 }
