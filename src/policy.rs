@@ -124,7 +124,10 @@ impl Policy {
     /// left out: the default, else the maximum, else none (`None`: no limit).
     pub fn default_refresh_window(&self) -> Option<Duration> {
         let window = self.default_refresh_window.or(self.max_refresh_window)?;
-        Some(self.max_refresh_window.map_or(window, |max| window.min(max)))
+        Some(
+            self.max_refresh_window
+                .map_or(window, |max| window.min(max)),
+        )
     }
 
     /// The refresh-window rule alone: a window longer than the maximum, or no limit at all.

@@ -27,10 +27,11 @@ fn count_tokens(sandbox: &Sandbox) -> i64 {
 }
 
 fn secret_key_used(sandbox: &Sandbox, id: &str) -> bool {
-    sandbox.query::<Option<i64>>(&format!(
-        "SELECT secret_key_used_at FROM tokens WHERE id = '{id}'"
-    ))
-    .is_some()
+    sandbox
+        .query::<Option<i64>>(&format!(
+            "SELECT secret_key_used_at FROM tokens WHERE id = '{id}'"
+        ))
+        .is_some()
 }
 
 #[test]
@@ -53,7 +54,10 @@ fn a_one_time_token_has_no_secret_key_unless_asked_and_is_never_refreshed_once_u
         assert!(stderr(&output).contains("used_up"), "{}", stderr(&output));
         assert!(stdout(&output).is_empty());
         assert_eq!(count_tokens(&sandbox), before, "nothing made");
-        assert!(!secret_key_used(&sandbox, &keyed.id()), "the key stays unused");
+        assert!(
+            !secret_key_used(&sandbox, &keyed.id()),
+            "the key stays unused"
+        );
     }
     assert_eq!(show_json(&sandbox, &keyed.id())["status"], "used_up");
 
@@ -73,7 +77,10 @@ fn refresh_and_rotate_carry_the_uses_left_not_the_limit() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let refreshed = parse_issued(&output);
     let shown = show_json(&sandbox, &refreshed.id());
-    assert_eq!((shown["uses_left"].clone(), shown["uses_limit"].clone()), (json!(2), json!(2)));
+    assert_eq!(
+        (shown["uses_left"].clone(), shown["uses_limit"].clone()),
+        (json!(2), json!(2))
+    );
 
     assert_eq!(sandbox.verify(&refreshed.token, &[]).0, 0);
     let output = sandbox.run(&["rotate", "metered", "--yes"], "");
@@ -122,7 +129,10 @@ fn a_secret_key_refreshes_until_the_expiry_plus_the_window_and_not_at_its_end() 
     );
     assert_eq!(message.lines().count(), 1, "{message}");
     assert_eq!(count_tokens(&sandbox), before, "nothing made");
-    assert!(!secret_key_used(&sandbox, &token.id()), "the key stays unused");
+    assert!(
+        !secret_key_used(&sandbox, &token.id()),
+        "the key stays unused"
+    );
 
     // Two seconds before the end: refreshed, and the window goes on to the new token.
     at_the_edge(12);
@@ -134,7 +144,11 @@ fn a_secret_key_refreshes_until_the_expiry_plus_the_window_and_not_at_its_end() 
         refreshed.id()
     ));
     assert_eq!(window, 12);
-    assert_eq!(show_json(&sandbox, &token.id())["refresh_until"], Value::Null, "used");
+    assert_eq!(
+        show_json(&sandbox, &token.id())["refresh_until"],
+        Value::Null,
+        "used"
+    );
 }
 
 #[test]
@@ -158,14 +172,25 @@ fn a_refresh_window_needs_a_secret_key() {
     ] {
         let output = sandbox.run(args, "");
         assert_eq!(code(&output), 2, "{args:?}");
-        assert!(stderr(&output).starts_with("tokens: --refresh-window"), "{}", stderr(&output));
+        assert!(
+            stderr(&output).starts_with("tokens: --refresh-window"),
+            "{}",
+            stderr(&output)
+        );
     }
     // With --secret-key the one-time token may have one.
-    sandbox.create("c", &["--uses", "1", "--secret-key", "--refresh-window", "1d"]);
+    sandbox.create(
+        "c",
+        &["--uses", "1", "--secret-key", "--refresh-window", "1d"],
+    );
     let keyless = sandbox.create("d", &["--no-secret-key"]);
     let output = sandbox.run(&["edit", &keyless.id(), "--refresh-window", "1d"], "");
     assert_eq!(code(&output), 2);
-    assert!(stderr(&output).contains("has no secret key"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("has no secret key"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -178,14 +203,20 @@ fn the_policy_bounds_refresh_windows_refusing_create_and_edit_and_capping_rotate
     for window in ["8d", "never"] {
         let output = sandbox.run(&["create", "x", "--refresh-window", window], "");
         assert_eq!(code(&output), 2, "{window}");
-        assert!(stderr(&output).contains("max-refresh-window"), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("max-refresh-window"),
+            "{}",
+            stderr(&output)
+        );
     }
     let output = sandbox.run(&["edit", "old", "--refresh-window", "30d"], "");
     assert_eq!(code(&output), 2);
 
     // Without --refresh-window: the maximum, until a default is set.
     let window_of = |id: &str| -> Option<i64> {
-        sandbox.query(&format!("SELECT refresh_window FROM tokens WHERE id = '{id}'"))
+        sandbox.query(&format!(
+            "SELECT refresh_window FROM tokens WHERE id = '{id}'"
+        ))
     };
     assert_eq!(window_of(&sandbox.create("a", &[]).id()), Some(7 * 86_400));
     let output = sandbox.run(&["policy", "set", "--default-refresh-window", "1d"], "");
@@ -265,7 +296,11 @@ fn revoking_an_until_used_successor_before_its_first_use_cancels_the_rotation() 
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let output = sandbox.run(&["revoke", "svc", "-y"], "");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(!stderr(&output).contains("cancelled"), "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("cancelled"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(sandbox.verify(&old.token, &[]).0, 5);
 }
 

@@ -37,7 +37,8 @@ fn show(context: &Context) -> Result<()> {
 
 /// Each rule and its value, as `policy` prints them and the `policy` event compares them.
 fn describe(policy: &Policy) -> [(&'static str, String); 6] {
-    let window = |window: Option<chrono::Duration>| window.map_or("never".to_owned(), format_duration);
+    let window =
+        |window: Option<chrono::Duration>| window.map_or("never".to_owned(), format_duration);
     [
         (
             "max-lifetime",
@@ -190,8 +191,7 @@ fn check(context: &Context) -> Result<()> {
             };
             // Only a secret key that may still refresh the token makes its window matter; an
             // expired token counts while its key still refreshes it.
-            let refreshable =
-                !expired || record.refresh_until().is_none_or(|until| until > now);
+            let refreshable = !expired || record.refresh_until().is_none_or(|until| until > now);
             if record.has_usable_secret_key()
                 && refreshable
                 && let Some(breach) = policy.refresh_window_breach(record.controls.refresh_window)

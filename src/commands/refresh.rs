@@ -6,9 +6,9 @@ use super::secrets::{self, Source, StdinLines};
 use super::{Context, label};
 use crate::cli::RefreshArgs;
 use crate::error::{Error, Result};
-use crate::token::{Credential, FormatError, Kind};
 use crate::output::rfc3339;
 use crate::policy::format_duration;
+use crate::token::{Credential, FormatError, Kind};
 use crate::vault::{Access, Store, TokenRecord};
 use chrono::{DateTime, Utc};
 

@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 
 use super::records::{
-    Disabling, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken, TokenRecord,
-    VERIFY_FAILED, VerifyRecord,
+    Disabling, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken,
+    TokenRecord, VERIFY_FAILED, VerifyRecord,
 };
 use crate::error::{Error, Result};
 use crate::policy::Policy;

@@ -468,11 +468,7 @@ impl Store for PgStore<'_> {
         Ok(())
     }
 
-    fn set_disabled(
-        &self,
-        id: &str,
-        disabled: Option<Disabling<'_>>,
-    ) -> Result<()> {
+    fn set_disabled(&self, id: &str, disabled: Option<Disabling<'_>>) -> Result<()> {
         let (at, reason, batch) = match disabled {
             Some(disabling) => (Some(disabling.at), disabling.reason, Some(disabling.batch)),
             None => (None, None, None),

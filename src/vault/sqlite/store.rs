@@ -229,7 +229,10 @@ impl Store for SqliteStore<'_> {
             token.controls.allow_from_column(),
             token.controls.meta_column(),
             token.first_use_ends,
-            token.controls.refresh_window.map(|window| window.num_seconds()),
+            token
+                .controls
+                .refresh_window
+                .map(|window| window.num_seconds()),
             token.controls.disabled_batch,
         ])?;
         Ok(())
@@ -348,11 +351,7 @@ impl Store for SqliteStore<'_> {
         Ok(())
     }
 
-    fn set_disabled(
-        &self,
-        id: &str,
-        disabled: Option<Disabling<'_>>,
-    ) -> Result<()> {
+    fn set_disabled(&self, id: &str, disabled: Option<Disabling<'_>>) -> Result<()> {
         let (at, reason, batch) = match disabled {
             Some(disabling) => (Some(disabling.at), disabling.reason, Some(disabling.batch)),
             None => (None, None, None),
