@@ -217,7 +217,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__create)
-            opts="-q -y -h --app --scope --expires --replace --no-secret-key --copy --clear-after --keep-clipboard --note --uses --allow-from --meta --vault --json --quiet --color --yes --timeout --help"
+            opts="-q -y -h --app --scope --expires --replace --no-secret-key --secret-key --refresh-window --copy --clear-after --keep-clipboard --note --uses --allow-from --meta --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -232,6 +232,10 @@ _tokens() {
                     return 0
                     ;;
                 --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refresh-window)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -327,7 +331,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__edit)
-            opts="-q -y -h --rename --add-scope --remove-scope --app --expires --note --uses --allow-from --any-address --meta --unset-meta --vault --json --quiet --color --yes --timeout --help"
+            opts="-q -y -h --rename --add-scope --remove-scope --app --expires --note --uses --refresh-window --allow-from --any-address --meta --unset-meta --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -358,6 +362,10 @@ _tokens() {
                     return 0
                     ;;
                 --uses)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refresh-window)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1055,7 +1063,7 @@ _tokens() {
             return 0
             ;;
         tokens__subcmd__policy__subcmd__set)
-            opts="-q -y -h --max-lifetime --default-lifetime --require-app --no-require-app --scopes --any-scope --vault --json --quiet --color --yes --timeout --help"
+            opts="-q -y -h --max-lifetime --default-lifetime --require-app --no-require-app --scopes --any-scope --max-refresh-window --default-refresh-window --vault --json --quiet --color --yes --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1070,6 +1078,14 @@ _tokens() {
                     return 0
                     ;;
                 --scopes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-refresh-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --default-refresh-window)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -53,9 +53,10 @@ complete -c tokens -n "__fish_tokens_needs_command" -f -a "help" -d 'Print this 
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l app -d 'Who the token belongs to or acts for (a bot, app, partner or account)' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l scope -d 'A permission; repeat it, or separate with commas: --scope read,write' -r -f -a "(__tokens_vault)"
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l expires -d 'Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never (units: s seconds, min minutes, h hours, d days, w weeks, y years of 365 days; at most 100y) [default: 30d, or the vault policy\'s default lifetime]' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l refresh-window -d 'How long after the token expires its secret key may still refresh it, e.g. 7d; never: no limit [default: the vault policy\'s default-refresh-window, else its max-refresh-window, else never]' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l clear-after -d 'Clear the clipboard this long after --copy, if it still holds the token' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l note -d 'A free-text note kept with the token' -r
-complete -c tokens -n "__fish_tokens_using_subcommand create" -l uses -d 'Let the token verify this many times, then answer used_up (exit 4); 1 makes a one-time token' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l uses -d 'Let the token verify this many times, then answer used_up (exit 4); 1 makes a one-time token. Issues no secret key unless --secret-key is given' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l allow-from -d 'Accept the token only from these addresses: CIDRs or single addresses, IPv4 or IPv6, comma separated or repeated (verify then needs --client-ip)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l meta -d 'Metadata returned with the token (show, list --json, verify --json); repeatable' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
@@ -65,6 +66,7 @@ never\t''"
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l replace -d 'Revoke the app\'s other live tokens in the same step (one token per app); needs --app'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l no-secret-key -d 'Do not issue a secret key (the token then cannot be refreshed by its holder)'
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l secret-key -d 'Issue a secret key with a --uses token too (left out by default: each refresh would hand its holder a new token with the uses left, so a one-time token would not be one-time)'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l copy -d 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l keep-clipboard -d 'Leave the token on the clipboard'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l json -d 'Machine-readable output: one JSON document on stdout'
@@ -108,6 +110,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand edit" -l app -d 'A new app
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l expires -d 'A new expiry, counted from now: 30d, 12h, 2w, 1y, a date, an RFC 3339 time, or never (units as for create --expires)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l note -d 'A new note; an empty string removes it' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l uses -d 'A new use limit, counted from now: N uses, or unlimited' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l refresh-window -d 'How long after the token expires its secret key may still refresh it, e.g. 7d, or never' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l allow-from -d 'Accept the token only from these addresses (replaces the ones it had): CIDRs or single addresses, comma separated or repeated' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l meta -d 'Set a metadata key (repeatable)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l unset-meta -d 'Remove a metadata key (repeatable)' -r
@@ -229,6 +232,8 @@ complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_see
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l max-lifetime -d 'The longest lifetime a token may be given, e.g. 90d or 1y; none: no maximum' -r
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l default-lifetime -d 'The lifetime create gives without --expires, e.g. 30d' -r
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l scopes -d 'The only scopes a token may have (comma separated)' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l max-refresh-window -d 'The longest refresh window a token may be given, e.g. 30d; none: no maximum (rotate and refresh cut longer windows to it)' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l default-refresh-window -d 'The refresh window create gives without --refresh-window, e.g. 7d; none: the max-refresh-window, else never' -r
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''

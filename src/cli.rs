@@ -125,12 +125,22 @@ pub struct CreateArgs {
     /// Do not issue a secret key (the token then cannot be refreshed by its holder)
     #[arg(long)]
     pub no_secret_key: bool,
+    /// Issue a secret key with a --uses token too (left out by default: each refresh would
+    /// hand its holder a new token with the uses left, so a one-time token would not be one-time)
+    #[arg(long, conflicts_with = "no_secret_key")]
+    pub secret_key: bool,
+    /// How long after the token expires its secret key may still refresh it, e.g. 7d; never:
+    /// no limit [default: the vault policy's default-refresh-window, else its
+    /// max-refresh-window, else never]
+    #[arg(long, value_name = "DURATION|never", value_parser = parse_window)]
+    pub refresh_window: Option<Window>,
     #[command(flatten)]
     pub copy: CopyArgs,
     /// A free-text note kept with the token
     #[arg(long, value_name = "TEXT", value_parser = parse_text)]
     pub note: Option<String>,
-    /// Let the token verify this many times, then answer used_up (exit 4); 1 makes a one-time token
+    /// Let the token verify this many times, then answer used_up (exit 4); 1 makes a one-time
+    /// token. Issues no secret key unless --secret-key is given
     #[arg(long, value_name = "N", value_parser = parse_uses)]
     pub uses: Option<i64>,
     /// Accept the token only from these addresses: CIDRs or single addresses, IPv4 or IPv6,
@@ -231,6 +241,9 @@ pub struct EditArgs {
     /// A new use limit, counted from now: N uses, or unlimited
     #[arg(long, value_name = "N|unlimited", value_parser = parse_uses_or_unlimited)]
     pub uses: Option<UsesLimit>,
+    /// How long after the token expires its secret key may still refresh it, e.g. 7d, or never
+    #[arg(long, value_name = "DURATION|never", value_parser = parse_window)]
+    pub refresh_window: Option<Window>,
     /// Accept the token only from these addresses (replaces the ones it had): CIDRs or single
     /// addresses, comma separated or repeated
     #[arg(long, value_name = "CIDR", value_delimiter = ',', value_parser = parse_net, conflicts_with = "any_address")]
@@ -447,6 +460,14 @@ pub struct PolicySetArgs {
     /// Any scope is allowed
     #[arg(long)]
     pub any_scope: bool,
+    /// The longest refresh window a token may be given, e.g. 30d; none: no maximum (rotate
+    /// and refresh cut longer windows to it)
+    #[arg(long, value_name = "DURATION|none", value_parser = parse_window)]
+    pub max_refresh_window: Option<Window>,
+    /// The refresh window create gives without --refresh-window, e.g. 7d; none: the
+    /// max-refresh-window, else never
+    #[arg(long, value_name = "DURATION|none", value_parser = parse_window)]
+    pub default_refresh_window: Option<Window>,
 }
 
 /// List live tokens that break the current rules; exit 8 when any do, 0 when none do
@@ -608,6 +629,18 @@ fn parse_duration_or_none(text: &str) -> Result<MaxLifetime, String> {
         return Err("use a duration longer than 0s, or none".into());
     }
     Ok(MaxLifetime(Some(duration)))
+}
+
+/// A refresh window (`--refresh-window`, the policy's): a duration (`0s`: until the token
+/// expires), or `never` / `none` (no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window(pub Option<chrono::Duration>);
+
+fn parse_window(text: &str) -> Result<Window, String> {
+    if text.eq_ignore_ascii_case("never") || text.eq_ignore_ascii_case("none") {
+        return Ok(Window(None));
+    }
+    parse_duration(text).map(|duration| Window(Some(duration)))
 }
 
 /// clap's message (`error: …`, a blank line, maybe `tip: …` or the missing arguments,

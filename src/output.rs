@@ -254,6 +254,9 @@ pub struct TokenJson<'a> {
     meta: &'a std::collections::BTreeMap<String, String>,
     name: &'a str,
     note: Option<&'a str>,
+    /// Until when its secret key may refresh it: `expires_at` plus its refresh window (`null`
+    /// with no usable secret key or no limit).
+    refresh_until: Option<String>,
     scopes: &'a [String],
     status: &'static str,
     /// A rotating token: when it stops at the latest (`null` when only a first use ends it,
@@ -286,6 +289,7 @@ impl<'a> TokenJson<'a> {
             name: &record.name,
             note: record.note.as_deref(),
             scopes: &record.scopes,
+            refresh_until: record.refresh_until().map(rfc3339),
             status: record.status(now).as_str(),
             stops_at: rotating.then(|| record.stops_at().map(rfc3339)).flatten(),
             waiting_on: rotating.then_some(record.waits_for.as_deref()).flatten(),
@@ -584,8 +588,8 @@ mod tests {
                 r#"{"allow_from":null,"app":"ci","created_at":"2026-11-20T12:00:00Z","disabled_at":null,"#,
                 r#""expires_at":"2026-12-20T12:00:00Z","#,
                 r#""id":"AbCdEfGh1234","last_used_at":null,"masked":"tk_AbCdEfGh1234_…wxyz","meta":{},"#,
-                r#""name":"ci-deploy","note":"owned by \"platform\"\n","scopes":["deploy:prod","read"],"#,
-                r#""status":"active","stops_at":null,"uses_left":null,"uses_limit":null,"#,
+                r#""name":"ci-deploy","note":"owned by \"platform\"\n","refresh_until":null,"#,
+                r#""scopes":["deploy:prod","read"],"status":"active","stops_at":null,"uses_left":null,"uses_limit":null,"#,
                 r#""waiting_on":null}"#
             )
         );
@@ -599,6 +603,33 @@ mod tests {
             (value["status"].as_str(), value["app"].is_null()),
             (Some("revoked"), true)
         );
+        // A refresh window: the expiry plus it, while the secret key may still be used.
+        let windowed = TokenRecord {
+            controls: crate::vault::Controls {
+                refresh_window: Some(Duration::days(7)),
+                ..Default::default()
+            },
+            ..record.clone()
+        };
+        let value = serde_json::to_value(TokenJson::of(&windowed, now)).unwrap();
+        assert_eq!(value["refresh_until"], "2026-12-27T12:00:00Z");
+        for spent in [
+            TokenRecord {
+                secret_key_used_at: Some(now),
+                ..windowed.clone()
+            },
+            TokenRecord {
+                revoked_at: Some(now),
+                ..windowed.clone()
+            },
+            TokenRecord {
+                secret_key_hash: None,
+                ..windowed.clone()
+            },
+        ] {
+            let value = serde_json::to_value(TokenJson::of(&spent, now)).unwrap();
+            assert!(value["refresh_until"].is_null(), "{value}");
+        }
         let expired = TokenRecord {
             expires_at: Some(now - Duration::hours(1)),
             ..record

@@ -18,6 +18,11 @@ pub struct Policy {
     pub require_app: bool,
     /// The only scopes a token may have; `None`: any.
     pub scopes: Option<Vec<String>>,
+    /// The longest refresh window a token may have (create, edit; capped at rotate and
+    /// refresh); `None`: any, `never` included.
+    pub max_refresh_window: Option<Duration>,
+    /// The refresh window `create` gives; `None`: the maximum, else no limit.
+    pub default_refresh_window: Option<Duration>,
 }
 
 /// A rule a token breaks, said in one line that names the rule.
@@ -137,6 +142,43 @@ impl Policy {
         })
     }
 
+    /// The refresh window `create` gives a token with a secret key when `--refresh-window` is
+    /// left out: the default, else the maximum, else none (`None`: no limit).
+    pub fn default_refresh_window(&self) -> Option<Duration> {
+        let window = self.default_refresh_window.or(self.max_refresh_window)?;
+        Some(
+            self.max_refresh_window
+                .map_or(window, |max| window.min(max)),
+        )
+    }
+
+    /// The refresh-window rule alone: a window longer than the maximum, or no limit at all.
+    pub fn refresh_window_breach(&self, window: Option<Duration>) -> Option<Breach> {
+        let limit = self.max_refresh_window?;
+        let shown = window.map_or("never".to_owned(), format_duration);
+        let max = format_duration(limit);
+        window.is_none_or(|window| window > limit).then(|| Breach {
+            rule: "max-refresh-window",
+            why: format!(
+                "the vault's policy allows a refresh window of at most {max} \
+                 (max-refresh-window) and this one would be {shown}; give --refresh-window {max} or less",
+            ),
+            found: format!(
+                "its refresh window is {shown}, and the policy allows at most {max}"
+            ),
+            fix: format!("--refresh-window {max}"),
+        })
+    }
+
+    /// The refresh window rotate and refresh carry over to the next token (never refused):
+    /// `window`, cut to the maximum.
+    pub fn cap_refresh_window(&self, window: Option<Duration>) -> Option<Duration> {
+        match (self.max_refresh_window, window) {
+            (Some(max), Some(window)) => Some(window.min(max)),
+            (max, window) => window.or(max),
+        }
+    }
+
     /// What rotate and refresh give the next token (never refused: an incident rotation must
     /// not be blocked): `wanted`, cut to the maximum lifetime from `now`.
     pub fn cap(&self, wanted: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -181,6 +223,12 @@ pub struct PolicyJson {
     pub require_app: bool,
     /// `null`: any scope.
     pub scopes: Option<Vec<String>>,
+    /// `null`: no maximum.
+    pub max_refresh_window: Option<String>,
+    pub max_refresh_window_seconds: Option<i64>,
+    /// What create gives; `null`: never (no limit).
+    pub default_refresh_window: Option<String>,
+    pub default_refresh_window_seconds: Option<i64>,
 }
 
 impl PolicyJson {
@@ -192,6 +240,12 @@ impl PolicyJson {
             default_lifetime_seconds: policy.default_lifetime().num_seconds(),
             require_app: policy.require_app,
             scopes: policy.scopes.clone(),
+            max_refresh_window: policy.max_refresh_window.map(format_duration),
+            max_refresh_window_seconds: policy.max_refresh_window.map(|max| max.num_seconds()),
+            default_refresh_window: policy.default_refresh_window().map(format_duration),
+            default_refresh_window_seconds: policy
+                .default_refresh_window()
+                .map(|window| window.num_seconds()),
         }
     }
 }
@@ -219,6 +273,7 @@ mod tests {
             default_lifetime: None,
             require_app: true,
             scopes: Some(vec!["read".into()]),
+            ..Policy::default()
         };
         let rules: Vec<&str> = policy
             .breaches(None, &["read".into(), "write".into()], None, now())
@@ -242,6 +297,32 @@ mod tests {
             policy.cap(Some(now() + Duration::days(10)), now()),
             Some(now() + Duration::days(10))
         );
+    }
+
+    #[test]
+    fn refresh_windows_default_to_the_max_and_are_capped_by_it() {
+        let days = Duration::days;
+        assert_eq!(Policy::default().default_refresh_window(), None, "never");
+        assert_eq!(Policy::default().refresh_window_breach(None), None);
+        assert_eq!(Policy::default().cap_refresh_window(None), None);
+        let bounded = Policy {
+            max_refresh_window: Some(days(7)),
+            ..Policy::default()
+        };
+        assert_eq!(bounded.default_refresh_window(), Some(days(7)));
+        assert_eq!(bounded.cap_refresh_window(None), Some(days(7)));
+        assert_eq!(bounded.cap_refresh_window(Some(days(30))), Some(days(7)));
+        assert_eq!(bounded.cap_refresh_window(Some(days(1))), Some(days(1)));
+        assert_eq!(bounded.refresh_window_breach(Some(days(7))), None);
+        for too_long in [None, Some(days(8))] {
+            let breach = bounded.refresh_window_breach(too_long).unwrap();
+            assert_eq!(breach.rule, "max-refresh-window");
+        }
+        let with_default = Policy {
+            default_refresh_window: Some(days(1)),
+            ..bounded
+        };
+        assert_eq!(with_default.default_refresh_window(), Some(days(1)));
     }
 
     #[test]

@@ -629,6 +629,7 @@ fn metadata_is_checked_at_input_and_returned_everywhere() {
             "meta": meta,
             "name": "tenant-bot",
             "note": null,
+            "refresh_until": null,
             "scopes": [],
             "status": "active",
             "stops_at": null,
@@ -715,6 +716,7 @@ fn rotation_and_refresh_carry_the_controls_over() {
     let token = sandbox.create(
         "partner",
         &[
+            "--secret-key",
             "--uses",
             "3",
             "--allow-from",
@@ -727,7 +729,7 @@ fn rotation_and_refresh_carry_the_controls_over() {
         sandbox.verify(&token.token, &["--client-ip", "10.0.0.1"]).0,
         0
     );
-    // Refresh: the new token has the limit in full, the addresses and the metadata.
+    // Refresh: the new token has the uses left (one was spent), the addresses and the metadata.
     let stdin = format!("{}\n{}\n", token.token, token.secret_key.clone().unwrap());
     let refreshed = sandbox.run(&["refresh"], &stdin);
     assert_eq!(code(&refreshed), 0, "{}", stderr(&refreshed));
@@ -743,8 +745,8 @@ fn rotation_and_refresh_carry_the_controls_over() {
         )
     };
     let expected = (
-        json!(3),
-        json!(3),
+        json!(2),
+        json!(2),
         json!(["10.0.0.0/8"]),
         json!({ "tenant": "acme" }),
         json!("active"),

@@ -47,6 +47,8 @@ fn policy_set_shows_and_logs_each_change() {
             "default_lifetime": "30d", "default_lifetime_seconds": 2_592_000,
             "max_lifetime": null, "max_lifetime_seconds": null,
             "require_app": false, "scopes": null,
+            "max_refresh_window": null, "max_refresh_window_seconds": null,
+            "default_refresh_window": null, "default_refresh_window_seconds": null,
         })
     );
     let output = sandbox.run(
@@ -64,8 +66,12 @@ fn policy_set_shows_and_logs_each_change() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(
         stdout(&sandbox.run(&["policy"], "")),
-        "max-lifetime      90d\ndefault-lifetime  30d (built in)\nrequire-app       yes\n\
-         scopes            read,deploy:prod\n"
+        "max-lifetime            90d\n\
+         default-lifetime        30d (built in)\n\
+         require-app             yes\n\
+         scopes                  read,deploy:prod\n\
+         max-refresh-window      none\n\
+         default-refresh-window  never (built in)\n"
     );
     assert_eq!(
         sandbox.query::<String>("SELECT detail FROM events WHERE kind = 'policy'"),
@@ -1002,7 +1008,8 @@ fn policy_set_refuses_a_zero_default_lifetime_and_an_empty_change() {
         (
             &["policy", "set"][..],
             "tokens: nothing to change: pass --max-lifetime, --default-lifetime, --require-app, \
-             --no-require-app, --scopes or --any-scope",
+             --no-require-app, --scopes, --any-scope, --max-refresh-window or \
+             --default-refresh-window",
         ),
     ] {
         let output = sandbox.run(args, "");

@@ -9,6 +9,25 @@ use crate::prompt;
 use crate::vault::{Access, Controls};
 
 pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
+    // A use-limited token has no secret key unless asked for: each refresh would give its
+    // holder a new token with the uses left, a one-time token more than one use.
+    let with_secret_key = !args.no_secret_key && (args.uses.is_none() || args.secret_key);
+    if args.refresh_window.is_some() && !with_secret_key {
+        return Err(Error::Usage(format!(
+            "--refresh-window bounds refreshing with the secret key, and this token gets none \
+             ({}); leave --refresh-window out{}",
+            if args.no_secret_key {
+                "--no-secret-key"
+            } else {
+                "--uses issues none without --secret-key"
+            },
+            if args.no_secret_key {
+                ""
+            } else {
+                ", or add --secret-key"
+            }
+        )));
+    }
     let controls = Controls {
         uses_limit: args.uses,
         allow_from: (!args.allow_from.is_empty())
@@ -34,7 +53,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
                 default_lifetime = true;
                 None
             }),
-            with_secret_key: !args.no_secret_key,
+            with_secret_key,
             replaces: None,
             controls,
         },
@@ -71,7 +90,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
                 scopes: dedup(answers.scopes),
                 note: args.note,
                 expires_at: answers.expires_at,
-                with_secret_key: !args.no_secret_key,
+                with_secret_key,
                 replaces: None,
                 controls,
             }
@@ -84,9 +103,16 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
     };
 
     let mut vault = context.open(Access::Write)?;
+    let policy = vault.store().policy()?;
     if default_lifetime {
         // 30 days unless the vault's policy says otherwise.
-        template.expires_at = Some(context.now + vault.store().policy()?.default_lifetime());
+        template.expires_at = Some(context.now + policy.default_lifetime());
+    }
+    if with_secret_key {
+        template.controls.refresh_window = match args.refresh_window {
+            Some(window) => window.0,
+            None => policy.default_refresh_window(),
+        };
     }
     let issued = issue(template, context.now);
     let row = &issued.row;
@@ -108,9 +134,13 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
     }
     let replaced = vault.write(|store| {
         // The rules as they stand under the write lock: one `policy set` binds every admin.
-        store
-            .policy()?
-            .enforce(row.app.as_deref(), &row.scopes, row.expires_at, context.now)?;
+        let policy = store.policy()?;
+        policy.enforce(row.app.as_deref(), &row.scopes, row.expires_at, context.now)?;
+        if row.secret_key_hash.is_some()
+            && let Some(breach) = policy.refresh_window_breach(row.controls.refresh_window)
+        {
+            return Err(Error::Usage(breach.why));
+        }
         let mut replaced = Vec::new();
         if args.replace {
             // `requires = "app"` in the CLI guarantees an app here.

@@ -7,7 +7,7 @@ use super::{Context, label};
 use crate::cli::DisableArgs;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::vault::{Access, Store, TokenRecord};
+use crate::vault::{Access, Disabling, Store, TokenRecord};
 
 pub fn run(context: &Context, args: DisableArgs) -> Result<()> {
     switch(
@@ -25,10 +25,14 @@ pub(super) enum Switch<'a> {
     Enable,
 }
 
-/// Disables or enables the tokens `given` (ids or names) in one transaction. A name covers
-/// every token of that name that still verifies, as `revoke` reads it (one rotated away whose
-/// grace runs too); an id just that token. A revoked token is refused (exit 5): there is
-/// nothing to suspend or restore. One already as asked is reported, not changed.
+/// Disables or enables the tokens `given` (ids or names) in one transaction; an id is just
+/// that token. To disable, a name covers every token of that name that still verifies, as
+/// `revoke` reads it (one rotated away whose grace runs too), all marked with this command's
+/// batch. To enable, a name covers its newest token, and older ones of that name only when the
+/// command that disabled the newest disabled them too: one an admin disabled on its own (it
+/// leaked) stays disabled, and is listed with the command that would enable it. A revoked
+/// token is refused (exit 5): there is nothing to suspend or restore. One already as asked is
+/// reported, not changed.
 pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) -> Result<()> {
     let now = context.now;
     let disable = matches!(switch, Switch::Disable(_));
@@ -37,15 +41,22 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
     for id_or_name in given {
         context.resolve(&vault, id_or_name)?;
     }
-    let (changed, already) = vault.write(|store| {
+    // One id for everything this command disables (`enable NAME` reads it).
+    let batch = crate::token::generate_id();
+    let (changed, already, left) = vault.write(|store| {
         let mut targets: Vec<TokenRecord> = Vec::new();
+        let mut left: Vec<TokenRecord> = Vec::new();
         for id_or_name in given {
-            for record in targets_of(store, id_or_name, now)? {
+            let (chosen, skipped) = targets_of(store, id_or_name, disable, now)?;
+            for record in chosen {
                 if !targets.iter().any(|target| target.id == record.id) {
                     targets.push(record);
                 }
             }
+            left.extend(skipped);
         }
+        // Named on its own as well: enabled after all.
+        left.retain(|record| !targets.iter().any(|target| target.id == record.id));
         let (mut changed, mut already) = (Vec::new(), Vec::new());
         for record in targets {
             if record.is_revoked(now) {
@@ -61,7 +72,12 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
             }
             match switch {
                 Switch::Disable(reason) => {
-                    store.set_disabled(&record.id, Some((now, reason)))?;
+                    let disabling = Disabling {
+                        at: now,
+                        reason,
+                        batch: &batch,
+                    };
+                    store.set_disabled(&record.id, Some(disabling))?;
                     store.log_event(now, Some(&record.id), "disabled", reason.unwrap_or(""))?;
                 }
                 Switch::Enable => {
@@ -71,7 +87,7 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
             }
             changed.push(record);
         }
-        Ok((changed, already))
+        Ok((changed, already, left))
     })?;
 
     let (done, state) = if disable {
@@ -98,28 +114,58 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
     for record in &changed {
         context.notice(&format!("{done} {}.", label(record)));
     }
+    for record in &left {
+        context.notice(&format!(
+            "Left {} disabled: another command disabled it ({}); to enable it too: tokens enable {}",
+            label(record),
+            record
+                .controls
+                .disable_reason
+                .as_deref()
+                .map_or("no reason given".into(), |reason| format!(
+                    "reason: {}",
+                    crate::output::printable(reason)
+                )),
+            record.id
+        ));
+    }
     Ok(())
 }
 
-/// The tokens `id_or_name` names, read under the write lock: by id that token; by name every
-/// token of that name that still verifies, else the newest of that name.
+/// The tokens `id_or_name` names, read under the write lock, and (to enable) the disabled
+/// ones of that name it leaves alone: by id that token; by name every token of that name that
+/// still verifies, else the newest of that name; to enable, of those the newest and the ones
+/// the same `disable` command disabled.
 fn targets_of(
     store: &dyn Store,
     id_or_name: &str,
+    disable: bool,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<TokenRecord>> {
-    let Some(record) = store.find(id_or_name)? else {
+) -> Result<(Vec<TokenRecord>, Vec<TokenRecord>)> {
+    let Some(newest) = store.find(id_or_name)? else {
         return Err(Error::NotFound(format!(
             "no token with id or name \"{id_or_name}\"; see tokens list"
         )));
     };
-    if record.id == id_or_name {
-        return Ok(vec![record]);
+    if newest.id == id_or_name {
+        return Ok((vec![newest], Vec::new()));
     }
     let verifying = store.verifying_by_name(id_or_name, now)?;
-    Ok(if verifying.is_empty() {
-        vec![record]
-    } else {
-        verifying
-    })
+    if verifying.is_empty() {
+        return Ok((vec![newest], Vec::new()));
+    }
+    if disable {
+        return Ok((verifying, Vec::new()));
+    }
+    let batch = newest.controls.disabled_batch.clone();
+    let (older, left): (Vec<_>, Vec<_>) = verifying
+        .into_iter()
+        .filter(|record| record.id != newest.id)
+        .partition(|record| {
+            record.controls.disabled_at.is_none()
+                || (batch.is_some() && record.controls.disabled_batch == batch)
+        });
+    let mut chosen = vec![newest];
+    chosen.extend(older);
+    Ok((chosen, left))
 }

@@ -22,11 +22,13 @@ pub fn run(context: &Context, args: EditArgs) -> Result<()> {
         && args.allow_from.is_empty()
         && !args.any_address
         && args.meta.is_empty()
-        && args.unset_meta.is_empty();
+        && args.unset_meta.is_empty()
+        && args.refresh_window.is_none();
     if nothing_asked {
         return Err(Error::Usage(
             "nothing to change: pass --rename, --add-scope, --remove-scope, --app, --expires, \
-             --note, --uses, --allow-from, --any-address, --meta or --unset-meta"
+             --note, --uses, --allow-from, --any-address, --meta, --unset-meta or \
+             --refresh-window"
                 .into(),
         ));
     }
@@ -69,7 +71,15 @@ pub fn run(context: &Context, args: EditArgs) -> Result<()> {
                 &args.unset_meta,
             )?)
             .filter(|meta| *meta != record.controls.meta),
+            refresh_window: args.refresh_window.map(|window| window.0),
         };
+        if edit.refresh_window.is_some() && record.secret_key_hash.is_none() {
+            return Err(Error::Usage(format!(
+                "token {} has no secret key, so a refresh window means nothing for it; leave \
+                 --refresh-window out",
+                super::label(&record)
+            )));
+        }
         enforce_policy(store.policy()?, &record, &edit, context.now)?;
         if let Some(name) = &edit.name
             && let Some(other) = store.live_by_name(name)?
@@ -116,6 +126,11 @@ fn enforce_policy(
 ) -> crate::error::Result<()> {
     if let Some(expires_at) = edit.expires_at
         && let Some(breach) = policy.lifetime_breach(expires_at, now)
+    {
+        return Err(Error::Usage(breach.why));
+    }
+    if let Some(window) = edit.refresh_window
+        && let Some(breach) = policy.refresh_window_breach(window)
     {
         return Err(Error::Usage(breach.why));
     }
@@ -222,6 +237,12 @@ fn describe(record: &TokenRecord, edit: &Edit) -> String {
     if let Some(meta) = &edit.meta {
         let keys: Vec<&str> = meta.keys().map(String::as_str).collect();
         changes.push(format!("meta [{}]", keys.join(" ")));
+    }
+    if let Some(window) = edit.refresh_window {
+        changes.push(format!(
+            "refresh window {}",
+            window.map_or("never".into(), crate::policy::format_duration)
+        ));
     }
     if changes.is_empty() {
         "no change".into()

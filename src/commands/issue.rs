@@ -32,12 +32,15 @@ pub struct Template {
 
 impl Template {
     /// The next token of `old`'s lineage (rotate, refresh): same name, app, scopes and note, and
-    /// the same controls (SPEC §9): addresses, metadata, the use limit as last set (in full, not
-    /// the uses left), and a suspension (a disabled token rotates into a disabled one).
+    /// the same controls (SPEC §9): addresses, metadata, the uses `old` has left (not the limit
+    /// in full: a lineage never gets more uses than its first token had), the refresh window
+    /// as the policy caps it (`refresh_window`), and a suspension (a disabled token rotates
+    /// into a disabled one, as the same `disable` command's).
     pub fn successor(
         old: &TokenRecord,
         expires_at: Option<DateTime<Utc>>,
         with_secret_key: bool,
+        refresh_window: Option<chrono::Duration>,
     ) -> Template {
         Template {
             name: old.name.clone(),
@@ -50,11 +53,13 @@ impl Template {
             controls: Controls {
                 disabled_at: old.controls.disabled_at,
                 disable_reason: old.controls.disable_reason.clone(),
-                uses_limit: old.controls.uses_limit,
+                disabled_batch: old.controls.disabled_batch.clone(),
+                uses_limit: old.controls.uses_left(),
                 uses_epoch: 0,
                 uses_spent: 0,
                 allow_from: old.controls.allow_from.clone(),
                 meta: old.controls.meta.clone(),
+                refresh_window: refresh_window.filter(|_| with_secret_key),
             },
         }
     }

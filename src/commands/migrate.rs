@@ -376,6 +376,14 @@ fn feed_token(hasher: &mut Sha256, record: &TokenRecord) {
         hasher,
         &serde_json::to_string(&controls.meta).unwrap_or_default(),
     );
+    feed_option(hasher, controls.disabled_batch.as_deref());
+    feed_option(
+        hasher,
+        controls
+            .refresh_window
+            .map(|window| window.num_seconds().to_string())
+            .as_deref(),
+    );
 }
 
 /// Each field with its length in front, so no two different records feed the same bytes.

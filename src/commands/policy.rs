@@ -30,13 +30,15 @@ fn show(context: &Context) -> Result<()> {
     }
     let mut out = io::stdout().lock();
     for (rule, value) in describe(&policy) {
-        writeln!(out, "{rule:<18}{}", printable(&value))?;
+        writeln!(out, "{rule:<24}{}", printable(&value))?;
     }
     Ok(())
 }
 
 /// Each rule and its value, as `policy` prints them and the `policy` event compares them.
-fn describe(policy: &Policy) -> [(&'static str, String); 4] {
+fn describe(policy: &Policy) -> [(&'static str, String); 6] {
+    let window =
+        |window: Option<chrono::Duration>| window.map_or("never".to_owned(), format_duration);
     [
         (
             "max-lifetime",
@@ -62,6 +64,19 @@ fn describe(policy: &Policy) -> [(&'static str, String); 4] {
                 .as_ref()
                 .map_or("any".to_owned(), |scopes| scopes.join(",")),
         ),
+        (
+            "max-refresh-window",
+            policy
+                .max_refresh_window
+                .map_or("none".to_owned(), format_duration),
+        ),
+        (
+            "default-refresh-window",
+            match policy.default_refresh_window {
+                Some(_) => window(policy.default_refresh_window()),
+                None => format!("{} (built in)", window(policy.default_refresh_window())),
+            },
+        ),
     ]
 }
 
@@ -71,11 +86,14 @@ fn change(context: &Context, args: PolicySetArgs) -> Result<()> {
         && !args.require_app
         && !args.no_require_app
         && args.scopes.is_none()
-        && !args.any_scope;
+        && !args.any_scope
+        && args.max_refresh_window.is_none()
+        && args.default_refresh_window.is_none();
     if nothing_asked {
         return Err(Error::Usage(
             "nothing to change: pass --max-lifetime, --default-lifetime, --require-app, \
-             --no-require-app, --scopes or --any-scope"
+             --no-require-app, --scopes, --any-scope, --max-refresh-window or \
+             --default-refresh-window"
                 .into(),
         ));
     }
@@ -101,6 +119,22 @@ fn change(context: &Context, args: PolicySetArgs) -> Result<()> {
         }
         if args.any_scope {
             after.scopes = None;
+        }
+        if let Some(max) = args.max_refresh_window {
+            after.max_refresh_window = max.0;
+        }
+        if let Some(default) = args.default_refresh_window {
+            after.default_refresh_window = default.0;
+        }
+        if let (Some(default), Some(max)) = (after.default_refresh_window, after.max_refresh_window)
+            && default > max
+        {
+            return Err(Error::Usage(format!(
+                "the default refresh window {} would be longer than the max refresh window {}; \
+                 pass a shorter --default-refresh-window or a longer --max-refresh-window",
+                format_duration(default),
+                format_duration(max)
+            )));
         }
         if let (Some(default), Some(max)) = (after.default_lifetime, after.max_lifetime)
             && default > max
@@ -144,15 +178,26 @@ fn check(context: &Context) -> Result<()> {
     vault
         .store()
         .list(&ListFilter::default(), now, &mut |record| {
-            if record.status(now) == Status::Expired {
-                return Ok(());
+            let expired = record.status(now) == Status::Expired;
+            let mut breaches = if expired {
+                Vec::new()
+            } else {
+                policy.breaches(
+                    record.app.as_deref(),
+                    &record.scopes,
+                    record.expires_at,
+                    now,
+                )
+            };
+            // Only a secret key that may still refresh the token makes its window matter; an
+            // expired token counts while its key still refreshes it.
+            let refreshable = !expired || record.refresh_until().is_none_or(|until| until > now);
+            if record.has_usable_secret_key()
+                && refreshable
+                && let Some(breach) = policy.refresh_window_breach(record.controls.refresh_window)
+            {
+                breaches.push(breach);
             }
-            let breaches = policy.breaches(
-                record.app.as_deref(),
-                &record.scopes,
-                record.expires_at,
-                now,
-            );
             if !breaches.is_empty() {
                 found.push((record, breaches));
             }

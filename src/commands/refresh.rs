@@ -6,8 +6,11 @@ use super::secrets::{self, Source, StdinLines};
 use super::{Context, label};
 use crate::cli::RefreshArgs;
 use crate::error::{Error, Result};
+use crate::output::rfc3339;
+use crate::policy::format_duration;
 use crate::token::{Credential, FormatError, Kind};
-use crate::vault::Access;
+use crate::vault::{Access, Store, TokenRecord};
+use chrono::{DateTime, Utc};
 
 /// What the refresh came to, decided under the write lock.
 enum Outcome {
@@ -17,6 +20,90 @@ enum Outcome {
         name: String,
         revoked: usize,
     },
+}
+
+/// Why a refresh is not made, once the token's secret and its secret key have matched.
+enum Refusal {
+    /// The secret key was used before: the caller revokes the lineage.
+    Reused,
+    /// Refused as it stands; nothing is written (the secret key stays unused).
+    Refused(Error),
+}
+
+/// The refresh rules (SPEC §9), in the order they apply, for a token whose secret and secret
+/// key matched. Kept in this one place so a backend that refreshes by itself (a PostgreSQL
+/// refresh function) can mirror them rule for rule:
+/// 1. the secret key was used before: reuse (the lineage is revoked, exit 5);
+/// 2. the token is revoked, or rotated or refreshed away (even while a grace runs): exit 5;
+/// 3. its refresh window ended (`expires_at + refresh_window <= now`): exit 4;
+/// 4. it is disabled: exit 7;
+/// 5. its uses are spent (`used_up`): exit 4.
+///
+/// A token that passes gets a successor with its lifetime and refresh window (both capped by
+/// the policy, never refused) and its uses left ([`Template::successor`]).
+fn refusal(old: &TokenRecord, now: DateTime<Utc>) -> std::result::Result<(), Refusal> {
+    if old.secret_key_used_at.is_some() {
+        return Err(Refusal::Reused);
+    }
+    if old.revoked_at.is_some() {
+        let how = if old.replaced_by.is_some() {
+            "was rotated"
+        } else {
+            "is revoked"
+        };
+        return Err(Refusal::Refused(Error::Revoked(format!(
+            "token {} {how}; it cannot be refreshed",
+            label(old)
+        ))));
+    }
+    if let Some(until) = old.refresh_until()
+        && until <= now
+    {
+        return Err(Refusal::Refused(Error::Expired(format!(
+            "the refresh window of token {} ended at {} ({} after it expired), so it cannot be \
+             refreshed; nothing was issued (an admin can reissue it: tokens rotate {})",
+            label(old),
+            rfc3339(until),
+            old.controls
+                .refresh_window
+                .map_or_else(String::new, format_duration),
+            old.id
+        ))));
+    }
+    if old.controls.disabled_at.is_some() {
+        return Err(Refusal::Refused(Error::Disabled(format!(
+            "token {} is disabled, so it cannot be refreshed; nothing was issued (an admin can \
+             enable it: tokens enable {})",
+            label(old),
+            old.id
+        ))));
+    }
+    if old.controls.uses_left() == Some(0) {
+        return Err(Refusal::Refused(Error::UsedUp(format!(
+            "token {} has no uses left (used_up), so it cannot be refreshed; nothing was issued \
+             and the secret key was not spent",
+            label(old)
+        ))));
+    }
+    Ok(())
+}
+
+/// Refresh-token reuse: someone else may hold a copy. Ends every token of the lineage.
+fn revoke_lineage(store: &dyn Store, old: &TokenRecord, now: DateTime<Utc>) -> Result<Outcome> {
+    let live = store.live_of_lineage(&old.lineage, now)?;
+    for record in &live {
+        store.set_revoked(&record.id, now, "secret key reused", None)?;
+    }
+    store.log_event(
+        now,
+        Some(&old.id),
+        "reuse_detected",
+        &format!("revoked {} token(s) of the lineage", live.len()),
+    )?;
+    Ok(Outcome::ReuseDetected {
+        name: old.name.clone(),
+        revoked: live.len(),
+    })
 }
 
 pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
@@ -72,47 +159,16 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
         if !secret_key.matches(key_hash) {
             return Err(refused());
         }
-        if old.secret_key_used_at.is_some() {
-            // Refresh-token reuse: someone else may hold a copy. End every token of the lineage.
-            let live = store.live_of_lineage(&old.lineage, now)?;
-            for record in &live {
-                store.set_revoked(&record.id, now, "secret key reused", None)?;
-            }
-            store.log_event(
-                now,
-                Some(&old.id),
-                "reuse_detected",
-                &format!("revoked {} token(s) of the lineage", live.len()),
-            )?;
-            return Ok(Outcome::ReuseDetected {
-                name: old.name,
-                revoked: live.len(),
-            });
-        }
-        if old.revoked_at.is_some() {
-            let how = if old.replaced_by.is_some() {
-                "was rotated"
-            } else {
-                "is revoked"
-            };
-            return Err(Error::Revoked(format!(
-                "token {} {how}; it cannot be refreshed",
-                label(&old)
-            )));
-        }
-        if old.controls.disabled_at.is_some() {
-            return Err(Error::Disabled(format!(
-                "token {} is disabled, so it cannot be refreshed; nothing was issued (an admin can \
-                 enable it: tokens enable {})",
-                label(&old),
-                old.id
-            )));
+        match refusal(&old, now) {
+            Ok(()) => {}
+            Err(Refusal::Refused(why)) => return Err(why),
+            Err(Refusal::Reused) => return revoke_lineage(store, &old, now),
         }
         // Never refused by the policy (the holder cannot change the token): capped instead.
-        let expires_at = store
-            .policy()?
-            .cap(old.lifetime().map(|lifetime| now + lifetime), now);
-        let mut issued = issue(Template::successor(&old, expires_at, true), now);
+        let policy = store.policy()?;
+        let expires_at = policy.cap(old.lifetime().map(|lifetime| now + lifetime), now);
+        let window = policy.cap_refresh_window(old.controls.refresh_window);
+        let mut issued = issue(Template::successor(&old, expires_at, true, window), now);
         super::rotate::hand_on_first_use(store, &old.id, &mut issued.row)?;
         let new_id = &issued.row.id;
         store.set_revoked(&old.id, now, "refreshed", Some(new_id))?;

@@ -6,7 +6,8 @@ use super::{Context, label};
 use crate::cli::RevokeArgs;
 use crate::error::Result;
 use crate::output;
-use crate::vault::{Access, TokenRecord};
+use crate::vault::{Access, Store, TokenRecord};
+use chrono::{DateTime, Utc};
 
 pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
     if args.leaked {
@@ -75,7 +76,7 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
     }
 
     let reason = args.reason.as_deref().unwrap_or("revoked");
-    let revoked = vault.write(|store| {
+    let (revoked, cancelled) = vault.write(|store| {
         // What was read above may have changed before the lock was taken: a rotation since
         // then made a new token of that name or app, which the revocation covers too.
         let mut current: Vec<TokenRecord> = Vec::new();
@@ -94,17 +95,32 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
             current.extend(store.live_of_app(args.app.as_deref().unwrap_or_default(), now)?);
         }
         let mut revoked: Vec<TokenRecord> = Vec::new();
+        // (successor revoked, the token that waited on its first use)
+        let mut waiting: Vec<(String, String)> = Vec::new();
         for record in current {
             // Another command may have revoked it since it was read.
             let done = revoked.iter().any(|seen| seen.id == record.id);
             if done || record.is_revoked(now) || already.iter().any(|seen| seen.id == record.id) {
                 continue;
             }
+            // Read before the revocation: the wait of a `rotate --until-used` on this one.
+            if let Some(old) = store
+                .find_for_verify(&record.id)?
+                .and_then(|verify| verify.ends_on_first_use)
+            {
+                waiting.push((record.id.clone(), old));
+            }
             store.set_revoked(&record.id, now, reason, None)?;
             store.log_event(now, Some(&record.id), "revoked", reason)?;
             revoked.push(record);
         }
-        Ok(revoked)
+        let mut cancelled: Vec<(String, TokenRecord)> = Vec::new();
+        for (successor, old) in waiting {
+            if let Some(old) = cancel_rotation(store, &successor, &old, &revoked, now)? {
+                cancelled.push((successor, old));
+            }
+        }
+        Ok((revoked, cancelled))
     })?;
 
     if context.json {
@@ -121,5 +137,43 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
     for record in &revoked {
         context.notice(&format!("Revoked {}.", label(record)));
     }
+    for (successor, old) in &cancelled {
+        context.notice(&format!(
+            "{successor} had not been used yet, so its rotation is cancelled: {} is active again \
+             until its own expiry; to end it too: tokens revoke {}",
+            label(old),
+            old.id
+        ));
+    }
     Ok(())
+}
+
+/// Only a revoke ends a `rotate --until-used` wait before the successor's first use: the
+/// token `old_id` that waited on `successor` (just revoked) is handed back, live with its own
+/// expiry, and a `rotation_cancelled` event says so. Not when this command revoked it too, it
+/// stopped meanwhile, or its name went to another live token (it then keeps its stop time).
+fn cancel_rotation(
+    store: &dyn Store,
+    successor: &str,
+    old_id: &str,
+    revoked: &[TokenRecord],
+    now: DateTime<Utc>,
+) -> Result<Option<TokenRecord>> {
+    if revoked.iter().any(|record| record.id == old_id) {
+        return Ok(None);
+    }
+    let Some(old) = store.find_by_id(old_id)? else {
+        return Ok(None);
+    };
+    if old.is_revoked(now) || store.live_by_name(&old.name)?.is_some() {
+        return Ok(None);
+    }
+    store.cancel_rotation(&old.id)?;
+    store.log_event(
+        now,
+        Some(&old.id),
+        "rotation_cancelled",
+        &format!("{successor} was revoked before its first use; active again"),
+    )?;
+    Ok(Some(old))
 }

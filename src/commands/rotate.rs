@@ -68,8 +68,10 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
             // Carried over: never refused (an incident rotation must go through), capped.
             None => policy.cap(old.lifetime().map(|lifetime| now + lifetime), now),
         };
+        // Carried over and capped, never refused, like the lifetime.
+        let window = policy.cap_refresh_window(old.controls.refresh_window);
         let mut issued = issue(
-            Template::successor(&old, expires_at, old.secret_key_hash.is_some()),
+            Template::successor(&old, expires_at, old.secret_key_hash.is_some(), window),
             now,
         );
         if until_used {

@@ -107,7 +107,14 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
     }
     let secret_key = match (&record.secret_key_hash, record.secret_key_used_at) {
         (None, _) => "none issued".to_owned(),
-        (Some(_), None) => "issued, unused".to_owned(),
+        (Some(_), None) => match (record.refresh_until(), record.controls.refresh_window) {
+            (Some(until), Some(window)) => format!(
+                "issued, unused; refreshes until {} (refresh window {})",
+                when(until),
+                crate::policy::format_duration(window)
+            ),
+            _ => "issued, unused".to_owned(),
+        },
         (Some(_), Some(at)) => format!("used {}", when(at)),
     };
     field("secret key", &secret_key)?;

@@ -19,8 +19,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use records::{
-    Controls, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, LogWriter,
-    NewToken, Status, TokenRecord, UNTIL_USED_ONLY, Usage, VERIFY_FAILED, VerifyRecord, join_nets,
+    Controls, Disabling, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark,
+    LogWriter, NewToken, Status, TokenRecord, UNTIL_USED_ONLY, Usage, VERIFY_FAILED, VerifyRecord,
+    join_nets,
 };
 pub use sqlite::CURRENT_VERSION;
 pub use store::Store;

@@ -73,6 +73,11 @@ pub struct Controls {
     /// Set by `tokens disable`, cleared by `tokens enable`.
     pub disabled_at: Option<DateTime<Utc>>,
     pub disable_reason: Option<String>,
+    /// Which `disable` command disabled it (one id per command): `enable NAME` re-enables older
+    /// tokens of the lineage only when the command that disabled the newest disabled them too.
+    pub disabled_batch: Option<String>,
+    /// How long after its expiry the secret key still refreshes the token; `None`: no limit.
+    pub refresh_window: Option<chrono::Duration>,
     /// Uses allowed since the limit was last set (`create`/`edit --uses`); `None`: unlimited.
     pub uses_limit: Option<i64>,
     /// Raised by every `edit --uses`: uses spent under an older epoch no longer count.
@@ -194,6 +199,24 @@ impl TokenRecord {
 
     pub fn is_revoked(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_some_and(|at| at <= now)
+    }
+
+    /// Until when its secret key refreshes it: its expiry plus its refresh window. `None` when
+    /// there is no limit (no window, or a token that never expires) or no secret key left to
+    /// use (none issued, used already, or the token revoked or rotated away).
+    pub fn refresh_until(&self) -> Option<DateTime<Utc>> {
+        if !self.has_usable_secret_key() {
+            return None;
+        }
+        Some(self.expires_at? + self.controls.refresh_window?)
+    }
+
+    /// True when a secret key was issued, is unused, and the token is neither revoked nor
+    /// rotated away: `refresh` may still take it.
+    pub fn has_usable_secret_key(&self) -> bool {
+        self.secret_key_hash.is_some()
+            && self.secret_key_used_at.is_none()
+            && self.revoked_at.is_none()
     }
 
     /// How long the token was made to live (what rotate and refresh give the next one); `None`: for ever.
@@ -324,7 +347,7 @@ pub(super) const COLUMNS: &str = concat!(
      disabled_at, disable_reason, uses_limit, uses_epoch, \
      coalesce((SELECT CASE WHEN u.uses_epoch = tokens.uses_epoch THEN u.uses_spent ELSE 0 END \
      FROM token_usage u WHERE u.token_id = tokens.id), 0), allow_from, meta, waits_for, \
-     first_use_ends"
+     first_use_ends, refresh_window, disabled_batch"
 );
 
 /// The columns `tokens migrate` writes a copied token into: [`COLUMNS`] less the last use and
@@ -332,7 +355,7 @@ pub(super) const COLUMNS: &str = concat!(
 pub(super) const IMPORTED_COLUMNS: &str = "id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
      created_at, expires_at, revoked_at, revoke_reason, secret_key_used_at, rotated_from, \
      replaced_by, lineage, disabled_at, disable_reason, uses_limit, uses_epoch, allow_from, meta, \
-     waits_for, first_use_ends";
+     waits_for, first_use_ends, refresh_window, disabled_batch";
 
 /// Refuses to copy a token whose hashes were not read (a source opened by a role granted
 /// reader access, which may not read them): the copy could never verify.
@@ -481,6 +504,17 @@ pub struct Edit {
     pub allow_from: Option<Option<Vec<IpNet>>>,
     /// The whole metadata after the edit.
     pub meta: Option<BTreeMap<String, String>>,
+    /// A new refresh window (`None` inside: no limit).
+    pub refresh_window: Option<Option<chrono::Duration>>,
+}
+
+/// A suspension as one `tokens disable` command makes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Disabling<'a> {
+    pub at: DateTime<Utc>,
+    pub reason: Option<&'a str>,
+    /// The same for every token that command disabled.
+    pub batch: &'a str,
 }
 
 /// One line of the event log.

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::Marks;
 use super::records::{
-    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken, TokenRecord,
-    Usage, VERIFY_FAILED, VerifyRecord,
+    Disabling, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken,
+    TokenRecord, Usage, VERIFY_FAILED, VerifyRecord,
 };
 use crate::error::{Error, Result};
 use crate::policy::Policy;
@@ -93,6 +93,10 @@ pub trait Store {
     /// `revoked_at`, if that comes first).
     fn wait_for_first_use(&self, id: &str, successor: &str) -> Result<()>;
 
+    /// Hands `id`, rotated away and waiting on its successor's first use, back to what it was
+    /// before the rotation: live, with its own expiry, waiting on nothing.
+    fn cancel_rotation(&self, id: &str) -> Result<()>;
+
     /// Marks `id`'s secret key as spent by a refresh at `at`.
     fn mark_secret_key_used(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
 
@@ -108,8 +112,7 @@ pub trait Store {
     }
 
     /// Suspends `id` (`Some((when, reason))`) or lifts its suspension (`None`).
-    fn set_disabled(&self, id: &str, disabled: Option<(DateTime<Utc>, Option<&str>)>)
-    -> Result<()>;
+    fn set_disabled(&self, id: &str, disabled: Option<Disabling<'_>>) -> Result<()>;
 
     /// Spends one use of `id` at `at`, when fewer than `limit` were spent under `epoch` (the
     /// token's current one): one conditional statement on the verifiers' `token_usage` row,

@@ -81,6 +81,7 @@ const GRANTS: &[Grant] = &[
         "created_at", "expires_at", "revoked_at", "revoke_reason", "secret_key_used_at",
         "rotated_from", "replaced_by", "lineage", "waits_for", "first_use_ends",
         "disabled_at", "disable_reason", "uses_limit", "uses_epoch", "allow_from", "meta",
+        "refresh_window", "disabled_batch",
     ]),
     grant(&[Admin], "SELECT, INSERT", "events", &[]),
     grant(&[Verifier], "INSERT", "events", &["at", "token_id", "kind", "detail"]),

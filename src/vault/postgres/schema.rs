@@ -119,6 +119,14 @@ pub const MIGRATIONS: &[&str] = &[
             OR (kind = 'revoked' AND EXISTS (SELECT 1 FROM tokens t
                 WHERE t.id = token_id AND t.waits_for IS NOT NULL))
             OR has_table_privilege('tokens', 'UPDATE'));",
+    // lineages: refresh windows and disable batches, and the write mark raised to this version
+    // alone, as in the SQLite vault (sqlite/schema.rs).
+    "
+    ALTER TABLE tokens ADD COLUMN refresh_window bigint;
+    ALTER TABLE tokens ADD COLUMN disabled_batch text;
+    ALTER TABLE policy ADD COLUMN max_refresh_window bigint;
+    ALTER TABLE policy ADD COLUMN default_refresh_window bigint;
+    UPDATE tokens_vault SET write_mark = greatest(write_mark, version + 1);",
 ];
 
 /// The schema version this build writes.

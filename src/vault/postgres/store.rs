@@ -8,7 +8,7 @@ use super::link::{Link, Transaction};
 use crate::error::Result;
 use crate::policy::Policy;
 use crate::vault::records::{
-    COLUMNS, Controls, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
+    COLUMNS, Controls, Dialect, Disabling, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
     FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, LogWriter, NewToken, REVOKED_AT,
     TokenRecord, USAGE_COLUMNS, Usage, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes,
     meta_column, split_meta, split_nets, split_scopes,
@@ -33,7 +33,7 @@ const COLUMNS_WITHOUT_HASHES: &str = concat!(
      disabled_at, disable_reason, uses_limit, uses_epoch, \
      coalesce((SELECT CASE WHEN u.uses_epoch = tokens.uses_epoch THEN u.uses_spent ELSE 0 END \
      FROM token_usage u WHERE u.token_id = tokens.id), 0), allow_from, meta, waits_for, \
-     first_use_ends"
+     first_use_ends, refresh_window, disabled_batch"
 );
 
 /// A parameter list built at run time (filters, edits).
@@ -177,7 +177,13 @@ fn token_from_row(row: &Row) -> Result<TokenRecord, tokio_postgres::Error> {
         rotated_from: row.try_get(14)?,
         replaced_by: row.try_get(15)?,
         lineage: row.try_get(16)?,
-        controls: controls(row, 17)?,
+        controls: Controls {
+            refresh_window: row
+                .try_get::<_, Option<i64>>(26)?
+                .map(chrono::Duration::seconds),
+            disabled_batch: row.try_get(27)?,
+            ..controls(row, 17)?
+        },
         waits_for: row.try_get(24)?,
         first_use_ends: row.try_get(25)?,
     })
@@ -193,6 +199,9 @@ fn controls(row: &Row, first: usize) -> Result<Controls, tokio_postgres::Error> 
         uses_spent: row.try_get(first + 4)?,
         allow_from: split_nets(row.try_get(first + 5)?),
         meta: split_meta(row.try_get(first + 6)?),
+        // Read only with the whole row ([`token_from_row`]): verify has no use for them.
+        disabled_batch: None,
+        refresh_window: None,
     })
 }
 
@@ -310,8 +319,9 @@ impl Store for PgStore<'_> {
         self.execute(
             "INSERT INTO tokens (id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
              created_at, expires_at, rotated_from, lineage, disabled_at, disable_reason, uses_limit, \
-             allow_from, meta, first_use_ends) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             allow_from, meta, first_use_ends, refresh_window, disabled_batch) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20)",
             &[
                 &token.id,
                 &token.name,
@@ -331,6 +341,8 @@ impl Store for PgStore<'_> {
                 &token.controls.allow_from_column(),
                 &token.controls.meta_column(),
                 &token.first_use_ends,
+                &token.controls.refresh_window.map(|window| window.num_seconds()),
+                &token.controls.disabled_batch,
             ],
         )?;
         Ok(())
@@ -355,6 +367,15 @@ impl Store for PgStore<'_> {
             "UPDATE tokens SET revoked_at = $2, revoke_reason = $3, \
              replaced_by = coalesce($4, replaced_by) WHERE id = $1",
             &[&id, &to_secs(at), &reason, &replaced_by],
+        )?;
+        Ok(())
+    }
+
+    fn cancel_rotation(&self, id: &str) -> Result<()> {
+        self.execute(
+            "UPDATE tokens SET revoked_at = NULL, revoke_reason = NULL, replaced_by = NULL, \
+             waits_for = NULL WHERE id = $1",
+            &[&id],
         )?;
         Ok(())
     }
@@ -397,6 +418,12 @@ impl Store for PgStore<'_> {
         }
         if let Some(meta) = &edit.meta {
             set("meta", Box::new(meta_column(meta)));
+        }
+        if let Some(window) = edit.refresh_window {
+            set(
+                "refresh_window",
+                Box::new(window.map(|window| window.num_seconds())),
+            );
         }
         if assignments.is_empty() {
             return Ok(());
@@ -441,15 +468,15 @@ impl Store for PgStore<'_> {
         Ok(())
     }
 
-    fn set_disabled(
-        &self,
-        id: &str,
-        disabled: Option<(DateTime<Utc>, Option<&str>)>,
-    ) -> Result<()> {
-        let (at, reason) = disabled.unzip();
+    fn set_disabled(&self, id: &str, disabled: Option<Disabling<'_>>) -> Result<()> {
+        let (at, reason, batch) = match disabled {
+            Some(disabling) => (Some(disabling.at), disabling.reason, Some(disabling.batch)),
+            None => (None, None, None),
+        };
         self.execute(
-            "UPDATE tokens SET disabled_at = $2, disable_reason = $3 WHERE id = $1",
-            &[&id, &at.map(to_secs), &reason.flatten()],
+            "UPDATE tokens SET disabled_at = $2, disable_reason = $3, disabled_batch = $4 \
+             WHERE id = $1",
+            &[&id, &at.map(to_secs), &reason, &batch],
         )?;
         Ok(())
     }
@@ -544,7 +571,8 @@ impl Store for PgStore<'_> {
 
     fn policy(&self) -> Result<Policy> {
         let row = self.query_opt(
-            "SELECT max_lifetime, default_lifetime, require_app, scopes FROM policy",
+            "SELECT max_lifetime, default_lifetime, require_app, scopes, max_refresh_window, \
+             default_refresh_window FROM policy",
             &[],
         )?;
         let Some(row) = row else {
@@ -561,20 +589,31 @@ impl Store for PgStore<'_> {
             scopes: row
                 .try_get::<_, Option<String>>(3)?
                 .map(|scopes| split_scopes(&scopes)),
+            max_refresh_window: row
+                .try_get::<_, Option<i64>>(4)?
+                .map(chrono::Duration::seconds),
+            default_refresh_window: row
+                .try_get::<_, Option<i64>>(5)?
+                .map(chrono::Duration::seconds),
         })
     }
 
     fn set_policy(&self, policy: &Policy) -> Result<()> {
         self.execute(
-            "INSERT INTO policy (singleton, max_lifetime, default_lifetime, require_app, scopes) \
-             VALUES (true, $1, $2, $3, $4) ON CONFLICT (singleton) DO UPDATE SET \
+            "INSERT INTO policy (singleton, max_lifetime, default_lifetime, require_app, scopes, \
+             max_refresh_window, default_refresh_window) \
+             VALUES (true, $1, $2, $3, $4, $5, $6) ON CONFLICT (singleton) DO UPDATE SET \
              max_lifetime = excluded.max_lifetime, default_lifetime = excluded.default_lifetime, \
-             require_app = excluded.require_app, scopes = excluded.scopes",
+             require_app = excluded.require_app, scopes = excluded.scopes, \
+             max_refresh_window = excluded.max_refresh_window, \
+             default_refresh_window = excluded.default_refresh_window",
             &[
                 &policy.max_lifetime.map(|d| d.num_seconds()),
                 &policy.default_lifetime.map(|d| d.num_seconds()),
                 &policy.require_app,
                 &policy.scopes.as_deref().map(join_scopes),
+                &policy.max_refresh_window.map(|d| d.num_seconds()),
+                &policy.default_refresh_window.map(|d| d.num_seconds()),
             ],
         )?;
         Ok(())
@@ -680,7 +719,7 @@ impl Store for PgStore<'_> {
         let sql = format!(
             "INSERT INTO tokens ({IMPORTED_COLUMNS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22, $23, $24)"
+             $19, $20, $21, $22, $23, $24, $25, $26)"
         );
         self.execute(
             &sql,
@@ -709,6 +748,11 @@ impl Store for PgStore<'_> {
                 &record.controls.meta_column(),
                 &record.waits_for,
                 &record.first_use_ends,
+                &record
+                    .controls
+                    .refresh_window
+                    .map(|window| window.num_seconds()),
+                &record.controls.disabled_batch,
             ],
         )?;
         Ok(())

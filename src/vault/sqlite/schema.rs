@@ -95,6 +95,16 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO vault_marks (read_mark, verify_mark, write_mark)
         SELECT user_version + 1, user_version + 1, user_version + 1 FROM pragma_user_version;",
+    // lineages: a token's refresh window (its secret key works until expires_at plus it) and
+    // the command that disabled it (`enable NAME` re-enables older tokens of the lineage only
+    // when the same `disable` did), with the policy's bounds on the window. Only the write
+    // mark rises to this version: an older refresh would ignore the windows, but older readers
+    // and verifiers lose nothing, so a fleet keeps verifying while its hosts upgrade.
+    "ALTER TABLE tokens ADD COLUMN refresh_window INTEGER;     -- seconds; NULL: no limit
+    ALTER TABLE tokens ADD COLUMN disabled_batch TEXT;         -- one id per disable command
+    ALTER TABLE policy ADD COLUMN max_refresh_window INTEGER;      -- seconds; NULL: any
+    ALTER TABLE policy ADD COLUMN default_refresh_window INTEGER;  -- seconds; NULL: the max
+    UPDATE vault_marks SET write_mark = max(write_mark, (SELECT user_version + 1 FROM pragma_user_version));",
 ];
 
 /// The schema version this build writes.

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use crate::error::Result;
 use crate::policy::Policy;
 use crate::vault::records::{
-    COLUMNS, Controls, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
+    COLUMNS, Controls, Dialect, Disabling, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
     FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT,
     TokenRecord, USAGE_COLUMNS, Usage, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes,
     meta_column, split_meta, split_nets, split_scopes,
@@ -56,6 +56,9 @@ impl<'c> SqliteStore<'c> {
                         uses_spent: row.get(12)?,
                         allow_from: split_nets(row.get(13)?),
                         meta: split_meta(row.get(14)?),
+                        // Not needed to verify: only refresh reads them, from the whole row.
+                        disabled_batch: None,
+                        refresh_window: None,
                     },
                     ends_on_first_use: row.get(15)?,
                 })
@@ -117,6 +120,10 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
             uses_spent: row.get(21)?,
             allow_from: split_nets(row.get(22)?),
             meta: split_meta(row.get(23)?),
+            refresh_window: row
+                .get::<_, Option<i64>>(26)?
+                .map(chrono::Duration::seconds),
+            disabled_batch: row.get(27)?,
         },
         waits_for: row.get(24)?,
         first_use_ends: row.get(25)?,
@@ -199,8 +206,9 @@ impl Store for SqliteStore<'_> {
         let mut statement = self.conn.prepare_cached(
             "INSERT INTO tokens (id, name, app, scopes, note, secret_hash, secret_tail, secret_key_hash, \
              created_at, expires_at, rotated_from, lineage, disabled_at, disable_reason, uses_limit, \
-             allow_from, meta, first_use_ends) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+             allow_from, meta, first_use_ends, refresh_window, disabled_batch) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+             ?19, ?20)",
         )?;
         statement.execute(params![
             token.id,
@@ -221,6 +229,11 @@ impl Store for SqliteStore<'_> {
             token.controls.allow_from_column(),
             token.controls.meta_column(),
             token.first_use_ends,
+            token
+                .controls
+                .refresh_window
+                .map(|window| window.num_seconds()),
+            token.controls.disabled_batch,
         ])?;
         Ok(())
     }
@@ -246,6 +259,16 @@ impl Store for SqliteStore<'_> {
                  replaced_by = coalesce(?4, replaced_by) WHERE id = ?1",
             )?
             .execute(params![id, to_secs(at), reason, replaced_by])?;
+        Ok(())
+    }
+
+    fn cancel_rotation(&self, id: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE tokens SET revoked_at = NULL, revoke_reason = NULL, replaced_by = NULL, \
+                 waits_for = NULL WHERE id = ?1",
+            )?
+            .execute([id])?;
         Ok(())
     }
 
@@ -292,6 +315,12 @@ impl Store for SqliteStore<'_> {
         if let Some(meta) = &edit.meta {
             set("meta", text(&meta_column(meta)));
         }
+        if let Some(window) = edit.refresh_window {
+            set(
+                "refresh_window",
+                window.map_or(Value::Null, |window| Value::Integer(window.num_seconds())),
+            );
+        }
         if sets.is_empty() {
             return Ok(());
         }
@@ -322,17 +351,17 @@ impl Store for SqliteStore<'_> {
         Ok(())
     }
 
-    fn set_disabled(
-        &self,
-        id: &str,
-        disabled: Option<(DateTime<Utc>, Option<&str>)>,
-    ) -> Result<()> {
-        let (at, reason) = disabled.unzip();
+    fn set_disabled(&self, id: &str, disabled: Option<Disabling<'_>>) -> Result<()> {
+        let (at, reason, batch) = match disabled {
+            Some(disabling) => (Some(disabling.at), disabling.reason, Some(disabling.batch)),
+            None => (None, None, None),
+        };
         self.conn
             .prepare_cached(
-                "UPDATE tokens SET disabled_at = ?2, disable_reason = ?3 WHERE id = ?1",
+                "UPDATE tokens SET disabled_at = ?2, disable_reason = ?3, disabled_batch = ?4 \
+                 WHERE id = ?1",
             )?
-            .execute(params![id, at.map(to_secs), reason.flatten()])?;
+            .execute(params![id, at.map(to_secs), reason, batch])?;
         Ok(())
     }
 
@@ -404,14 +433,21 @@ impl Store for SqliteStore<'_> {
         let policy = self
             .conn
             .prepare_cached(
-                "SELECT max_lifetime, default_lifetime, require_app, scopes FROM policy",
+                "SELECT max_lifetime, default_lifetime, require_app, scopes, max_refresh_window, \
+                 default_refresh_window FROM policy",
             )?
             .query_row([], |row| {
+                let seconds = |index| {
+                    row.get::<_, Option<i64>>(index)
+                        .map(|value| value.map(chrono::Duration::seconds))
+                };
                 Ok(Policy {
-                    max_lifetime: row.get::<_, Option<i64>>(0)?.map(chrono::Duration::seconds),
-                    default_lifetime: row.get::<_, Option<i64>>(1)?.map(chrono::Duration::seconds),
+                    max_lifetime: seconds(0)?,
+                    default_lifetime: seconds(1)?,
                     require_app: row.get(2)?,
                     scopes: row.get::<_, Option<String>>(3)?.map(|s| split_scopes(&s)),
+                    max_refresh_window: seconds(4)?,
+                    default_refresh_window: seconds(5)?,
                 })
             })
             .optional()?;
@@ -421,16 +457,21 @@ impl Store for SqliteStore<'_> {
     fn set_policy(&self, policy: &Policy) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO policy (singleton, max_lifetime, default_lifetime, require_app, scopes) \
-                 VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT (singleton) DO UPDATE SET \
+                "INSERT INTO policy (singleton, max_lifetime, default_lifetime, require_app, scopes, \
+                 max_refresh_window, default_refresh_window) \
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (singleton) DO UPDATE SET \
                  max_lifetime = excluded.max_lifetime, default_lifetime = excluded.default_lifetime, \
-                 require_app = excluded.require_app, scopes = excluded.scopes",
+                 require_app = excluded.require_app, scopes = excluded.scopes, \
+                 max_refresh_window = excluded.max_refresh_window, \
+                 default_refresh_window = excluded.default_refresh_window",
             )?
             .execute(params![
                 policy.max_lifetime.map(|d| d.num_seconds()),
                 policy.default_lifetime.map(|d| d.num_seconds()),
                 policy.require_app,
                 policy.scopes.as_deref().map(join_scopes),
+                policy.max_refresh_window.map(|d| d.num_seconds()),
+                policy.default_refresh_window.map(|d| d.num_seconds()),
             ])?;
         Ok(())
     }
@@ -549,7 +590,7 @@ impl Store for SqliteStore<'_> {
         let sql = format!(
             "INSERT INTO tokens ({IMPORTED_COLUMNS}) VALUES \
              (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-             ?19, ?20, ?21, ?22, ?23, ?24)"
+             ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
         );
         self.conn.prepare_cached(&sql)?.execute(params![
             record.id,
@@ -576,6 +617,11 @@ impl Store for SqliteStore<'_> {
             record.controls.meta_column(),
             record.waits_for,
             record.first_use_ends,
+            record
+                .controls
+                .refresh_window
+                .map(|window| window.num_seconds()),
+            record.controls.disabled_batch,
         ])?;
         Ok(())
     }
