@@ -540,7 +540,11 @@ fn hostile_vault_values_are_never_offered_and_nothing_runs() {
         // The name, the app and a scope of each token: all three hostile.
         db.execute(
             "UPDATE tokens SET name = ?1, app = ?1, scopes = 'fine ' || ?2 WHERE id = ?3",
-            rusqlite::params![value, value.split_whitespace().collect::<Vec<_>>().join("_"), id],
+            rusqlite::params![
+                value,
+                value.split_whitespace().collect::<Vec<_>>().join("_"),
+                id
+            ],
         )
         .unwrap();
     }
@@ -560,7 +564,11 @@ fn hostile_vault_values_are_never_offered_and_nothing_runs() {
         ("tokens create x --scope ", "fine"),
     ] {
         assert_eq!(home.bash(line), strings(&[expected]), "bash {line:?}");
-        assert_eq!(home.zsh("source", line), strings(&[expected]), "zsh {line:?}");
+        assert_eq!(
+            home.zsh("source", line),
+            strings(&[expected]),
+            "zsh {line:?}"
+        );
         assert_eq!(home.fish(line), strings(&[expected]), "fish {line:?}");
     }
     // The typed start of a hostile value completes to nothing from the vault. (Past `x`, the
@@ -571,5 +579,8 @@ fn hostile_vault_values_are_never_offered_and_nothing_runs() {
     }
     assert!(home.zsh("source", "tokens revoke x").is_empty());
     assert!(home.fish("tokens revoke x").is_empty());
-    assert!(!marker.exists(), "a completion ran a command from the vault");
+    assert!(
+        !marker.exists(),
+        "a completion ran a command from the vault"
+    );
 }

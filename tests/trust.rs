@@ -155,6 +155,55 @@ fn a_symlink_into_a_folder_others_can_write_is_refused() {
 }
 
 #[test]
+fn another_users_link_in_a_sticky_folder_is_refused_and_roots_own_works() {
+    let Some(_nobody) = Nobody::new() else { return };
+    let sandbox = Sandbox::sqlite();
+    let base = base(&sandbox);
+    // Root's vault, and a stale backup of it in which a token revoked since still verifies.
+    let own = folder(&base, "root", 0o711);
+    let vault = own.join("vault.db");
+    let output = tokens_at(&sandbox, &vault, &["create", "x", "--no-secret-key"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let token = parse_issued(&output).token;
+    let backup = own.join("backup.db");
+    std::fs::copy(&vault, &backup).unwrap();
+    let output = tokens_at(&sandbox, &vault, &["revoke", "x", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let stale = tokens_at(&sandbox, &backup, &["verify"], &format!("{token}\n"));
+    assert_eq!(code(&stale), 0, "the backup should still take the token");
+
+    // nobody's link, in a world-writable sticky folder (like /tmp), at root's backup.
+    let sticky = folder(&base, "sticky", 0o1777);
+    let link = sticky.join("vault.db");
+    as_nobody(&format!("ln -s {} {}", backup.display(), link.display()));
+    let message = format!(
+        "tokens: {0} is a symbolic link owned by nobody (uid {1}), not by root, this user or \
+         TOKENS_VAULT_OWNER, who could point it at any file; give the vault's real path instead, \
+         or remove the link: rm {0}\n",
+        link.display(),
+        nobody_ids().0
+    );
+    assert_refused(&sandbox, &link, &token, &message);
+    // Also as a folder on the way.
+    let dir_link = sticky.join("dir");
+    as_nobody(&format!("ln -s {} {}", own.display(), dir_link.display()));
+    let output = tokens_at(&sandbox, &dir_link.join("backup.db"), &["list"], "");
+    assert_eq!(code(&output), 1);
+    assert!(
+        stderr(&output).contains("is a symbolic link owned by nobody"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(listing(&own), ["backup.db", "vault.db"], "files appeared");
+
+    // Root's own link in the same folder is followed: the live vault answers revoked.
+    let roots = sticky.join("root.db");
+    std::os::unix::fs::symlink(&vault, &roots).unwrap();
+    let output = tokens_at(&sandbox, &roots, &["verify"], &format!("{token}\n"));
+    assert_eq!(code(&output), 5, "{}", stderr(&output));
+}
+
+#[test]
 fn a_folder_above_others_can_write_is_refused() {
     let Some(nobody) = Nobody::new() else { return };
     let sandbox = Sandbox::sqlite();
