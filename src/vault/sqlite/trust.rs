@@ -147,6 +147,49 @@ pub fn check(path: &Path) -> Result<PathBuf> {
     check_with(path, &owners, &Host)
 }
 
+/// Judges a folder on the vault's way by its open descriptor (`fstat`), as [`check`] judges it
+/// by its path: creating a vault walks the folders with `openat` and judges each one it opened,
+/// so a folder another user made or swapped in after [`check`] is refused before anything is
+/// written in it. `own_folder`: the folder the vault goes in.
+pub fn check_open_folder(path: &Path, folder: &std::fs::File, own_folder: bool) -> Result<()> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    let owners = Owners::new(euid, std::env::var_os(OWNER_VARIABLE).as_deref(), &Host)?;
+    let meta = folder.metadata().map_err(|error| io_error(error, path))?;
+    let meta = Meta {
+        kind: if meta.is_dir() {
+            Kind::Folder
+        } else {
+            Kind::Other
+        },
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mode: meta.mode() & 0o7777,
+        acl: fd_has_access_acl(folder),
+    };
+    let place = if own_folder {
+        Place::OwnFolder
+    } else {
+        Place::Above
+    };
+    judge(path, meta, place, &owners, &Host)
+}
+
+/// [`has_access_acl`] of an open file.
+fn fd_has_access_acl(file: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid descriptor and C string; a null buffer of size 0 asks only for the size.
+    let size = unsafe {
+        libc::fgetxattr(
+            file.as_raw_fd(),
+            c"system.posix_acl_access".as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    size > 0
+}
+
 /// What a path is to the vault: which rule applies to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
