@@ -203,6 +203,84 @@ fn another_users_link_in_a_sticky_folder_is_refused_and_roots_own_works() {
     assert_eq!(code(&output), 5, "{}", stderr(&output));
 }
 
+/// Root makes a vault in `/tmp`-like folder again and again while `nobody` keeps putting its own
+/// folder, or a link to one, where root's new folder goes: root either makes the folder itself
+/// and the vault in it, or refuses; it never writes a file into a folder `nobody` made.
+#[test]
+fn a_vault_is_never_made_in_a_folder_another_user_swaps_in() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(_nobody) = Nobody::new() else { return };
+    let sandbox = Sandbox::sqlite();
+    let base = base(&sandbox);
+    let sticky = folder(&base, "sticky", 0o1777);
+    let decoy = folder(&base, "decoy", 0o777);
+    let (uid, gid) = nobody_ids();
+    std::os::unix::fs::chown(&decoy, Some(uid), Some(gid)).unwrap();
+    let contested = sticky.join("tokens");
+    let vault = contested.join("vault.db");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let toggler = {
+        let (stop, contested, decoy) = (stop.clone(), contested.clone(), decoy.clone());
+        std::thread::spawn(move || {
+            // This thread alone acts on files as nobody: the file-system ids are per thread, and
+            // leaving uid 0 drops root's powers over files.
+            // SAFETY: plain system calls that change this thread's credentials.
+            unsafe {
+                libc::setfsgid(gid);
+                libc::setfsuid(uid);
+            }
+            let (mut swaps, mut written) = (0, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                if std::fs::create_dir(&contested).is_ok() {
+                    swaps += 1;
+                    chmod(&contested, 0o777);
+                    std::thread::yield_now();
+                    if std::fs::remove_dir(&contested).is_err() {
+                        // Not empty: root wrote into nobody's folder.
+                        written.extend(listing(&contested));
+                        let _ = std::fs::remove_dir_all(&contested);
+                    }
+                }
+                if std::os::unix::fs::symlink(&decoy, &contested).is_ok() {
+                    swaps += 1;
+                    std::thread::yield_now();
+                    let _ = std::fs::remove_file(&contested);
+                }
+                std::thread::yield_now();
+            }
+            (swaps, written)
+        })
+    };
+
+    let (mut made, mut refused) = (0, 0);
+    let deadline = Instant::now() + Duration::from_millis(2500);
+    while Instant::now() < deadline {
+        let output = tokens_at(&sandbox, &vault, &["create", "x", "--no-secret-key"], "");
+        match code(&output) {
+            0 => {
+                made += 1;
+                let meta = std::fs::symlink_metadata(&contested).unwrap();
+                assert!(meta.is_dir(), "the vault was made through a link");
+                assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
+                std::fs::remove_dir_all(&contested).unwrap();
+            }
+            1 => {
+                refused += 1;
+                assert!(stderr(&output).starts_with("tokens: "), "{}", stderr(&output));
+            }
+            other => panic!("exit {other}: {}", stderr(&output)),
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (swaps, written) = toggler.join().unwrap();
+    eprintln!("{made} vaults made, {refused} refused, {swaps} swaps by nobody");
+    assert!(written.is_empty(), "root wrote into nobody's folder: {written:?}");
+    assert!(listing(&decoy).is_empty(), "root wrote through nobody's link: {:?}", listing(&decoy));
+    assert!(swaps > 0 && refused > 0, "no race was run");
+}
+
 #[test]
 fn a_folder_above_others_can_write_is_refused() {
     let Some(nobody) = Nobody::new() else { return };
