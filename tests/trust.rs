@@ -268,7 +268,11 @@ fn a_vault_is_never_made_in_a_folder_another_user_swaps_in() {
             }
             1 => {
                 refused += 1;
-                assert!(stderr(&output).starts_with("tokens: "), "{}", stderr(&output));
+                assert!(
+                    stderr(&output).starts_with("tokens: "),
+                    "{}",
+                    stderr(&output)
+                );
             }
             other => panic!("exit {other}: {}", stderr(&output)),
         }
@@ -276,9 +280,37 @@ fn a_vault_is_never_made_in_a_folder_another_user_swaps_in() {
     stop.store(true, Ordering::Relaxed);
     let (swaps, written) = toggler.join().unwrap();
     eprintln!("{made} vaults made, {refused} refused, {swaps} swaps by nobody");
-    assert!(written.is_empty(), "root wrote into nobody's folder: {written:?}");
-    assert!(listing(&decoy).is_empty(), "root wrote through nobody's link: {:?}", listing(&decoy));
+    assert!(
+        written.is_empty(),
+        "root wrote into nobody's folder: {written:?}"
+    );
+    assert!(
+        listing(&decoy).is_empty(),
+        "root wrote through nobody's link: {:?}",
+        listing(&decoy)
+    );
     assert!(swaps > 0 && refused > 0, "no race was run");
+}
+
+#[test]
+fn a_vault_is_made_below_folders_a_user_may_only_pass_through() {
+    let Some(nobody) = Nobody::new() else { return };
+    let sandbox = Sandbox::sqlite();
+    let base = base(&sandbox);
+    // Root's folder that others may cross but not list, then nobody's own: mkdir -p works here,
+    // and so must the walk that makes the vault's folders.
+    let pass = folder(&base, "pass", 0o711);
+    let home = pass.join("home");
+    std::fs::create_dir(&home).unwrap();
+    let (uid, gid) = nobody_ids();
+    std::os::unix::fs::chown(&home, Some(uid), Some(gid)).unwrap();
+    chmod(&home, 0o700);
+    let vault = home.join("new/deeper/vault.db");
+    let output = nobody.run(&vault, &["create", "x", "--no-secret-key"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(mode(&home.join("new")), 0o700);
+    assert_eq!(mode(&home.join("new/deeper")), 0o700);
+    assert_eq!(mode(&vault), 0o600);
 }
 
 #[test]

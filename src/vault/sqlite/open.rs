@@ -305,7 +305,16 @@ fn create(path: &Path) -> Result<()> {
 /// Returns `dir`, open.
 fn open_folders(dir: &Path) -> Result<File> {
     let mut walked = PathBuf::from("/");
-    let mut current = File::open(&walked).map_err(|e| anyhow_io(e, &walked))?;
+    // O_PATH: a folder this user may only pass through (mode 0711) is walked too, as `mkdir -p`
+    // would; the descriptor serves `fstat` and the `*at` calls, and reads nothing.
+    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    // SAFETY: a valid C string; the new descriptor is ours alone.
+    let fd = unsafe { libc::open(c"/".as_ptr(), flags | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(anyhow_io(std::io::Error::last_os_error(), &walked).into());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    let mut current = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
     let names: Vec<&std::ffi::OsStr> = dir
         .components()
         .filter_map(|component| match component {
@@ -316,7 +325,6 @@ fn open_folders(dir: &Path) -> Result<File> {
     trust::check_open_folder(&walked, &current, names.is_empty())?;
     for (index, name) in names.iter().enumerate() {
         walked.push(name);
-        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
         let next = match open_at(&current, name, flags) {
             Err(error) if error.kind() == ErrorKind::NotFound => {
                 make_folder_at(&current, name).map_err(|e| anyhow_io(e, &walked))?;

@@ -175,18 +175,35 @@ pub fn check_open_folder(path: &Path, folder: &std::fs::File, own_folder: bool) 
     judge(path, meta, place, &owners, &Host)
 }
 
-/// [`has_access_acl`] of an open file.
+/// [`has_access_acl`] of an open file; one opened with `O_PATH` (which `fgetxattr` refuses) is
+/// asked through `/proc/self/fd`, which names that very file.
 fn fd_has_access_acl(file: &std::fs::File) -> bool {
     use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
     // SAFETY: a valid descriptor and C string; a null buffer of size 0 asks only for the size.
     let size = unsafe {
         libc::fgetxattr(
-            file.as_raw_fd(),
+            fd,
             c"system.posix_acl_access".as_ptr(),
             std::ptr::null_mut(),
             0,
         )
     };
+    if size < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EBADF) {
+        let Ok(path) = CString::new(format!("/proc/self/fd/{fd}")) else {
+            return false;
+        };
+        // SAFETY: as above; `getxattr` follows the /proc link to the open file.
+        let size = unsafe {
+            libc::getxattr(
+                path.as_ptr(),
+                c"system.posix_acl_access".as_ptr(),
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        return size > 0;
+    }
     size > 0
 }
 
@@ -1148,5 +1165,50 @@ mod tests {
             message(fake.check("/srv/open/safe/v.db"))
                 .starts_with("/srv/open can be written by other users; fix it with: chmod go-w")
         );
+    }
+
+    #[test]
+    fn an_acl_is_seen_through_a_folder_opened_only_to_walk_it() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = std::env::temp_dir().join(format!("tokens-acl-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        let open = |dir: &Path| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+                .open(dir)
+                .unwrap()
+        };
+        assert!(!fd_has_access_acl(&open(&dir)));
+        // An access ACL giving uid 4242 write: owner, named user, group, mask, others.
+        let mut acl: Vec<u8> = 2u32.to_le_bytes().to_vec();
+        for (tag, permissions, id) in [
+            (0x01u16, 7u16, u32::MAX),
+            (0x02, 6, 4242),
+            (0x04, 5, u32::MAX),
+            (0x10, 7, u32::MAX),
+            (0x20, 5, u32::MAX),
+        ] {
+            acl.extend(tag.to_le_bytes());
+            acl.extend(permissions.to_le_bytes());
+            acl.extend(id.to_le_bytes());
+        }
+        let name = CString::new(dir.as_os_str().as_bytes()).unwrap();
+        // SAFETY: valid C strings and a buffer of the given length.
+        let set = unsafe {
+            libc::setxattr(
+                name.as_ptr(),
+                c"system.posix_acl_access".as_ptr(),
+                acl.as_ptr().cast(),
+                acl.len(),
+                0,
+            )
+        };
+        if set == 0 {
+            assert!(fd_has_access_acl(&open(&dir)));
+        } else {
+            eprintln!("skipped: this file system keeps no ACLs");
+        }
+        std::fs::remove_dir(&dir).unwrap();
     }
 }
