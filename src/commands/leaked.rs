@@ -71,7 +71,7 @@ pub fn run(context: &Context) -> Result<()> {
     if context.stdin_is_terminal {
         context.notice("Paste the text to search for tokens, then press Ctrl-D.");
     }
-    let (mut candidates, near_misses) = read_credentials()?;
+    let (mut candidates, near_misses) = read_credentials(std::io::stdin().lock(), MAX_DISTINCT)?;
 
     // A missing vault is an error (exit 1), not a new empty one that knows none of them.
     drop(context.open(Access::Read)?);
@@ -211,9 +211,9 @@ const LONGEST_RUN: usize = 1 << 20;
 
 /// Reads stdin to its end, a piece at a time (credentials never span a byte outside
 /// `[A-Za-z0-9_]`), and returns each distinct credential in the order first seen, and how many
-/// distinct near-misses there were.
-fn read_credentials() -> Result<(Candidates, usize)> {
-    let mut input = std::io::stdin().lock();
+/// distinct near-misses there were. More than `limit` distinct credentials and near-misses is
+/// a usage error.
+fn read_credentials(mut input: impl BufRead, limit: usize) -> Result<(Candidates, usize)> {
     // What was read and not searched yet: the start of a run that may go on.
     let mut pending: Vec<u8> = Vec::new();
     let mut candidates = Candidates::default();
@@ -233,9 +233,9 @@ fn read_credentials() -> Result<(Candidates, usize)> {
             if !seen.insert(&fingerprint) {
                 continue;
             }
-            if seen.len() > MAX_DISTINCT {
+            if seen.len() > limit {
                 return Err(Error::Usage(format!(
-                    "the input holds more than {MAX_DISTINCT} distinct credentials and \
+                    "the input holds more than {limit} distinct credentials and \
                      near-misses, more than revoke --leaked reads at once; nothing changed: \
                      split it (e.g. with split -l) and give each part to revoke --leaked"
                 )));
@@ -681,6 +681,37 @@ mod tests {
                 })
                 .unwrap();
             assert_eq!(seen, ids);
+        }
+    }
+
+    #[test]
+    fn more_distinct_credentials_than_the_limit_are_refused() {
+        let tokens: Vec<String> = (0..4)
+            .map(|_| {
+                Credential::generate(Kind::Token, &token::generate_id())
+                    .expose()
+                    .to_owned()
+            })
+            .collect();
+        // The first with a character too few: its checksum cannot be right.
+        let near_miss = &tokens[0][..tokens[0].len() - 1];
+        // Three distinct, each twice, and a near-miss: four within a limit of four.
+        let text = format!(
+            "{0} {1}\n{2} {0}\n{1} {2} {near_miss}\n",
+            tokens[0], tokens[1], tokens[2]
+        );
+        let (candidates, near_misses) = read_credentials(text.as_bytes(), 4).unwrap();
+        assert_eq!((candidates.len(), near_misses), (3, 1));
+        let text = format!("{text}{}\n", tokens[3]);
+        match read_credentials(text.as_bytes(), 4) {
+            Err(error @ Error::Usage(_)) => assert_eq!(
+                error.to_string(),
+                "the input holds more than 4 distinct credentials and near-misses, more than \
+                 revoke --leaked reads at once; nothing changed: split it (e.g. with split -l) \
+                 and give each part to revoke --leaked"
+            ),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("read past the limit"),
         }
     }
 
