@@ -507,3 +507,90 @@ fn the_helper_offers_no_value_with_a_control_character_and_escapes_descriptions(
         .success()
         .stdout("");
 }
+
+/// Names, apps and scopes another program wrote straight into a shared vault, each of which a
+/// shell would run, split or reinterpret if it were put on the command line as it is.
+fn hostile_values(marker: &Path) -> Vec<String> {
+    let marker = marker.display();
+    vec![
+        format!("$(touch {marker})"),
+        format!("`touch {marker}`"),
+        format!(";touch {marker}"),
+        format!("x&&touch {marker}"),
+        format!("x|touch {marker}"),
+        format!("x\ntouch {marker}"),
+        format!("x touch {marker}"),
+        format!("'x'\"y\"{marker}"),
+        "x>y".into(),
+        "~root".into(),
+        "${HOME}".into(),
+        "*".into(),
+    ]
+}
+
+#[test]
+fn hostile_vault_values_are_never_offered_and_nothing_runs() {
+    let home = Home::new();
+    let ids: Vec<String> = (0..12)
+        .map(|n| home.create(&format!("t{n}"), "fine-app", "fine"))
+        .collect();
+    let marker = home.dir.path().join("pwned");
+    let db = rusqlite::Connection::open(&home.vault).unwrap();
+    for (id, value) in ids.iter().zip(hostile_values(&marker)) {
+        // The name, the app and a scope of each token: all three hostile.
+        db.execute(
+            "UPDATE tokens SET name = ?1, app = ?1, scopes = 'fine ' || ?2 WHERE id = ?3",
+            rusqlite::params![
+                value,
+                value.split_whitespace().collect::<Vec<_>>().join("_"),
+                id
+            ],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let safe = home.create("safe", "fine-app", "fine");
+    let mut all = ids.clone();
+    all.extend([safe, "safe".to_owned()]);
+    // What may be offered for a typed start: the ids and the one safe name (an id may well
+    // begin with `t` or `x`).
+    let fitting = |typed: &str| -> Vec<String> {
+        sorted(
+            all.iter()
+                .filter(|value| value.starts_with(typed))
+                .cloned()
+                .collect(),
+        )
+    };
+
+    // Only what the grammars allow: every id, and the one name, app and scope left whole.
+    for typed in ["", "t", "x"] {
+        let line = format!("tokens revoke {typed}");
+        let expected = fitting(typed);
+        assert_eq!(sorted(home.bash(&line)), expected, "bash {line:?}");
+        assert_eq!(home.zsh("source", &line), expected, "zsh {line:?}");
+        assert_eq!(home.fish(&line), expected, "fish {line:?}");
+    }
+    for (line, expected) in [
+        ("tokens list --app ", "fine-app"),
+        ("tokens create x --scope ", "fine"),
+    ] {
+        assert_eq!(home.bash(line), strings(&[expected]), "bash {line:?}");
+        assert_eq!(
+            home.zsh("source", line),
+            strings(&[expected]),
+            "zsh {line:?}"
+        );
+        assert_eq!(home.fish(line), strings(&[expected]), "fish {line:?}");
+    }
+    // The typed start of a hostile value completes to nothing from the vault. (The other
+    // shells' own completion answers these words: fish offers variables after `$`.)
+    for typed in ["$", "`", ";", "'", "~", "*"] {
+        let line = format!("tokens revoke {typed}");
+        assert!(home.bash(&line).is_empty(), "bash {line:?}");
+    }
+    assert!(
+        !marker.exists(),
+        "a completion ran a command from the vault"
+    );
+}

@@ -492,3 +492,136 @@ fn a_huge_input_without_newlines_is_read_in_flat_memory() {
     eprintln!("revoke --leaked of a 96 MB line: peak {peak_kb} KB");
     assert!(peak_kb < 48 * 1024, "peak {peak_kb} KB for a 96 MB line");
 }
+
+/// How many distinct candidates the memory test feeds: 1.5 million in `benches/leaked.sh` (a
+/// release build), fewer by default so a debug build stays quick.
+fn candidate_count() -> usize {
+    std::env::var("TOKENS_LEAKED_CANDIDATES")
+        .ok()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(100_000)
+}
+
+/// `revoke --leaked --yes` (and `extra`) on the text in `input`, under GNU time (`time -v`):
+/// its stdout, its stderr, and its peak resident memory in KiB.
+fn revoke_leaked_measured(
+    sandbox: &Sandbox,
+    input: &std::path::Path,
+    extra: &[&str],
+) -> (Vec<u8>, String, u64) {
+    let mut args = vec!["revoke", "--leaked", "--yes"];
+    args.extend_from_slice(extra);
+    let inner = sandbox.process(&args);
+    let report = sandbox.dir.path().join("time.txt");
+    let mut outer = Command::new("/usr/bin/time");
+    outer
+        .arg("-v")
+        .arg("-o")
+        .arg(&report)
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    for (key, value) in inner.get_envs() {
+        match value {
+            Some(value) => outer.env(key, value),
+            None => outer.env_remove(key),
+        };
+    }
+    let output = outer
+        .stdin(std::fs::File::open(input).unwrap())
+        .output()
+        .expect("GNU time runs (apt-get install time)");
+    assert_eq!(
+        code(&output),
+        0,
+        "{}",
+        stderr(&output).lines().last().unwrap_or("")
+    );
+    let report = std::fs::read_to_string(&report).unwrap();
+    let peak_kib = report
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .expect("time -v reports the maximum resident set size")
+        .parse()
+        .unwrap();
+    let messages = stderr(&output);
+    (output.stdout, messages, peak_kib)
+}
+
+/// A report of `count` distinct well-formed tokens (right checksums, unknown to the vault),
+/// each twice, and then `known`.
+fn report_file(sandbox: &Sandbox, name: &str, count: usize, known: &str) -> std::path::PathBuf {
+    use std::io::Write as _;
+    let path = sandbox.dir.path().join(name);
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    for _ in 0..count {
+        let token = Credential::generate(Kind::Token, &generate_id());
+        writeln!(file, "{0}\ntoken={0}", token.expose()).unwrap();
+    }
+    writeln!(file, "{known}").unwrap();
+    file.flush().unwrap();
+    path
+}
+
+/// `revoke --leaked` stays under 64 MiB whatever it is given, `--json` included: a few bytes a
+/// distinct candidate (a 16-byte fingerprint; the rest in a temporary file), lookups a chunk at a
+/// time, the JSON array written as it goes. The 1.5-million run is `bash benches/leaked.sh`.
+#[test]
+fn many_distinct_candidates_are_answered_in_bounded_memory_with_and_without_json() {
+    let sandbox = Sandbox::new();
+    let count = candidate_count();
+    let small_count = 1_000;
+    for json in [false, true] {
+        let extra: &[&str] = if json { &["--json"] } else { &[] };
+        let small_known = sandbox.create(&format!("small-{json}"), &[]);
+        let small = report_file(&sandbox, "small.txt", small_count, &small_known.token);
+        let (_, _, small_peak) = revoke_leaked_measured(&sandbox, &small, extra);
+        let known = sandbox.create(&format!("ci-{json}"), &[]);
+        let large = report_file(&sandbox, "large.txt", count, &known.token);
+        let (stdout, messages, peak) = revoke_leaked_measured(&sandbox, &large, extra);
+
+        // The answers are those of a small report: every candidate once, the known one revoked.
+        assert!(
+            messages.ends_with(&format!(
+                "Found {} credentials: 1 revoked, 0 already revoked, {count} unknown.\n",
+                count + 1
+            )),
+            "{}",
+            messages.lines().last().unwrap_or("")
+        );
+        assert_eq!(messages.lines().count(), count + 2);
+        assert_eq!(reason(&sandbox, &known.id()).as_deref(), Some("leaked"));
+        if json {
+            let array: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+            let records = array.as_array().unwrap();
+            assert_eq!(records.len(), count + 1);
+            assert_eq!(records[count]["status"], "revoked");
+            assert_eq!(records[count]["id"], known.id());
+            assert_eq!(records[0]["status"], "unknown");
+            // Written a record at a time, exactly as the whole array would be printed.
+            let whole = serde_json::to_string_pretty(&array).unwrap() + "\n";
+            assert!(stdout == whole.as_bytes(), "the streamed JSON differs");
+        } else {
+            assert!(stdout.is_empty());
+        }
+        assert_no_secret(&std::process::Output {
+            status: std::process::ExitStatus::default(),
+            stdout: stdout.clone(),
+            stderr: messages.clone().into_bytes(),
+        });
+
+        let per_candidate =
+            (peak.saturating_sub(small_peak) * 1024) as f64 / (count - small_count) as f64;
+        eprintln!(
+            "revoke --leaked{} of {count} distinct candidates: peak {peak} KiB ({small_peak} KiB \
+             for {small_count}), {per_candidate:.1} bytes a candidate",
+            if json { " --json" } else { "" }
+        );
+        assert!(peak < 64 * 1024, "peak {peak} KiB");
+        // A fingerprint is 16 bytes (36 MiB for 1.5 million in their sets, whose growth costs
+        // up to twice that for a moment); 2.4 KB a candidate before.
+        assert!(per_candidate < 40.0, "{per_candidate:.1} bytes a candidate");
+    }
+}

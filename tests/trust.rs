@@ -155,6 +155,165 @@ fn a_symlink_into_a_folder_others_can_write_is_refused() {
 }
 
 #[test]
+fn another_users_link_in_a_sticky_folder_is_refused_and_roots_own_works() {
+    let Some(_nobody) = Nobody::new() else { return };
+    let sandbox = Sandbox::sqlite();
+    let base = base(&sandbox);
+    // Root's vault, and a stale backup of it in which a token revoked since still verifies.
+    let own = folder(&base, "root", 0o711);
+    let vault = own.join("vault.db");
+    let output = tokens_at(&sandbox, &vault, &["create", "x", "--no-secret-key"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let token = parse_issued(&output).token;
+    let backup = own.join("backup.db");
+    std::fs::copy(&vault, &backup).unwrap();
+    let output = tokens_at(&sandbox, &vault, &["revoke", "x", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let stale = tokens_at(&sandbox, &backup, &["verify"], &format!("{token}\n"));
+    assert_eq!(code(&stale), 0, "the backup should still take the token");
+
+    // nobody's link, in a world-writable sticky folder (like /tmp), at root's backup.
+    let sticky = folder(&base, "sticky", 0o1777);
+    let link = sticky.join("vault.db");
+    as_nobody(&format!("ln -s {} {}", backup.display(), link.display()));
+    let message = format!(
+        "tokens: {0} is a symbolic link owned by nobody (uid {1}), not by root, this user or \
+         TOKENS_VAULT_OWNER, who could point it at any file; give the vault's real path instead, \
+         or remove the link: rm {0}\n",
+        link.display(),
+        nobody_ids().0
+    );
+    assert_refused(&sandbox, &link, &token, &message);
+    // Also as a folder on the way.
+    let dir_link = sticky.join("dir");
+    as_nobody(&format!("ln -s {} {}", own.display(), dir_link.display()));
+    let output = tokens_at(&sandbox, &dir_link.join("backup.db"), &["list"], "");
+    assert_eq!(code(&output), 1);
+    assert!(
+        stderr(&output).contains("is a symbolic link owned by nobody"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(listing(&own), ["backup.db", "vault.db"], "files appeared");
+
+    // Root's own link in the same folder is followed: the live vault answers revoked.
+    let roots = sticky.join("root.db");
+    std::os::unix::fs::symlink(&vault, &roots).unwrap();
+    let output = tokens_at(&sandbox, &roots, &["verify"], &format!("{token}\n"));
+    assert_eq!(code(&output), 5, "{}", stderr(&output));
+}
+
+/// Root makes a vault in `/tmp`-like folder again and again while `nobody` keeps putting its own
+/// folder, or a link to one, where root's new folder goes: root either makes the folder itself
+/// and the vault in it, or refuses; it never writes a file into a folder `nobody` made.
+#[test]
+fn a_vault_is_never_made_in_a_folder_another_user_swaps_in() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(_nobody) = Nobody::new() else { return };
+    let sandbox = Sandbox::sqlite();
+    let base = base(&sandbox);
+    let sticky = folder(&base, "sticky", 0o1777);
+    let decoy = folder(&base, "decoy", 0o777);
+    let (uid, gid) = nobody_ids();
+    std::os::unix::fs::chown(&decoy, Some(uid), Some(gid)).unwrap();
+    let contested = sticky.join("tokens");
+    let vault = contested.join("vault.db");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let toggler = {
+        let (stop, contested, decoy) = (stop.clone(), contested.clone(), decoy.clone());
+        std::thread::spawn(move || {
+            // This thread alone acts on files as nobody: the file-system ids are per thread, and
+            // leaving uid 0 drops root's powers over files.
+            // SAFETY: plain system calls that change this thread's credentials.
+            unsafe {
+                libc::setfsgid(gid);
+                libc::setfsuid(uid);
+            }
+            let (mut swaps, mut written) = (0, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                if std::fs::create_dir(&contested).is_ok() {
+                    swaps += 1;
+                    chmod(&contested, 0o777);
+                    std::thread::yield_now();
+                    if std::fs::remove_dir(&contested).is_err() {
+                        // Not empty: root wrote into nobody's folder.
+                        written.extend(listing(&contested));
+                        let _ = std::fs::remove_dir_all(&contested);
+                    }
+                }
+                if std::os::unix::fs::symlink(&decoy, &contested).is_ok() {
+                    swaps += 1;
+                    std::thread::yield_now();
+                    let _ = std::fs::remove_file(&contested);
+                }
+                std::thread::yield_now();
+            }
+            (swaps, written)
+        })
+    };
+
+    let (mut made, mut refused) = (0, 0);
+    let deadline = Instant::now() + Duration::from_millis(2500);
+    while Instant::now() < deadline {
+        let output = tokens_at(&sandbox, &vault, &["create", "x", "--no-secret-key"], "");
+        match code(&output) {
+            0 => {
+                made += 1;
+                let meta = std::fs::symlink_metadata(&contested).unwrap();
+                assert!(meta.is_dir(), "the vault was made through a link");
+                assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
+                std::fs::remove_dir_all(&contested).unwrap();
+            }
+            1 => {
+                refused += 1;
+                assert!(
+                    stderr(&output).starts_with("tokens: "),
+                    "{}",
+                    stderr(&output)
+                );
+            }
+            other => panic!("exit {other}: {}", stderr(&output)),
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (swaps, written) = toggler.join().unwrap();
+    eprintln!("{made} vaults made, {refused} refused, {swaps} swaps by nobody");
+    assert!(
+        written.is_empty(),
+        "root wrote into nobody's folder: {written:?}"
+    );
+    assert!(
+        listing(&decoy).is_empty(),
+        "root wrote through nobody's link: {:?}",
+        listing(&decoy)
+    );
+    assert!(swaps > 0 && refused > 0, "no race was run");
+}
+
+#[test]
+fn a_vault_is_made_below_folders_a_user_may_only_pass_through() {
+    let Some(nobody) = Nobody::new() else { return };
+    let sandbox = Sandbox::sqlite();
+    let base = base(&sandbox);
+    // Root's folder that others may cross but not list, then nobody's own: mkdir -p works here,
+    // and so must the walk that makes the vault's folders.
+    let pass = folder(&base, "pass", 0o711);
+    let home = pass.join("home");
+    std::fs::create_dir(&home).unwrap();
+    let (uid, gid) = nobody_ids();
+    std::os::unix::fs::chown(&home, Some(uid), Some(gid)).unwrap();
+    chmod(&home, 0o700);
+    let vault = home.join("new/deeper/vault.db");
+    let output = nobody.run(&vault, &["create", "x", "--no-secret-key"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(mode(&home.join("new")), 0o700);
+    assert_eq!(mode(&home.join("new/deeper")), 0o700);
+    assert_eq!(mode(&vault), 0o600);
+}
+
+#[test]
 fn a_folder_above_others_can_write_is_refused() {
     let Some(nobody) = Nobody::new() else { return };
     let sandbox = Sandbox::sqlite();

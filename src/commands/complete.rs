@@ -46,6 +46,16 @@ impl Source {
             _ => None,
         }
     }
+
+    /// True when `value` is in the grammar of this source's argument: a token name or id, an
+    /// app (`[A-Za-z0-9._:-]{1,64}`), a scope (`[a-z0-9._:-]{1,64}`). None of these characters
+    /// means anything to bash, zsh or fish.
+    pub fn takes(self, value: &str) -> bool {
+        match self {
+            Source::Tokens | Source::Apps => crate::cli::parse_name(value).is_ok(),
+            Source::Scopes => crate::cli::parse_scope(value).is_ok(),
+        }
+    }
 }
 
 /// What the last word of a command line asks of the vault.
@@ -77,10 +87,11 @@ pub fn run(context: &Context, args: CompleteArgs) -> Result<()> {
         .unwrap_or_default();
     let mut stdout = std::io::stdout().lock();
     for (value, description) in candidates {
-        // A value with a control character (written by another program) is not offered: it
-        // cannot be typed, and the shell would put it on the command line as it is. A
-        // description is shown in the shell's menu, so it is escaped.
-        if value.chars().any(crate::output::is_control) {
+        // Only a value the command would take as typed is offered: one written into the vault
+        // by another program (a name such as `$(rm -rf ~)` or one with a line break) could be
+        // put on the command line as it is, where the shell would run it. A description is
+        // only shown in the shell's menu, so it is escaped.
+        if !request.source.takes(&value) {
             continue;
         }
         let description = crate::output::printable(&description);

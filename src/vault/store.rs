@@ -44,6 +44,10 @@ pub const FAILURE_EVENT_INTERVAL: chrono::Duration = chrono::Duration::seconds(6
 pub trait Store {
     fn find_by_id(&self, id: &str) -> Result<Option<TokenRecord>>;
 
+    /// The tokens of those `ids` that exist, in no particular order: many lookups in one
+    /// (`revoke --leaked` asks about a chunk of a long report at a time).
+    fn find_by_ids(&self, ids: &[&str]) -> Result<Vec<TokenRecord>>;
+
     /// What `verify` needs of the token with `id`: the lean row of the hot path.
     fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>>;
 

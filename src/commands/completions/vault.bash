@@ -27,7 +27,12 @@ _tokens_vault() {
     while IFS= read -r candidate; do
         candidate="${candidate%%$'\t'*}"
         if [[ -n $candidate && $candidate == "$kept"* ]]; then
-            COMPREPLY+=("${candidate#"$kept"}")
+            candidate="${candidate#"$kept"}"
+            # Bash puts a candidate on the command line as it is, unquoted: offer only the
+            # characters of names, apps and scopes, which mean nothing to the shell.
+            if [[ $candidate =~ ^[A-Za-z0-9._:,=-]+$ ]]; then
+                COMPREPLY+=("$candidate")
+            fi
         fi
     done <<< "$output"
 }

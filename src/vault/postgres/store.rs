@@ -215,6 +215,15 @@ impl Store for PgStore<'_> {
         self.token(&sql, &[&id])
     }
 
+    fn find_by_ids(&self, ids: &[&str]) -> Result<Vec<TokenRecord>> {
+        let sql = format!(
+            "SELECT {} FROM tokens WHERE id = ANY($1){}",
+            self.columns,
+            self.lock_suffix()
+        );
+        self.tokens(&sql, &[&ids])
+    }
+
     fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>> {
         // Formatted once: the same text every time.
         static LOOKUP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {

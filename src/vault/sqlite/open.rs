@@ -1,11 +1,11 @@
 //! Finding, creating and opening the vault file: path, permissions, pragmas, schema version.
 
 use std::ffi::OsString;
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -269,24 +269,24 @@ pub(super) fn companion(path: &Path, suffix: &str) -> PathBuf {
 /// concurrent command sees either no vault or a whole one, never a half-made file.
 fn create(path: &Path) -> Result<()> {
     let dir = folder(path);
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| anyhow_io(e, dir))?;
+    let opened = open_folders(dir)?;
     remove_abandoned_staging(path);
-    let staging = dir.join(format!(
+    let name = format!(
         "{}{}-{}",
         staging_prefix(path),
         std::process::id(),
         crate::token::generate_id()
-    ));
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&staging)
-        .map_err(|e| anyhow_io(e, &staging))?;
+    );
+    let staging = dir.join(&name);
+    // In the folder just judged, by its descriptor: never through a link, never an old file.
+    drop(
+        open_at(
+            &opened,
+            name.as_ref(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
+        )
+        .map_err(|e| anyhow_io(e, &staging))?,
+    );
     let built = initialise(&staging);
     let linked = built.and_then(|()| match fs::hard_link(&staging, path) {
         Ok(()) => Ok(()),
@@ -295,6 +295,92 @@ fn create(path: &Path) -> Result<()> {
     });
     let _ = fs::remove_file(&staging);
     linked
+}
+
+/// Opens each folder from `/` down to `dir` (a real path: absolute, no link on it) with
+/// `openat`, symbolic links refused, making the missing ones (mode 0700), and judges each by
+/// what its descriptor says (SPEC §8): a folder another user made or swapped in since the path
+/// was checked (in `/tmp`, say) is refused before anything is written. Once judged, a folder
+/// can be changed only by the owners the rule allows, so the paths below it stay as judged.
+/// Returns `dir`, open.
+fn open_folders(dir: &Path) -> Result<File> {
+    let mut walked = PathBuf::from("/");
+    // O_PATH: a folder this user may only pass through (mode 0711) is walked too, as `mkdir -p`
+    // would; the descriptor serves `fstat` and the `*at` calls, and reads nothing.
+    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    // SAFETY: a valid C string; the new descriptor is ours alone.
+    let fd = unsafe { libc::open(c"/".as_ptr(), flags | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(anyhow_io(std::io::Error::last_os_error(), &walked).into());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    let mut current = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    let names: Vec<&std::ffi::OsStr> = dir
+        .components()
+        .filter_map(|component| match component {
+            std::path::Component::Normal(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    trust::check_open_folder(&walked, &current, names.is_empty())?;
+    for (index, name) in names.iter().enumerate() {
+        walked.push(name);
+        let next = match open_at(&current, name, flags) {
+            Err(error) if error.kind() == ErrorKind::NotFound => {
+                make_folder_at(&current, name).map_err(|e| anyhow_io(e, &walked))?;
+                open_at(&current, name, flags)
+            }
+            other => other,
+        };
+        let next = next.map_err(|error| match error.raw_os_error() {
+            Some(libc::ELOOP | libc::ENOTDIR) => Error::VaultInsecure {
+                path: walked.clone(),
+                reason: "became a symbolic link or a file while the vault was being made".into(),
+                fix: format!(
+                    "nothing was written; check who else can write {}",
+                    walked.parent().unwrap_or(Path::new("/")).display()
+                ),
+            },
+            _ => anyhow_io(error, &walked).into(),
+        })?;
+        trust::check_open_folder(&walked, &next, index + 1 == names.len())?;
+        current = next;
+    }
+    Ok(current)
+}
+
+/// `openat(dir, name, flags | O_CLOEXEC, 0600)`.
+fn open_at(dir: &File, name: &std::ffi::OsStr, flags: libc::c_int) -> std::io::Result<File> {
+    let name = std::ffi::CString::new(name.as_bytes())?;
+    // SAFETY: a valid descriptor and C string; the new descriptor is ours alone.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            flags | libc::O_CLOEXEC,
+            0o600 as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    Ok(unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+}
+
+/// `mkdirat(dir, name, 0700)`; a folder that appeared meanwhile is no error here (it is judged
+/// when opened).
+fn make_folder_at(dir: &File, name: &std::ffi::OsStr) -> std::io::Result<()> {
+    let name = std::ffi::CString::new(name.as_bytes())?;
+    // SAFETY: a valid descriptor and C string.
+    if unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), 0o700) } == 0 {
+        return Ok(());
+    }
+    let error = std::io::Error::last_os_error();
+    match error.kind() {
+        ErrorKind::AlreadyExists => Ok(()),
+        _ => Err(error),
+    }
 }
 
 /// The name of a staging file for `path` begins with this; the creating process's id follows.

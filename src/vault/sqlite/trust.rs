@@ -8,6 +8,11 @@
 //! - every folder above, up to `/`: owned by one of them and writable by no one else unless
 //!   sticky (like `/tmp`: others may add names there, but not rename or remove ours).
 //!
+//! Every symbolic link met on the way decides where the path goes, so whoever could make or
+//! replace it chooses the vault: a link must be owned by one of them too, and sit in a folder (and
+//! below folders) no one else can write. A sticky folder others write (like `/tmp`) is enough only
+//! when the link's owner owns that folder as well, or the link is this user's own.
+//!
 //! Group-write is no one else's when the group is the owner's private group: the owner's primary
 //! group, no other account's primary group, with no members but the owner (umask 002 systems;
 //! Debian's OpenSSH allows the same). Folders that do not exist yet are the ones this command
@@ -89,6 +94,11 @@ pub struct Owners {
 }
 
 impl Owners {
+    /// The user running this command.
+    fn caller(&self) -> u32 {
+        self.uids[0]
+    }
+
     /// This user (`euid`), root, and the account `variable` (`TOKENS_VAULT_OWNER`) names: a user
     /// name, or a numeric uid (which needs no entry in the password database).
     pub fn new(euid: u32, variable: Option<&OsStr>, system: &dyn System) -> Result<Owners> {
@@ -137,6 +147,66 @@ pub fn check(path: &Path) -> Result<PathBuf> {
     check_with(path, &owners, &Host)
 }
 
+/// Judges a folder on the vault's way by its open descriptor (`fstat`), as [`check`] judges it
+/// by its path: creating a vault walks the folders with `openat` and judges each one it opened,
+/// so a folder another user made or swapped in after [`check`] is refused before anything is
+/// written in it. `own_folder`: the folder the vault goes in.
+pub fn check_open_folder(path: &Path, folder: &std::fs::File, own_folder: bool) -> Result<()> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    let owners = Owners::new(euid, std::env::var_os(OWNER_VARIABLE).as_deref(), &Host)?;
+    let meta = folder.metadata().map_err(|error| io_error(error, path))?;
+    let meta = Meta {
+        kind: if meta.is_dir() {
+            Kind::Folder
+        } else {
+            Kind::Other
+        },
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mode: meta.mode() & 0o7777,
+        acl: fd_has_access_acl(folder),
+    };
+    let place = if own_folder {
+        Place::OwnFolder
+    } else {
+        Place::Above
+    };
+    judge(path, meta, place, &owners, &Host)
+}
+
+/// [`has_access_acl`] of an open file; one opened with `O_PATH` (which `fgetxattr` refuses) is
+/// asked through `/proc/self/fd`, which names that very file.
+fn fd_has_access_acl(file: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: a valid descriptor and C string; a null buffer of size 0 asks only for the size.
+    let size = unsafe {
+        libc::fgetxattr(
+            fd,
+            c"system.posix_acl_access".as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if size < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EBADF) {
+        let Ok(path) = CString::new(format!("/proc/self/fd/{fd}")) else {
+            return false;
+        };
+        // SAFETY: as above; `getxattr` follows the /proc link to the open file.
+        let size = unsafe {
+            libc::getxattr(
+                path.as_ptr(),
+                c"system.posix_acl_access".as_ptr(),
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        return size > 0;
+    }
+    size > 0
+}
+
 /// What a path is to the vault: which rule applies to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
@@ -148,11 +218,14 @@ enum Place {
     Vault,
     /// A `-wal`, `-shm` or `-journal` file beside it.
     Companion,
+    /// The folder a symbolic link on the way is in, where sticky is not enough (see
+    /// [`judge_link`]).
+    LinkFolder,
 }
 
 /// [`check`] with the accounts and the system given.
 pub fn check_with(path: &Path, owners: &Owners, system: &dyn System) -> Result<PathBuf> {
-    let real = resolve(path, system)?;
+    let real = resolve(path, owners, system)?;
     // A folder or a device where the vault should be is no vault: said so before the folders
     // around it are judged (whose advice would be beside the point, or harmful for `/dev`).
     if let Ok(meta) = system.lstat(&real)
@@ -206,7 +279,8 @@ pub fn check_with(path: &Path, owners: &Owners, system: &dyn System) -> Result<P
 
 /// The real path: absolute, with `.`, `..` and every symbolic link resolved as far as the path
 /// exists; the names that do not exist yet (a vault or folders still to be made) follow as given.
-fn resolve(path: &Path, system: &dyn System) -> Result<PathBuf> {
+/// Each link met is judged ([`judge_link`]) before it is followed.
+fn resolve(path: &Path, owners: &Owners, system: &dyn System) -> Result<PathBuf> {
     let absolute = if path.is_absolute() {
         path.to_owned()
     } else {
@@ -234,6 +308,7 @@ fn resolve(path: &Path, system: &dyn System) -> Result<PathBuf> {
         let next = real.join(&name);
         match system.lstat(&next) {
             Ok(meta) if meta.kind == Kind::Symlink => {
+                judge_link(&next, meta, &real, owners, system)?;
                 links += 1;
                 if links > MAX_LINKS {
                     return Err(io_error(io::Error::from_raw_os_error(libc::ELOOP), path));
@@ -269,6 +344,59 @@ fn names(path: &Path) -> Vec<OsString> {
     names
 }
 
+/// Judges a symbolic link at `link`, in the real folder `folder`, before it is followed: its
+/// owner could point it anywhere (at a stale backup in which a revoked token still verifies), and
+/// so could anyone who may replace it. So it must be owned by root, this user or
+/// `TOKENS_VAULT_OWNER`, and its folder and every folder above must be theirs and writable by no
+/// one else. A sticky folder others write is enough only when the link's owner owns it too (no
+/// one else may rename the link there) or the link is this user's own.
+fn judge_link(
+    link: &Path,
+    meta: Meta,
+    folder: &Path,
+    owners: &Owners,
+    system: &dyn System,
+) -> Result<()> {
+    if !owners.uids.contains(&meta.uid) {
+        return Err(insecure(
+            link,
+            format!(
+                "is a symbolic link owned by {}, not by root, this user or {OWNER_VARIABLE}, \
+                 who could point it at any file",
+                account(meta.uid, system)
+            ),
+            format!(
+                "give the vault's real path instead, or remove the link: rm {}",
+                link.display()
+            ),
+        ));
+    }
+    let mut above: Vec<&Path> = folder.ancestors().skip(1).collect();
+    above.reverse(); // from `/` down, as in `check_with`
+    for path in above {
+        let meta = system.lstat(path).map_err(|error| io_error(error, path))?;
+        judge(path, meta, Place::Above, owners, system)?;
+    }
+    let folder_meta = system
+        .lstat(folder)
+        .map_err(|error| io_error(error, folder))?;
+    let sticky = folder_meta.kind == Kind::Folder && folder_meta.mode & 0o1000 != 0;
+    let place = if sticky && (meta.uid == folder_meta.uid || meta.uid == owners.caller()) {
+        Place::Above
+    } else {
+        Place::LinkFolder
+    };
+    judge(folder, folder_meta, place, owners, system)
+}
+
+/// `name (uid N)`, or `uid N` for a uid with no account.
+fn account(uid: u32, system: &dyn System) -> String {
+    match system.account_by_uid(uid) {
+        Some(account) => format!("{} (uid {uid})", account.name),
+        None => format!("uid {uid}"),
+    }
+}
+
 /// Applies the rule for `place` to one path.
 fn judge(
     path: &Path,
@@ -287,10 +415,7 @@ fn judge(
         ));
     }
     if !owners.uids.contains(&meta.uid) {
-        let owner = match system.account_by_uid(meta.uid) {
-            Some(account) => format!("{} (uid {})", account.name, meta.uid),
-            None => format!("uid {}", meta.uid),
-        };
+        let owner = account(meta.uid, system);
         return Err(insecure(
             path,
             format!("is owned by {owner}, not by root, this user or {OWNER_VARIABLE}"),
@@ -324,6 +449,11 @@ fn judge(
             format!(
                 "fix it with: chmod go-w {shown} (or chmod +t {shown} if others must keep adding files there)"
             ),
+        )),
+        Place::LinkFolder => Err(insecure(
+            path,
+            format!("{writable}, who could replace the symbolic link on the vault's path in it"),
+            format!("give the vault's real path instead, or fix it with: chmod go-w {shown}"),
         )),
         Place::OwnFolder if sticky => Err(insecure(
             path,
@@ -623,6 +753,15 @@ mod tests {
             };
             self.entries
                 .insert(PathBuf::from(path), (meta, Some(PathBuf::from(target))));
+            self
+        }
+
+        fn link_owned(&mut self, path: &str, target: &str, uid: u32) -> &mut Fake {
+            self.link(path, target);
+            if let Some((meta, _)) = self.entries.get_mut(Path::new(path)) {
+                meta.uid = uid;
+                meta.gid = uid;
+            }
             self
         }
 
@@ -971,5 +1110,105 @@ mod tests {
             "/home/me/v/vault.db can be written by other users; fix it with: chmod go-w \
              /home/me/v/vault.db"
         );
+    }
+
+    #[test]
+    fn every_link_on_the_way_is_judged_by_its_owner_and_its_folder() {
+        let mut fake = Fake::new();
+        fake.folder("/home/me/real", ME, 0o700)
+            .file("/home/me/real/vault.db", ME, 0o600)
+            .folder("/srv", ROOT, 0o755)
+            .folder("/srv/drop", ROOT, 0o777)
+            .folder("/srv/theirs", OTHER, 0o755)
+            .folder("/srv/open", ROOT, 0o777)
+            .folder("/srv/open/safe", ROOT, 0o755);
+        let real = Path::new("/home/me/real/vault.db");
+        // Another user's link in a sticky folder: that user chooses the file.
+        fake.link_owned("/tmp/v.db", "/home/me/real/vault.db", OTHER);
+        assert_eq!(
+            message(fake.check("/tmp/v.db")),
+            "/tmp/v.db is a symbolic link owned by other (uid 1001), not by root, this user or \
+             TOKENS_VAULT_OWNER, who could point it at any file; give the vault's real path \
+             instead, or remove the link: rm /tmp/v.db"
+        );
+        // Also a link to a folder on the way, and for root.
+        fake.link_owned("/tmp/dir", "/home/me/real", OTHER);
+        assert!(
+            message(fake.check_as("/tmp/dir/vault.db", ROOT, None))
+                .starts_with("/tmp/dir is a symbolic link owned by other (uid 1001)")
+        );
+        // The sticky folder's owner's link, and the caller's own, are fine.
+        fake.link_owned("/tmp/v.db", "/home/me/real/vault.db", ROOT);
+        assert_eq!(fake.check("/tmp/v.db").unwrap(), real);
+        fake.link_owned("/tmp/v.db", "/home/me/real/vault.db", ME);
+        assert_eq!(fake.check("/tmp/v.db").unwrap(), real);
+        // The vault owner's link in a sticky folder it does not own is not (for someone else).
+        fake.link_owned("/tmp/v.db", "/home/me/real/vault.db", SERVICE);
+        assert_eq!(
+            message(fake.check_as("/tmp/v.db", ME, Some("service"))),
+            "/tmp can be written by other users, who could replace the symbolic link on the \
+             vault's path in it; give the vault's real path instead, or fix it with: chmod go-w /tmp"
+        );
+        // Root's link in a folder others write that is not sticky.
+        fake.link("/srv/drop/v.db", "/home/me/real/vault.db");
+        assert!(message(fake.check("/srv/drop/v.db")).starts_with(
+            "/srv/drop can be written by other users, who could replace the symbolic link"
+        ));
+        // Root's link in another user's folder, or below a folder others write.
+        fake.link("/srv/theirs/v.db", "/home/me/real/vault.db");
+        assert!(
+            message(fake.check("/srv/theirs/v.db"))
+                .starts_with("/srv/theirs is owned by other (uid 1001)")
+        );
+        fake.link("/srv/open/safe/v.db", "/home/me/real/vault.db");
+        assert!(
+            message(fake.check("/srv/open/safe/v.db"))
+                .starts_with("/srv/open can be written by other users; fix it with: chmod go-w")
+        );
+    }
+
+    #[test]
+    fn an_acl_is_seen_through_a_folder_opened_only_to_walk_it() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = std::env::temp_dir().join(format!("tokens-acl-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        let open = |dir: &Path| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+                .open(dir)
+                .unwrap()
+        };
+        assert!(!fd_has_access_acl(&open(&dir)));
+        // An access ACL giving uid 4242 write: owner, named user, group, mask, others.
+        let mut acl: Vec<u8> = 2u32.to_le_bytes().to_vec();
+        for (tag, permissions, id) in [
+            (0x01u16, 7u16, u32::MAX),
+            (0x02, 6, 4242),
+            (0x04, 5, u32::MAX),
+            (0x10, 7, u32::MAX),
+            (0x20, 5, u32::MAX),
+        ] {
+            acl.extend(tag.to_le_bytes());
+            acl.extend(permissions.to_le_bytes());
+            acl.extend(id.to_le_bytes());
+        }
+        let name = CString::new(dir.as_os_str().as_bytes()).unwrap();
+        // SAFETY: valid C strings and a buffer of the given length.
+        let set = unsafe {
+            libc::setxattr(
+                name.as_ptr(),
+                c"system.posix_acl_access".as_ptr(),
+                acl.as_ptr().cast(),
+                acl.len(),
+                0,
+            )
+        };
+        if set == 0 {
+            assert!(fd_has_access_acl(&open(&dir)));
+        } else {
+            eprintln!("skipped: this file system keeps no ACLs");
+        }
+        std::fs::remove_dir(&dir).unwrap();
     }
 }
