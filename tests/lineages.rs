@@ -353,3 +353,22 @@ fn rfc3339(secs: i64) -> String {
         .unwrap()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+#[test]
+fn a_leaked_until_used_successor_revoked_before_its_first_use_cancels_the_rotation() {
+    let sandbox = Sandbox::new();
+    let old = sandbox.create("svc", &["--expires", "30d"]);
+    let new = parse_issued(&sandbox.run(&["rotate", "svc", "--until-used"], ""));
+    let output = sandbox.run(
+        &["revoke", "--leaked", "--yes"],
+        &format!("found in a log: {}\n", new.token),
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("rotation is cancelled"), "{message}");
+    assert_eq!(show_json(&sandbox, &old.id())["status"], "active");
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 0);
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 5);
+    let output = sandbox.run(&["rotate", "svc", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}

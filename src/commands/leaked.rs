@@ -20,7 +20,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Context, label};
+use super::{Context, label, revoke};
 use crate::error::{Error, Result};
 use crate::token::{self, Credential, Found, Kind};
 use crate::vault::{Access, Store, TokenRecord, Vault};
@@ -84,9 +84,11 @@ pub fn run(context: &Context) -> Result<()> {
     // taken a while), and as the vault stood before any of it changed (so a token and its
     // secret key in one report are both reported revoked, not one "already").
     let now = chrono::Utc::now();
-    let matched = vault.write(|store| {
+    let (matched, cancelled) = vault.write(|store| {
         let matched = judge_all(store, &mut candidates, now)?;
         let mut revoked: HashSet<&str> = HashSet::new();
+        // (successor revoked, the token that waited on its first use), as `revoke` does.
+        let mut waiting: Vec<(String, String)> = Vec::new();
         for Matched { kind, standing, .. } in &matched {
             let Standing::ToRevoke { record, targets } = standing else {
                 continue;
@@ -94,6 +96,12 @@ pub fn run(context: &Context) -> Result<()> {
             for target in targets {
                 if !revoked.insert(&target.id) {
                     continue;
+                }
+                if let Some(old) = store
+                    .find_for_verify(&target.id)?
+                    .and_then(|verify| verify.ends_on_first_use)
+                {
+                    waiting.push((target.id.clone(), old));
                 }
                 store.set_revoked(&target.id, now, REASON, None)?;
                 let detail = match kind {
@@ -103,10 +111,21 @@ pub fn run(context: &Context) -> Result<()> {
                 store.log_event(now, Some(&target.id), "revoked", &detail)?;
             }
         }
-        Ok(matched)
+        let ended: Vec<&str> = revoked.iter().copied().collect();
+        let mut cancelled = Vec::new();
+        for (successor, old) in waiting {
+            if let Some(old) = revoke::cancel_rotation(store, &successor, &old, &ended, now)? {
+                cancelled.push((successor, old));
+            }
+        }
+        Ok((matched, cancelled))
     })?;
 
-    report(context, &mut candidates, &matched, near_misses)
+    report(context, &mut candidates, &matched, near_misses)?;
+    for (successor, old) in &cancelled {
+        revoke::say_cancelled(context, successor, old);
+    }
+    Ok(())
 }
 
 /// Asks whether to revoke what the candidates would end, as the vault stands now (read without

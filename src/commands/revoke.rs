@@ -116,7 +116,8 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
         }
         let mut cancelled: Vec<(String, TokenRecord)> = Vec::new();
         for (successor, old) in waiting {
-            if let Some(old) = cancel_rotation(store, &successor, &old, &revoked, now)? {
+            let ended: Vec<&str> = revoked.iter().map(|record| record.id.as_str()).collect();
+            if let Some(old) = cancel_rotation(store, &successor, &old, &ended, now)? {
                 cancelled.push((successor, old));
             }
         }
@@ -138,28 +139,33 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
         context.notice(&format!("Revoked {}.", label(record)));
     }
     for (successor, old) in &cancelled {
-        context.notice(&format!(
-            "{successor} had not been used yet, so its rotation is cancelled: {} is active again \
-             until its own expiry; to end it too: tokens revoke {}",
-            label(old),
-            old.id
-        ));
+        say_cancelled(context, successor, old);
     }
     Ok(())
+}
+
+/// Tells that revoking `successor` handed `old` back (see [`cancel_rotation`]).
+pub(crate) fn say_cancelled(context: &Context, successor: &str, old: &TokenRecord) {
+    context.notice(&format!(
+        "{successor} had not been used yet, so its rotation is cancelled: {} is active again \
+         until its own expiry; to end it too: tokens revoke {}",
+        label(old),
+        old.id
+    ));
 }
 
 /// Only a revoke ends a `rotate --until-used` wait before the successor's first use: the
 /// token `old_id` that waited on `successor` (just revoked) is handed back, live with its own
 /// expiry, and a `rotation_cancelled` event says so. Not when this command revoked it too, it
 /// stopped meanwhile, or its name went to another live token (it then keeps its stop time).
-fn cancel_rotation(
+pub(crate) fn cancel_rotation(
     store: &dyn Store,
     successor: &str,
     old_id: &str,
-    revoked: &[TokenRecord],
+    revoked: &[&str],
     now: DateTime<Utc>,
 ) -> Result<Option<TokenRecord>> {
-    if revoked.iter().any(|record| record.id == old_id) {
+    if revoked.contains(&old_id) {
         return Ok(None);
     }
     let Some(old) = store.find_by_id(old_id)? else {
