@@ -199,26 +199,45 @@ fn rfc3339_or_null(time: Option<DateTime<Utc>>) -> Value {
     time.map_or(Value::Null, |time| Value::String(rfc3339(time)))
 }
 
-/// `in 29d`, `3h ago`, `just now`.
+/// `in 29d`, `in 1h 30min`, `3d 4h ago`, `just now`: in the units durations are written in
+/// (SPEC §3), to the minute.
 pub fn relative(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let seconds = (time - now).num_seconds();
-    let span = seconds.unsigned_abs();
-    // To the nearest unit: a token made for 90 days reads "in 90d" a second later, not 89d.
-    let nearest = |unit: u64| (span + unit / 2) / unit;
-    let amount = if span < 60 {
+    if seconds.unsigned_abs() < 60 {
         return "just now".into();
-    } else if nearest(60) < 60 {
-        format!("{}m", nearest(60))
-    } else if nearest(3_600) < 48 {
-        format!("{}h", nearest(3_600))
-    } else {
-        format!("{}d", nearest(86_400))
-    };
+    }
+    let amount = span(seconds.unsigned_abs());
     if seconds > 0 {
         format!("in {amount}")
     } else {
         format!("{amount} ago")
     }
+}
+
+/// A span of a minute or more in the largest unit that fits (min, h, d), with the next unit as
+/// well when the larger count is 1 to 9 (`1h 30min`, `3d 4h`, `12h`, `30d`), rounded to the
+/// nearest smallest unit shown: a token made for 90 days reads "in 90d" a second later, not 89d.
+fn span(seconds: u64) -> String {
+    let nearest = |unit: u64| (seconds + unit / 2) / unit;
+    let two_units = |count: u64, per: u64, large: &str, small: &str| match count % per {
+        0 => format!("{}{large}", count / per),
+        rest => format!("{}{large} {rest}{small}", count / per),
+    };
+    let minutes = nearest(60);
+    if minutes < 60 {
+        return format!("{minutes}min");
+    }
+    if minutes < 10 * 60 {
+        return two_units(minutes, 60, "h", "min");
+    }
+    let hours = nearest(3_600);
+    if hours < 24 {
+        return format!("{hours}h");
+    }
+    if hours < 10 * 24 {
+        return two_units(hours, 24, "d", "h");
+    }
+    format!("{}d", nearest(86_400))
 }
 
 /// Like [`relative`], with a word for "no time".
@@ -548,8 +567,32 @@ mod tests {
         );
         assert_eq!(relative(now - Duration::days(3), now), "3d ago");
         assert_eq!(relative(now - Duration::hours(2), now), "2h ago");
-        assert_eq!(relative(now + Duration::minutes(5), now), "in 5m");
+        assert_eq!(relative(now + Duration::minutes(5), now), "in 5min");
         assert_eq!(relative(now + Duration::seconds(20), now), "just now");
+        assert_eq!(relative(now + Duration::minutes(90), now), "in 1h 30min");
+        assert_eq!(
+            relative(now - Duration::days(3) - Duration::hours(4), now),
+            "3d 4h ago"
+        );
+        assert_eq!(relative(now + Duration::hours(36), now), "in 1d 12h");
+        assert_eq!(relative(now + Duration::hours(12), now), "in 12h");
+        // Rounded to the smallest unit shown, then carried: never "1h 60min" or "9d 24h".
+        assert_eq!(
+            relative(now + Duration::minutes(119) + Duration::seconds(50), now),
+            "in 2h"
+        );
+        assert_eq!(
+            relative(now + Duration::hours(9) + Duration::minutes(59) + Duration::seconds(40), now),
+            "in 10h"
+        );
+        assert_eq!(
+            relative(now + Duration::days(9) + Duration::hours(23) + Duration::minutes(40), now),
+            "in 10d"
+        );
+        assert_eq!(
+            relative(now + Duration::minutes(59) + Duration::seconds(40), now),
+            "in 1h"
+        );
         assert_eq!(relative_or(None, now, "never"), "never");
     }
 
