@@ -242,8 +242,9 @@ fn minutes_or_months(accepts: &Accepts, count: &str) -> String {
         length.is_some_and(|length| length >= accepts.min && length <= accepts.max)
     };
     let minutes = fits(Duration::try_minutes(number)).then(|| format!("{number}min for minutes"));
-    let months = (accepts.max >= Duration::days(30) && fits(Duration::try_days(number * 30)))
-        .then(|| format!("{}d for {}", number * 30, months_in_words(number)));
+    let days = number.checked_mul(30).unwrap_or(i64::MAX);
+    let months = (accepts.max >= Duration::days(30) && fits(Duration::try_days(days)))
+        .then(|| format!("{days}d for {}", months_in_words(number)));
     match (minutes, months) {
         (Some(minutes), Some(months)) => format!("write {minutes}, or {months}"),
         (Some(only), None) | (None, Some(only)) => format!("write {only}"),
