@@ -67,6 +67,7 @@ const fn accepts(min: Duration, max: Duration, example: &'static str) -> Accepts
 const ZERO: Duration = Duration::zero();
 const SECOND: Duration = Duration::seconds(1);
 const DAY: Duration = Duration::seconds(86_400);
+const LONGEST: Duration = Duration::seconds(MAX_SECONDS);
 const LIFETIME: Duration = Duration::seconds(MAX_LIFETIME_YEARS * 365 * 86_400);
 
 /// `--expires`: a lifetime from now, a date or time, or never.
@@ -79,7 +80,7 @@ const EXPIRES: Accepts = Accepts {
 /// `--since`: a duration back from now, a date or time.
 const SINCE: Accepts = Accepts {
     times: true,
-    ..accepts(ZERO, Duration::seconds(MAX_SECONDS), "7d")
+    ..accepts(ZERO, LONGEST, "7d")
 };
 
 /// Every option that takes a duration or a time, and what each accepts: the one place to add a
@@ -105,17 +106,17 @@ pub const OPTIONS: &[DurationOption] = &[
     DurationOption {
         long: "grace",
         env: None,
-        accepts: accepts(ZERO, LIFETIME, "1h"),
+        accepts: accepts(ZERO, LONGEST, "1h"),
     },
     DurationOption {
         long: "expiring",
         env: None,
-        accepts: accepts(ZERO, LIFETIME, "7d"),
+        accepts: accepts(ZERO, LONGEST, "7d"),
     },
     DurationOption {
         long: "unused",
         env: None,
-        accepts: accepts(ZERO, LIFETIME, "90d"),
+        accepts: accepts(ZERO, LONGEST, "90d"),
     },
     DurationOption {
         long: "since",
@@ -488,7 +489,7 @@ mod tests {
         );
         assert_eq!(
             read(&accepts_of("grace"), "99999999999999999999m").unwrap_err(),
-            "m is not a unit; use a duration of at most 100y (e.g. 1h)"
+            "m is not a unit; use a duration of at most 1000y (e.g. 1h)"
         );
     }
 

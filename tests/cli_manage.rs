@@ -274,7 +274,7 @@ fn edit_refusals() {
     let output = sandbox.run(&["edit", "a", "--expires", "yesterday"], "");
     assert_eq!(code(&output), 2);
     assert!(
-        stderr(&output).starts_with("tokens: invalid --expires: \"yesterday\" is not a lifetime"),
+        stderr(&output).starts_with("tokens: invalid --expires \"yesterday\": use a duration such as 30d, a date"),
         "{}",
         stderr(&output)
     );
@@ -347,7 +347,7 @@ fn rotate_without_grace_asks_first_so_scripts_pass_yes() {
     );
     assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
     // With --grace the old token is not ended now: no question.
-    let output = sandbox.run(&["rotate", "ci", "--grace", "10m"], "");
+    let output = sandbox.run(&["rotate", "ci", "--grace", "10min"], "");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
 }
 
