@@ -570,7 +570,11 @@ pub fn usage_error_without_values(args: &[OsString], error: &clap::Error) -> Opt
     let holds_control = args
         .iter()
         .any(|arg| arg.to_string_lossy().chars().any(crate::output::is_control));
-    if !holds_control || !error.use_stderr() {
+    // A value refused by a duration option's own parser (no argument in clap's context) is
+    // quoted escaped already (duration::refusal).
+    let own_refusal =
+        error.kind() == ErrorKind::ValueValidation && error.get(ContextKind::InvalidArg).is_none();
+    if !holds_control || !error.use_stderr() || own_refusal {
         return None;
     }
     // The argument's name and the parser's reason may quote the value too: escaped.

@@ -179,7 +179,11 @@ pub fn read(accepts: &Accepts, text: &str) -> Result<Reading, String> {
     }
     let length = parse_duration(text).map_err(|why| match why {
         Unreadable::Shape => forms(accepts),
-        Unreadable::Unit(unit) => format!("unknown unit \"{unit}\" ({})", forms(accepts)),
+        Unreadable::Unit(unit) => format!(
+            "unknown unit \"{}\" ({})",
+            crate::output::printable(&unit),
+            forms(accepts)
+        ),
         Unreadable::TooLong => range(accepts),
     })?;
     if length < accepts.min || length > accepts.max {
@@ -197,18 +201,6 @@ pub enum Unreadable {
     Unit(String),
     /// More than 1000 years.
     TooLong,
-}
-
-impl std::fmt::Display for Unreadable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Unreadable::Shape => write!(f, "not a duration (use s, min, h, d, w or y, e.g. 30d)"),
-            Unreadable::Unit(unit) => {
-                write!(f, "unknown unit \"{unit}\" (use s, min, h, d, w or y)")
-            }
-            Unreadable::TooLong => write!(f, "too long (at most 1000y)"),
-        }
-    }
 }
 
 /// A duration written as a whole number and a unit: `90s`, `15min`, `12h`, `30d`, `2w`, `1y`
@@ -300,6 +292,8 @@ fn range(accepts: &Accepts) -> String {
 /// The one-line refusal of a value: `invalid --timeout "1m" (from TOKENS_TIMEOUT): write 1min
 /// for minutes`. `from` names the environment variable the value came from, if it did.
 pub fn refusal(long: &str, text: &str, from: Option<&str>, why: &str) -> String {
+    // Escaped here: clap's rendering would drop a control character silently.
+    let text = crate::output::printable(text);
     match from {
         Some(variable) => format!("invalid --{long} \"{text}\" (from {variable}): {why}"),
         None => format!("invalid --{long} \"{text}\": {why}"),
