@@ -156,8 +156,7 @@ pub enum Reading {
 /// names the option, [`refusal`]).
 pub fn read(accepts: &Accepts, text: &str) -> Result<Reading, String> {
     let text = text.trim();
-    if accepts.never && (text.eq_ignore_ascii_case("never") || text.eq_ignore_ascii_case("none"))
-    {
+    if accepts.never && (text.eq_ignore_ascii_case("never") || text.eq_ignore_ascii_case("none")) {
         return Ok(Reading::Never);
     }
     if accepts.times {
@@ -304,7 +303,12 @@ pub fn refusal(long: &str, text: &str, from: Option<&str>, why: &str) -> String 
 /// as every duration-taking option reads it back.
 pub fn format_duration(duration: Duration) -> String {
     let seconds = duration.num_seconds();
-    for (unit, size) in [("y", 365 * 86_400), ("d", 86_400), ("h", 3_600), ("min", 60)] {
+    for (unit, size) in [
+        ("y", 365 * 86_400),
+        ("d", 86_400),
+        ("h", 3_600),
+        ("min", 60),
+    ] {
         if seconds != 0 && seconds % size == 0 {
             return format!("{}{unit}", seconds / size);
         }
@@ -537,7 +541,11 @@ mod tests {
             read(&timeout, "30").unwrap_err(),
             "use a duration such as 10s; units: s, min, h, d, w, y"
         );
-        assert!(read(&timeout, "3x").unwrap_err().contains("unknown unit \"x\""));
+        assert!(
+            read(&timeout, "3x")
+                .unwrap_err()
+                .contains("unknown unit \"x\"")
+        );
         assert!(read(&timeout, "1.5d").unwrap_err().contains("unknown unit"));
         assert_eq!(
             read(&timeout, "2d").unwrap_err(),
@@ -580,7 +588,12 @@ mod tests {
     #[test]
     fn the_refusal_names_the_option_and_the_variable() {
         assert_eq!(
-            refusal("timeout", "1m", Some("TOKENS_TIMEOUT"), "write 1min for minutes"),
+            refusal(
+                "timeout",
+                "1m",
+                Some("TOKENS_TIMEOUT"),
+                "write 1min for minutes"
+            ),
             "invalid --timeout \"1m\" (from TOKENS_TIMEOUT): write 1min for minutes"
         );
         assert_eq!(

@@ -67,8 +67,8 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 /// `text` with every [`is_hidden`] character escaped as [`printable`] does; with `backslashes`,
 /// each backslash doubled too (not in whole messages, which may quote text already printable).
 fn escaped(text: &str, backslashes: bool) -> Cow<'_, str> {
-    let shown_as_is = |c: char| !is_hidden(c) && !(backslashes && c == '\\');
-    if text.chars().all(shown_as_is) {
+    let needs_escape = |c: char| is_hidden(c) || (backslashes && c == '\\');
+    if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
     let mut escaped = String::with_capacity(text.len() + 8);
@@ -613,11 +613,17 @@ mod tests {
             "in 2h"
         );
         assert_eq!(
-            relative(now + Duration::hours(9) + Duration::minutes(59) + Duration::seconds(40), now),
+            relative(
+                now + Duration::hours(9) + Duration::minutes(59) + Duration::seconds(40),
+                now
+            ),
             "in 10h"
         );
         assert_eq!(
-            relative(now + Duration::days(9) + Duration::hours(23) + Duration::minutes(40), now),
+            relative(
+                now + Duration::days(9) + Duration::hours(23) + Duration::minutes(40),
+                now
+            ),
             "in 10d"
         );
         assert_eq!(

@@ -274,7 +274,9 @@ fn edit_refusals() {
     let output = sandbox.run(&["edit", "a", "--expires", "yesterday"], "");
     assert_eq!(code(&output), 2);
     assert!(
-        stderr(&output).starts_with("tokens: invalid --expires \"yesterday\": use a duration such as 30d, a date"),
+        stderr(&output).starts_with(
+            "tokens: invalid --expires \"yesterday\": use a duration such as 30d, a date"
+        ),
         "{}",
         stderr(&output)
     );

@@ -191,13 +191,15 @@ fn a_timeout_outside_1s_to_24h_is_a_usage_error() {
     for (timeout, expected) in [
         ("0s", "use a duration from 1s to 1d (e.g. 10s)"),
         ("2d", "use a duration from 1s to 1d (e.g. 10s)"),
-        ("soon", "use a duration such as 10s; units: s, min, h, d, w, y"),
+        (
+            "soon",
+            "use a duration such as 10s; units: s, min, h, d, w, y",
+        ),
     ] {
         let output = sandbox.run(&["list", "--timeout", timeout], "");
         assert_eq!(code(&output), 2, "{timeout}");
         assert!(
-            stderr(&output)
-                == format!("tokens: invalid --timeout \"{timeout}\": {expected}\n"),
+            stderr(&output) == format!("tokens: invalid --timeout \"{timeout}\": {expected}\n"),
             "{}",
             stderr(&output)
         );

@@ -25,7 +25,9 @@ fn duration_options() -> Vec<Found> {
         let positionals = command.get_positionals().count();
         for arg in command.get_arguments() {
             // A fixed set of values (--color WHEN) is no duration.
-            let Some(long) = arg.get_long().filter(|_| arg.get_possible_values().is_empty())
+            let Some(long) = arg
+                .get_long()
+                .filter(|_| arg.get_possible_values().is_empty())
             else {
                 continue;
             };
@@ -37,12 +39,14 @@ fn duration_options() -> Vec<Found> {
             let says_duration = value_name.contains("DURATION")
                 || value_name.contains("WHEN")
                 || help.to_lowercase().contains("duration")
-                || help.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| {
-                    word.len() > 1
-                        && word.starts_with(|c: char| c.is_ascii_digit())
-                        && ["s", "min", "h", "d", "w", "y", "m"]
-                            .contains(&word.trim_start_matches(|c: char| c.is_ascii_digit()))
-                });
+                || help
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|word| {
+                        word.len() > 1
+                            && word.starts_with(|c: char| c.is_ascii_digit())
+                            && ["s", "min", "h", "d", "w", "y", "m"]
+                                .contains(&word.trim_start_matches(|c: char| c.is_ascii_digit()))
+                    });
             if says_duration || tokens::duration::option(long).is_some() {
                 found.push(Found {
                     path: path.clone(),
@@ -189,7 +193,11 @@ fn every_unit_and_never_where_the_option_allows_them() {
         }
         for word in ["never", "none", "Never"] {
             let parsed = parse(&line(&found, word));
-            assert_eq!(parsed.is_ok(), accepts.never, "{found:?} {word}: {parsed:?}");
+            assert_eq!(
+                parsed.is_ok(),
+                accepts.never,
+                "{found:?} {word}: {parsed:?}"
+            );
         }
         let date = parse(&line(&found, "2099-01-31"));
         assert_eq!(date.is_ok(), accepts.times, "{found:?}: {date:?}");
@@ -216,11 +224,7 @@ fn the_binary_refuses_each_option_in_one_line_and_names_the_variable() {
     }
     for option in OPTIONS {
         let Some(variable) = option.env else { continue };
-        let output = sandbox
-            .cmd(&["list"])
-            .env(variable, "1m")
-            .output()
-            .unwrap();
+        let output = sandbox.cmd(&["list"]).env(variable, "1m").output().unwrap();
         assert_eq!(code(&output), 2);
         assert_eq!(
             stderr(&output),

@@ -597,12 +597,9 @@ fn judge(
         .app
         .filter(|app| record.app.as_deref() != Some(*app))
     {
-        let owner = record
-            .app
-            .as_deref()
-            .map_or("no app".to_owned(), |owner| {
-                format!("app \"{}\"", printable(owner))
-            });
+        let owner = record.app.as_deref().map_or("no app".to_owned(), |owner| {
+            format!("app \"{}\"", printable(owner))
+        });
         (
             Reason::Forbidden,
             format!("{label} belongs to {owner}, not \"{app}\""),
