@@ -169,6 +169,14 @@ pub fn read(accepts: &Accepts, text: &str) -> Result<Reading, String> {
         if let Ok(time) = DateTime::parse_from_rfc3339(text) {
             return Ok(Reading::At(time.with_timezone(&Utc)));
         }
+        // `2027-02-30`: shaped like a date, so said as one (not "unknown unit -02-30").
+        if let [year @ .., b'-'] = text.as_bytes().get(..5).unwrap_or_default()
+            && year.iter().all(u8::is_ascii_digit)
+        {
+            return Err(
+                "not a valid date or time (e.g. 2027-01-31 or 2027-01-31T12:00:00Z)".into(),
+            );
+        }
     }
     if let Some(count) = text.strip_suffix('m')
         && !count.is_empty()
@@ -235,8 +243,9 @@ fn minutes_or_months(accepts: &Accepts, count: &str) -> String {
     };
     let minutes = fits(Duration::try_minutes(number)).then(|| format!("{number}min for minutes"));
     let days = number.checked_mul(30).unwrap_or(i64::MAX);
-    let months = (accepts.max >= Duration::days(30) && fits(Duration::try_days(days)))
-        .then(|| format!("{days}d for {}", months_in_words(number)));
+    let months =
+        (number >= 1 && accepts.max >= Duration::days(30) && fits(Duration::try_days(days)))
+            .then(|| format!("{days}d for {}", months_in_words(number)));
     match (minutes, months) {
         (Some(minutes), Some(months)) => format!("write {minutes}, or {months}"),
         (Some(only), None) | (None, Some(only)) => format!("write {only}"),
@@ -531,7 +540,14 @@ mod tests {
                 .unwrap_err()
                 .starts_with("use a duration such as 30d, a date")
         );
-        assert!(parse_expiry("2027-02-30", now()).is_err());
+        assert_eq!(
+            parse_expiry("2027-02-30", now()).unwrap_err(),
+            "not a valid date or time (e.g. 2027-01-31 or 2027-01-31T12:00:00Z)"
+        );
+        assert_eq!(
+            read(&accepts_of("grace"), "0m").unwrap_err(),
+            "write 0min for minutes"
+        );
     }
 
     #[test]
