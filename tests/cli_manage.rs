@@ -503,9 +503,10 @@ fn refresh_trades_the_pair_for_a_new_one_even_after_expiry() {
             "12h",
         ],
     );
+    // Expired a minute ago after a 12-hour life, whatever second it was made in.
+    let now = now_secs();
     sandbox.execute(&format!(
-        "UPDATE tokens SET expires_at = {} - 60, created_at = created_at - 43260",
-        now_secs()
+        "UPDATE tokens SET expires_at = {now} - 60, created_at = {now} - 60 - 43200"
     ));
     assert_eq!(sandbox.verify(&old.token, &[]).0, 4);
     let output = sandbox.run(&["refresh"], &refresh_stdin(&old));
