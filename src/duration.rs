@@ -325,6 +325,12 @@ pub fn format_duration(duration: Duration) -> String {
     format!("{seconds}s")
 }
 
+/// [`format_duration`] of a `std::time::Duration`, in whole seconds.
+pub fn format_std(duration: std::time::Duration) -> String {
+    let seconds = i64::try_from(duration.as_secs()).unwrap_or(MAX_SECONDS);
+    format_duration(Duration::seconds(seconds))
+}
+
 /// Parses `--expires`: a duration from `now`, a date (00:00 UTC that day), an RFC 3339 time, or
 /// `never` (or `none`). The result must lie in the future and within [`MAX_LIFETIME_YEARS`].
 pub fn parse_expiry(text: &str, now: DateTime<Utc>) -> Result<Expiry, String> {

@@ -188,9 +188,9 @@ fn stream_jsonl(
         }
         if !args.follow && started.elapsed() >= context.timeout {
             return Err(Error::Other(anyhow::anyhow!(
-                "waited {}s for a transaction still running in the vault to end before its \
+                "waited {} for a transaction still running in the vault to end before its \
                  events could be printed in order; try again, or pass a longer --timeout",
-                context.timeout.as_secs()
+                crate::duration::format_std(context.timeout)
             )));
         }
         // A reader that went away (`| head -1`, a collector that died) ends the follow now,
