@@ -28,7 +28,7 @@ complete -c tokens -n "__fish_tokens_needs_command" -l vault -d 'The vault: a fi
 complete -c tokens -n "__fish_tokens_needs_command" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_needs_command" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_needs_command" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_needs_command" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_needs_command" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_needs_command" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -63,7 +63,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand create" -l vault -d 'The v
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand create" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand create" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l replace -d 'Revoke the app\'s other live tokens in the same step (one token per app); needs --app'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l no-secret-key -d 'Do not issue a secret key (the token then cannot be refreshed by its holder)'
 complete -c tokens -n "__fish_tokens_using_subcommand create" -l secret-key -d 'Issue a secret key with a --uses token too (left out by default: each refresh would hand its holder a new token with the uses left, so a one-time token would not be one-time)'
@@ -87,7 +87,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand list" -l vault -d 'The vau
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand list" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand list" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l all -d 'Include revoked tokens'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l exit-code -d 'Exit 8 when any token matched, 0 when none did (for cron and CI alerts: tokens list --expiring 7d --exit-code)'
 complete -c tokens -n "__fish_tokens_using_subcommand list" -l json -d 'Machine-readable output: one JSON document on stdout'
@@ -98,7 +98,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand show" -l vault -d 'The vau
 complete -c tokens -n "__fish_tokens_using_subcommand show" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand show" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand show" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand show" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand show" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand show" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -118,7 +118,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand edit" -l vault -d 'The vau
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand edit" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand edit" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l any-address -d 'Accept the token from any address again'
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand edit" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
@@ -131,7 +131,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l vault -d 'The v
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l until-used -d 'Let the old token keep verifying until the new one is first verified (or --grace ends, if given), so a new token that was never delivered breaks no one'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l copy -d 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
 complete -c tokens -n "__fish_tokens_using_subcommand rotate" -l keep-clipboard -d 'Leave the token on the clipboard'
@@ -145,7 +145,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l vault -d 'The v
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l all -d 'Revoke all live tokens of --app'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l leaked -d 'Revoke every token and secret key found in the text on stdin whose secret matches (reason "leaked"; a secret key revokes its token\'s whole lineage); prints each one found as revoked, already revoked or unknown, by id and masked form only'
 complete -c tokens -n "__fish_tokens_using_subcommand revoke" -l json -d 'Machine-readable output: one JSON document on stdout'
@@ -157,7 +157,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand disable" -l vault -d 'The 
 complete -c tokens -n "__fish_tokens_using_subcommand disable" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand disable" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand disable" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand disable" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand disable" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand disable" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -166,7 +166,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand enable" -l vault -d 'The v
 complete -c tokens -n "__fish_tokens_using_subcommand enable" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand enable" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand enable" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand enable" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand enable" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand enable" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -180,7 +180,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l vault -d 'The 
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l copy -d 'Also put the token on the clipboard (cleared after --clear-after unless --keep-clipboard)'
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l keep-clipboard -d 'Leave the token on the clipboard'
 complete -c tokens -n "__fish_tokens_using_subcommand refresh" -l json -d 'Machine-readable output: one JSON document on stdout'
@@ -196,7 +196,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand verify" -l vault -d 'The v
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand verify" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand verify" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l batch -d 'One token a line on stdin, optionally followed by whitespace and the client\'s address (written by the service, never copied from the client); one JSON line a token on stdout, in order; exit 0 when all were answered'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand verify" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
@@ -210,7 +210,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand log" -l vault -d 'The vaul
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand log" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand log" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l jsonl -d 'JSON Lines: one event a line (seq, at, token_id, name, event, detail), for a collector'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l follow -d 'Keep printing events as they commit (within a second) until interrupted'
 complete -c tokens -n "__fish_tokens_using_subcommand log" -l json -d 'Machine-readable output: one JSON document on stdout'
@@ -221,7 +221,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_see
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -229,7 +229,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_see
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -f -a "set" -d 'Change the vault\'s rules (the others stay as they are); logged as a `policy` event'
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -f -a "check" -d 'List live tokens that break the current rules; exit 8 when any do, 0 when none do'
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and not __fish_seen_subcommand_from set check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l max-lifetime -d 'The longest lifetime a token may be given, e.g. 90d or 1y; none: no maximum' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l max-lifetime -d 'The longest lifetime a token may be given, e.g. 90d or 1y; never (or none): no maximum' -r
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l default-lifetime -d 'The lifetime create gives without --expires, e.g. 30d' -r
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l scopes -d 'The only scopes a token may have (comma separated)' -r
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l max-refresh-window -d 'The longest refresh window a token may be given, e.g. 30d; none: no maximum (rotate and refresh cut longer windows to it)' -r
@@ -238,7 +238,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_su
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l require-app -d 'Every token must name an app'
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l no-require-app -d 'Tokens need not name an app'
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from set" -l any-scope -d 'Any scope is allowed'
@@ -250,7 +250,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_su
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand policy; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -264,7 +264,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l vault -d 'The 
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -276,7 +276,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand grants" -l vault -d 'The v
 complete -c tokens -n "__fish_tokens_using_subcommand grants" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand grants" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand grants" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand grants" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand grants" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand grants" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
@@ -285,7 +285,7 @@ complete -c tokens -n "__fish_tokens_using_subcommand completions" -l vault -d '
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokens -n "__fish_tokens_using_subcommand completions" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m' -r
+complete -c tokens -n "__fish_tokens_using_subcommand completions" -l timeout -d 'Give up on the vault after this long, exit 1: each wait for it (connect and log in, a lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min' -r
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -l json -d 'Machine-readable output: one JSON document on stdout'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s q -l quiet -d 'Print only what was asked for: no notices, warnings or verdicts'
 complete -c tokens -n "__fish_tokens_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 
 use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum, ValueHint};
 
-use crate::duration::parse_duration;
+use crate::duration;
 
 pub const EXIT_CODES: &str = "\
 Exit status:
@@ -61,8 +61,8 @@ pub struct GlobalArgs {
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
     /// Give up on the vault after this long, exit 1: each wait for it (connect and log in, a
-    /// lock another command holds, a query). From 1s to 24h, e.g. 2s or 1m
-    #[arg(long, global = true, env = "TOKENS_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout, default_value = "10s")]
+    /// lock another command holds, a query). From 1s to 24h, e.g. 2s or 1min
+    #[arg(long, global = true, env = "TOKENS_TIMEOUT", value_name = "DURATION", value_parser = duration::std_length("timeout"), default_value = "10s")]
     pub timeout: std::time::Duration,
 }
 
@@ -117,7 +117,7 @@ pub struct CreateArgs {
     /// Lifetime: 30d, 12h, 2w, 1y, a date (2027-01-31), an RFC 3339 time, or never (units: s
     /// seconds, min minutes, h hours, d days, w weeks, y years of 365 days; at most 100y)
     /// [default: 30d, or the vault policy's default lifetime]
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", value_parser = duration::time_text("expires"))]
     pub expires: Option<String>,
     /// Revoke the app's other live tokens in the same step (one token per app); needs --app
     #[arg(long, requires = "app")]
@@ -132,8 +132,8 @@ pub struct CreateArgs {
     /// How long after the token expires its secret key may still refresh it, e.g. 7d; never:
     /// no limit [default: the vault policy's default-refresh-window, else its
     /// max-refresh-window, else never]
-    #[arg(long, value_name = "DURATION|never", value_parser = parse_window)]
-    pub refresh_window: Option<Window>,
+    #[arg(long, value_name = "DURATION|never", value_parser = duration::limit("refresh-window"))]
+    pub refresh_window: Option<duration::Limit>,
     #[command(flatten)]
     pub copy: CopyArgs,
     /// A free-text note kept with the token
@@ -159,7 +159,7 @@ pub struct CopyArgs {
     #[arg(long)]
     pub copy: bool,
     /// Clear the clipboard this long after --copy, if it still holds the token
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "45s", requires = "copy")]
+    #[arg(long, value_name = "DURATION", value_parser = duration::length("clear-after"), default_value = "45s", requires = "copy")]
     pub clear_after: chrono::Duration,
     /// Leave the token on the clipboard
     #[arg(long, requires = "copy", conflicts_with = "clear_after")]
@@ -182,10 +182,10 @@ pub struct ListArgs {
     #[arg(long, value_enum, value_name = "STATUS")]
     pub status: Option<StatusArg>,
     /// Only active tokens that expire within this time, e.g. 7d
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration::length("expiring"))]
     pub expiring: Option<chrono::Duration>,
     /// Only tokens that still verify and were never used, or not for this long, e.g. 90d
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration::length("unused"))]
     pub unused: Option<chrono::Duration>,
     /// Exit 8 when any token matched, 0 when none did (for cron and CI alerts:
     /// tokens list --expiring 7d --exit-code)
@@ -233,7 +233,7 @@ pub struct EditArgs {
     pub app: Option<String>,
     /// A new expiry, counted from now: 30d, 12h, 2w, 1y, a date, an RFC 3339 time, or never
     /// (units as for create --expires)
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", value_parser = duration::time_text("expires"))]
     pub expires: Option<String>,
     /// A new note; an empty string removes it
     #[arg(long, value_name = "TEXT", value_parser = parse_text)]
@@ -242,8 +242,8 @@ pub struct EditArgs {
     #[arg(long, value_name = "N|unlimited", value_parser = parse_uses_or_unlimited)]
     pub uses: Option<UsesLimit>,
     /// How long after the token expires its secret key may still refresh it, e.g. 7d, or never
-    #[arg(long, value_name = "DURATION|never", value_parser = parse_window)]
-    pub refresh_window: Option<Window>,
+    #[arg(long, value_name = "DURATION|never", value_parser = duration::limit("refresh-window"))]
+    pub refresh_window: Option<duration::Limit>,
     /// Accept the token only from these addresses (replaces the ones it had): CIDRs or single
     /// addresses, comma separated or repeated
     #[arg(long, value_name = "CIDR", value_delimiter = ',', value_parser = parse_net, conflicts_with = "any_address")]
@@ -269,7 +269,7 @@ pub struct RotateArgs {
     pub token: String,
     /// Let the old token keep verifying this long, e.g. 1h, so clients can switch over (never
     /// past its own expiry; 0s is no grace: the old token stops at once, which asks first)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration::length("grace"))]
     pub grace: Option<chrono::Duration>,
     /// Let the old token keep verifying until the new one is first verified (or --grace ends,
     /// if given), so a new token that was never delivered breaks no one
@@ -277,7 +277,7 @@ pub struct RotateArgs {
     pub until_used: bool,
     /// Lifetime of the new token [default: the old token's lifetime, at most the vault
     /// policy's max lifetime]
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", value_parser = duration::time_text("expires"))]
     pub expires: Option<String>,
     #[command(flatten)]
     pub copy: CopyArgs,
@@ -394,7 +394,7 @@ pub struct LogArgs {
     #[arg(value_name = "ID|NAME", value_parser = parse_id_or_name)]
     pub token: Option<String>,
     /// Only events since then: 7d, a date, or an RFC 3339 time
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", value_parser = duration::time_text("since"))]
     pub since: Option<String>,
     /// Only the newest N events (still oldest first); with --after, the next N
     #[arg(long, value_name = "N")]
@@ -417,7 +417,7 @@ pub struct LogArgs {
 /// Show the vault's policy, change it, or check the tokens against it
 ///
 ///   tokens policy          the rules
-///   tokens policy set [--max-lifetime DURATION|none] [--default-lifetime DURATION]
+///   tokens policy set [--max-lifetime DURATION|never] [--default-lifetime DURATION]
 ///                     [--require-app | --no-require-app] [--scopes SCOPE,... | --any-scope]
 ///   tokens policy check    live tokens that break the rules: exit 8 if any, 0 if none
 ///
@@ -442,11 +442,11 @@ pub enum PolicyAction {
 #[derive(Debug, Args)]
 #[command(arg_required_else_help = true)]
 pub struct PolicySetArgs {
-    /// The longest lifetime a token may be given, e.g. 90d or 1y; none: no maximum
-    #[arg(long, value_name = "DURATION|none", value_parser = parse_duration_or_none)]
-    pub max_lifetime: Option<MaxLifetime>,
+    /// The longest lifetime a token may be given, e.g. 90d or 1y; never (or none): no maximum
+    #[arg(long, value_name = "DURATION|never", value_parser = duration::limit("max-lifetime"))]
+    pub max_lifetime: Option<duration::Limit>,
     /// The lifetime create gives without --expires, e.g. 30d
-    #[arg(long, value_name = "DURATION", value_parser = parse_lifetime)]
+    #[arg(long, value_name = "DURATION", value_parser = duration::length("default-lifetime"))]
     pub default_lifetime: Option<chrono::Duration>,
     /// Every token must name an app
     #[arg(long, conflicts_with = "no_require_app")]
@@ -462,12 +462,12 @@ pub struct PolicySetArgs {
     pub any_scope: bool,
     /// The longest refresh window a token may be given, e.g. 30d; none: no maximum (rotate
     /// and refresh cut longer windows to it)
-    #[arg(long, value_name = "DURATION|none", value_parser = parse_window)]
-    pub max_refresh_window: Option<Window>,
+    #[arg(long, value_name = "DURATION|none", value_parser = duration::limit("max-refresh-window"))]
+    pub max_refresh_window: Option<duration::Limit>,
     /// The refresh window create gives without --refresh-window, e.g. 7d; none: the
     /// max-refresh-window, else never
-    #[arg(long, value_name = "DURATION|none", value_parser = parse_window)]
-    pub default_refresh_window: Option<Window>,
+    #[arg(long, value_name = "DURATION|none", value_parser = duration::limit("default-refresh-window"))]
+    pub default_refresh_window: Option<duration::Limit>,
 }
 
 /// List live tokens that break the current rules; exit 8 when any do, 0 when none do
@@ -593,7 +593,11 @@ pub fn usage_error_without_values(args: &[OsString], error: &clap::Error) -> Opt
     let holds_control = args
         .iter()
         .any(|arg| arg.to_string_lossy().chars().any(crate::output::is_control));
-    if !holds_control || !error.use_stderr() {
+    // A value refused by a duration option's own parser (no argument in clap's context) is
+    // quoted escaped already (duration::refusal).
+    let own_refusal =
+        error.kind() == ErrorKind::ValueValidation && error.get(ContextKind::InvalidArg).is_none();
+    if !holds_control || !error.use_stderr() || own_refusal {
         return None;
     }
     // The argument's name and the parser's reason may quote the value too: escaped.
@@ -616,33 +620,6 @@ pub fn usage_error_without_values(args: &[OsString], error: &clap::Error) -> Opt
     })
 }
 
-/// `--max-lifetime`: a duration, or `none` (no maximum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MaxLifetime(pub Option<chrono::Duration>);
-
-fn parse_duration_or_none(text: &str) -> Result<MaxLifetime, String> {
-    if text.eq_ignore_ascii_case("none") {
-        return Ok(MaxLifetime(None));
-    }
-    let duration = parse_duration(text)?;
-    if duration <= chrono::Duration::zero() {
-        return Err("use a duration longer than 0s, or none".into());
-    }
-    Ok(MaxLifetime(Some(duration)))
-}
-
-/// A refresh window (`--refresh-window`, the policy's): a duration (`0s`: until the token
-/// expires), or `never` / `none` (no limit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window(pub Option<chrono::Duration>);
-
-fn parse_window(text: &str) -> Result<Window, String> {
-    if text.eq_ignore_ascii_case("never") || text.eq_ignore_ascii_case("none") {
-        return Ok(Window(None));
-    }
-    parse_duration(text).map(|duration| Window(Some(duration)))
-}
-
 /// clap's message (`error: …`, a blank line, maybe `tip: …` or the missing arguments,
 /// `Usage: tokens list [OPTIONS]`, `For more information, try '--help'.`) as one line in the
 /// house style: what is wrong, what clap added (tips, possible values, missing arguments) in
@@ -656,6 +633,11 @@ pub fn one_line_usage_error(rendered: &str, args: &[OsString]) -> String {
         .filter(|line| !line.is_empty());
     let first = lines.next().unwrap_or("invalid command line");
     let what = first.strip_prefix("error: ").unwrap_or(first);
+    if what.starts_with("invalid --") {
+        // A value a duration option refused (duration::refusal): already one line that names
+        // the option and says what to write.
+        return what.to_owned();
+    }
     let mut text = what.trim_end_matches(['.', ':']).to_owned();
     let details: Vec<String> = lines
         .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
@@ -682,24 +664,6 @@ pub fn one_line_usage_error(rendered: &str, args: &[OsString]) -> String {
         None => text.push_str("; see tokens --help"),
     }
     text
-}
-
-/// `policy set --default-lifetime`: a duration longer than 0s (a token must not be born expired).
-fn parse_lifetime(text: &str) -> Result<chrono::Duration, String> {
-    let duration = parse_duration(text)?;
-    if duration <= chrono::Duration::zero() {
-        return Err("use a duration longer than 0s, e.g. 30d".into());
-    }
-    Ok(duration)
-}
-
-/// `--timeout`: a duration from 1s to 24h.
-fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    let duration = parse_duration(text)?;
-    if duration < chrono::Duration::seconds(1) || duration > chrono::Duration::hours(24) {
-        return Err("use a duration from 1s to 24h (e.g. 10s or 2m)".into());
-    }
-    duration.to_std().map_err(|error| error.to_string())
 }
 
 const NAME_RULE: &str = "ASCII letters, digits and . _ : - (1 to 64 characters)";

@@ -34,26 +34,55 @@ pub fn is_control(c: char) -> bool {
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
 }
 
-/// `text` as it may be shown to a human, in a table, a field, a message or a prompt: every
-/// [`is_control`] character written as an escape: `\t`, `\n`, `\r`; `\x1b` (two hex digits)
-/// for the other C0 controls and DEL; `\u{9b}` (Rust's form) for the rest. Nothing else changes
-/// (a backslash stays one backslash), so escaping twice changes nothing more. Text from the vault
-/// goes through this in every human-readable output, terminal or not; JSON keeps it exact.
+/// True for a character shown escaped ([`printable`], [`message`]): every [`is_control`]
+/// character, and the characters a reader cannot see or that move text around without being
+/// control characters: Unicode's format characters (Cf: the bidi marks U+200E, U+200F and U+061C,
+/// zero-width space and joiners, the BOM U+FEFF, the soft hyphen, tag characters), line and
+/// paragraph separators (Zl, Zp) and every space but U+0020 (Zs: no-break, em, ideographic, …).
+pub fn is_hidden(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    is_control(c)
+        || matches!(
+            c.general_category(),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+                | GeneralCategory::SpaceSeparator
+        )
+}
+
+/// `text` as it may be shown to a human, in a table, a field or a prompt: every [`is_hidden`]
+/// character written as an escape: `\t`, `\n`, `\r`; `\x1b` (two hex digits) for the other C0
+/// controls and DEL; `\u{200f}` (Rust's form) for the rest; and a backslash doubled (`\\`), so
+/// that a note that reads `\x1b` as typed can never look like an escaped character. Text from the
+/// vault goes through this once in every human-readable output, terminal or not; JSON keeps it
+/// exact.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_control) {
+    escaped(text, true)
+}
+
+/// `text` with every [`is_hidden`] character escaped as [`printable`] does; with `backslashes`,
+/// each backslash doubled too (not in whole messages, which may quote text already printable).
+fn escaped(text: &str, backslashes: bool) -> Cow<'_, str> {
+    let needs_escape = |c: char| is_hidden(c) || (backslashes && c == '\\');
+    if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
     let mut escaped = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
+            '\\' if backslashes => escaped.push_str("\\\\"),
             '\t' => escaped.push_str("\\t"),
             '\n' => escaped.push_str("\\n"),
             '\r' => escaped.push_str("\\r"),
             // Writing to a String cannot fail.
-            c if is_control(c) && c.is_ascii() => {
+            c if is_hidden(c) && c.is_ascii() => {
                 let _ = write!(escaped, "\\x{:02x}", u32::from(c));
             }
-            c if is_control(c) => {
+            c if is_hidden(c) => {
                 let _ = write!(escaped, "\\u{{{:x}}}", u32::from(c));
             }
             c => escaped.push(c),
@@ -62,13 +91,15 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(escaped)
 }
 
-/// A message for stderr (an error, a notice): [`redacted`], then made [`printable`]. Every
-/// message the program prints passes through here, so none can echo a credential, a password
-/// or a control character, whatever a future message quotes.
+/// A message for stderr (an error, a notice): [`redacted`], then every [`is_hidden`] character
+/// escaped. Every message the program prints passes through here, so none can echo a credential,
+/// a password or a control character, whatever a future message quotes. Backslashes stay as
+/// they are: a message may quote vault text already made [`printable`], and escaping is
+/// idempotent here.
 pub fn message(text: &str) -> Cow<'_, str> {
     match redacted(text) {
-        Cow::Borrowed(text) => printable(text),
-        Cow::Owned(redacted) => Cow::Owned(printable(&redacted).into_owned()),
+        Cow::Borrowed(text) => escaped(text, false),
+        Cow::Owned(redacted) => Cow::Owned(escaped(&redacted, false).into_owned()),
     }
 }
 
@@ -199,26 +230,45 @@ fn rfc3339_or_null(time: Option<DateTime<Utc>>) -> Value {
     time.map_or(Value::Null, |time| Value::String(rfc3339(time)))
 }
 
-/// `in 29d`, `3h ago`, `just now`.
+/// `in 29d`, `in 1h 30min`, `3d 4h ago`, `just now`: in the units durations are written in
+/// (SPEC §3), to the minute.
 pub fn relative(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let seconds = (time - now).num_seconds();
-    let span = seconds.unsigned_abs();
-    // To the nearest unit: a token made for 90 days reads "in 90d" a second later, not 89d.
-    let nearest = |unit: u64| (span + unit / 2) / unit;
-    let amount = if span < 60 {
+    if seconds.unsigned_abs() < 60 {
         return "just now".into();
-    } else if nearest(60) < 60 {
-        format!("{}m", nearest(60))
-    } else if nearest(3_600) < 48 {
-        format!("{}h", nearest(3_600))
-    } else {
-        format!("{}d", nearest(86_400))
-    };
+    }
+    let amount = span(seconds.unsigned_abs());
     if seconds > 0 {
         format!("in {amount}")
     } else {
         format!("{amount} ago")
     }
+}
+
+/// A span of a minute or more in the largest unit that fits (min, h, d), with the next unit as
+/// well when the larger count is 1 to 9 (`1h 30min`, `3d 4h`, `12h`, `30d`), rounded to the
+/// nearest smallest unit shown: a token made for 90 days reads "in 90d" a second later, not 89d.
+fn span(seconds: u64) -> String {
+    let nearest = |unit: u64| (seconds + unit / 2) / unit;
+    let two_units = |count: u64, per: u64, large: &str, small: &str| match count % per {
+        0 => format!("{}{large}", count / per),
+        rest => format!("{}{large} {rest}{small}", count / per),
+    };
+    let minutes = nearest(60);
+    if minutes < 60 {
+        return format!("{minutes}min");
+    }
+    if minutes < 10 * 60 {
+        return two_units(minutes, 60, "h", "min");
+    }
+    let hours = nearest(3_600);
+    if hours < 24 {
+        return format!("{hours}h");
+    }
+    if hours < 10 * 24 {
+        return two_units(hours, 24, "d", "h");
+    }
+    format!("{}d", nearest(86_400))
 }
 
 /// Like [`relative`], with a word for "no time".
@@ -552,8 +602,38 @@ mod tests {
         );
         assert_eq!(relative(now - Duration::days(3), now), "3d ago");
         assert_eq!(relative(now - Duration::hours(2), now), "2h ago");
-        assert_eq!(relative(now + Duration::minutes(5), now), "in 5m");
+        assert_eq!(relative(now + Duration::minutes(5), now), "in 5min");
         assert_eq!(relative(now + Duration::seconds(20), now), "just now");
+        assert_eq!(relative(now + Duration::minutes(90), now), "in 1h 30min");
+        assert_eq!(
+            relative(now - Duration::days(3) - Duration::hours(4), now),
+            "3d 4h ago"
+        );
+        assert_eq!(relative(now + Duration::hours(36), now), "in 1d 12h");
+        assert_eq!(relative(now + Duration::hours(12), now), "in 12h");
+        // Rounded to the smallest unit shown, then carried: never "1h 60min" or "9d 24h".
+        assert_eq!(
+            relative(now + Duration::minutes(119) + Duration::seconds(50), now),
+            "in 2h"
+        );
+        assert_eq!(
+            relative(
+                now + Duration::hours(9) + Duration::minutes(59) + Duration::seconds(40),
+                now
+            ),
+            "in 10h"
+        );
+        assert_eq!(
+            relative(
+                now + Duration::days(9) + Duration::hours(23) + Duration::minutes(40),
+                now
+            ),
+            "in 10d"
+        );
+        assert_eq!(
+            relative(now + Duration::minutes(59) + Duration::seconds(40), now),
+            "in 1h"
+        );
         assert_eq!(relative_or(None, now, "never"), "never");
     }
 
@@ -643,7 +723,7 @@ mod tests {
     #[test]
     fn control_characters_are_escaped_and_nothing_else() {
         assert!(matches!(
-            printable("ci-deploy: \"owned\" by é\\x"),
+            printable("ci-deploy: \"owned\" by é 👍🏽"),
             Cow::Borrowed(_)
         ));
         assert_eq!(
@@ -654,18 +734,113 @@ mod tests {
             printable("\u{202e}gnp.exe\u{2066}\u{2028}"),
             "\\u{202e}gnp.exe\\u{2066}\\u{2028}"
         );
-        // Marks and joiners that reorder nothing are text.
-        assert!(matches!(printable("\u{200f}\u{200d}👍🏽"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn each_hidden_class_is_escaped() {
+        for (class, c) in [
+            ("Cf bidi mark", '\u{200f}'),
+            ("Cf bidi mark", '\u{200e}'),
+            ("Cf Arabic letter mark", '\u{61c}'),
+            ("Cf zero-width space", '\u{200b}'),
+            ("Cf zero-width joiner", '\u{200d}'),
+            ("Cf word joiner", '\u{2060}'),
+            ("Cf BOM", '\u{feff}'),
+            ("Cf soft hyphen", '\u{ad}'),
+            ("Cf tag", '\u{e0041}'),
+            ("Cf interlinear annotation", '\u{fff9}'),
+            ("Zl", '\u{2028}'),
+            ("Zp", '\u{2029}'),
+            ("Zs no-break space", '\u{a0}'),
+            ("Zs em space", '\u{2003}'),
+            ("Zs narrow no-break space", '\u{202f}'),
+            ("Zs ideographic space", '\u{3000}'),
+            ("Zs ogham space", '\u{1680}'),
+        ] {
+            let text = format!("a{c}b");
+            let expected = format!("a\\u{{{:x}}}b", u32::from(c));
+            assert_eq!(printable(&text), expected, "{class}");
+            assert_eq!(message(&text), expected, "{class}");
+        }
+        assert_eq!(printable("a b"), "a b", "U+0020 is text");
+        // Every character of those classes, and none other but the controls.
+        use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+        for c in (0..=0x10_ffff).filter_map(char::from_u32) {
+            let class = c.general_category();
+            let hidden = c != ' '
+                && (matches!(
+                    class,
+                    GeneralCategory::Control
+                        | GeneralCategory::Format
+                        | GeneralCategory::LineSeparator
+                        | GeneralCategory::ParagraphSeparator
+                        | GeneralCategory::SpaceSeparator
+                ) || is_control(c));
+            assert_eq!(is_hidden(c), hidden, "U+{:04X} ({class:?})", u32::from(c));
+        }
+    }
+
+    /// The text [`printable`] was given, back from what it showed: proof that no two texts show
+    /// alike.
+    fn unescape(shown: &str) -> String {
+        let mut text = String::new();
+        let mut chars = shown.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                text.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('\\') => text.push('\\'),
+                Some('t') => text.push('\t'),
+                Some('n') => text.push('\n'),
+                Some('r') => text.push('\r'),
+                Some('x') => {
+                    let hex: String = chars.by_ref().take(2).collect();
+                    text.push(char::from(u8::from_str_radix(&hex, 16).unwrap()));
+                }
+                Some('u') => {
+                    let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                    text.push(char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap());
+                }
+                other => panic!("a lone backslash before {other:?} in {shown:?}"),
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn a_literal_backslash_sequence_never_looks_escaped() {
+        for (literal, real) in [
+            ("\\x1b[2J", "\u{1b}[2J"),
+            ("\\u{202e}", "\u{202e}"),
+            ("\\n", "\n"),
+            ("\\t", "\t"),
+            ("\\u{200f}", "\u{200f}"),
+        ] {
+            assert_ne!(printable(literal), printable(real), "{literal}");
+            assert_eq!(unescape(&printable(literal)), literal);
+        }
+        assert_eq!(printable("C:\\temp\\x1b"), "C:\\\\temp\\\\x1b");
+        assert_eq!(printable("\\"), "\\\\");
+        // A message keeps backslashes: it may quote text already printable.
         let once = printable("\u{1b}[31m\\x1b").into_owned();
-        assert_eq!(printable(&once), once, "escaping is idempotent");
+        assert_eq!(message(&once), once);
     }
 
     proptest::proptest! {
         #[test]
-        fn printable_text_holds_no_control_character(text in "\\PC*|[\\x00-\\x{a0}\\x{2020}-\\x{2070}]*") {
+        fn printable_text_holds_no_hidden_character_and_reads_back(
+            text in "\\PC*|[\\x00-\\x{a0}\\x{2020}-\\x{2070}\\x{fef0}-\\x{ffff}\\\\xu{}]*"
+        ) {
             let shown = printable(&text);
-            proptest::prop_assert!(!shown.chars().any(is_control));
-            proptest::prop_assert_eq!(shown == text.as_str(), !text.chars().any(is_control));
+            proptest::prop_assert!(!shown.chars().any(is_hidden));
+            proptest::prop_assert_eq!(
+                shown == text.as_str(),
+                !text.chars().any(|c| is_hidden(c) || c == '\\')
+            );
+            proptest::prop_assert_eq!(unescape(&shown), text.clone());
+            proptest::prop_assert!(!message(&text).chars().any(is_hidden));
         }
     }
 

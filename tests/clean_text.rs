@@ -9,11 +9,13 @@ use common::*;
 
 /// What another writer (raw SQL, another admin's old binary) may store: a screen clear, an OSC
 /// window title, a carriage return that overwrites the line with "active", a C1 CSI, a direction
-/// override, DEL, a tab and a line break.
-const HOSTILE: &str =
-    "\u{1b}[2J\u{1b}]0;pwned\u{7}\r\u{1b}[2Kactive\u{9b}31m\u{202e}evil\u{7f}\tx\ny";
-/// [`HOSTILE`] as every human-readable output shows it.
-const ESCAPED: &str = r"\x1b[2J\x1b]0;pwned\x07\r\x1b[2Kactive\u{9b}31m\u{202e}evil\x7f\tx\ny";
+/// override, DEL, a tab and a line break; then the invisible ones: bidi marks (U+200F, U+061C),
+/// a zero-width space, a BOM, a no-break and an em space, and a literal backslash sequence that
+/// must not read as an escaped escape.
+const HOSTILE: &str = "\u{1b}[2J\u{1b}]0;pwned\u{7}\r\u{1b}[2Kactive\u{9b}31m\u{202e}evil\u{7f}\tx\ny\
+    \u{200f}rtl\u{61c}\u{200b}\u{feff}nb\u{a0}sp\u{2003}\\x1b";
+/// [`HOSTILE`] as every human-readable output shows it (a backslash doubled).
+const ESCAPED: &str = r"\x1b[2J\x1b]0;pwned\x07\r\x1b[2Kactive\u{9b}31m\u{202e}evil\x7f\tx\ny\u{200f}rtl\u{61c}\u{200b}\u{feff}nb\u{a0}sp\u{2003}\\x1b";
 /// A hostile scope: scopes are stored space separated, so no whitespace in it.
 const HOSTILE_SCOPE: &str = "x\u{1b}]0;scope\u{7}\u{9b}2J";
 const ESCAPED_SCOPE: &str = r"x\x1b]0;scope\x07\u{9b}2J";
@@ -21,11 +23,12 @@ const ESCAPED_SCOPE: &str = r"x\x1b]0;scope\x07\u{9b}2J";
 const HOSTILE_ID: &str = "id\u{1b}[2J\u{9b}H";
 const ESCAPED_ID: &str = r"id\x1b[2J\u{9b}H";
 
-/// Fails when `text` holds a control character other than the line feeds that end its lines.
+/// Fails when `text` holds a control or invisible character other than the line feeds that
+/// end its lines.
 fn assert_no_control(what: &str, text: &str) {
     for line in text.lines() {
         assert!(
-            !line.chars().any(tokens::output::is_control),
+            !line.chars().any(tokens::output::is_hidden),
             "{what} printed a control character: {line:?}"
         );
     }

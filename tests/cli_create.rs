@@ -159,7 +159,7 @@ fn bad_input_is_a_usage_error_and_creates_nothing() {
     let output = sandbox.run(&["create", "x", "--expires", "2001-01-01"], "");
     assert_eq!(
         stderr(&output),
-        "tokens: invalid --expires: \"2001-01-01\" is in the past\n"
+        "tokens: invalid --expires \"2001-01-01\": it is in the past\n"
     );
     let output = sandbox.run(&["create"], "");
     assert!(

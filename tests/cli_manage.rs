@@ -274,7 +274,9 @@ fn edit_refusals() {
     let output = sandbox.run(&["edit", "a", "--expires", "yesterday"], "");
     assert_eq!(code(&output), 2);
     assert!(
-        stderr(&output).starts_with("tokens: invalid --expires: \"yesterday\" is not a lifetime"),
+        stderr(&output).starts_with(
+            "tokens: invalid --expires \"yesterday\": use a duration such as 30d, a date"
+        ),
         "{}",
         stderr(&output)
     );
@@ -347,7 +349,7 @@ fn rotate_without_grace_asks_first_so_scripts_pass_yes() {
     );
     assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM tokens"), 1);
     // With --grace the old token is not ended now: no question.
-    let output = sandbox.run(&["rotate", "ci", "--grace", "10m"], "");
+    let output = sandbox.run(&["rotate", "ci", "--grace", "10min"], "");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
 }
 
@@ -501,9 +503,10 @@ fn refresh_trades_the_pair_for_a_new_one_even_after_expiry() {
             "12h",
         ],
     );
+    // Expired a minute ago after a 12-hour life, whatever second it was made in.
+    let now = now_secs();
     sandbox.execute(&format!(
-        "UPDATE tokens SET expires_at = {} - 60, created_at = created_at - 43260",
-        now_secs()
+        "UPDATE tokens SET expires_at = {now} - 60, created_at = {now} - 60 - 43200"
     ));
     assert_eq!(sandbox.verify(&old.token, &[]).0, 4);
     let output = sandbox.run(&["refresh"], &refresh_stdin(&old));

@@ -219,7 +219,10 @@ fn a_control_sequence_in_an_environment_variable_clap_refuses_is_escaped_on_a_te
         .output()
         .expect("script (util-linux) runs");
     let screen = String::from_utf8_lossy(&output.stdout);
-    assert!(screen.contains("invalid value"), "{screen}");
+    assert!(
+        screen.contains("invalid --timeout \"x\\x1b[2Jy\\x07\" (from TOKENS_TIMEOUT)"),
+        "{screen}"
+    );
     assert!(
         !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
         "a control character reached the terminal: {screen:?}"

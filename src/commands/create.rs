@@ -3,7 +3,7 @@
 use super::issue::{Template, issue, show_once};
 use super::{Context, label};
 use crate::cli::CreateArgs;
-use crate::duration::parse_expiry;
+use crate::duration::expires_option;
 use crate::error::{Error, Result};
 use crate::prompt;
 use crate::vault::{Access, Controls};
@@ -38,9 +38,9 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
     let expires_at = args
         .expires
         .as_deref()
-        .map(|text| parse_expiry(text, context.now))
+        .map(|text| expires_option(text, context.now))
         .transpose()
-        .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?;
+        .map_err(Error::Usage)?;
     // Without --expires, the vault policy's default lifetime is filled in below.
     let mut default_lifetime = false;
     let mut template = match args.name {

@@ -4,7 +4,7 @@ use super::create::dedup;
 use super::{Context, ensure_live};
 use crate::cli::EditArgs;
 use crate::cli::META_KEYS;
-use crate::duration::parse_expiry;
+use crate::duration::expires_option;
 use crate::error::{Error, Result};
 use crate::output::rfc3339;
 use crate::vault::{Access, Edit, TokenRecord, join_nets};
@@ -42,9 +42,9 @@ pub fn run(context: &Context, args: EditArgs) -> Result<()> {
     let expires_at = args
         .expires
         .as_deref()
-        .map(|text| parse_expiry(text, context.now))
+        .map(|text| expires_option(text, context.now))
         .transpose()
-        .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?;
+        .map_err(Error::Usage)?;
 
     let mut vault = context.open(Access::Write)?;
     let target = context.resolve(&vault, &args.token)?;

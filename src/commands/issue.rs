@@ -214,8 +214,8 @@ pub fn show_once(
         match clipboard::copy(issued.token.expose(), clear_after) {
             Ok(()) => context.notice(&match clear_after {
                 Some(after) => format!(
-                    "The token is also on the clipboard for {}s.",
-                    after.num_seconds()
+                    "The token is also on the clipboard for {}.",
+                    crate::duration::format_duration(after)
                 ),
                 None => "The token is also on the clipboard.".to_owned(),
             }),

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::LogArgs;
-use crate::duration::parse_since;
+use crate::duration::since_option;
 use crate::error::{Error, Result};
 use crate::output::{self, printable, relative, rfc3339};
 use crate::vault::{Access, Event, EventFilter, Location, LogMark, LogWriter, Vault};
@@ -26,9 +26,9 @@ pub fn run(context: &Context, args: LogArgs) -> Result<()> {
     let since = args
         .since
         .as_deref()
-        .map(|text| parse_since(text, context.now))
+        .map(|text| since_option(text, context.now))
         .transpose()
-        .map_err(|why| Error::Usage(format!("invalid --since: {why}")))?;
+        .map_err(Error::Usage)?;
     if args.follow && args.after.is_some() && args.limit.is_some() {
         return Err(Error::Usage(
             "--after with --limit reads the next N events and stops; leave out --follow or --limit"

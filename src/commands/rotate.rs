@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::issue::{Template, issue, show_once};
 use super::{Context, ensure_live, label};
 use crate::cli::RotateArgs;
-use crate::duration::parse_expiry;
+use crate::duration::expires_option;
 use crate::error::{Error, Result};
 use crate::output::rfc3339;
 use crate::vault::{Access, NewToken, Store, TokenRecord, UNTIL_USED_ONLY};
@@ -21,9 +21,9 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
     let expires = args
         .expires
         .as_deref()
-        .map(|text| parse_expiry(text, now))
+        .map(|text| expires_option(text, now))
         .transpose()
-        .map_err(|why| Error::Usage(format!("invalid --expires: {why}")))?;
+        .map_err(Error::Usage)?;
     // `--grace 0s` is no grace: an immediate rotation, confirmed like one.
     let grace = args.grace.filter(|grace| *grace > Duration::zero());
 

@@ -174,8 +174,8 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
             {
                 context.notice(&format!(
                     "warning: token \"{}\" ({}) expires {}; rotate or refresh it soon",
-                    record.name,
-                    record.id,
+                    printable(&record.name),
+                    printable(&record.id),
                     relative(expires_at, now)
                 ));
             }
@@ -490,8 +490,8 @@ fn used_up(record: &VerifyRecord) -> String {
     let limit = record.controls.uses_limit.unwrap_or(0);
     format!(
         "token \"{}\" ({}) has used {}; ask an admin for more (tokens edit {} --uses N)",
-        record.name,
-        record.id,
+        printable(&record.name),
+        printable(&record.id),
         match limit {
             1 => "its one use".to_owned(),
             n => format!("all its {n} uses"),
@@ -544,8 +544,8 @@ fn record_first_use(vault: &mut Vault, verdict: Verdict, now: DateTime<Utc>) -> 
             why: format!(
                 "could not record the first use of token \"{}\" ({}), which ends the token it \
                  was rotated from ({}); verify it where the vault can be written",
-                record.name,
-                record.id,
+                printable(&record.name),
+                printable(&record.id),
                 crate::output::message(&error.to_string())
             ),
             ..verdict
@@ -576,7 +576,12 @@ fn judge(
             });
         }
     };
-    let label = format!("token \"{}\" ({})", record.name, record.id);
+    // Vault text, quoted in a message: made printable here, where it is known to be vault text.
+    let label = format!(
+        "token \"{}\" ({})",
+        printable(&record.name),
+        printable(&record.id)
+    );
     let (reason, why) = if let Some(at) = record.revoked_at.filter(|at| *at <= now) {
         (
             Reason::Revoked,
@@ -592,7 +597,7 @@ fn judge(
             .controls
             .disable_reason
             .as_deref()
-            .map_or(String::new(), |reason| format!(" ({reason})"));
+            .map_or(String::new(), |reason| format!(" ({})", printable(reason)));
         (
             Reason::Disabled,
             format!(
@@ -624,10 +629,9 @@ fn judge(
         .app
         .filter(|app| record.app.as_deref() != Some(*app))
     {
-        let owner = record
-            .app
-            .as_deref()
-            .map_or("no app".to_owned(), |owner| format!("app \"{owner}\""));
+        let owner = record.app.as_deref().map_or("no app".to_owned(), |owner| {
+            format!("app \"{}\"", printable(owner))
+        });
         (
             Reason::Forbidden,
             format!("{label} belongs to {owner}, not \"{app}\""),

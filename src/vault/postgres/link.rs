@@ -385,12 +385,13 @@ fn server_millis(lock_wait: Duration, timeout: Duration) -> (u64, u64) {
     (millis(lock), millis(statement))
 }
 
-/// `10s`, `1.5s`, `200ms`: a timeout as messages show it.
+/// `10s`, `10min`, `1.5s`, `200ms`: a timeout as messages show it (whole seconds as SPEC §3
+/// writes durations, so that `--timeout` reads them back).
 pub(crate) fn seconds(duration: Duration) -> String {
     if duration < Duration::from_secs(1) {
         format!("{}ms", duration.as_millis())
     } else if duration.subsec_millis() == 0 {
-        format!("{}s", duration.as_secs())
+        crate::duration::format_std(duration)
     } else {
         format!("{:.1}s", duration.as_secs_f64())
     }
@@ -491,5 +492,7 @@ mod tests {
         assert_eq!(seconds(Duration::from_secs(10)), "10s");
         assert_eq!(seconds(Duration::from_millis(1_500)), "1.5s");
         assert_eq!(seconds(Duration::from_millis(200)), "200ms");
+        assert_eq!(seconds(Duration::from_secs(600)), "10min");
+        assert_eq!(seconds(Duration::from_secs(86_400)), "1d");
     }
 }
