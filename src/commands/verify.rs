@@ -85,8 +85,12 @@ struct Verdict {
     record: Option<VerifyRecord>,
     /// What was wrong, for humans (never a secret).
     why: String,
-    /// True when the verdict's transaction already recorded the use (a use-limited token).
+    /// True when the verdict's transaction already recorded the use (a use-limited token), or
+    /// the vault already counted the failure (a wrong secret on PostgreSQL).
     recorded: bool,
+    /// SHA-256 of the presented secret (zero for a malformed token): the vault's bookkeeping
+    /// functions act only for the holder of the secret (SPEC §10).
+    secret: [u8; 32],
 }
 
 impl Verdict {
@@ -99,6 +103,7 @@ impl Verdict {
             record: None,
             why,
             recorded: false,
+            secret: [0; 32],
         }
     }
 
@@ -261,6 +266,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                     record: None,
                     why: String::new(),
                     recorded: false,
+                    secret: [0; 32],
                 };
                 answer(&mut stdout, &verdict)?;
                 stdout.flush()?;
@@ -338,6 +344,7 @@ fn unavailable(credential: &Credential) -> Verdict {
         record: None,
         why: String::new(),
         recorded: false,
+        secret: credential.secret_hash(),
     }
 }
 
@@ -424,7 +431,7 @@ fn decide(
             && let Some(limit) = record.controls.uses_limit
         {
             let epoch = record.controls.uses_epoch;
-            match store.spend_use(&record.id, epoch, limit, now)? {
+            match store.spend_use(&record.id, &verdict.secret, epoch, limit, now)? {
                 Some(spent) => {
                     record.controls.uses_spent = spent;
                     verdict.recorded = true;
@@ -480,31 +487,17 @@ fn answer(out: &mut impl Write, verdict: &Verdict) -> Result<()> {
 /// that cannot record it (a vault it may only read) answers `unavailable` (exit 1) rather than
 /// leave the old token verifying unseen.
 fn record_first_use(vault: &mut Vault, verdict: Verdict, now: DateTime<Utc>) -> Verdict {
-    let Some((record, old)) = verdict
+    let Some(record) = verdict
         .record
         .as_ref()
-        .filter(|_| verdict.reason == Reason::Ok)
-        .and_then(|record| Some((record, record.ends_on_first_use.as_deref()?)))
+        .filter(|record| verdict.reason == Reason::Ok && record.ends_on_first_use.is_some())
     else {
         return verdict;
     };
-    // A verifier role on PostgreSQL records it too; a vault this user cannot write cannot.
-    let written = vault.record_use(|store| {
-        // Another verifier may have recorded it meanwhile: the event is logged once.
-        let first = store
-            .find_for_verify(&record.id)?
-            .is_some_and(|now_read| now_read.ends_on_first_use.is_some());
-        store.record_first_use(&record.id, now)?;
-        if first {
-            store.log_event(
-                now,
-                Some(old),
-                "revoked",
-                &format!("rotated: its successor {} was first used", record.id),
-            )?;
-        }
-        Ok(())
-    });
+    // A verifier role on PostgreSQL records it too (the vault's function, which also logs the
+    // `revoked` event of the token it ends, once); a vault this user cannot write cannot.
+    let written =
+        vault.record_use(|store| store.record_first_use(&record.id, &verdict.secret, now));
     match written {
         Ok(()) => verdict,
         Err(error) => Verdict {
@@ -529,20 +522,21 @@ fn judge(
     now: DateTime<Utc>,
 ) -> Result<Verdict> {
     let presented_id = Some(credential.id().to_owned());
-    let found = store.find_for_verify(credential.id())?;
-    let known = found.is_some();
-    let record = match found {
-        Some(record) if credential.matches(&record.secret_hash) => record,
-        _ => {
-            return Ok(Verdict {
-                reason: Reason::Invalid,
-                presented_id,
-                known,
-                record: None,
-                why: "the token is not valid (unknown id or wrong secret)".into(),
-                recorded: false,
-            });
-        }
+    let secret = credential.secret_hash();
+    let lookup = store.lookup_for_verify(credential.id(), &secret)?;
+    // The server's clock where the vault has one: every verifier of a shared vault judges by it.
+    let now = lookup.now.unwrap_or(now);
+    let known = lookup.known;
+    let Some(record) = lookup.record else {
+        return Ok(Verdict {
+            reason: Reason::Invalid,
+            presented_id,
+            known,
+            record: None,
+            why: "the token is not valid (unknown id or wrong secret)".into(),
+            recorded: lookup.failure_counted,
+            secret,
+        });
     };
     let label = format!("token \"{}\" ({})", record.name, record.id);
     let (reason, why) = if let Some(at) = record.revoked_at.filter(|at| *at <= now) {
@@ -624,6 +618,7 @@ fn judge(
         record: Some(record),
         why,
         recorded: false,
+        secret,
     })
 }
 
@@ -631,14 +626,17 @@ fn judge(
 /// known tokens counted by token and reason. An unknown id is never written down: anyone can
 /// make one up (the checksum is public), and the vault must not grow with what strangers send.
 struct Pending {
-    /// When each token was last found good, for those whose recorded last use is out of date.
-    used: HashMap<String, DateTime<Utc>>,
+    /// When each token was last found good, for those whose recorded last use is out of date,
+    /// and the SHA-256 of its secret.
+    used: HashMap<String, (DateTime<Utc>, [u8; 32])>,
     failed: HashMap<(String, Reason), Failures>,
     since: Instant,
 }
 
-/// Failures of one token for one reason: how many, the first and the last.
+/// Failures of one token for one reason: how many, the first and the last, and the SHA-256 of
+/// the secret presented last.
 struct Failures {
+    secret: [u8; 32],
     count: i64,
     first_at: DateTime<Utc>,
     last_at: DateTime<Utc>,
@@ -678,17 +676,19 @@ impl Pending {
                         .last_used_at
                         .is_none_or(|at| now - at >= LAST_USED_RESOLUTION) =>
             {
-                self.used.insert(record.id.clone(), now);
+                self.used.insert(record.id.clone(), (now, verdict.secret));
             }
             (Reason::Ok | Reason::Malformed | Reason::Unavailable, _, _) => {}
-            (reason, _, Some(id)) if verdict.known => {
+            (reason, _, Some(id)) if verdict.known && !verdict.recorded => {
                 self.failed
                     .entry((id.clone(), reason))
                     .and_modify(|failures| {
                         failures.count += 1;
                         failures.last_at = now;
+                        failures.secret = verdict.secret;
                     })
                     .or_insert(Failures {
+                        secret: verdict.secret,
                         count: 1,
                         first_at: now,
                         last_at: now,
@@ -706,12 +706,13 @@ impl Pending {
             return;
         }
         vault.write_briefly(BOOKKEEPING_PATIENCE, |store| {
-            for (id, at) in &self.used {
-                store.touch_last_used(id, *at)?;
+            for (id, (at, secret)) in &self.used {
+                store.record_last_use(id, secret, *at)?;
             }
             for ((id, reason), failures) in &self.failed {
                 store.record_failures(
                     id,
+                    &failures.secret,
                     reason.as_str(),
                     failures.count,
                     failures.first_at,

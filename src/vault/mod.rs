@@ -19,8 +19,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use records::{
-    Controls, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken,
-    Status, TokenRecord, UNTIL_USED_ONLY, VERIFY_FAILED, VerifyRecord, join_nets,
+    Controls, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, Lookup,
+    NewToken, Status, TokenRecord, UNTIL_USED_ONLY, VERIFY_FAILED, VerifyRecord, join_nets,
 };
 pub use sqlite::CURRENT_VERSION;
 pub use store::Store;

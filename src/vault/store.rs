@@ -7,9 +7,11 @@
 
 use chrono::{DateTime, Utc};
 
+use subtle::ConstantTimeEq;
+
 use super::records::{
-    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken, TokenRecord,
-    VERIFY_FAILED, VerifyRecord,
+    Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, Lookup, NewToken,
+    TokenRecord, VERIFY_FAILED, VerifyRecord,
 };
 use crate::error::{Error, Result};
 use crate::policy::Policy;
@@ -40,8 +42,25 @@ pub const FAILURE_EVENT_INTERVAL: chrono::Duration = chrono::Duration::seconds(6
 pub trait Store {
     fn find_by_id(&self, id: &str) -> Result<Option<TokenRecord>>;
 
-    /// What `verify` needs of the token with `id`: the lean row of the hot path.
+    /// What `verify` needs of the token with `id`: the lean row of the hot path (hash
+    /// included: admins and the SQLite vault; a PostgreSQL verifier asks [`Store::lookup_for_verify`]).
     fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>>;
+
+    /// What a verdict needs of the token `id` presented with a secret whose SHA-256 is
+    /// `secret`: whether the id is known and, when the secret matches (compared in constant
+    /// time), the token. The PostgreSQL vault's `lookup` function answers without ever giving
+    /// the hash out, and counts a wrong secret itself.
+    fn lookup_for_verify(&self, id: &str, secret: &[u8; 32]) -> Result<Lookup> {
+        let found = self.find_for_verify(id)?;
+        let known = found.is_some();
+        let record = found.filter(|record| bool::from(record.secret_hash.ct_eq(secret)));
+        Ok(Lookup {
+            known,
+            record,
+            failure_counted: false,
+            now: None,
+        })
+    }
 
     /// The live token named `name`, else the newest revoked one.
     fn find_by_name(&self, name: &str) -> Result<Option<TokenRecord>>;
@@ -97,22 +116,54 @@ pub trait Store {
     /// Records that `id` verified at `at` (and, the first time, that it was first used then).
     fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
 
-    /// Records the first use of an `--until-used` successor (with its last use), waiting for
-    /// its bookkeeping row within the deadline: unlike a last use, it must not be skipped.
-    fn record_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+    /// [`Store::touch_last_used`] for a token presented with the secret whose SHA-256 is
+    /// `secret` (verify): on PostgreSQL a function that acts only for that secret.
+    fn record_last_use(&self, id: &str, _secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
         self.touch_last_used(id, at)
+    }
+
+    /// Marks the first use of `id` (with its last use), waiting for its bookkeeping row
+    /// within the deadline: unlike a last use, it must not be skipped.
+    fn mark_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.touch_last_used(id, at)
+    }
+
+    /// Records the first use of the `--until-used` successor `id`, presented with the secret
+    /// whose SHA-256 is `secret`, and logs once the `revoked` event of the token it ends.
+    fn record_first_use(&self, id: &str, secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
+        // Another verifier may have recorded it meanwhile: the event is logged once.
+        let ends = self
+            .lookup_for_verify(id, secret)?
+            .record
+            .and_then(|record| record.ends_on_first_use);
+        self.mark_first_use(id, at)?;
+        if let Some(old) = ends {
+            self.log_event(
+                at,
+                Some(&old),
+                "revoked",
+                &format!("rotated: its successor {id} was first used"),
+            )?;
+        }
+        Ok(())
     }
 
     /// Suspends `id` (`Some((when, reason))`) or lifts its suspension (`None`).
     fn set_disabled(&self, id: &str, disabled: Option<(DateTime<Utc>, Option<&str>)>)
     -> Result<()>;
 
-    /// Spends one use of `id` at `at`, when fewer than `limit` were spent under `epoch` (the
-    /// token's current one): one conditional statement on the verifiers' `token_usage` row,
-    /// which also records the last use. Returns the uses spent after it, or `None` when none
-    /// was left (nothing written).
-    fn spend_use(&self, id: &str, epoch: i64, limit: i64, at: DateTime<Utc>)
-    -> Result<Option<i64>>;
+    /// Spends one use of `id` (presented with the secret whose SHA-256 is `secret`) at `at`,
+    /// when fewer than `limit` were spent under `epoch` (the token's current one): one
+    /// conditional statement on the verifiers' `token_usage` row, which also records the last
+    /// use. Returns the uses spent after it, or `None` when none was left (nothing written).
+    fn spend_use(
+        &self,
+        id: &str,
+        secret: &[u8; 32],
+        epoch: i64,
+        limit: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i64>>;
 
     /// Appends to the event log. `detail` must never contain a secret.
     fn log_event(
@@ -183,9 +234,12 @@ pub trait Store {
     /// Counts failed verifications of the known token `id` (SPEC §8): counters, not a row each,
     /// and a `verify_failed` event at most once a minute per token and reason, carrying how
     /// many failures it stands for.
+    /// `secret`: the SHA-256 of the secret presented (on PostgreSQL a function counts only
+    /// for the holder of the token's secret).
     fn record_failures(
         &self,
         id: &str,
+        _secret: &[u8; 32],
         reason: &str,
         failures: i64,
         first_at: DateTime<Utc>,

@@ -18,7 +18,7 @@
 //! `verify --batch`, for a better message in a rare case (a read waits only behind an admin's
 //! `ACCESS EXCLUSIVE` lock: a migration, or `LOCK TABLE`).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::time::Duration;
 
@@ -92,6 +92,13 @@ pub(super) struct Link {
     /// Set once a request was abandoned at its deadline: its answer may still come, so nothing
     /// more is asked on this connection.
     abandoned: Cell<bool>,
+    /// The vault's schema (its name), once found: every transaction pins its search path to
+    /// it (see [`Link::prelude`]); before, to `pg_catalog` alone.
+    schema: RefCell<Option<String>>,
+    /// Whether transactions are opened READ WRITE (the server is not a replica).
+    read_write: Cell<bool>,
+    /// True while a transaction is open: its statements need no prelude of their own.
+    in_transaction: Cell<bool>,
 }
 
 impl Link {
@@ -110,7 +117,72 @@ impl Link {
             timeout,
             shown,
             abandoned: Cell::new(false),
+            schema: RefCell::new(None),
+            read_write: Cell::new(false),
+            in_transaction: Cell::new(false),
         }
+    }
+
+    /// Pins every later transaction to the vault's `schema` (its name, as the catalog has it),
+    /// READ WRITE when `read_write`.
+    pub(super) fn set_schema(&self, schema: &str, read_write: bool) {
+        *self.schema.borrow_mut() = Some(schema.to_owned());
+        self.read_write.set(read_write);
+    }
+
+    /// The vault's schema as a quoted identifier (`"public"`), once found.
+    pub(super) fn schema(&self) -> String {
+        super::schema::quoted(self.schema.borrow().as_deref().unwrap_or("pg_catalog"))
+    }
+
+    /// The first statements of every transaction, sent in one round trip with what follows:
+    /// whatever a previous client of a pooled server connection left in the session
+    /// (`default_transaction_read_only`, `search_path`, `statement_timeout`, planner settings,
+    /// TEMP tables named like the vault's) changes no verdict. `RESET ALL` undoes its settings;
+    /// the search path names the vault's schema before `pg_temp` (and `pg_catalog` first), so
+    /// no TEMP relation is ever found for a vault's table; the timeouts hold for this
+    /// transaction alone.
+    fn prelude(&self, isolation: &str, read_write: bool, lock_wait: Duration) -> String {
+        let path = match self.schema.borrow().as_deref() {
+            Some(schema) => format!("pg_catalog, {}, pg_temp", super::schema::quoted(schema)),
+            None => "pg_catalog, pg_temp".to_owned(),
+        };
+        let access = if read_write {
+            "READ WRITE"
+        } else {
+            "READ ONLY"
+        };
+        format!(
+            "BEGIN ISOLATION LEVEL {isolation} {access}; RESET ALL; \
+             SET LOCAL search_path = {path}; {}",
+            self.server_timeouts(lock_wait)
+        )
+    }
+
+    /// Runs `request` in a transaction of its own when none is open: the prelude, the request
+    /// and COMMIT are sent together (one round trip; tokio-postgres pipelines requests whose
+    /// futures are polled together).
+    fn autocommit<T>(
+        &self,
+        request: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T> {
+        if self.in_transaction.get() {
+            return self.wait(Waiting::Answer, request);
+        }
+        let prelude = self.prelude("READ COMMITTED", self.read_write.get(), self.timeout);
+        let client = self.client();
+        self.wait(Waiting::Answer, async {
+            let (begun, answer, committed) = futures_util::future::join3(
+                client.simple_query(&prelude),
+                request,
+                client.simple_query("COMMIT"),
+            )
+            .await;
+            begun?;
+            let answer = answer?;
+            committed?;
+            Ok(answer)
+        })
     }
 
     fn client(&self) -> &Client {
@@ -189,13 +261,13 @@ impl Link {
     /// Runs `sql` with `params` as one unnamed statement (see [`typed`]) and collects its rows.
     pub(super) fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         let params = typed(params.iter().copied())?;
-        self.wait(Waiting::Answer, self.client().query_typed(sql, &params))
+        self.autocommit(self.client().query_typed(sql, &params))
     }
 
     /// Runs `sql` with `params` as one unnamed statement; the number of rows it changed.
     pub(super) fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let params = typed(params.iter().copied())?;
-        self.wait(Waiting::Answer, self.client().execute_typed(sql, &params))
+        self.autocommit(self.client().execute_typed(sql, &params))
     }
 
     /// Runs `sql` (several statements, no parameters, no rows).
@@ -211,6 +283,12 @@ impl Link {
         params: &[&(dyn ToSql + Sync)],
         visit: &mut dyn FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
+        if !self.in_transaction.get() {
+            let (transaction, _) =
+                self.begin_as(self.read_write.get(), self.timeout, "SELECT 1")?;
+            self.for_each_row(sql, params, visit)?;
+            return transaction.commit();
+        }
         let params = typed(params.iter().copied())?;
         let rows = self.wait(
             Waiting::Answer,
@@ -237,11 +315,21 @@ impl Link {
         lock_wait: Duration,
         lock: &str,
     ) -> Result<(Transaction<'_>, Option<String>)> {
+        self.begin_as(true, lock_wait, lock)
+    }
+
+    /// [`Link::begin`], READ WRITE or READ ONLY.
+    fn begin_as(
+        &self,
+        read_write: bool,
+        lock_wait: Duration,
+        lock: &str,
+    ) -> Result<(Transaction<'_>, Option<String>)> {
         // READ COMMITTED whatever the database's default: each statement after the lock then
         // sees what the writer before committed (a REPEATABLE READ snapshot would predate it).
         let sql = format!(
-            "START TRANSACTION ISOLATION LEVEL READ COMMITTED; {}; {lock}",
-            self.server_timeouts(lock_wait)
+            "{}; {lock}",
+            self.prelude("READ COMMITTED", read_write, lock_wait)
         );
         if self.abandoned.get() {
             return Err(self.no_answer(Waiting::Answer));
@@ -251,6 +339,7 @@ impl Link {
             link: self,
             open: true,
         };
+        self.in_transaction.set(true);
         let answer = match self
             .runtime
             .within(self.timeout, self.client().simple_query(&sql))
@@ -274,15 +363,14 @@ impl Link {
     /// Starts a `REPEATABLE READ, READ ONLY` transaction: every statement in it sees the
     /// snapshot its first one took. Locks wait at most the timeout, as the server counts it.
     pub(super) fn begin_snapshot(&self) -> Result<Transaction<'_>> {
-        let sql = format!(
-            "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; {}",
-            self.server_timeouts(self.timeout)
-        );
-        self.batch_execute(&sql)?;
-        Ok(Transaction {
+        let sql = self.prelude("REPEATABLE READ", false, self.timeout);
+        let transaction = Transaction {
             link: self,
             open: true,
-        })
+        };
+        self.in_transaction.set(true);
+        self.batch_execute(&sql)?;
+        Ok(transaction)
     }
 }
 
@@ -312,6 +400,7 @@ impl<'l> Transaction<'l> {
 
     pub(super) fn commit(mut self) -> Result<()> {
         self.open = false;
+        self.link.in_transaction.set(false);
         self.link
             .wait(Waiting::Commit, self.link.client().batch_execute("COMMIT"))
     }
@@ -320,6 +409,7 @@ impl<'l> Transaction<'l> {
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if self.open {
+            self.link.in_transaction.set(false);
             // Best effort: a link that lost its server fails the next request anyway.
             let _ = self.link.batch_execute("ROLLBACK");
         }

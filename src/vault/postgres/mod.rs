@@ -53,6 +53,9 @@ pub struct PgVault {
     link: Link,
     writable: bool,
     role: Rights,
+    /// The vault has its own functions (schema [`schema::FUNCTIONS_SINCE`] on): verdicts and
+    /// bookkeeping go through them. Before (a verifier upgraded ahead of the vault), as then.
+    functions: bool,
     /// For a vault newer than this binary: its version and marks (SPEC §10).
     newer: Option<(i64, Marks)>,
 }
@@ -62,7 +65,8 @@ pub struct PgVault {
 struct Rights {
     /// May record verify's bookkeeping (last use, failure counts and their events).
     bookkeeping: bool,
-    /// May read the tokens' secret hashes (verify needs them).
+    /// May verify: run the vault's `lookup` function (or, in a vault from before it, read the
+    /// tokens' secret hashes).
     secret_hashes: bool,
     /// May read the secret-key hashes (whole records: refresh, migrate).
     secret_key_hashes: bool,
@@ -106,7 +110,8 @@ impl PgVault {
             marks,
             writable,
             role,
-        } = inspect(&link)?;
+            schema,
+        } = inspect(&link, &connect::requested_schema(url))?;
         let mut newer = None;
         match version {
             Some(found) if found > CURRENT_VERSION => {
@@ -118,6 +123,10 @@ impl PgVault {
                 newer = marks.map(|marks| (found, marks));
             }
             Some(CURRENT_VERSION) => {}
+            // The schema before the vault's functions, and a role that cannot migrate it: a
+            // verifier upgraded ahead of the vault verifies as before (the README's order).
+            Some(found)
+                if found == schema::FUNCTIONS_SINCE - 1 && access == Access::Read && !writable => {}
             None if access == Access::Read => return Err(Error::VaultMissing { vault: shown }),
             None if !writable => {
                 return Err(Error::Other(anyhow::anyhow!(
@@ -127,8 +136,12 @@ impl PgVault {
             }
             // Missing (creating it needs Write) or older: bring it up to date under the write lock.
             _ if !writable => return Err(Error::VaultReadOnly { vault: shown }),
-            _ => initialise(&link)?,
+            _ => initialise(&link, &schema)?,
         }
+        let functions = match version {
+            Some(found) => found >= schema::FUNCTIONS_SINCE,
+            None => true,
+        } || writable;
         if access == Access::Write
             && !writable
             && let Some(kind) = role.kind()
@@ -142,6 +155,7 @@ impl PgVault {
             link,
             writable,
             role,
+            functions,
             newer,
         })
     }
@@ -212,7 +226,11 @@ impl PgVault {
 
     /// Queries outside a transaction (each statement on its own).
     pub fn store(&self) -> PgStore<'_> {
-        PgStore::new(Session::Autocommit(&self.link), self.role.secret_key_hashes)
+        PgStore::new(
+            Session::Autocommit(&self.link),
+            self.role.secret_key_hashes,
+            self.functions,
+        )
     }
 
     /// Runs `read` in one `REPEATABLE READ, READ ONLY` transaction: every statement sees the
@@ -220,7 +238,11 @@ impl PgVault {
     pub fn snapshot<T>(&self, read: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
         let shown = self.link.shown();
         let transaction = self.link.begin_snapshot().map_err(|e| name(e, shown))?;
-        let store = PgStore::new(Session::Snapshot(transaction), self.role.secret_key_hashes);
+        let store = PgStore::new(
+            Session::Snapshot(transaction),
+            self.role.secret_key_hashes,
+            self.functions,
+        );
         let value = read(&store)?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit().map_err(|e| name(e, shown))?;
@@ -258,7 +280,7 @@ impl PgVault {
             .link
             .begin(Duration::MAX, "SELECT 1")
             .map_err(|e| name(e, shown))?;
-        let store = PgStore::new(Session::Transaction(transaction), true);
+        let store = PgStore::new(Session::Transaction(transaction), true, self.functions);
         let value = change(&store).map_err(|e| name(e, shown))?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit().map_err(|e| name(e, shown))?;
@@ -286,7 +308,7 @@ impl PgVault {
                 Doing::Verify,
             )?;
         }
-        let store = PgStore::new(Session::Transaction(transaction), true);
+        let store = PgStore::new(Session::Transaction(transaction), true, self.functions);
         let value = change(&store)?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit()?;
@@ -302,7 +324,7 @@ impl PgVault {
     ) -> Result<T> {
         let shown = self.link.shown();
         let transaction = begin_write(&self.link, patience).map_err(|e| name(e, shown))?;
-        let store = PgStore::new(Session::Transaction(transaction), true);
+        let store = PgStore::new(Session::Transaction(transaction), true, self.functions);
         let value = change(&store)?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit().map_err(|e| name(e, shown))?;
@@ -338,39 +360,102 @@ struct Inspection {
     /// before they exist, create them.
     writable: bool,
     role: Rights,
+    /// The schema the vault is in (or will be made in).
+    schema: String,
 }
 
-/// What opening finds: the vault's version, marks and what this role may do there. Each
-/// privilege is asked alone: `has_table_privilege` with a list answers whether the role has any
-/// of them; `has_any_column_privilege` counts column grants (`tokens grants`). A database whose
-/// `tokens` table some other program made is refused, untouched.
-fn inspect(link: &Link) -> Result<Inspection> {
+/// The schema holding the vault, found in the catalog by name, never from the session's
+/// `current_schema()` or search path (which a previous client of a pooled connection may have
+/// set): the one given in the URL (`schema=`), else the one schema holding a `tokens_vault`
+/// table, else `public` for a vault not made yet. Two candidates are refused: the URL must
+/// name one. Also whether the server takes writes (not a replica).
+fn find_schema(link: &Link, requested: &Option<String>) -> Result<(String, bool)> {
     let shown = link.shown();
     let rows = link
         .query(
-            "SELECT to_regclass('tokens_vault') IS NOT NULL, to_regclass('tokens') IS NOT NULL, \
+            "SELECT NOT pg_catalog.pg_is_in_recovery(), ARRAY(SELECT n.nspname::text \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = 'tokens_vault' AND c.relkind = 'r' \
+             AND n.nspname !~ '^pg_(toast_)?temp_' AND ($1::text IS NULL OR n.nspname = $1) \
+             ORDER BY 1)",
+            &[requested],
+        )
+        .map_err(|e| name(e, shown))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| corrupt(shown, "the server answered no row"))?;
+    let read_write: bool = row.try_get(0)?;
+    let candidates: Vec<String> = row.try_get(1)?;
+    match candidates.as_slice() {
+        [] => Ok((
+            requested.clone().unwrap_or_else(|| "public".to_owned()),
+            read_write,
+        )),
+        [one] => Ok((one.clone(), read_write)),
+        many => Err(Error::Other(anyhow::anyhow!(
+            "the database at {shown} holds a tokens vault in each of the schemas {}; name the \
+             one to use in the URL (?schema=NAME)",
+            many.join(", ")
+        ))),
+    }
+}
+
+/// `name` in the vault's `schema` as a SQL string literal (`'"public".tokens'`), for the
+/// catalog functions that take a relation's name.
+fn relation(schema: &str, name: &str) -> String {
+    format!("'{}.{name}'", schema::quoted(schema).replace('\'', "''"))
+}
+
+/// What opening finds: the vault's schema, version, marks and what this role may do there.
+/// Each privilege is asked alone: `has_table_privilege` with a list answers whether the role
+/// has any of them; `has_any_column_privilege` counts column grants (`tokens grants`). Every
+/// name is qualified with the vault's schema. A database whose `tokens` table some other
+/// program made is refused, untouched.
+fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
+    let shown = link.shown();
+    let (schema, read_write) = find_schema(link, requested)?;
+    link.set_schema(&schema, read_write);
+    let [vault, tokens, events, usage, failures] = [
+        "tokens_vault",
+        "tokens",
+        "events",
+        "token_usage",
+        "verify_failures",
+    ]
+    .map(|table| relation(&schema, table));
+    let namespace = format!("'{}'", schema::quoted(&schema).replace('\'', "''"));
+    let lookup = relation(&schema, "lookup(text, bytea)");
+    let rows = link
+        .query(
+            &format!(
+                "SELECT to_regclass({vault}) IS NOT NULL, to_regclass({tokens}) IS NOT NULL, \
              NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AND \
-             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL \
-                       OR to_regclass('events') IS NULL \
-                  THEN has_schema_privilege(current_schema(), 'CREATE') \
-                  ELSE has_table_privilege('tokens', 'INSERT') \
-                       AND has_table_privilege('tokens', 'UPDATE') \
-                       AND has_table_privilege('events', 'INSERT') \
-                       AND has_table_privilege('tokens_vault', 'UPDATE') END, \
-             NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AND \
-             CASE WHEN to_regclass('token_usage') IS NULL OR to_regclass('verify_failures') IS NULL \
-                       OR to_regclass('events') IS NULL THEN true \
-                  ELSE has_any_column_privilege('token_usage', 'INSERT') \
-                       AND has_any_column_privilege('verify_failures', 'INSERT') \
-                       AND has_any_column_privilege('events', 'INSERT') END, \
-             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL THEN true \
-                  ELSE has_column_privilege('tokens', 'secret_hash', 'SELECT') END, \
-             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL THEN true \
-                  ELSE has_column_privilege('tokens', 'secret_key_hash', 'SELECT') END, \
-             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL \
-                       OR to_regclass('events') IS NULL THEN true \
-                  ELSE has_column_privilege('tokens', 'note', 'SELECT') \
-                       AND has_table_privilege('events', 'SELECT') END",
+             CASE WHEN to_regclass({vault}) IS NULL OR to_regclass({tokens}) IS NULL \
+                       OR to_regclass({events}) IS NULL \
+                  THEN to_regnamespace({namespace}) IS NOT NULL \
+                       AND has_schema_privilege(to_regnamespace({namespace}), 'CREATE') \
+                  ELSE has_table_privilege({tokens}, 'INSERT') \
+                       AND has_table_privilege({tokens}, 'UPDATE') \
+                       AND has_table_privilege({events}, 'INSERT') \
+                       AND has_table_privilege({vault}, 'UPDATE') END, \
+             CASE WHEN to_regprocedure({lookup}) IS NOT NULL \
+                  THEN has_function_privilege(to_regprocedure({lookup}), 'EXECUTE') \
+                  WHEN to_regclass({usage}) IS NULL OR to_regclass({failures}) IS NULL \
+                       OR to_regclass({events}) IS NULL THEN true \
+                  ELSE has_any_column_privilege({usage}, 'INSERT') \
+                       AND has_any_column_privilege({failures}, 'INSERT') \
+                       AND has_any_column_privilege({events}, 'INSERT') END, \
+             CASE WHEN to_regprocedure({lookup}) IS NOT NULL \
+                  THEN has_function_privilege(to_regprocedure({lookup}), 'EXECUTE') \
+                  WHEN to_regclass({vault}) IS NULL OR to_regclass({tokens}) IS NULL THEN true \
+                  ELSE has_column_privilege({tokens}, 'secret_hash', 'SELECT') END, \
+             CASE WHEN to_regclass({vault}) IS NULL OR to_regclass({tokens}) IS NULL THEN true \
+                  ELSE has_column_privilege({tokens}, 'secret_key_hash', 'SELECT') END, \
+             CASE WHEN to_regclass({vault}) IS NULL OR to_regclass({tokens}) IS NULL \
+                       OR to_regclass({events}) IS NULL THEN true \
+                  ELSE has_column_privilege({tokens}, 'note', 'SELECT') \
+                       AND has_table_privilege({events}, 'SELECT') END"
+            ),
             &[],
         )
         .map_err(|e| name(e, shown))?;
@@ -394,6 +479,7 @@ fn inspect(link: &Link) -> Result<Inspection> {
                 marks: None,
                 writable,
                 role,
+                schema,
             })
         };
     }
@@ -422,6 +508,7 @@ fn inspect(link: &Link) -> Result<Inspection> {
         marks,
         writable,
         role,
+        schema,
     })
 }
 
@@ -450,10 +537,10 @@ fn read_marks(link: &Link) -> Option<Marks> {
 /// vault not there yet has nothing to lock: the creators race to create `tokens_vault`, the
 /// losers wait for the winner's transaction (its catalog rows are unique) and then fail on the
 /// duplicate, and try again, finding the vault made.
-fn initialise(link: &Link) -> Result<()> {
+fn initialise(link: &Link, schema: &str) -> Result<()> {
     let shown = link.shown();
     for attempt in 1..=CREATION_ATTEMPTS {
-        match create_or_migrate(link) {
+        match create_or_migrate(link, schema) {
             Err(error) if attempt < CREATION_ATTEMPTS && lost_the_creation_race(&error) => {}
             outcome => return outcome.map_err(|e| name_the_blockers(link, name(e, shown))),
         }
@@ -461,17 +548,26 @@ fn initialise(link: &Link) -> Result<()> {
     unreachable!("the last attempt returns")
 }
 
-fn create_or_migrate(link: &Link) -> Result<()> {
+fn create_or_migrate(link: &Link, schema: &str) -> Result<()> {
+    let name_literal = format!("'{}'", schema.replace('\'', "''"));
     // Read from the catalog itself, with this statement's snapshot: `to_regclass` answers
     // from this session's cache, which can miss the table another machine just committed.
     // Locks may take the whole timeout.
     let (transaction, marked) = link.begin(
         Duration::MAX,
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relname = 'tokens_vault' AND n.nspname = current_schema())",
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = 'tokens_vault' AND n.nspname = {name_literal})"
+        ),
     )?;
     let link = transaction.link();
+    // What the migrations create goes in the vault's schema (the first on the path).
+    link.batch_execute(&format!(
+        "SET LOCAL search_path = {}, pg_catalog, pg_temp",
+        schema::quoted(schema)
+    ))?;
+    refuse_other_creators(link, schema)?;
     if marked.as_deref() == Some("t") {
         link.batch_execute("LOCK TABLE tokens_vault IN EXCLUSIVE MODE")?;
     } else {
@@ -487,11 +583,41 @@ fn create_or_migrate(link: &Link) -> Result<()> {
         .enumerate()
         .skip(usize::try_from(version).unwrap_or(usize::MAX))
     {
-        link.batch_execute(sql)?;
+        link.batch_execute(&schema::for_schema(sql, schema))?;
         let next = i32::try_from(index + 1).unwrap_or(i32::MAX);
         link.execute("UPDATE tokens_vault SET version = $1", &[&next])?;
     }
     transaction.commit()
+}
+
+/// Revokes CREATE on the vault's schema from PUBLIC (where this role may), then refuses to go
+/// on while a role other than this one and the schema's owner may create there: such a role
+/// could plant a table or function the vault's statements would find.
+fn refuse_other_creators(link: &Link, schema: &str) -> Result<()> {
+    link.batch_execute(&format!(
+        "DO $$ BEGIN REVOKE CREATE ON SCHEMA {} FROM PUBLIC; \
+         EXCEPTION WHEN insufficient_privilege THEN NULL; END $$",
+        schema::quoted(schema)
+    ))?;
+    let rows = link.query(
+        "SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' \
+                ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END, ', ') \
+         FROM pg_catalog.pg_namespace n, \
+              pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a \
+         WHERE n.nspname = $1 AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner \
+         AND a.grantee <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)",
+        &[&schema],
+    )?;
+    match rows.first().and_then(|row| row.get::<_, Option<String>>(0)) {
+        None => Ok(()),
+        Some(creators) => Err(Error::Other(anyhow::anyhow!(
+            "the vault's schema {schema} at {} lets {creators} create objects in it, which could \
+             plant tables or functions the vault would use; its owner can run: REVOKE CREATE ON \
+             SCHEMA {} FROM {creators}",
+            link.shown(),
+            schema::quoted(schema)
+        ))),
+    }
 }
 
 /// A migration that gave up waiting for a lock (link.rs says "waited … for a lock") names the
@@ -510,11 +636,11 @@ fn name_the_blockers(link: &Link, error: Error) -> Error {
                     coalesce(a.usename::text, 'unknown')), ', ' ORDER BY a.pid) \
              FROM (SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
                    WHERE l.granted AND l.pid <> pg_backend_pid() \
-                   AND c.relnamespace = current_schema()::regnamespace \
+                   AND c.relnamespace = to_regnamespace($1) \
                    AND c.relname IN ('tokens_vault', 'tokens', 'events', 'token_usage', \
                                      'verify_failures')) AS h \
              JOIN pg_stat_activity a ON a.pid = h.pid",
-            &[],
+            &[&link.schema()],
         )
         .ok()
         .and_then(|rows| rows.first().and_then(|row| row.get::<_, Option<String>>(0)));

@@ -119,7 +119,270 @@ pub const MIGRATIONS: &[&str] = &[
             OR (kind = 'revoked' AND EXISTS (SELECT 1 FROM tokens t
                 WHERE t.id = token_id AND t.waits_for IS NOT NULL))
             OR has_table_privilege('tokens', 'UPDATE'));",
+    // trust: the vault's own functions judge and keep books (SPEC §10, "Shared vault trust").
+    // `@SCHEMA@` is the vault's schema as an identifier, `@SCHEMA_NAME@` as a string literal
+    // ([`for_schema`]). A verifier reads no hash and writes no table: `lookup` answers what a
+    // verdict needs and counts a wrong secret itself; the bookkeeping functions act only for
+    // the holder of the presented secret (its SHA-256), only forward, and write their events
+    // with the server's time. Roles that had verifier rights keep verifying (EXECUTE), and
+    // lose every direct write and the hashes; nobody but an admin writes events directly.
+    // Verifiers and writers older than this schema refuse (marks): they would write directly.
+    "
+    ALTER TABLE tokens_vault ADD COLUMN vault_schema text;
+    UPDATE tokens_vault SET vault_schema = @SCHEMA_NAME@,
+        verify_mark = greatest(verify_mark, version + 1), write_mark = greatest(write_mark, version + 1);
+
+    -- Counts `count` failures of `id` for `reason` at `now`, with at most one event a minute
+    -- (store.rs, `record_failures`). Internal: granted to nobody, called by the functions below.
+    CREATE FUNCTION @SCHEMA@.note_failures(p_id text, p_reason text, p_count bigint, p_now bigint)
+    RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        v_unlogged bigint;
+        v_logged bigint;
+    BEGIN
+        INSERT INTO @SCHEMA@.verify_failures AS f
+            (token_id, reason, failures, first_at, last_at, unlogged, logged_at)
+            VALUES (p_id, p_reason, p_count, p_now, p_now, p_count, NULL)
+        ON CONFLICT (token_id, reason) DO UPDATE SET failures = f.failures + excluded.failures,
+            last_at = greatest(f.last_at, excluded.last_at),
+            unlogged = f.unlogged + excluded.unlogged
+        RETURNING f.unlogged, f.logged_at INTO v_unlogged, v_logged;
+        IF v_logged IS NULL OR p_now - v_logged >= 60 THEN
+            INSERT INTO @SCHEMA@.events (at, token_id, kind, detail) VALUES (p_now, p_id,
+                'verify_failed', CASE WHEN v_unlogged = 1 THEN p_reason ELSE p_reason || ' ('
+                || v_unlogged || ' failures since the last one logged)' END);
+            UPDATE @SCHEMA@.verify_failures SET unlogged = 0, logged_at = p_now
+                WHERE token_id = p_id AND reason = p_reason;
+        END IF;
+    END $$;
+
+    -- What a verdict needs of token `p_id`, never a hash: whether the id is known, whether
+    -- `p_secret` (the presented secret's SHA-256) matches, and once it does the token's facts;
+    -- always the server's time. A known id with a wrong secret is counted here.
+    CREATE FUNCTION @SCHEMA@.lookup(p_id text, p_secret bytea,
+        OUT o_known boolean, OUT o_matched boolean, OUT o_name text, OUT o_app text,
+        OUT o_scopes text, OUT o_expires_at bigint, OUT o_last_used_at bigint,
+        OUT o_revoked_at bigint, OUT o_disabled_at bigint, OUT o_disable_reason text,
+        OUT o_uses_limit bigint, OUT o_uses_epoch bigint, OUT o_uses_spent bigint,
+        OUT o_allow_from text, OUT o_meta text, OUT o_ends_on_first_use text, OUT o_now bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        t @SCHEMA@.tokens%ROWTYPE;
+        u @SCHEMA@.token_usage%ROWTYPE;
+    BEGIN
+        o_now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+        SELECT * INTO t FROM @SCHEMA@.tokens WHERE id = p_id;
+        o_known := FOUND;
+        o_matched := FOUND AND t.secret_hash = p_secret;
+        IF NOT o_matched THEN
+            IF o_known AND NOT pg_catalog.pg_is_in_recovery()
+                AND pg_catalog.current_setting('transaction_read_only') = 'off' THEN
+                PERFORM @SCHEMA@.note_failures(p_id, 'invalid', 1, o_now);
+            END IF;
+            RETURN;
+        END IF;
+        SELECT * INTO u FROM @SCHEMA@.token_usage WHERE token_id = p_id;
+        o_name := t.name;
+        o_app := t.app;
+        o_scopes := t.scopes;
+        o_expires_at := t.expires_at;
+        o_last_used_at := u.last_used_at;
+        o_revoked_at := CASE WHEN t.waits_for IS NULL THEN t.revoked_at ELSE coalesce(
+            (SELECT CASE WHEN w.first_used_at < t.revoked_at THEN w.first_used_at
+                ELSE t.revoked_at END FROM @SCHEMA@.token_usage w
+             WHERE w.token_id = t.waits_for AND w.first_used_at IS NOT NULL), t.revoked_at) END;
+        o_disabled_at := t.disabled_at;
+        o_disable_reason := t.disable_reason;
+        o_uses_limit := t.uses_limit;
+        o_uses_epoch := t.uses_epoch;
+        o_uses_spent := CASE WHEN t.uses_limit IS NULL OR u.uses_epoch IS DISTINCT FROM t.uses_epoch
+            THEN 0 ELSE u.uses_spent END;
+        o_allow_from := t.allow_from;
+        o_meta := t.meta;
+        o_ends_on_first_use := CASE WHEN t.first_use_ends IS NULL OR u.first_used_at IS NOT NULL
+            OR NOT EXISTS (SELECT 1 FROM @SCHEMA@.tokens o WHERE o.id = t.first_use_ends
+                AND o.waits_for = t.id) THEN NULL ELSE t.first_use_ends END;
+    END $$;
+
+    -- Spends one use of `p_id` in its current epoch `p_epoch` when one is left; the uses spent
+    -- after it, or NULL (nothing written). An older epoch acts on nothing.
+    CREATE FUNCTION @SCHEMA@.spend_use(p_id text, p_secret bytea, p_epoch bigint)
+    RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        v_limit bigint;
+        v_epoch bigint;
+        v_spent bigint;
+        v_now bigint := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+    BEGIN
+        SELECT uses_limit, uses_epoch INTO v_limit, v_epoch FROM @SCHEMA@.tokens
+            WHERE id = p_id AND secret_hash = p_secret;
+        IF NOT FOUND OR v_limit IS NULL OR v_limit < 1 OR v_epoch IS DISTINCT FROM p_epoch THEN
+            RETURN NULL;
+        END IF;
+        INSERT INTO @SCHEMA@.token_usage AS u (token_id, last_used_at, uses_spent, uses_epoch)
+            VALUES (p_id, v_now, 1, v_epoch)
+        ON CONFLICT (token_id) DO UPDATE SET
+            last_used_at = greatest(u.last_used_at, excluded.last_used_at),
+            uses_spent = CASE WHEN u.uses_epoch = excluded.uses_epoch THEN u.uses_spent + 1 ELSE 1 END,
+            uses_epoch = excluded.uses_epoch
+            WHERE u.uses_epoch < excluded.uses_epoch
+                OR (u.uses_epoch = excluded.uses_epoch AND u.uses_spent < v_limit)
+        RETURNING u.uses_spent INTO v_spent;
+        RETURN v_spent;
+    END $$;
+
+    -- Moves `p_id`'s last use to the server's time (never back) and sets its first use once.
+    -- Never waits for a row another session holds: that one records a use too.
+    CREATE FUNCTION @SCHEMA@.touch_last_use(p_id text, p_secret bytea)
+    RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        v_now bigint := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM @SCHEMA@.tokens WHERE id = p_id AND secret_hash = p_secret) THEN
+            RETURN;
+        END IF;
+        PERFORM 1 FROM @SCHEMA@.token_usage WHERE token_id = p_id FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE @SCHEMA@.token_usage SET last_used_at = greatest(last_used_at, v_now),
+                first_used_at = coalesce(first_used_at, v_now) WHERE token_id = p_id;
+        ELSIF NOT EXISTS (SELECT 1 FROM @SCHEMA@.token_usage WHERE token_id = p_id) THEN
+            INSERT INTO @SCHEMA@.token_usage (token_id, last_used_at, first_used_at)
+                VALUES (p_id, v_now, v_now) ON CONFLICT (token_id) DO NOTHING;
+        END IF;
+    END $$;
+
+    -- Records the first use of `p_id` (an `--until-used` successor), waiting for its row; the
+    -- first to record it logs the `revoked` event of the token that use ends, once.
+    CREATE FUNCTION @SCHEMA@.record_first_use(p_id text, p_secret bytea)
+    RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        v_now bigint := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+        v_ends text;
+        v_first boolean;
+    BEGIN
+        SELECT o.id INTO v_ends FROM @SCHEMA@.tokens t
+            LEFT JOIN @SCHEMA@.tokens o ON o.id = t.first_use_ends AND o.waits_for = t.id
+            WHERE t.id = p_id AND t.secret_hash = p_secret;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        INSERT INTO @SCHEMA@.token_usage (token_id, last_used_at, first_used_at)
+            VALUES (p_id, v_now, v_now) ON CONFLICT (token_id) DO NOTHING;
+        v_first := FOUND;
+        IF NOT v_first THEN
+            UPDATE @SCHEMA@.token_usage SET first_used_at = v_now,
+                last_used_at = greatest(last_used_at, v_now)
+                WHERE token_id = p_id AND first_used_at IS NULL;
+            v_first := FOUND;
+        END IF;
+        IF v_first AND v_ends IS NOT NULL THEN
+            INSERT INTO @SCHEMA@.events (at, token_id, kind, detail) VALUES (v_now, v_ends,
+                'revoked', 'rotated: its successor ' || p_id || ' was first used');
+        END IF;
+    END $$;
+
+    -- Counts `p_count` (at most 100000) failed verifications of `p_id` whose secret matched,
+    -- for one of the reasons a matched secret can fail.
+    CREATE FUNCTION @SCHEMA@.count_failures(p_id text, p_secret bytea, p_reason text, p_count bigint)
+    RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        v_now bigint := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+    BEGIN
+        IF p_reason NOT IN ('expired', 'revoked', 'disabled', 'used_up', 'forbidden')
+            OR p_count IS NULL OR p_count < 1
+            OR NOT EXISTS (SELECT 1 FROM @SCHEMA@.tokens WHERE id = p_id AND secret_hash = p_secret)
+        THEN
+            RETURN;
+        END IF;
+        PERFORM @SCHEMA@.note_failures(p_id, p_reason, least(p_count, 100000), v_now);
+    END $$;
+
+    REVOKE ALL ON FUNCTION @SCHEMA@.note_failures(text, text, bigint, bigint),
+        @SCHEMA@.lookup(text, bytea), @SCHEMA@.spend_use(text, bytea, bigint),
+        @SCHEMA@.touch_last_use(text, bytea), @SCHEMA@.record_first_use(text, bytea),
+        @SCHEMA@.count_failures(text, bytea, text, bigint) FROM PUBLIC;
+
+    -- Only roles that may change tokens (admins) add events directly: the table named by its
+    -- schema, never through the caller's search path.
+    DROP POLICY events_written ON @SCHEMA@.events;
+    CREATE POLICY events_written ON @SCHEMA@.events FOR INSERT
+        WITH CHECK (pg_catalog.has_table_privilege('@SCHEMA@.tokens'::regclass, 'UPDATE'));
+
+    -- The rolling upgrade: roles with verifier rights (they read the secret hashes and may not
+    -- change tokens) may run the functions, and lose the hashes; every role that may not change
+    -- tokens loses its direct writes to the bookkeeping tables and the log.
+    DO $$
+    DECLARE
+        r record;
+    BEGIN
+        FOR r IN SELECT oid, rolname FROM pg_catalog.pg_roles
+            WHERE NOT rolsuper AND rolname !~ '^pg_' AND oid <> (SELECT relowner
+                FROM pg_catalog.pg_class WHERE oid = '@SCHEMA@.tokens'::regclass)
+            AND NOT pg_catalog.has_table_privilege(oid, '@SCHEMA@.tokens'::regclass, 'UPDATE')
+        LOOP
+            IF pg_catalog.has_column_privilege(r.oid, '@SCHEMA@.tokens'::regclass, 'secret_hash', 'SELECT') THEN
+                EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @SCHEMA@.lookup(text, bytea), '
+                    '@SCHEMA@.spend_use(text, bytea, bigint), @SCHEMA@.touch_last_use(text, bytea), '
+                    '@SCHEMA@.record_first_use(text, bytea), '
+                    '@SCHEMA@.count_failures(text, bytea, text, bigint) TO %I', r.rolname);
+                EXECUTE pg_catalog.format('REVOKE SELECT (secret_hash, secret_key_hash) '
+                    'ON @SCHEMA@.tokens FROM %I', r.rolname);
+            END IF;
+            EXECUTE pg_catalog.format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON '
+                '@SCHEMA@.token_usage, @SCHEMA@.verify_failures, @SCHEMA@.events FROM %I',
+                r.rolname);
+        END LOOP;
+    END $$;",
 ];
+
+/// The first schema version with the vault's functions (the last migration above: keep it
+/// pointing at the migration that creates `lookup` when migrations are renumbered).
+pub const FUNCTIONS_SINCE: i64 = 6;
+
+/// Migration `sql` for the vault in `schema` (its name, unquoted): `@SCHEMA@` becomes the
+/// schema as an identifier, `@SCHEMA_NAME@` as a string literal.
+pub fn for_schema(sql: &str, schema: &str) -> String {
+    sql.replace(
+        "@SCHEMA_NAME@",
+        &format!("'{}'", schema.replace('\'', "''")),
+    )
+    .replace("@SCHEMA@", &quoted(schema))
+}
+
+/// `name` as an always-quoted SQL identifier.
+pub fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_since_names_the_migration_that_creates_them() {
+        let index = usize::try_from(FUNCTIONS_SINCE - 1).unwrap();
+        assert!(MIGRATIONS[index].contains("FUNCTION @SCHEMA@.lookup("));
+        assert!(
+            !MIGRATIONS[..index]
+                .iter()
+                .any(|sql| sql.contains("@SCHEMA@"))
+        );
+    }
+
+    #[test]
+    fn the_schema_is_quoted_as_an_identifier_and_a_literal() {
+        assert_eq!(
+            for_schema("@SCHEMA@.t @SCHEMA_NAME@", "a\"b'c"),
+            "\"a\"\"b'c\".t 'a\"b''c'"
+        );
+    }
+}

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::policy::Policy;
 use crate::vault::records::{
     COLUMNS, Controls, Dialect, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
-    FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, NewToken, REVOKED_AT,
+    FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, Lookup, NewToken, REVOKED_AT,
     TokenRecord, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes, meta_column, split_meta,
     split_nets, split_scopes,
 };
@@ -54,10 +54,12 @@ pub struct PgStore<'a> {
     /// The columns of a whole token record: [`COLUMNS`], or for a role that may not read the
     /// hashes [`COLUMNS_WITHOUT_HASHES`].
     columns: &'static str,
+    /// The vault has its functions (schema.rs): verify's lookup and bookkeeping call them.
+    functions: bool,
 }
 
 impl<'a> PgStore<'a> {
-    pub(super) fn new(session: Session<'a>, hashes: bool) -> PgStore<'a> {
+    pub(super) fn new(session: Session<'a>, hashes: bool, functions: bool) -> PgStore<'a> {
         PgStore {
             session,
             columns: if hashes {
@@ -65,7 +67,14 @@ impl<'a> PgStore<'a> {
             } else {
                 COLUMNS_WITHOUT_HASHES
             },
+            functions,
         }
+    }
+
+    /// Calls the vault's function `call` (`name($1, …)`), named with its schema.
+    fn call(&self, call: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let sql = format!("SELECT * FROM {}.{call}", self.link().schema());
+        self.query(&sql, params)
     }
 
     /// The write transaction back, to commit it.
@@ -196,7 +205,120 @@ fn controls(row: &Row, first: usize) -> Result<Controls, tokio_postgres::Error> 
     })
 }
 
+/// The token `lookup` (schema.rs) described, its secret matched; no hash.
+fn verify_record_from_lookup(id: &str, row: &Row) -> Result<VerifyRecord, tokio_postgres::Error> {
+    Ok(VerifyRecord {
+        id: id.to_owned(),
+        name: row.try_get(2)?,
+        app: row.try_get(3)?,
+        scopes: scopes(row, 4)?,
+        secret_hash: Vec::new(),
+        expires_at: time(row, 5)?,
+        last_used_at: time(row, 6)?,
+        revoked_at: time(row, 7)?,
+        controls: controls(row, 8)?,
+        ends_on_first_use: row.try_get(15)?,
+    })
+}
+
 impl Store for PgStore<'_> {
+    fn lookup_for_verify(&self, id: &str, secret: &[u8; 32]) -> Result<Lookup> {
+        if !self.functions {
+            // A vault from before the functions: as then (the trait's default).
+            let found = self.find_for_verify(id)?;
+            let known = found.is_some();
+            let record = found.filter(|record| {
+                bool::from(subtle::ConstantTimeEq::ct_eq(
+                    record.secret_hash.as_slice(),
+                    secret,
+                ))
+            });
+            return Ok(Lookup {
+                known,
+                record,
+                failure_counted: false,
+                now: None,
+            });
+        }
+        let rows = self.call("lookup($1, $2)", &[&id, &secret.as_slice()])?;
+        let row = rows
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("the vault's lookup function answered no row"))?;
+        let known: bool = row.try_get(0)?;
+        let matched: bool = row.try_get::<_, Option<bool>>(1)?.unwrap_or(false);
+        let record = if matched {
+            Some(verify_record_from_lookup(id, row)?)
+        } else {
+            None
+        };
+        Ok(Lookup {
+            known,
+            record,
+            failure_counted: known && !matched,
+            now: time(row, 16)?,
+        })
+    }
+
+    fn record_last_use(&self, id: &str, secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
+        if !self.functions {
+            return self.touch_last_used(id, at);
+        }
+        self.call("touch_last_use($1, $2)", &[&id, &secret.as_slice()])?;
+        Ok(())
+    }
+
+    fn record_first_use(&self, id: &str, secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
+        if !self.functions {
+            let ends = self
+                .find_for_verify(id)?
+                .and_then(|record| record.ends_on_first_use);
+            self.mark_first_use(id, at)?;
+            if let Some(old) = ends {
+                self.log_event(
+                    at,
+                    Some(&old),
+                    "revoked",
+                    &format!("rotated: its successor {id} was first used"),
+                )?;
+            }
+            return Ok(());
+        }
+        self.call("record_first_use($1, $2)", &[&id, &secret.as_slice()])?;
+        Ok(())
+    }
+
+    fn record_failures(
+        &self,
+        id: &str,
+        secret: &[u8; 32],
+        reason: &str,
+        failures: i64,
+        first_at: DateTime<Utc>,
+        last_at: DateTime<Utc>,
+    ) -> Result<()> {
+        if self.functions {
+            self.call(
+                "count_failures($1, $2, $3, $4)",
+                &[&id, &secret.as_slice(), &reason, &failures],
+            )?;
+            return Ok(());
+        }
+        // As before the functions (the trait's default).
+        let count = self.add_failures(id, reason, failures, first_at, last_at)?;
+        let due = count
+            .logged_at
+            .is_none_or(|logged| last_at - logged >= crate::vault::store::FAILURE_EVENT_INTERVAL);
+        if due {
+            let detail = match count.unlogged {
+                1 => reason.to_owned(),
+                n => format!("{reason} ({n} failures since the last one logged)"),
+            };
+            self.log_event(last_at, Some(id), crate::vault::VERIFY_FAILED, &detail)?;
+            self.mark_failures_logged(id, reason, last_at)?;
+        }
+        Ok(())
+    }
+
     fn find_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
         let sql = format!(
             "SELECT {} FROM tokens WHERE id = $1{}",
@@ -430,7 +552,7 @@ impl Store for PgStore<'_> {
         Ok(())
     }
 
-    fn record_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+    fn mark_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         self.execute(
             "INSERT INTO token_usage (token_id, last_used_at, first_used_at) VALUES ($1, $2, $2) \
              ON CONFLICT (token_id) DO UPDATE SET \
@@ -459,10 +581,20 @@ impl Store for PgStore<'_> {
     fn spend_use(
         &self,
         id: &str,
+        secret: &[u8; 32],
         epoch: i64,
         limit: i64,
         at: DateTime<Utc>,
     ) -> Result<Option<i64>> {
+        if self.functions {
+            // The function reads the limit and the epoch itself; `None` when none was left.
+            let rows = self.call("spend_use($1, $2, $3)", &[&id, &secret.as_slice(), &epoch])?;
+            return Ok(rows
+                .first()
+                .map(|row| row.try_get::<_, Option<i64>>(0))
+                .transpose()?
+                .flatten());
+        }
         let row = self.query_opt(
             "INSERT INTO token_usage AS u (token_id, last_used_at, uses_spent, uses_epoch) \
              SELECT $1::text, $2::bigint, 1, $3::bigint WHERE $4::bigint >= 1 \
@@ -470,7 +602,8 @@ impl Store for PgStore<'_> {
              last_used_at = greatest(u.last_used_at, excluded.last_used_at), \
              uses_spent = CASE WHEN u.uses_epoch = excluded.uses_epoch THEN u.uses_spent + 1 ELSE 1 END, \
              uses_epoch = excluded.uses_epoch \
-             WHERE u.uses_epoch <> excluded.uses_epoch OR u.uses_spent < $4::bigint \
+             WHERE u.uses_epoch < excluded.uses_epoch \
+             OR (u.uses_epoch = excluded.uses_epoch AND u.uses_spent < $4::bigint) \
              RETURNING u.uses_spent",
             &[&id, &to_secs(at), &epoch, &limit],
         )?;
