@@ -124,7 +124,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions(args) => return completions::run(args),
         Command::ServeClipboard(args) => return crate::clipboard::serve(args.clear_after),
         Command::Migrate(args) => return migrate::run(&context, args),
-        Command::Grants(args) => return grants::run(args),
+        Command::Grants(args) => return grants::run(&context, args),
         Command::Create(args) => create::run(&context, args),
         Command::List(args) => list::run(&context, args),
         Command::Show(args) => show::run(&context, args),

@@ -60,7 +60,7 @@ pub(super) fn connect(url: &str, timeout: Duration) -> Result<Link, ConnectError
 }
 
 /// The schema the connection string names (`schema=`), if any: the vault's (SPEC §10).
-pub(super) fn requested_schema(url: &str) -> Option<String> {
+pub fn requested_schema(url: &str) -> Option<String> {
     split_tls_params(url)
         .ok()
         .and_then(|(_, params)| params.schema)
