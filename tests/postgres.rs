@@ -155,11 +155,13 @@ fn an_older_schema_is_migrated_by_the_first_write_and_refused_to_a_reader_that_c
 fn a_role_that_may_only_read_verifies_but_cannot_change_anything() {
     let Some(sandbox) = pg_sandbox() else { return };
     let issued = sandbox.create("ci", &["--scope", "read"]);
+    // Reading the tables, and the vault's lookup function: verdicts, no bookkeeping.
     let reader = role(
         &sandbox,
         "verifier",
         "verifier-pw",
-        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE; \
+         GRANT EXECUTE ON FUNCTION public.lookup(text, bytea) TO ROLE",
     );
     let url = as_user(&sandbox.location, &reader, Some("verifier-pw"));
 
@@ -807,7 +809,8 @@ fn a_lock_held_past_the_timeout_ends_the_command_and_names_the_wait() {
         )
     );
 
-    // A read waits only behind an ACCESS EXCLUSIVE lock (a migration, LOCK TABLE): bounded too.
+    // A read waits only behind an ACCESS EXCLUSIVE lock (a migration, LOCK TABLE): bounded too,
+    // by the server's lock timeout (every statement runs in a transaction that sets it).
     holding
         .batch_execute("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE")
         .unwrap();
@@ -818,8 +821,8 @@ fn a_lock_held_past_the_timeout_ends_the_command_and_names_the_wait() {
     assert_eq!(
         error,
         format!(
-            "tokens: the vault at {} did not answer a query within 2s; check the server, or raise \
-             --timeout\n",
+            "tokens: waited 2s for a lock on the vault at {} that another session holds; try \
+             again, or raise --timeout\n",
             sandbox.shown()
         )
     );

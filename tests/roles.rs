@@ -548,3 +548,305 @@ fn a_migration_that_waits_too_long_names_the_session_in_its_way() {
     holder.batch_execute("ROLLBACK").unwrap();
     sandbox.create("ci", &[]);
 }
+
+/// How many server connections the test PgBouncer keeps for one database and role
+/// (`default_pool_size` in .ci/postgres): an attacker holding that many transactions at once
+/// has planted its session state on every connection other clients of its role will get.
+const POOL_SIZE: usize = 10;
+
+/// The attack of SPEC §10's "shared vault trust": a verifier role, through the pooler, plants
+/// TEMP tables and functions named like the vault's (one holding a token no admin made) and
+/// session settings on every pooled server connection; other verifiers and an admin then work
+/// through the same pool. Every verdict stays right and fast, nothing forged is accepted.
+#[test]
+fn a_verifier_poisoning_every_pooled_connection_changes_no_verdict() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let good = sandbox.create("good", &["--scope", "read"]);
+    let limited = sandbox.create("limited", &["--uses", "2"]);
+    let verifier = role(&sandbox, "verifier");
+    // The program must be right without the database owner's block of `tokens grants`.
+    sandbox.execute(&format!(
+        "GRANT TEMPORARY ON DATABASE {} TO PUBLIC",
+        database(&sandbox)
+    ));
+    let backdoor = Credential::generate(Kind::Token, &tokens::token::generate_id());
+    // The forged row: the backdoor's own hash, any scopes.
+    let hash: String = backdoor
+        .secret_hash()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let plant = format!(
+        "BEGIN; \
+         CREATE TEMP TABLE tokens (seq bigint, id text, name text, app text, scopes text, \
+           note text, secret_hash bytea, secret_tail text, secret_key_hash bytea, \
+           created_at bigint, expires_at bigint, revoked_at bigint, revoke_reason text, \
+           secret_key_used_at bigint, rotated_from text, replaced_by text, lineage text, \
+           waits_for text, first_use_ends text, disabled_at bigint, disable_reason text, \
+           uses_limit bigint, uses_epoch bigint DEFAULT 0, allow_from text, meta text, \
+           has_secret_key boolean); \
+         INSERT INTO tokens (seq, id, name, scopes, secret_hash, secret_tail, created_at, lineage) \
+           VALUES (1, '{id}', 'backdoor', 'admin deploy:prod', '\\x{hash}', 'xxxx', 0, '{id}'); \
+         CREATE TEMP TABLE token_usage (token_id text, last_used_at bigint, \
+           first_used_at bigint, uses_spent bigint, uses_epoch bigint); \
+         CREATE TEMP TABLE verify_failures (token_id text, reason text); \
+         CREATE TEMP TABLE events (seq bigint, at bigint, token_id text, kind text, detail text); \
+         CREATE TEMP TABLE tokens_vault (application text, version integer); \
+         CREATE TEMP TABLE policy (singleton boolean); \
+         CREATE FUNCTION pg_temp.lookup(text, bytea) RETURNS SETOF pg_temp.tokens \
+           LANGUAGE sql AS 'SELECT * FROM pg_temp.tokens'; \
+         SET SESSION search_path = pg_temp, public; \
+         SET SESSION default_transaction_read_only = on; \
+         SET SESSION default_transaction_isolation = 'serializable'; \
+         SET SESSION lock_timeout = 1; \
+         SET SESSION enable_indexscan = off; \
+         SET SESSION enable_bitmapscan = off; \
+         SET SESSION plan_cache_mode = force_custom_plan; \
+         SET SESSION work_mem = 64; \
+         SET SESSION statement_timeout = 1;",
+        id = backdoor.id()
+    );
+    // Every server connection of the pool at once: each open transaction holds one.
+    let mut attackers: Vec<postgres::Client> = (0..POOL_SIZE)
+        .map(|_| {
+            let mut client = postgres::Client::connect(&verifier.url, postgres::NoTls).unwrap();
+            client.batch_execute(&plant).unwrap();
+            client
+        })
+        .collect();
+    for client in &mut attackers {
+        client.batch_execute("COMMIT").unwrap();
+    }
+    let planted: i64 = attackers[0]
+        .query_one("SELECT count(*) FROM pg_temp.tokens", &[])
+        .map(|row| row.get(0))
+        .unwrap_or(1);
+    assert_eq!(planted, 1, "the attack did not take");
+
+    let verify = |token: &str, args: &[&str]| {
+        let started = Instant::now();
+        let mut all = vec!["verify", "--timeout", "5s"];
+        all.extend_from_slice(args);
+        let output = verifier.run(&sandbox, &all, &format!("{token}\n"));
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        (code(&output), stderr(&output))
+    };
+    assert_eq!(verify(backdoor.expose(), &[]).0, 3, "the forged token");
+    assert_eq!(
+        verify(&good.token, &["--scope", "read"]),
+        (0, String::new())
+    );
+    assert_eq!(verify(&limited.token, &[]).0, 0);
+    assert_eq!(verify(&limited.token, &[]).0, 0);
+    assert_eq!(verify(&limited.token, &[]).0, 4, "two uses only");
+    // A batch through the same pool.
+    let output = verifier.run(
+        &sandbox,
+        &["verify", "--batch"],
+        &format!("{}\n{}\n", good.token, backdoor.expose()),
+    );
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines[0]["reason"], "ok", "{}", stderr(&output));
+    assert_eq!(lines[1]["reason"], "invalid");
+    // Admin commands work, and what they do is seen.
+    let output = sandbox.run(&["revoke", "good", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(verify(&good.token, &[]).0, 5);
+    // The vault's log holds no trace of the backdoor.
+    assert_eq!(
+        sandbox.query::<i64>(&format!(
+            "SELECT count(*) FROM events WHERE token_id = '{}'",
+            backdoor.id()
+        )),
+        0
+    );
+}
+
+/// The hashes of every secret and secret key in the vault, as lower-case hex.
+fn known_hashes(sandbox: &Sandbox) -> Vec<String> {
+    sandbox
+        .pg()
+        .query(
+            "SELECT encode(secret_hash, 'hex') FROM tokens UNION ALL \
+             SELECT encode(secret_key_hash, 'hex') FROM tokens WHERE secret_key_hash IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+/// As a verifier and as a reader with psql: every direct write to any vault table and every
+/// row lock is refused, and no column they can read holds a hash (every column of every table
+/// tried).
+#[test]
+fn verifiers_and_readers_write_nothing_lock_nothing_and_read_no_hash() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &["--uses", "3"]);
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
+    let wrong = Credential::generate(Kind::Token, &issued.id());
+    assert_eq!(sandbox.verify(wrong.expose(), &[]).0, 3);
+    let hashes = known_hashes(&sandbox);
+    assert_eq!(hashes.len(), 2);
+    let columns: Vec<(String, String)> = sandbox
+        .pg()
+        .query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' ORDER BY 1, 2",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert!(columns.len() > 40, "{columns:?}");
+    for kind in ["verifier", "reader"] {
+        let role = role(&sandbox, kind);
+        let mut client = postgres::Client::connect(&direct(&role.url), postgres::NoTls).unwrap();
+        let mut read = 0;
+        for (table, column) in &columns {
+            let Ok(rows) = client.query(&format!("SELECT {column}::text FROM {table}"), &[]) else {
+                continue;
+            };
+            read += 1;
+            for row in rows {
+                let value: Option<String> = row.get(0);
+                let value = value.unwrap_or_default();
+                assert!(
+                    !hashes.iter().any(|hash| value.contains(hash.as_str())),
+                    "{kind} reads a hash in {table}.{column}"
+                );
+            }
+        }
+        assert!(read > 0 || kind == "verifier", "{kind} read nothing");
+        for table in [
+            "tokens_vault",
+            "tokens",
+            "events",
+            "token_usage",
+            "verify_failures",
+            "policy",
+        ] {
+            for statement in [
+                format!("DELETE FROM {table}"),
+                format!("TRUNCATE {table}"),
+                format!("UPDATE {table} SET {table} = {table}"),
+                format!("SELECT 1 FROM {table} FOR UPDATE"),
+                format!("SELECT 1 FROM {table} FOR KEY SHARE"),
+                format!("INSERT INTO {table} DEFAULT VALUES"),
+            ] {
+                let error = client.batch_execute(&statement).unwrap_err();
+                assert!(
+                    error.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+                        || error.code() == Some(&postgres::error::SqlState::UNDEFINED_COLUMN),
+                    "{kind}: {statement}: {error}"
+                );
+            }
+        }
+        // The internal function is nobody's to call.
+        let error = client
+            .batch_execute("SELECT public.note_failures('x', 'invalid', 1000, 0)")
+            .unwrap_err();
+        assert_eq!(
+            error.code(),
+            Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{kind}"
+        );
+    }
+}
+
+/// The bookkeeping functions act only for the holder of the secret, and only forward: with a
+/// wrong hash they change nothing; with the right one they cannot lower a count, clear a first
+/// use, move a last use back, or spend in an old epoch.
+#[test]
+fn the_vaults_functions_act_only_for_the_secret_and_only_forward() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &["--uses", "5"]);
+    let token = Credential::parse(Kind::Token, &issued.token).unwrap();
+    let id = issued.id();
+    let right = token.secret_hash().to_vec();
+    let wrong = vec![7_u8; 32];
+    let verifier = role(&sandbox, "verifier");
+    let mut client = postgres::Client::connect(&direct(&verifier.url), postgres::NoTls).unwrap();
+    let usage = |sandbox: &Sandbox| -> (Option<i64>, Option<i64>, Option<i64>, Option<i64>) {
+        sandbox
+            .pg()
+            .query_opt(
+                "SELECT last_used_at, first_used_at, uses_spent, uses_epoch FROM token_usage \
+                 WHERE token_id = $1",
+                &[&id],
+            )
+            .unwrap()
+            .map_or((None, None, None, None), |row| {
+                (row.get(0), row.get(1), Some(row.get(2)), Some(row.get(3)))
+            })
+    };
+    let call = |client: &mut postgres::Client, sql: &str, hash: &Vec<u8>| {
+        client.execute(sql, &[&id, hash]).unwrap();
+    };
+    let all = [
+        "SELECT public.touch_last_use($1, $2)",
+        "SELECT public.record_first_use($1, $2)",
+        "SELECT public.spend_use($1, $2, 0)",
+        "SELECT public.count_failures($1, $2, 'expired', 1000)",
+        "SELECT public.lookup($1, $2)",
+    ];
+    for sql in all {
+        call(&mut client, sql, &wrong);
+    }
+    assert_eq!(usage(&sandbox), (None, None, None, None), "a wrong hash");
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM verify_failures WHERE reason <> 'invalid'"),
+        0
+    );
+    // Spent within the current epoch only; an old epoch acts on nothing.
+    call(&mut client, "SELECT public.spend_use($1, $2, 0)", &right);
+    assert_eq!(usage(&sandbox).2, Some(1));
+    let output = sandbox.run(&["edit", "ci", "--uses", "5"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let spent: Option<i64> = client
+        .query_one("SELECT public.spend_use($1, $2, 0)", &[&id, &right])
+        .unwrap()
+        .get(0);
+    assert_eq!(spent, None, "an old epoch");
+    assert_eq!((usage(&sandbox).2, usage(&sandbox).3), (Some(1), Some(0)));
+    // Times only move forward: a last use in the future stays, a first use is set once.
+    sandbox.execute(&format!(
+        "UPDATE token_usage SET last_used_at = 4000000000, first_used_at = 1000 WHERE token_id = '{id}'"
+    ));
+    call(&mut client, "SELECT public.touch_last_use($1, $2)", &right);
+    call(
+        &mut client,
+        "SELECT public.record_first_use($1, $2)",
+        &right,
+    );
+    assert_eq!(usage(&sandbox).0, Some(4_000_000_000));
+    assert_eq!(usage(&sandbox).1, Some(1000));
+    // Failures go up by a bounded amount, for the reasons a matched secret can fail.
+    call(
+        &mut client,
+        "SELECT public.count_failures($1, $2, 'invalid', 5)",
+        &right,
+    );
+    client
+        .execute(
+            "SELECT public.count_failures($1, $2, 'expired', 9000000)",
+            &[&id, &right],
+        )
+        .unwrap();
+    assert_eq!(
+        sandbox.query::<i64>(
+            "SELECT coalesce(sum(failures), 0)::bigint FROM verify_failures \
+             WHERE reason = 'expired'"
+        ),
+        100_000
+    );
+}

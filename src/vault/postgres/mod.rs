@@ -567,12 +567,13 @@ fn create_or_migrate(link: &Link, schema: &str) -> Result<()> {
         "SET LOCAL search_path = {}, pg_catalog, pg_temp",
         schema::quoted(schema)
     ))?;
-    refuse_other_creators(link, schema)?;
     if marked.as_deref() == Some("t") {
         link.batch_execute("LOCK TABLE tokens_vault IN EXCLUSIVE MODE")?;
     } else {
         link.batch_execute(schema::CREATE_VERSION_TABLE)?;
     }
+    // After the lock (or the creation, which losers of the race wait on): one machine at a time.
+    refuse_other_creators(link, schema)?;
     let rows = link.query("SELECT version FROM tokens_vault", &[])?;
     let version: i32 = rows
         .first()
@@ -594,21 +595,18 @@ fn create_or_migrate(link: &Link, schema: &str) -> Result<()> {
 /// on while a role other than this one and the schema's owner may create there: such a role
 /// could plant a table or function the vault's statements would find.
 fn refuse_other_creators(link: &Link, schema: &str) -> Result<()> {
-    link.batch_execute(&format!(
-        "DO $$ BEGIN REVOKE CREATE ON SCHEMA {} FROM PUBLIC; \
-         EXCEPTION WHEN insufficient_privilege THEN NULL; END $$",
-        schema::quoted(schema)
-    ))?;
-    let rows = link.query(
-        "SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' \
-                ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END, ', ') \
-         FROM pg_catalog.pg_namespace n, \
-              pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a \
-         WHERE n.nspname = $1 AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner \
-         AND a.grantee <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)",
-        &[&schema],
-    )?;
-    match rows.first().and_then(|row| row.get::<_, Option<String>>(0)) {
+    let creators = other_creators(link, schema)?;
+    if creators
+        .as_deref()
+        .is_some_and(|creators| creators.split(", ").any(|creator| creator == "PUBLIC"))
+    {
+        link.batch_execute(&format!(
+            "DO $$ BEGIN REVOKE CREATE ON SCHEMA {} FROM PUBLIC; \
+             EXCEPTION WHEN insufficient_privilege THEN NULL; END $$",
+            schema::quoted(schema)
+        ))?;
+    }
+    match other_creators(link, schema)? {
         None => Ok(()),
         Some(creators) => Err(Error::Other(anyhow::anyhow!(
             "the vault's schema {schema} at {} lets {creators} create objects in it, which could \
@@ -618,6 +616,21 @@ fn refuse_other_creators(link: &Link, schema: &str) -> Result<()> {
             schema::quoted(schema)
         ))),
     }
+}
+
+/// The roles other than this one and the owner of the vault's schema that may create objects
+/// in it (`PUBLIC` for everyone), comma separated; `None` when there are none.
+fn other_creators(link: &Link, schema: &str) -> Result<Option<String>> {
+    let rows = link.query(
+        "SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' \
+                ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END, ', ') \
+         FROM pg_catalog.pg_namespace n, \
+              pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a \
+         WHERE n.nspname = $1 AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner \
+         AND a.grantee <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)",
+        &[&schema],
+    )?;
+    Ok(rows.first().and_then(|row| row.get::<_, Option<String>>(0)))
 }
 
 /// A migration that gave up waiting for a lock (link.rs says "waited … for a lock") names the
