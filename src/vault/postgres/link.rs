@@ -521,11 +521,21 @@ mod tests {
         };
         let link = super::super::connect::connect(&url, Duration::from_secs(2))
             .unwrap_or_else(|error| panic!("{error}"));
+        // Outside any transaction (a raw simple query: `Link::query` opens one of its own).
         let setting = |link: &Link, name: &str| -> String {
-            let rows = link
-                .query(&format!("SELECT current_setting('{name}')"), &[])
+            let sql = format!("SELECT current_setting('{name}')");
+            let answer = link
+                .runtime
+                .within(Duration::from_secs(2), link.client().simple_query(&sql))
+                .unwrap()
                 .unwrap();
-            rows[0].get(0)
+            answer
+                .iter()
+                .find_map(|message| match message {
+                    SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                    _ => None,
+                })
+                .unwrap()
         };
         // Nothing at login: no startup options.
         assert_eq!(setting(&link, "lock_timeout"), "0");
@@ -552,6 +562,48 @@ mod tests {
             assert_eq!(setting(&link, "lock_timeout"), "0");
             assert_eq!(setting(&link, "statement_timeout"), "0");
         }
+    }
+
+    /// Against the test server: what a previous client of a pooled connection left in the
+    /// session is undone by every transaction's prelude.
+    #[test]
+    fn every_transaction_resets_what_a_previous_client_left_in_the_session() {
+        let Some(url) = std::env::var("TOKENS_TEST_POSTGRES_DIRECT")
+            .or_else(|_| std::env::var("TOKENS_TEST_POSTGRES"))
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("skipped: needs TOKENS_TEST_POSTGRES (an admin URL)");
+            return;
+        };
+        let link = super::super::connect::connect(&url, Duration::from_secs(2))
+            .unwrap_or_else(|error| panic!("{error}"));
+        link.batch_execute(
+            "SET search_path = pg_temp, public; SET default_transaction_read_only = on; \
+             SET enable_indexscan = off; SET plan_cache_mode = force_custom_plan; \
+             SET default_transaction_isolation = 'serializable'",
+        )
+        .unwrap();
+        link.set_schema("public", true);
+        let rows = link
+            .query(
+                "SELECT current_setting('search_path'), current_setting('transaction_read_only'), \
+                 current_setting('enable_indexscan'), current_setting('plan_cache_mode'), \
+                 current_setting('transaction_isolation')",
+                &[],
+            )
+            .unwrap();
+        let settings: Vec<String> = (0..5).map(|index| rows[0].get(index)).collect();
+        assert_eq!(
+            settings,
+            [
+                "pg_catalog, public, pg_temp",
+                "off",
+                "on",
+                "auto",
+                "read committed"
+            ]
+        );
     }
 
     #[test]
