@@ -850,3 +850,98 @@ fn the_vaults_functions_act_only_for_the_secret_and_only_forward() {
         100_000
     );
 }
+
+/// What `tokens grants ROLE --kind verifier` gave before the vault's functions (schema 5).
+const OLD_VERIFIER_GRANTS: &str = "
+    GRANT SELECT ON tokens_vault TO ROLE;
+    GRANT SELECT (id, name, app, scopes, secret_hash, expires_at, revoked_at, waits_for,
+        first_use_ends, disabled_at, disable_reason, uses_limit, uses_epoch, allow_from, meta)
+        ON tokens TO ROLE;
+    GRANT INSERT (at, token_id, kind, detail) ON events TO ROLE;
+    GRANT SELECT (token_id, last_used_at, first_used_at, uses_spent, uses_epoch),
+        INSERT (token_id, last_used_at, first_used_at, uses_spent, uses_epoch),
+        UPDATE (last_used_at, first_used_at, uses_spent, uses_epoch) ON token_usage TO ROLE;
+    GRANT SELECT, INSERT (token_id, reason, failures, first_at, last_at, unlogged, logged_at),
+        UPDATE (failures, last_at, unlogged, logged_at) ON verify_failures TO ROLE;";
+
+/// The rolling upgrade (SPEC §10): a verifier upgraded ahead of the vault verifies against the
+/// schema before the functions as it did; the first admin command migrates, and the verifier,
+/// granted as before, keeps verifying through the functions, its direct writes and the hashes
+/// gone, without `tokens grants` being run again.
+#[test]
+fn a_fleet_keeps_verifying_across_the_migration_to_the_vaults_functions() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &[]);
+    // Back to schema 5: no functions, the old policy on events, marks at 5.
+    let before = tokens::vault::CURRENT_VERSION - 1;
+    sandbox.execute(&format!(
+        "DROP FUNCTION lookup, spend_use, touch_last_use, record_first_use, count_failures, \
+           note_failures; \
+         ALTER TABLE tokens_vault DROP COLUMN vault_schema; \
+         DROP POLICY events_written ON events; \
+         CREATE POLICY events_written ON events FOR INSERT WITH CHECK (kind = 'verify_failed' \
+           OR has_table_privilege('tokens', 'UPDATE')); \
+         UPDATE tokens_vault SET version = {before}, read_mark = {before}, \
+           verify_mark = {before}, write_mark = {before};"
+    ));
+    let name = format!("oldverifier_{}", database(&sandbox));
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {name}; CREATE ROLE {name} LOGIN PASSWORD 'pw-old'"
+        ))
+        .unwrap();
+    sandbox.execute(&OLD_VERIFIER_GRANTS.replace("ROLE", &name));
+    let verifier = Role {
+        url: as_user(&sandbox.location, &name, "pw-old"),
+        shown: String::new(),
+    };
+    let verify = |token: &str| {
+        let output = verifier.run(&sandbox, &["verify"], &format!("{token}\n"));
+        (code(&output), stderr(&output))
+    };
+    // Before the migration: verified as before, the vault left at its schema.
+    assert_eq!(verify(&issued.token), (0, String::new()));
+    assert_eq!(
+        sandbox.query::<i32>("SELECT version FROM tokens_vault"),
+        i32::try_from(before).unwrap()
+    );
+    assert!(
+        sandbox
+            .query::<Option<i64>>("SELECT max(last_used_at) FROM token_usage")
+            .is_some()
+    );
+    // The first admin command migrates.
+    let output = sandbox.run(&["edit", "ci", "--note", "upgraded"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        i64::from(sandbox.query::<i32>("SELECT version FROM tokens_vault")),
+        tokens::vault::CURRENT_VERSION
+    );
+    sandbox.execute("UPDATE token_usage SET last_used_at = 1000");
+    assert_eq!(verify(&issued.token), (0, String::new()));
+    let wrong = Credential::generate(Kind::Token, &issued.id());
+    assert_eq!(verify(wrong.expose()).0, 3);
+    assert!(sandbox.query::<i64>("SELECT max(last_used_at) FROM token_usage") > 1000);
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM events WHERE kind = 'verify_failed'"),
+        1
+    );
+    // Its direct writes and the hashes are gone.
+    let mut client = postgres::Client::connect(&direct(&verifier.url), postgres::NoTls).unwrap();
+    for statement in [
+        "UPDATE token_usage SET uses_spent = 0",
+        "UPDATE verify_failures SET failures = 0",
+        "INSERT INTO events (at, token_id, kind, detail) VALUES (0, 'x', 'verify_failed', '')",
+        "SELECT secret_hash FROM tokens",
+        "SELECT 1 FROM token_usage FOR UPDATE",
+    ] {
+        let error = client.batch_execute(statement).unwrap_err();
+        assert_eq!(
+            error.code(),
+            Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{statement}"
+        );
+    }
+}
