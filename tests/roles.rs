@@ -875,7 +875,7 @@ fn a_fleet_keeps_verifying_across_the_migration_to_the_vaults_functions() {
     // Back to schema 5: no functions, the old policy on events, marks at 5.
     let before = tokens::vault::CURRENT_VERSION - 1;
     sandbox.execute(&format!(
-        "DROP FUNCTION lookup, spend_use, touch_last_use, record_first_use, count_failures, \
+        "DROP FUNCTION lookup, spend_use, touch_last_use, record_first_use, count_failures, refresh, \
            note_failures; \
          ALTER TABLE tokens_vault DROP COLUMN vault_schema; \
          DROP POLICY events_written ON events; \
@@ -942,6 +942,81 @@ fn a_fleet_keeps_verifying_across_the_migration_to_the_vaults_functions() {
             error.code(),
             Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
             "{statement}"
+        );
+    }
+}
+
+/// `--kind refresher` (SPEC §10): refreshes through the vault's function, which applies every
+/// refresh rule and writes the events with the server's time; it can do nothing else.
+#[test]
+fn a_refresher_refreshes_through_the_vaults_function_and_does_nothing_else() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("svc", &["--scope", "read", "--app", "api"]);
+    let refresher = role(&sandbox, "refresher");
+    let key = issued.secret_key.clone().unwrap();
+    let output = refresher.run(
+        &sandbox,
+        &["refresh"],
+        &format!("{}\n{key}\n", issued.token),
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let new = parse_issued(&output);
+    assert_eq!(
+        sandbox
+            .verify(&new.token, &["--scope", "read", "--app", "api"])
+            .0,
+        0
+    );
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 5);
+    let kinds: Vec<String> = sandbox
+        .pg()
+        .query(
+            "SELECT kind || ' ' || token_id FROM events WHERE kind <> 'verify_failed' ORDER BY seq",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            format!("created {}", issued.id()),
+            format!("refreshed {}", issued.id()),
+            format!("created {}", new.id()),
+        ]
+    );
+    // A wrong secret key: refused, nothing changed.
+    let before = contents(&sandbox);
+    let wrong = Credential::generate(Kind::SecretKey, &new.id());
+    let output = refresher.run(
+        &sandbox,
+        &["refresh"],
+        &format!("{}\n{}\n", new.token, wrong.expose()),
+    );
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert_eq!(contents(&sandbox), before);
+    // The used secret key again: the lineage is revoked (reuse detected), committed.
+    let output = refresher.run(
+        &sandbox,
+        &["refresh"],
+        &format!("{}\n{key}\n", issued.token),
+    );
+    assert_eq!(code(&output), 5, "{}", stderr(&output));
+    assert!(stderr(&output).contains("every token of \"svc\" is now revoked (1 live token ended)"));
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 5);
+    // Nothing else.
+    for (args, stdin) in [
+        (vec!["verify"], format!("{}\n", new.token)),
+        (vec!["list"], String::new()),
+        (vec!["create", "x"], String::new()),
+    ] {
+        let output = refresher.run(&sandbox, &args, &stdin);
+        assert_eq!(code(&output), 1, "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("refresher access"),
+            "{}",
+            stderr(&output)
         );
     }
 }

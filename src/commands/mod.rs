@@ -199,10 +199,15 @@ fn capitalised(word: &str) -> String {
 
 /// `"ci" (h0uM0uQVeYnF)`: how messages and prompts name a token, control characters escaped.
 pub fn label(record: &TokenRecord) -> String {
+    name_and_id(&record.name, &record.id)
+}
+
+/// `"name" (id)`, as messages name a token.
+pub fn name_and_id(name: &str, id: &str) -> String {
     format!(
         "\"{}\" ({})",
-        output::printable(&record.name),
-        output::printable(&record.id)
+        output::printable(name),
+        output::printable(id)
     )
 }
 

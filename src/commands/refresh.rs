@@ -3,11 +3,11 @@
 
 use super::issue::{Issued, Template, issue, show_once};
 use super::secrets::{self, Source, StdinLines};
-use super::{Context, label};
-use crate::cli::RefreshArgs;
+use super::{Context, label, name_and_id};
+use crate::cli::{CopyArgs, RefreshArgs};
 use crate::error::{Error, Result};
-use crate::token::{Credential, FormatError, Kind};
-use crate::vault::Access;
+use crate::token::{Credential, FormatError, Kind, generate_id};
+use crate::vault::{Access, RefreshOutcome};
 
 /// What the refresh came to, decided under the write lock.
 enum Outcome {
@@ -52,22 +52,20 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
     }
 
     let now = context.now;
-    let mut vault = context.open(Access::Write)?;
+    let mut vault = match context.open(Access::Write) {
+        // A role that may not change tokens may still be a refresher (PostgreSQL, SPEC §10).
+        Err(Error::RoleRefused(why)) => {
+            return refresh_through_vault(context, &args.copy, &token, &secret_key, why);
+        }
+        opened => opened?,
+    };
     let outcome = vault.write(|store| {
-        let refused = || {
-            Error::Invalid(
-                "the token or its secret key is not valid (unknown id or wrong secret)".into(),
-            )
-        };
         let old = store.find_by_id(token.id())?.ok_or_else(refused)?;
         if !token.matches(&old.secret_hash) {
             return Err(refused());
         }
         let Some(key_hash) = &old.secret_key_hash else {
-            return Err(Error::Invalid(format!(
-                "token {} has no secret key, so it cannot be refreshed; ask an admin to rotate it",
-                label(&old)
-            )));
+            return Err(no_secret_key(&label(&old)));
         };
         if !secret_key.matches(key_hash) {
             return Err(refused());
@@ -90,23 +88,10 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
             });
         }
         if old.revoked_at.is_some() {
-            let how = if old.replaced_by.is_some() {
-                "was rotated"
-            } else {
-                "is revoked"
-            };
-            return Err(Error::Revoked(format!(
-                "token {} {how}; it cannot be refreshed",
-                label(&old)
-            )));
+            return Err(not_live(&label(&old), old.replaced_by.is_some()));
         }
         if old.controls.disabled_at.is_some() {
-            return Err(Error::Disabled(format!(
-                "token {} is disabled, so it cannot be refreshed; nothing was issued (an admin can \
-                 enable it: tokens enable {})",
-                label(&old),
-                old.id
-            )));
+            return Err(disabled(&label(&old), &old.id));
         }
         // Never refused by the policy (the holder cannot change the token): capped instead.
         let expires_at = store
@@ -135,15 +120,75 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
 
     match outcome {
         Outcome::Refreshed(issued) => show_once(context, &issued, "Refreshed", &args.copy),
-        Outcome::ReuseDetected { name, revoked } => {
-            let ended = match revoked {
-                0 => "none was still live".to_owned(),
-                1 => "1 live token ended".to_owned(),
-                many => format!("{many} live tokens ended"),
-            };
-            Err(Error::Revoked(format!(
-                "this secret key was already used; every token of \"{name}\" is now revoked ({ended}); ask an admin for a new token"
-            )))
-        }
+        Outcome::ReuseDetected { name, revoked } => Err(reuse_detected(&name, revoked)),
     }
+}
+
+/// A refresher role's refresh (SPEC §10): the vault's own function applies every rule and
+/// writes the events; this process only draws the new pair. A role that is no refresher
+/// either gets `refused_because`, the refusal opening the vault for writing gave.
+fn refresh_through_vault(
+    context: &Context,
+    copy: &CopyArgs,
+    token: &Credential,
+    secret_key: &Credential,
+    refused_because: String,
+) -> Result<()> {
+    let mut vault = context.open(Access::Read)?;
+    let id = generate_id();
+    let new_token = Credential::generate(Kind::Token, &id);
+    let new_key = Credential::generate(Kind::SecretKey, &id);
+    let outcome = vault
+        .refresh_through_vault(token, secret_key, &new_token, &new_key)?
+        .ok_or(Error::RoleRefused(refused_because))?;
+    let label = |name: &str| name_and_id(name, token.id());
+    match outcome {
+        RefreshOutcome::Refreshed(row) => {
+            let issued = Issued {
+                row: *row,
+                token: new_token,
+                secret_key: Some(new_key),
+            };
+            show_once(context, &issued, "Refreshed", copy)
+        }
+        RefreshOutcome::Invalid => Err(refused()),
+        RefreshOutcome::NoSecretKey { name } => Err(no_secret_key(&label(&name))),
+        RefreshOutcome::ReuseDetected { name, revoked } => Err(reuse_detected(&name, revoked)),
+        RefreshOutcome::Revoked { name, rotated } => Err(not_live(&label(&name), rotated)),
+        RefreshOutcome::Disabled { name } => Err(disabled(&label(&name), token.id())),
+    }
+}
+
+fn refused() -> Error {
+    Error::Invalid("the token or its secret key is not valid (unknown id or wrong secret)".into())
+}
+
+fn no_secret_key(label: &str) -> Error {
+    Error::Invalid(format!(
+        "token {label} has no secret key, so it cannot be refreshed; ask an admin to rotate it"
+    ))
+}
+
+/// A revoked token, or one `rotated` (or refreshed) away.
+fn not_live(label: &str, rotated: bool) -> Error {
+    let how = if rotated { "was rotated" } else { "is revoked" };
+    Error::Revoked(format!("token {label} {how}; it cannot be refreshed"))
+}
+
+fn disabled(label: &str, id: &str) -> Error {
+    Error::Disabled(format!(
+        "token {label} is disabled, so it cannot be refreshed; nothing was issued (an admin can \
+         enable it: tokens enable {id})"
+    ))
+}
+
+fn reuse_detected(name: &str, revoked: usize) -> Error {
+    let ended = match revoked {
+        0 => "none was still live".to_owned(),
+        1 => "1 live token ended".to_owned(),
+        many => format!("{many} live tokens ended"),
+    };
+    Error::Revoked(format!(
+        "this secret key was already used; every token of \"{name}\" is now revoked ({ended}); ask an admin for a new token"
+    ))
 }

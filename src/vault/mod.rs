@@ -342,6 +342,48 @@ impl Vault {
     }
 }
 
+/// What the PostgreSQL vault's refresh function decided for a refresher role (SPEC §10).
+pub enum RefreshOutcome {
+    /// The new token, committed (its secrets are the caller's to show once).
+    Refreshed(Box<NewToken>),
+    /// Unknown id, or a wrong secret or secret key.
+    Invalid,
+    NoSecretKey {
+        name: String,
+    },
+    /// The secret key had been used before: `revoked` live tokens of the lineage ended
+    /// (committed).
+    ReuseDetected {
+        name: String,
+        revoked: usize,
+    },
+    Revoked {
+        name: String,
+        /// Rotated (or refreshed) away rather than revoked.
+        rotated: bool,
+    },
+    Disabled {
+        name: String,
+    },
+}
+
+impl Vault {
+    /// `tokens refresh` through the vault's own function, for a PostgreSQL role granted
+    /// `--kind refresher` (SPEC §10): `None` when this vault or role has none.
+    pub fn refresh_through_vault(
+        &mut self,
+        token: &crate::token::Credential,
+        key: &crate::token::Credential,
+        new_token: &crate::token::Credential,
+        new_key: &crate::token::Credential,
+    ) -> Result<Option<RefreshOutcome>> {
+        match self {
+            Vault::Sqlite(_) => Ok(None),
+            Vault::Postgres(vault) => vault.refresh(token, key, new_token, new_key),
+        }
+    }
+}
+
 /// True when `error` (as a store returned it) says the connection to a shared vault was lost
 /// (a server restart, a failover, a killed session): opening the vault again may answer.
 pub fn connection_lost(error: &Error) -> bool {

@@ -29,9 +29,12 @@ pub enum Kind {
     Verifier,
     /// Reads tokens and the event log (list, show, log), no hashes; cannot verify or change
     Reader,
+    /// Refreshes tokens (a holder's token and secret key for a new pair) through the vault's
+    /// refresh function, which applies every refresh rule; nothing else
+    Refresher,
 }
 
-use Kind::{Admin, Reader, Verifier};
+use Kind::{Admin, Reader, Refresher, Verifier};
 
 /// One grant: `privilege` on `table` (its `columns`, or the whole table when empty) for the
 /// `kinds` listed.
@@ -71,7 +74,7 @@ const TABLES: &[&str] = &[
 #[rustfmt::skip]
 const GRANTS: &[Grant] = &[
     // The version row: everyone reads it; its row lock is the write lock (admins only).
-    grant(&[Admin, Verifier, Reader], "SELECT", "tokens_vault", &[]),
+    grant(&[Admin, Verifier, Reader, Refresher], "SELECT", "tokens_vault", &[]),
     grant(&[Admin], "UPDATE", "tokens_vault", &[]),
     grant(&[Admin], "SELECT, INSERT, UPDATE", "tokens", &[]),
 
@@ -106,6 +109,10 @@ const FUNCTIONS: &[(&str, &[Kind])] = &[
     (
         "count_failures(text, bytea, text, bigint)",
         &[Admin, Verifier],
+    ),
+    (
+        "refresh(text, bytea, bytea, text, bytea, text, bytea)",
+        &[Refresher],
     ),
 ];
 
@@ -201,6 +208,7 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Admin => "admin",
         Verifier => "verifier",
         Reader => "reader",
+        Refresher => "refresher",
     }
 }
 

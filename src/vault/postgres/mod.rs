@@ -36,9 +36,13 @@ use tokio_postgres::error::SqlState;
 pub use schema::CURRENT_VERSION;
 pub use store::PgStore;
 
+use chrono::{DateTime, Utc};
+
+use super::records::{Controls, NewToken, split_meta, split_nets, split_scopes};
 use super::store::Store;
-use super::{Access, Doing, Marks, allowed_by_marks};
+use super::{Access, Doing, Marks, RefreshOutcome, allowed_by_marks};
 use crate::error::{Error, Result};
+use crate::token::Credential;
 use link::{Link, Transaction};
 use store::Session;
 
@@ -72,6 +76,8 @@ struct Rights {
     secret_key_hashes: bool,
     /// May read what `list`, `show` and `log` show.
     records: bool,
+    /// May run the vault's `refresh` function (a refresher: SPEC §10).
+    refresh: bool,
 }
 
 impl Rights {
@@ -79,6 +85,12 @@ impl Rights {
     /// `tokens grants`' kinds.
     fn kind(self) -> Option<&'static str> {
         match self {
+            Rights {
+                refresh: true,
+                bookkeeping: false,
+                records: false,
+                ..
+            } => Some("refresher"),
             Rights {
                 bookkeeping: true,
                 secret_key_hashes: false,
@@ -333,6 +345,108 @@ impl PgVault {
     }
 }
 
+/// The vault's refresh function (schema.rs), as the catalog names its signature.
+const REFRESH_FUNCTION: &str = "refresh(text, bytea, bytea, text, bytea, text, bytea)";
+
+impl PgVault {
+    /// `tokens refresh` by a refresher role (SPEC §10): the vault's `refresh` function applies
+    /// every refresh rule under the write lock and writes the events; this role only draws the
+    /// new token (`new_token`, `new_key`). `None` when this role may not run it.
+    pub fn refresh(
+        &mut self,
+        token: &Credential,
+        key: &Credential,
+        new_token: &Credential,
+        new_key: &Credential,
+    ) -> Result<Option<RefreshOutcome>> {
+        if !self.functions || !self.role.refresh {
+            return Ok(None);
+        }
+        let shown = self.link.shown();
+        let (transaction, _) = self
+            .link
+            .begin(Duration::MAX, "SELECT 1")
+            .map_err(|e| name(e, shown))?;
+        let rows = transaction
+            .link()
+            .query(
+                &format!(
+                    "SELECT * FROM {}.{REFRESH_FUNCTION_CALL}",
+                    self.link.schema()
+                ),
+                &[
+                    &token.id(),
+                    &token.secret_hash().as_slice(),
+                    &key.secret_hash().as_slice(),
+                    &new_token.id(),
+                    &new_token.secret_hash().as_slice(),
+                    &new_token.secret_tail(),
+                    &new_key.secret_hash().as_slice(),
+                ],
+            )
+            .map_err(|e| name(e, shown))?;
+        transaction.commit().map_err(|e| name(e, shown))?;
+        let row = rows
+            .first()
+            .ok_or_else(|| corrupt(shown, "its refresh function answered no row"))?;
+        refresh_outcome(row, token.id(), new_token, new_key).map(Some)
+    }
+}
+
+/// How the refresh function is called (see [`REFRESH_FUNCTION`]).
+const REFRESH_FUNCTION_CALL: &str = "refresh($1, $2, $3, $4, $5, $6, $7)";
+
+/// The refresh function's answer (schema.rs) as the outcome `tokens refresh` reports.
+fn refresh_outcome(
+    row: &tokio_postgres::Row,
+    id: &str,
+    new_token: &Credential,
+    new_key: &Credential,
+) -> Result<RefreshOutcome> {
+    let outcome: String = row.try_get(0)?;
+    let name: String = row.try_get::<_, Option<String>>(1)?.unwrap_or_default();
+    let time = |index: usize| -> Result<Option<DateTime<Utc>>> {
+        Ok(row.try_get::<_, Option<i64>>(index)?.map(super::from_secs))
+    };
+    Ok(match outcome.as_str() {
+        "refreshed" => RefreshOutcome::Refreshed(Box::new(NewToken {
+            id: new_token.id().to_owned(),
+            name,
+            app: row.try_get(4)?,
+            scopes: split_scopes(&row.try_get::<_, String>(5)?),
+            note: row.try_get(6)?,
+            secret_hash: new_token.secret_hash(),
+            secret_tail: new_token.secret_tail(),
+            secret_key_hash: Some(new_key.secret_hash()),
+            created_at: time(7)?.unwrap_or_else(Utc::now),
+            expires_at: time(8)?,
+            rotated_from: Some(id.to_owned()),
+            lineage: row.try_get(9)?,
+            first_use_ends: row.try_get(15)?,
+            controls: Controls {
+                disabled_at: time(10)?,
+                disable_reason: row.try_get(11)?,
+                uses_limit: row.try_get(12)?,
+                uses_epoch: 0,
+                uses_spent: 0,
+                allow_from: split_nets(row.try_get(13)?),
+                meta: split_meta(row.try_get(14)?),
+            },
+        })),
+        "no_secret_key" => RefreshOutcome::NoSecretKey { name },
+        "reuse_detected" => RefreshOutcome::ReuseDetected {
+            name,
+            revoked: usize::try_from(row.try_get::<_, Option<i64>>(2)?.unwrap_or(0)).unwrap_or(0),
+        },
+        "revoked" => RefreshOutcome::Revoked {
+            name,
+            rotated: row.try_get::<_, Option<bool>>(3)?.unwrap_or(false),
+        },
+        "disabled" => RefreshOutcome::Disabled { name },
+        _ => RefreshOutcome::Invalid,
+    })
+}
+
 /// Starts a write transaction and takes the vault's write lock, waiting at most `patience`.
 /// A vault a newer tokens migrated since this one opened it is refused, unchanged.
 fn begin_write(link: &Link, patience: Duration) -> Result<Transaction<'_>> {
@@ -425,6 +539,7 @@ fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
     .map(|table| relation(&schema, table));
     let namespace = format!("'{}'", schema::quoted(&schema).replace('\'', "''"));
     let lookup = relation(&schema, "lookup(text, bytea)");
+    let refresh = relation(&schema, REFRESH_FUNCTION);
     let rows = link
         .query(
             &format!(
@@ -454,7 +569,9 @@ fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
              CASE WHEN to_regclass({vault}) IS NULL OR to_regclass({tokens}) IS NULL \
                        OR to_regclass({events}) IS NULL THEN true \
                   ELSE has_column_privilege({tokens}, 'note', 'SELECT') \
-                       AND has_table_privilege({events}, 'SELECT') END"
+                       AND has_table_privilege({events}, 'SELECT') END, \
+             to_regprocedure({refresh}) IS NOT NULL \
+                  AND has_function_privilege(to_regprocedure({refresh}), 'EXECUTE')"
             ),
             &[],
         )
@@ -469,6 +586,7 @@ fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
         secret_hashes: row.get::<_, Option<bool>>(4).unwrap_or(false),
         secret_key_hashes: row.get::<_, Option<bool>>(5).unwrap_or(false),
         records: row.get::<_, Option<bool>>(6).unwrap_or(false),
+        refresh: row.get::<_, Option<bool>>(7).unwrap_or(false),
     };
     if !marked {
         return if has_tokens {

@@ -303,6 +303,108 @@ pub const MIGRATIONS: &[&str] = &[
         PERFORM @SCHEMA@.note_failures(p_id, p_reason, least(p_count, 100000), v_now);
     END $$;
 
+    -- `tokens refresh` for a refresher role (SPEC §10): the holder of token `p_id` (secret
+    -- SHA-256 `p_secret`) and its secret key (`p_key`) trades them for the new token the client
+    -- drew (`p_new_id`, its secret's SHA-256, tail and secret key's SHA-256), under the vault's
+    -- write lock, by every refresh rule, writing its events with the server's time. The outcome:
+    -- `refreshed` (with the new token's row), `invalid`, `no_secret_key`, `reuse_detected`
+    -- (committed: the lineage is revoked; `o_count` tokens ended), `revoked`, `disabled`.
+    CREATE FUNCTION @SCHEMA@.refresh(p_id text, p_secret bytea, p_key bytea, p_new_id text,
+        p_new_secret bytea, p_new_tail text, p_new_key bytea,
+        OUT o_outcome text, OUT o_name text, OUT o_count bigint, OUT o_rotated boolean,
+        OUT o_app text, OUT o_scopes text, OUT o_note text, OUT o_created_at bigint,
+        OUT o_expires_at bigint, OUT o_lineage text, OUT o_disabled_at bigint,
+        OUT o_disable_reason text, OUT o_uses_limit bigint, OUT o_allow_from text,
+        OUT o_meta text, OUT o_first_use_ends text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        t @SCHEMA@.tokens%ROWTYPE;
+        v_now bigint := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+        v_max bigint;
+        v_waiting text;
+    BEGIN
+        PERFORM 1 FROM @SCHEMA@.tokens_vault FOR UPDATE;
+        SELECT * INTO t FROM @SCHEMA@.tokens WHERE id = p_id FOR UPDATE;
+        o_name := t.name;
+        -- The refresh rules, in order (refresh.rs's, for admins): a new rule is one more check.
+        IF NOT FOUND OR t.secret_hash IS DISTINCT FROM p_secret THEN
+            o_outcome := 'invalid';
+            RETURN;
+        END IF;
+        IF t.secret_key_hash IS NULL THEN
+            o_outcome := 'no_secret_key';
+            RETURN;
+        END IF;
+        IF t.secret_key_hash IS DISTINCT FROM p_key THEN
+            o_outcome := 'invalid';
+            RETURN;
+        END IF;
+        IF t.secret_key_used_at IS NOT NULL THEN
+            -- Secret-key reuse: someone else may hold a copy; every live token of the lineage ends.
+            -- Those still verifying: not revoked, or not yet (a grace, a wait on a first use).
+            UPDATE @SCHEMA@.tokens l SET revoked_at = v_now, revoke_reason = 'secret key reused'
+                WHERE l.lineage = t.lineage AND coalesce(CASE WHEN l.waits_for IS NULL
+                    THEN l.revoked_at ELSE coalesce((SELECT CASE WHEN w.first_used_at < l.revoked_at
+                        THEN w.first_used_at ELSE l.revoked_at END FROM @SCHEMA@.token_usage w
+                        WHERE w.token_id = l.waits_for AND w.first_used_at IS NOT NULL),
+                        l.revoked_at) END, v_now + 1) > v_now;
+            GET DIAGNOSTICS o_count = ROW_COUNT;
+            INSERT INTO @SCHEMA@.events (at, token_id, kind, detail) VALUES (v_now, t.id,
+                'reuse_detected', 'revoked ' || o_count || ' token(s) of the lineage');
+            o_outcome := 'reuse_detected';
+            RETURN;
+        END IF;
+        IF t.revoked_at IS NOT NULL THEN
+            o_outcome := 'revoked';
+            o_rotated := t.replaced_by IS NOT NULL;
+            RETURN;
+        END IF;
+        IF t.disabled_at IS NOT NULL THEN
+            o_outcome := 'disabled';
+            RETURN;
+        END IF;
+        -- The successor: same name, app, scopes, note and controls; the same lifetime, capped
+        -- by the vault's policy (never refused by it: the holder cannot change the token).
+        SELECT max_lifetime INTO v_max FROM @SCHEMA@.policy;
+        o_expires_at := v_now + (t.expires_at - t.created_at);
+        IF v_max IS NOT NULL AND (o_expires_at IS NULL OR o_expires_at - v_now > v_max) THEN
+            o_expires_at := v_now + v_max;
+        END IF;
+        -- An `--until-used` successor not used yet hands the wait on to its own successor.
+        SELECT o.id INTO v_waiting FROM @SCHEMA@.tokens o
+            WHERE o.id = t.first_use_ends AND o.waits_for = t.id
+            AND NOT EXISTS (SELECT 1 FROM @SCHEMA@.token_usage u
+                WHERE u.token_id = t.id AND u.first_used_at IS NOT NULL);
+        IF v_waiting IS NOT NULL THEN
+            UPDATE @SCHEMA@.tokens SET waits_for = p_new_id WHERE id = v_waiting;
+        END IF;
+        UPDATE @SCHEMA@.tokens SET revoked_at = v_now, revoke_reason = 'refreshed',
+            replaced_by = p_new_id, secret_key_used_at = v_now WHERE id = t.id;
+        INSERT INTO @SCHEMA@.tokens (id, name, app, scopes, note, secret_hash, secret_tail,
+            secret_key_hash, created_at, expires_at, rotated_from, lineage, disabled_at,
+            disable_reason, uses_limit, allow_from, meta, first_use_ends)
+            VALUES (p_new_id, t.name, t.app, t.scopes, t.note, p_new_secret, p_new_tail,
+                p_new_key, v_now, o_expires_at, t.id, t.lineage, t.disabled_at,
+                t.disable_reason, t.uses_limit, t.allow_from, t.meta, v_waiting);
+        INSERT INTO @SCHEMA@.events (at, token_id, kind, detail) VALUES
+            (v_now, t.id, 'refreshed', 'replaced by ' || p_new_id),
+            (v_now, p_new_id, 'created', 'refreshed from ' || t.id);
+        o_outcome := 'refreshed';
+        o_app := t.app;
+        o_scopes := t.scopes;
+        o_note := t.note;
+        o_created_at := v_now;
+        o_lineage := t.lineage;
+        o_disabled_at := t.disabled_at;
+        o_disable_reason := t.disable_reason;
+        o_uses_limit := t.uses_limit;
+        o_allow_from := t.allow_from;
+        o_meta := t.meta;
+        o_first_use_ends := v_waiting;
+    END $$;
+
+    REVOKE ALL ON FUNCTION @SCHEMA@.refresh(text, bytea, bytea, text, bytea, text, bytea) FROM PUBLIC;
     REVOKE ALL ON FUNCTION @SCHEMA@.note_failures(text, text, bigint, bigint),
         @SCHEMA@.lookup(text, bytea), @SCHEMA@.spend_use(text, bytea, bigint),
         @SCHEMA@.touch_last_use(text, bytea), @SCHEMA@.record_first_use(text, bytea),
