@@ -1020,3 +1020,98 @@ fn a_refresher_refreshes_through_the_vaults_function_and_does_nothing_else() {
         );
     }
 }
+
+/// `tokens grants` as a vault owner who is not a superuser (the vault in a schema of its own,
+/// `schema=` in the URL): the owner's block succeeds; the next is for the database owner or a
+/// superuser; the check fails while PUBLIC keeps TEMP, and `grants` warns, until that is done.
+#[test]
+fn grants_say_what_the_vaults_owner_can_do_and_what_it_cannot() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let owner = format!("owner_{}", database(&sandbox));
+    let verifier = format!("v_{}", database(&sandbox));
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {owner}; CREATE ROLE {owner} LOGIN PASSWORD 'pw-owner'; \
+             DROP ROLE IF EXISTS {verifier}; CREATE ROLE {verifier} LOGIN PASSWORD 'pw-v'"
+        ))
+        .unwrap();
+    sandbox.execute(&format!(
+        "CREATE SCHEMA vault AUTHORIZATION {owner}; \
+         GRANT TEMPORARY ON DATABASE {} TO PUBLIC",
+        database(&sandbox)
+    ));
+    let separator = if sandbox.location.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let url = format!(
+        "{}{separator}schema=vault",
+        as_user(&sandbox.location, &owner, "pw-owner")
+    );
+    let run = |args: &[&str], stdin: &str| {
+        sandbox
+            .cmd(args)
+            .env("TOKENS_VAULT", &url)
+            .write_stdin(stdin.to_owned())
+            .output()
+            .unwrap()
+    };
+    let output = run(&["create", "ci"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let issued = parse_issued(&output);
+    assert_eq!(
+        sandbox.query::<i64>(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'vault' AND tablename = 'tokens'"
+        ),
+        1
+    );
+    let output = run(&["grants", &verifier, "--kind", "verifier"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("warning: PUBLIC may still create TEMP tables"),
+        "{}",
+        stderr(&output)
+    );
+    let sql = stdout(&output);
+    let (owners, rest) = sql.split_once("COMMIT;\n").unwrap();
+    let (superusers, check) = rest.split_once("\n-- the check").unwrap();
+    let check = &format!("-- the check{check}");
+    assert!(superusers.contains("-- as the database owner or a superuser"));
+    assert!(owners.contains("\"vault\".tokens_vault"), "{owners}");
+    let mut as_owner = postgres::Client::connect(
+        &direct(&url.replace(&format!("{separator}schema=vault"), "")),
+        postgres::NoTls,
+    )
+    .unwrap();
+    as_owner.batch_execute(&format!("{owners}COMMIT;")).unwrap();
+    assert!(
+        as_owner.batch_execute(superusers).is_err(),
+        "not the owner's to run"
+    );
+    let error = as_owner.batch_execute(check).unwrap_err();
+    let message = error.as_db_error().unwrap().message().to_owned();
+    assert!(
+        message.contains("PUBLIC may still create TEMP tables"),
+        "{message}"
+    );
+    // The verifier verifies the vault in its schema.
+    let verifier_url = format!(
+        "{}{separator}schema=vault",
+        as_user(&sandbox.location, &verifier, "pw-v")
+    );
+    let output = sandbox
+        .cmd(&["verify"])
+        .env("TOKENS_VAULT", &verifier_url)
+        .write_stdin(format!("{}\n", issued.token))
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    // Done by a superuser: the check passes, and grants no longer warns.
+    sandbox.execute(superusers);
+    as_owner.batch_execute(check).unwrap();
+    let output = run(&["grants", &verifier, "--kind", "verifier"], "");
+    assert_eq!(stderr(&output), "");
+}

@@ -149,6 +149,8 @@ pub fn sql(role: &str, kind: Kind, schema: &str) -> String {
         "REVOKE ALL ON FUNCTION {} FROM {role};",
         qualified(&schema, FUNCTIONS.iter().map(|(function, _)| *function))
     );
+    // Every kind names the schema's objects (PUBLIC has USAGE on `public`, not on others).
+    let _ = writeln!(sql, "GRANT USAGE ON SCHEMA {schema} TO {role};");
     for grant in GRANTS.iter().filter(|grant| grant.kinds.contains(&kind)) {
         let columns = if grant.columns.is_empty() {
             String::new()
@@ -262,6 +264,7 @@ mod tests {
         assert_eq!(
             grants,
             [
+                "GRANT USAGE ON SCHEMA \"public\" TO ci_verifier;",
                 "GRANT SELECT ON \"public\".tokens_vault TO ci_verifier;",
                 "GRANT EXECUTE ON FUNCTION \"public\".lookup(text, bytea), \
                  \"public\".spend_use(text, bytea, bigint), \"public\".touch_last_use(text, bytea), \

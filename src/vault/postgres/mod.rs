@@ -231,6 +231,19 @@ impl PgVault {
         Ok(())
     }
 
+    /// True while PUBLIC may create TEMP tables in the vault's database (`tokens grants`' second
+    /// block revokes it).
+    pub fn public_has_temp(&self) -> Result<bool> {
+        let rows = self.link.query(
+            "SELECT has_database_privilege('public', current_database(), 'TEMPORARY')",
+            &[],
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| corrupt(self.link.shown(), "the server answered no row"))?;
+        Ok(row.try_get(0)?)
+    }
+
     /// False for a vault this role may read but not write (or a read-only replica).
     pub fn writable(&self) -> bool {
         self.writable
