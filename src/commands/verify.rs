@@ -7,13 +7,14 @@
 //! a `verify --batch` kept running as a service's coprocess sees a revoke, an expiry or the end
 //! of a rotation's grace as soon as it happens.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use super::Context;
 use super::secrets::{self, Source, StdinLines};
@@ -150,7 +151,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
             let mut vault = context.open(Access::Read)?;
             vault.may_verify()?;
             now = Utc::now();
-            let verdict = decide(&mut vault, &credential, &requirements, now)?;
+            let verdict = decide(&mut vault, &credential, &requirements, now, None)?;
             let verdict = record_first_use(&mut vault, verdict, now);
             let mut pending = Pending::new();
             pending.add(&verdict, now);
@@ -228,8 +229,11 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     let mut unanswered = None;
     // Use-limited tokens answered `unavailable` because this user cannot record their uses.
     let mut unrecorded = 0_u64;
+    // Lines read ahead (those already waiting on stdin), and their lookups, asked together.
+    let mut queued = VecDeque::new();
+    let mut prefetched = Prefetched::new();
     loop {
-        if !stdin.has_buffered_input() {
+        if queued.is_empty() && !stdin.has_buffered_input() {
             stdout.flush()?;
             if stdin.runs_dry() {
                 pending.write(&mut vault);
@@ -240,7 +244,15 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
             vault.rest();
             opened_at = Instant::now();
         }
-        let line = match stdin.next_line() {
+        let next = match queued.pop_front() {
+            Some(next) => next,
+            None => {
+                read_ahead(&mut stdin, &mut queued);
+                prefetched = prefetch(&vault, &queued, requirements);
+                queued.pop_front().unwrap_or(Ok(None))
+            }
+        };
+        let line = match next {
             Ok(Some(line)) => Ok(line),
             Ok(None) => break,
             Err(Error::Malformed(why)) => Err(why),
@@ -279,10 +291,11 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
         let verdict = match line.as_ref().map(|line| batch_line(line, requirements)) {
             Err(why) => Verdict::malformed(why.clone()),
             Ok(Err(why)) => Verdict::malformed(why),
-            Ok(Ok((credential, requirements))) => match vault
-                .keep_current()
-                .and_then(|()| decide(&mut vault, &credential, &requirements, now))
-            {
+            Ok(Ok((credential, requirements))) => match vault.keep_current().and_then(|()| {
+                let lookup =
+                    prefetched.remove(&(credential.id().to_owned(), credential.secret_hash()));
+                decide(&mut vault, &credential, &requirements, now, lookup)
+            }) {
                 Ok(verdict) => {
                     if verdict.reason == Reason::Unavailable {
                         unrecorded += 1;
@@ -335,6 +348,54 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     }
 }
 
+/// How many lines `--batch` reads ahead of the one it answers, at most: those already waiting
+/// on stdin, whose lookups go to a PostgreSQL vault together (one round trip, pipelined).
+const READ_AHEAD: usize = 256;
+
+/// Lookups asked ahead, by presented id and secret hash.
+type Prefetched = HashMap<(String, [u8; 32]), vault::Lookup>;
+
+/// Reads the next line, and after it the lines already waiting on stdin (at most
+/// [`READ_AHEAD`]): a line that ends the input or fails ends the reading too.
+fn read_ahead(stdin: &mut StdinLines, queued: &mut VecDeque<Result<Option<Zeroizing<String>>>>) {
+    loop {
+        let next = stdin.next_line();
+        let more = matches!(next, Ok(Some(_)));
+        queued.push_back(next);
+        if !more || queued.len() >= READ_AHEAD || !stdin.has_buffered_input() {
+            return;
+        }
+    }
+}
+
+/// The lookups of the well-formed tokens among `queued`, asked together where the vault gains
+/// by it (see [`Vault::lookup_many`]); none when it does not, or when asking failed (each line
+/// is then asked on its own, and its failure handled there).
+fn prefetch(
+    vault: &Vault,
+    queued: &VecDeque<Result<Option<Zeroizing<String>>>>,
+    requirements: &Requirements<'_>,
+) -> Prefetched {
+    // Each token once: a lookup that finds a wrong secret counts it (each line's own lookup).
+    let mut seen = std::collections::HashSet::new();
+    let presented: Vec<(String, [u8; 32])> = queued
+        .iter()
+        .filter_map(|next| match next {
+            Ok(Some(line)) => batch_line(line, requirements).ok(),
+            _ => None,
+        })
+        .map(|(credential, _)| (credential.id().to_owned(), credential.secret_hash()))
+        .filter(|presented| seen.insert(presented.clone()))
+        .collect();
+    if presented.len() < 2 {
+        return Prefetched::new();
+    }
+    match vault.lookup_many(&presented) {
+        Ok(Some(lookups)) => presented.into_iter().zip(lookups).collect(),
+        _ => Prefetched::new(),
+    }
+}
+
 /// The answer for a line the vault could not be asked about (SPEC §4); never valid.
 fn unavailable(credential: &Credential) -> Verdict {
     Verdict {
@@ -369,7 +430,7 @@ fn reconnect_and_judge(
         }
         let attempt = Vault::open_within(&location, Access::Read, left).and_then(|mut vault| {
             vault.may_verify()?;
-            let verdict = decide(&mut vault, credential, requirements, Utc::now())?;
+            let verdict = decide(&mut vault, credential, requirements, Utc::now(), None)?;
             Ok((vault, verdict))
         });
         match attempt {
@@ -420,13 +481,20 @@ fn decide(
     credential: &Credential,
     requirements: &Requirements<'_>,
     now: DateTime<Utc>,
+    prefetched: Option<vault::Lookup>,
 ) -> Result<Verdict> {
-    let verdict = judge(vault.store().as_ref(), credential, requirements, now)?;
+    let verdict = judge(
+        vault.store().as_ref(),
+        credential,
+        requirements,
+        now,
+        prefetched,
+    )?;
     if !verdict.needs_spend() {
         return Ok(verdict);
     }
     let spent = vault.record_use(|store| {
-        let mut verdict = judge(store, credential, requirements, now)?;
+        let mut verdict = judge(store, credential, requirements, now, None)?;
         if let (Reason::Ok, Some(record)) = (verdict.reason, verdict.record.as_mut())
             && let Some(limit) = record.controls.uses_limit
         {
@@ -514,16 +582,21 @@ fn record_first_use(vault: &mut Vault, verdict: Verdict, now: DateTime<Utc>) -> 
     }
 }
 
-/// Checks a well-formed token against the vault: existence, secret, revocation, expiry, scopes, app.
+/// Checks a well-formed token against the vault: existence, secret, revocation, expiry, scopes,
+/// app; from its lookup (`prefetched`, or asked now).
 fn judge(
     store: &dyn Store,
     credential: &Credential,
     requirements: &Requirements<'_>,
     now: DateTime<Utc>,
+    prefetched: Option<vault::Lookup>,
 ) -> Result<Verdict> {
     let presented_id = Some(credential.id().to_owned());
     let secret = credential.secret_hash();
-    let lookup = store.lookup_for_verify(credential.id(), &secret)?;
+    let lookup = match prefetched {
+        Some(lookup) => lookup,
+        None => store.lookup_for_verify(credential.id(), &secret)?,
+    };
     // The server's clock where the vault has one: every verifier of a shared vault judges by it.
     let now = lookup.now.unwrap_or(now);
     let known = lookup.known;

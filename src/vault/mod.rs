@@ -368,6 +368,17 @@ pub enum RefreshOutcome {
 }
 
 impl Vault {
+    /// What [`Store::lookup_for_verify`] answers for each presented token (id, secret's
+    /// SHA-256), asked together: one round trip on PostgreSQL (`verify --batch`'s lines already
+    /// waiting on stdin). `None` where asking together gains nothing (SQLite, a PostgreSQL
+    /// vault from before its functions).
+    pub fn lookup_many(&self, presented: &[(String, [u8; 32])]) -> Result<Option<Vec<Lookup>>> {
+        match self {
+            Vault::Sqlite(_) => Ok(None),
+            Vault::Postgres(vault) => vault.lookup_many(presented),
+        }
+    }
+
     /// `tokens refresh` through the vault's own function, for a PostgreSQL role granted
     /// `--kind refresher` (SPEC §10): `None` when this vault or role has none.
     pub fn refresh_through_vault(

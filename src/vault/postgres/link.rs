@@ -264,6 +264,31 @@ impl Link {
         self.autocommit(self.client().query_typed(sql, &params))
     }
 
+    /// Runs `statements` (each SQL with its parameters) sent together: one round trip, in the
+    /// open transaction or one of their own. Each one's rows, or its error (after an error the
+    /// transaction is aborted, and the statements after it fail too).
+    pub(super) fn query_together(
+        &self,
+        statements: &[(&str, Vec<&(dyn ToSql + Sync)>)],
+    ) -> Result<Vec<Result<Vec<Row>>>> {
+        let typed_params = statements
+            .iter()
+            .map(|(_, params)| typed(params.iter().copied()))
+            .collect::<Result<Vec<_>>>()?;
+        let client = self.client();
+        let requests = statements
+            .iter()
+            .zip(&typed_params)
+            .map(|((sql, _), params)| client.query_typed(sql, params));
+        let answers = self.autocommit(async {
+            Ok::<_, tokio_postgres::Error>(futures_util::future::join_all(requests).await)
+        })?;
+        Ok(answers
+            .into_iter()
+            .map(|answer| answer.map_err(|error| self.failure(error, self.timeout)))
+            .collect())
+    }
+
     /// Runs `sql` with `params` as one unnamed statement; the number of rows it changed.
     pub(super) fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let params = typed(params.iter().copied())?;

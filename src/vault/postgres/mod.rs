@@ -231,6 +231,21 @@ impl PgVault {
         Ok(())
     }
 
+    /// See [`super::Vault::lookup_many`].
+    pub fn lookup_many(
+        &self,
+        presented: &[(String, [u8; 32])],
+    ) -> Result<Option<Vec<super::Lookup>>> {
+        let shown = self.link.shown();
+        self.store().lookup_many(presented).map_err(|e| {
+            if connection_lost(&e) {
+                e
+            } else {
+                name(e, shown)
+            }
+        })
+    }
+
     /// True while PUBLIC may create TEMP tables in the vault's database (`tokens grants`' second
     /// block revokes it).
     pub fn public_has_temp(&self) -> Result<bool> {

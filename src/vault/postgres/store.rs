@@ -205,6 +205,60 @@ fn controls(row: &Row, first: usize) -> Result<Controls, tokio_postgres::Error> 
     })
 }
 
+impl PgStore<'_> {
+    /// `lookup` of each presented token (`id`, its secret's SHA-256) sent together, in one
+    /// round trip (`verify --batch`'s lines already waiting); `None` for a vault from before
+    /// the functions.
+    pub(super) fn lookup_many(
+        &self,
+        presented: &[(String, [u8; 32])],
+    ) -> Result<Option<Vec<Lookup>>> {
+        if !self.functions {
+            return Ok(None);
+        }
+        let sql = format!("SELECT * FROM {}.lookup($1, $2)", self.link().schema());
+        let secrets: Vec<&[u8]> = presented
+            .iter()
+            .map(|(_, secret)| secret.as_slice())
+            .collect();
+        let statements: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = presented
+            .iter()
+            .zip(&secrets)
+            .map(|((id, _), secret)| {
+                let params: Vec<&(dyn ToSql + Sync)> = vec![id, secret];
+                (sql.as_str(), params)
+            })
+            .collect();
+        let answers = self.link().query_together(&statements)?;
+        presented
+            .iter()
+            .zip(answers)
+            .map(|((id, _), rows)| lookup_from_rows(id, &rows?))
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+}
+
+/// What `lookup` answered (one row).
+fn lookup_from_rows(id: &str, rows: &[Row]) -> Result<Lookup> {
+    let row = rows
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("the vault's lookup function answered no row"))?;
+    let known: bool = row.try_get(0)?;
+    let matched: bool = row.try_get::<_, Option<bool>>(1)?.unwrap_or(false);
+    let record = if matched {
+        Some(verify_record_from_lookup(id, row)?)
+    } else {
+        None
+    };
+    Ok(Lookup {
+        known,
+        record,
+        failure_counted: known && !matched,
+        now: time(row, 16)?,
+    })
+}
+
 /// The token `lookup` (schema.rs) described, its secret matched; no hash.
 fn verify_record_from_lookup(id: &str, row: &Row) -> Result<VerifyRecord, tokio_postgres::Error> {
     Ok(VerifyRecord {
@@ -241,22 +295,7 @@ impl Store for PgStore<'_> {
             });
         }
         let rows = self.call("lookup($1, $2)", &[&id, &secret.as_slice()])?;
-        let row = rows
-            .first()
-            .ok_or_else(|| anyhow::anyhow!("the vault's lookup function answered no row"))?;
-        let known: bool = row.try_get(0)?;
-        let matched: bool = row.try_get::<_, Option<bool>>(1)?.unwrap_or(false);
-        let record = if matched {
-            Some(verify_record_from_lookup(id, row)?)
-        } else {
-            None
-        };
-        Ok(Lookup {
-            known,
-            record,
-            failure_counted: known && !matched,
-            now: time(row, 16)?,
-        })
+        lookup_from_rows(id, &rows)
     }
 
     fn record_last_use(&self, id: &str, secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
