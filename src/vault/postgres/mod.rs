@@ -32,6 +32,7 @@ mod store;
 use std::time::Duration;
 
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 pub use schema::CURRENT_VERSION;
 pub use store::PgStore;
@@ -511,18 +512,19 @@ struct Inspection {
 /// set): the one given in the URL (`schema=`), else the one schema holding a `tokens_vault`
 /// table, else `public` for a vault not made yet. Two candidates are refused: the URL must
 /// name one. Also whether the server takes writes (not a replica).
-fn find_schema(link: &Link, requested: &Option<String>) -> Result<(String, bool)> {
-    let shown = link.shown();
-    let rows = link
-        .query(
-            "SELECT NOT pg_catalog.pg_is_in_recovery(), ARRAY(SELECT n.nspname::text \
-             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relname = 'tokens_vault' AND c.relkind = 'r' \
-             AND n.nspname !~ '^pg_(toast_)?temp_' AND ($1::text IS NULL OR n.nspname = $1) \
-             ORDER BY 1)",
-            &[requested],
-        )
-        .map_err(|e| name(e, shown))?;
+const FIND_SCHEMA: &str = "SELECT NOT pg_catalog.pg_is_in_recovery(), ARRAY(SELECT n.nspname::text \
+     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relname = 'tokens_vault' AND c.relkind = 'r' \
+     AND n.nspname !~ '^pg_(toast_)?temp_' AND ($1::text IS NULL OR n.nspname = $1) \
+     ORDER BY 1)";
+
+/// The schema [`FIND_SCHEMA`] found, and whether the server takes writes.
+fn found_schema(
+    shown: &str,
+    rows: Result<Vec<tokio_postgres::Row>>,
+    requested: &Option<String>,
+) -> Result<(String, bool)> {
+    let rows = rows.map_err(|e| name(e, shown))?;
     let row = rows
         .first()
         .ok_or_else(|| corrupt(shown, "the server answered no row"))?;
@@ -548,15 +550,10 @@ fn relation(schema: &str, name: &str) -> String {
     format!("'{}.{name}'", schema::quoted(schema).replace('\'', "''"))
 }
 
-/// What opening finds: the vault's schema, version, marks and what this role may do there.
-/// Each privilege is asked alone: `has_table_privilege` with a list answers whether the role
-/// has any of them; `has_any_column_privilege` counts column grants (`tokens grants`). Every
-/// name is qualified with the vault's schema. A database whose `tokens` table some other
-/// program made is refused, untouched.
-fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
-    let shown = link.shown();
-    let (schema, read_write) = find_schema(link, requested)?;
-    link.set_schema(&schema, read_write);
+/// What this role may do with the vault in `schema` (see [`inspect`]). Each privilege is asked
+/// alone: `has_table_privilege` with a list answers whether the role has any of them;
+/// `has_any_column_privilege` counts column grants (`tokens grants`). Every name is qualified.
+fn rights_query(schema: &str) -> String {
     let [vault, tokens, events, usage, failures] = [
         "tokens_vault",
         "tokens",
@@ -564,15 +561,13 @@ fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
         "token_usage",
         "verify_failures",
     ]
-    .map(|table| relation(&schema, table));
-    let namespace = format!("'{}'", schema::quoted(&schema).replace('\'', "''"));
-    let lookup = relation(&schema, "lookup(text, bytea)");
-    let refresh = relation(&schema, REFRESH_FUNCTION);
-    let rows = link
-        .query(
-            &format!(
-                "SELECT to_regclass({vault}) IS NOT NULL, to_regclass({tokens}) IS NOT NULL, \
-             NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AND \
+    .map(|table| relation(schema, table));
+    let namespace = format!("'{}'", schema::quoted(schema).replace('\'', "''"));
+    let lookup = relation(schema, "lookup(text, bytea)");
+    let refresh = relation(schema, REFRESH_FUNCTION);
+    format!(
+        "SELECT to_regclass({vault}) IS NOT NULL, to_regclass({tokens}) IS NOT NULL, \
+             NOT pg_is_in_recovery() AND \
              CASE WHEN to_regclass({vault}) IS NULL OR to_regclass({tokens}) IS NULL \
                        OR to_regclass({events}) IS NULL \
                   THEN to_regnamespace({namespace}) IS NOT NULL \
@@ -600,10 +595,48 @@ fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
                        AND has_table_privilege({events}, 'SELECT') END, \
              to_regprocedure({refresh}) IS NOT NULL \
                   AND has_function_privilege(to_regprocedure({refresh}), 'EXECUTE')"
-            ),
-            &[],
-        )
-        .map_err(|e| name(e, shown))?;
+    )
+}
+
+/// Reads the version of the vault in `schema`.
+fn version_query(schema: &str) -> String {
+    format!(
+        "SELECT application, version FROM {}.tokens_vault",
+        schema::quoted(schema)
+    )
+}
+
+/// What opening finds: the vault's schema, version, marks and what this role may do there, in
+/// one round trip when the vault is where it is looked for first (the URL's schema, else
+/// `public`): the schema, the rights and the version are asked together. A database whose
+/// `tokens` table some other program made is refused, untouched.
+fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
+    let shown = link.shown();
+    let guess = requested.clone().unwrap_or_else(|| "public".to_owned());
+    let (rights, version) = (rights_query(&guess), version_query(&guess));
+    let mut answers = link
+        .query_together(&[
+            (FIND_SCHEMA, vec![requested as &(dyn ToSql + Sync)]),
+            (&rights, vec![]),
+            (&version, vec![]),
+        ])
+        .map_err(|e| name(e, shown))?
+        .into_iter();
+    let mut next = || answers.next().unwrap_or_else(|| Ok(Vec::new()));
+    let (schema, read_write) = found_schema(shown, next(), requested)?;
+    link.set_schema(&schema, read_write);
+    let (rights, version) = if schema == guess {
+        (next(), next())
+    } else {
+        let (rights, version) = (rights_query(&schema), version_query(&schema));
+        let mut answers = link
+            .query_together(&[(&rights, vec![]), (&version, vec![])])
+            .map_err(|e| name(e, shown))?
+            .into_iter();
+        let mut next = || answers.next().unwrap_or_else(|| Ok(Vec::new()));
+        (next(), next())
+    };
+    let rows = rights.map_err(|e| name(e, shown))?;
     let row = rows
         .first()
         .ok_or_else(|| corrupt(shown, "the server answered no row"))?;
@@ -629,15 +662,13 @@ fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
             })
         };
     }
-    let rows = link
-        .query("SELECT application, version FROM tokens_vault", &[])
-        .map_err(|error| match sql_state(&error) {
-            Some(&SqlState::INSUFFICIENT_PRIVILEGE) => Error::RoleRefused(format!(
-                "this role may not read the vault at {shown}: it was granted no access to it; \
+    let rows = version.map_err(|error| match sql_state(&error) {
+        Some(&SqlState::INSUFFICIENT_PRIVILEGE) => Error::RoleRefused(format!(
+            "this role may not read the vault at {shown}: it was granted no access to it; \
                  its owner can grant some (tokens grants ROLE --kind admin|verifier|reader)"
-            )),
-            _ => name(error, shown),
-        })?;
+        )),
+        _ => name(error, shown),
+    })?;
     let version = match rows.first() {
         Some(row) if row.get::<_, String>(0) == schema::APPLICATION => {
             i64::from(row.get::<_, i32>(1))
