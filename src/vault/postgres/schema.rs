@@ -126,10 +126,12 @@ pub const MIGRATIONS: &[&str] = &[
     // the holder of the presented secret (its SHA-256), only forward, and write their events
     // with the server's time. Roles that had verifier rights keep verifying (EXECUTE), and
     // lose every direct write and the hashes; nobody but an admin writes events directly.
-    // Verifiers and writers older than this schema refuse (marks): they would write directly.
+    // Older binaries refuse (marks): they would write directly, and a vault is marked with the
+    // version that made it.
     "
     ALTER TABLE tokens_vault ADD COLUMN vault_schema text;
     UPDATE tokens_vault SET vault_schema = @SCHEMA_NAME@,
+        read_mark = greatest(read_mark, version + 1),
         verify_mark = greatest(verify_mark, version + 1), write_mark = greatest(write_mark, version + 1);
 
     -- Counts `count` failures of `id` for `reason` at `now`, with at most one event a minute

@@ -96,9 +96,12 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO vault_marks (read_mark, verify_mark, write_mark)
         SELECT user_version + 1, user_version + 1, user_version + 1 FROM pragma_user_version;",
     // trust: the PostgreSQL vault's functions (postgres/schema.rs); a private file has no
-    // roles, so nothing changes here and its marks stay where they were (the same numbers on
-    // both backends).
-    "UPDATE vault_marks SET read_mark = read_mark WHERE 0;",
+    // roles, so no table changes here. Its marks are raised to this version as the PostgreSQL
+    // vault's are (the same numbers on both backends: a vault is marked with its own version).
+    "UPDATE vault_marks SET
+        read_mark = max(read_mark, (SELECT user_version + 1 FROM pragma_user_version)),
+        verify_mark = max(verify_mark, (SELECT user_version + 1 FROM pragma_user_version)),
+        write_mark = max(write_mark, (SELECT user_version + 1 FROM pragma_user_version));",
 ];
 
 /// The schema version this build writes.
