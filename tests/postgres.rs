@@ -983,3 +983,52 @@ fn a_full_server_is_asked_again_within_the_deadline() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     drop(held);
 }
+
+/// The vault's schema is found from the catalog, never from the session (SPEC §10): `schema=`
+/// in the URL names one; a database with vaults in two schemas needs it (exit 1); a vault whose
+/// schema was renamed is refused (its functions name the old one).
+#[test]
+fn the_vaults_schema_is_named_in_the_url_or_found_alone() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("in-public", &[]);
+    sandbox.execute("CREATE SCHEMA other");
+    let separator = if sandbox.location.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let other = format!("{}{separator}schema=other", sandbox.location);
+    let output = run_at(&sandbox, &other, &["create", "in-other"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let in_other = parse_issued(&output);
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM other.tokens"), 1);
+    // Two vaults: which one is meant must be said.
+    let (status, error) = sandbox.verify(&issued.token, &[]);
+    assert_eq!(status, 1);
+    assert!(
+        error.contains("holds a tokens vault in each of the schemas other, public; name the one to use in the URL (?schema=NAME)"),
+        "{error}"
+    );
+    let output = run_at(
+        &sandbox,
+        &other,
+        &["verify"],
+        &format!("{}\n", in_other.token),
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    // Renamed: refused, untouched.
+    sandbox.execute("ALTER SCHEMA other RENAME TO moved");
+    let moved = format!("{}{separator}schema=moved", sandbox.location);
+    let output = run_at(
+        &sandbox,
+        &moved,
+        &["verify"],
+        &format!("{}\n", in_other.token),
+    );
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("it was made in schema other and is now in schema moved"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -599,9 +599,11 @@ fn rights_query(schema: &str) -> String {
 }
 
 /// Reads the version of the vault in `schema`.
+/// Reads the version of the vault in `schema`, and the schema it recorded it was made in
+/// (none before the functions: read through `to_jsonb`, which any schema version answers).
 fn version_query(schema: &str) -> String {
     format!(
-        "SELECT application, version FROM {}.tokens_vault",
+        "SELECT application, version, to_jsonb(v) ->> 'vault_schema' FROM {}.tokens_vault v",
         schema::quoted(schema)
     )
 }
@@ -671,6 +673,19 @@ fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
     })?;
     let version = match rows.first() {
         Some(row) if row.get::<_, String>(0) == schema::APPLICATION => {
+            // The functions name their schema: a vault whose schema was renamed (or whose
+            // tables were moved) would run functions of another place.
+            if let Some(recorded) = row.try_get::<_, Option<String>>(2)?
+                && recorded != schema
+            {
+                return Err(corrupt(
+                    shown,
+                    &format!(
+                        "it was made in schema {recorded} and is now in schema {schema}; move it \
+                         back, or migrate it into a new vault (tokens migrate)"
+                    ),
+                ));
+            }
             i64::from(row.get::<_, i32>(1))
         }
         _ => return Err(corrupt(shown, "tokens_vault does not name tokens")),
