@@ -51,15 +51,7 @@ pub trait Store {
     /// time), the token. The PostgreSQL vault's `lookup` function answers without ever giving
     /// the hash out, and counts a wrong secret itself.
     fn lookup_for_verify(&self, id: &str, secret: &[u8; 32]) -> Result<Lookup> {
-        let found = self.find_for_verify(id)?;
-        let known = found.is_some();
-        let record = found.filter(|record| bool::from(record.secret_hash.ct_eq(secret)));
-        Ok(Lookup {
-            known,
-            record,
-            failure_counted: false,
-            now: None,
-        })
+        lookup_here(self, id, secret)
     }
 
     /// The live token named `name`, else the newest revoked one.
@@ -131,21 +123,7 @@ pub trait Store {
     /// Records the first use of the `--until-used` successor `id`, presented with the secret
     /// whose SHA-256 is `secret`, and logs once the `revoked` event of the token it ends.
     fn record_first_use(&self, id: &str, secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
-        // Another verifier may have recorded it meanwhile: the event is logged once.
-        let ends = self
-            .lookup_for_verify(id, secret)?
-            .record
-            .and_then(|record| record.ends_on_first_use);
-        self.mark_first_use(id, at)?;
-        if let Some(old) = ends {
-            self.log_event(
-                at,
-                Some(&old),
-                "revoked",
-                &format!("rotated: its successor {id} was first used"),
-            )?;
-        }
-        Ok(())
+        record_first_use_here(self, id, secret, at)
     }
 
     /// Suspends `id` (`Some((when, reason))`) or lifts its suspension (`None`).
@@ -245,19 +223,7 @@ pub trait Store {
         first_at: DateTime<Utc>,
         last_at: DateTime<Utc>,
     ) -> Result<()> {
-        let count = self.add_failures(id, reason, failures, first_at, last_at)?;
-        let due = count
-            .logged_at
-            .is_none_or(|logged| last_at - logged >= FAILURE_EVENT_INTERVAL);
-        if due {
-            let detail = match count.unlogged {
-                1 => reason.to_owned(),
-                n => format!("{reason} ({n} failures since the last one logged)"),
-            };
-            self.log_event(last_at, Some(id), VERIFY_FAILED, &detail)?;
-            self.mark_failures_logged(id, reason, last_at)?;
-        }
-        Ok(())
+        count_failures_here(self, id, reason, failures, first_at, last_at)
     }
 
     /// The token an ID or NAME given to a command means: the token with that id; else the live
@@ -309,4 +275,73 @@ pub trait Store {
         })?;
         Ok((apps.into_iter().collect(), scopes.into_iter().collect()))
     }
+}
+
+/// [`Store::record_failures`] by the store's own statements: the counters, and a
+/// `verify_failed` event at most once a minute per token and reason, carrying how many failures
+/// it stands for (SQLite; a PostgreSQL vault from before its functions).
+pub(super) fn count_failures_here(
+    store: &(impl Store + ?Sized),
+    id: &str,
+    reason: &str,
+    failures: i64,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+) -> Result<()> {
+    let count = store.add_failures(id, reason, failures, first_at, last_at)?;
+    let due = count
+        .logged_at
+        .is_none_or(|logged| last_at - logged >= FAILURE_EVENT_INTERVAL);
+    if due {
+        let detail = match count.unlogged {
+            1 => reason.to_owned(),
+            n => format!("{reason} ({n} failures since the last one logged)"),
+        };
+        store.log_event(last_at, Some(id), VERIFY_FAILED, &detail)?;
+        store.mark_failures_logged(id, reason, last_at)?;
+    }
+    Ok(())
+}
+
+/// [`Store::record_first_use`] by the store's own statements (SQLite; a PostgreSQL vault from
+/// before its functions).
+pub(super) fn record_first_use_here(
+    store: &(impl Store + ?Sized),
+    id: &str,
+    secret: &[u8; 32],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    // Another verifier may have recorded it meanwhile: the event is logged once.
+    let ends = store
+        .lookup_for_verify(id, secret)?
+        .record
+        .and_then(|record| record.ends_on_first_use);
+    store.mark_first_use(id, at)?;
+    if let Some(old) = ends {
+        store.log_event(
+            at,
+            Some(&old),
+            "revoked",
+            &format!("rotated: its successor {id} was first used"),
+        )?;
+    }
+    Ok(())
+}
+
+/// [`Store::lookup_for_verify`] from the hash the store reads (SQLite; a PostgreSQL vault from
+/// before its functions), compared in constant time.
+pub(super) fn lookup_here(
+    store: &(impl Store + ?Sized),
+    id: &str,
+    secret: &[u8; 32],
+) -> Result<Lookup> {
+    let found = store.find_for_verify(id)?;
+    let known = found.is_some();
+    let record = found.filter(|record| bool::from(record.secret_hash.ct_eq(secret)));
+    Ok(Lookup {
+        known,
+        record,
+        failure_counted: false,
+        now: None,
+    })
 }

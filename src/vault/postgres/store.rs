@@ -279,20 +279,7 @@ impl Store for PgStore<'_> {
     fn lookup_for_verify(&self, id: &str, secret: &[u8; 32]) -> Result<Lookup> {
         if !self.functions {
             // A vault from before the functions: as then (the trait's default).
-            let found = self.find_for_verify(id)?;
-            let known = found.is_some();
-            let record = found.filter(|record| {
-                bool::from(subtle::ConstantTimeEq::ct_eq(
-                    record.secret_hash.as_slice(),
-                    secret,
-                ))
-            });
-            return Ok(Lookup {
-                known,
-                record,
-                failure_counted: false,
-                now: None,
-            });
+            return crate::vault::store::lookup_here(self, id, secret);
         }
         let rows = self.call("lookup($1, $2)", &[&id, &secret.as_slice()])?;
         lookup_from_rows(id, &rows)
@@ -308,19 +295,7 @@ impl Store for PgStore<'_> {
 
     fn record_first_use(&self, id: &str, secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
         if !self.functions {
-            let ends = self
-                .find_for_verify(id)?
-                .and_then(|record| record.ends_on_first_use);
-            self.mark_first_use(id, at)?;
-            if let Some(old) = ends {
-                self.log_event(
-                    at,
-                    Some(&old),
-                    "revoked",
-                    &format!("rotated: its successor {id} was first used"),
-                )?;
-            }
-            return Ok(());
+            return crate::vault::store::record_first_use_here(self, id, secret, at);
         }
         self.call("record_first_use($1, $2)", &[&id, &secret.as_slice()])?;
         Ok(())
@@ -343,19 +318,7 @@ impl Store for PgStore<'_> {
             return Ok(());
         }
         // As before the functions (the trait's default).
-        let count = self.add_failures(id, reason, failures, first_at, last_at)?;
-        let due = count
-            .logged_at
-            .is_none_or(|logged| last_at - logged >= crate::vault::store::FAILURE_EVENT_INTERVAL);
-        if due {
-            let detail = match count.unlogged {
-                1 => reason.to_owned(),
-                n => format!("{reason} ({n} failures since the last one logged)"),
-            };
-            self.log_event(last_at, Some(id), crate::vault::VERIFY_FAILED, &detail)?;
-            self.mark_failures_logged(id, reason, last_at)?;
-        }
-        Ok(())
+        crate::vault::store::count_failures_here(self, id, reason, failures, first_at, last_at)
     }
 
     fn find_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
