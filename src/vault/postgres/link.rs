@@ -8,15 +8,14 @@
 //! the next row of a result and the commit each give up after the vault's timeout
 //! (`--timeout`, default 10 s), and the command ends with one line that says what it waited for.
 //!
-//! Write transactions also set `lock_timeout` and `statement_timeout` with `SET LOCAL`, a
-//! little shorter, so the server gives up first, releases what it holds and says what it waited
-//! for; never as startup options or session settings, which a transaction-pooling PgBouncer
-//! refuses (the first) or leaks to the next client (the second). Reads outside a write
-//! transaction (`verify`'s lookup) are bounded by the client alone: running each in a
-//! transaction of its own so that `SET LOCAL` could hold costs 37 µs a lookup on loopback even
-//! pipelined in one round trip (26 µs → 64 µs), about 40 % more a token in a PostgreSQL
-//! `verify --batch`, for a better message in a rare case (a read waits only behind an admin's
-//! `ACCESS EXCLUSIVE` lock: a migration, or `LOCK TABLE`).
+//! Every statement runs in a transaction that starts, in the round trip of its first statement,
+//! with the prelude ([`Link::prelude`]): `RESET ALL`, a search path pinned to the vault's
+//! schema (`pg_temp` last), and `lock_timeout` and `statement_timeout` with `SET LOCAL`, a little
+//! shorter than the client's, so the server gives up first, releases what it holds and says what
+//! it waited for; never as startup options or session settings, which a transaction-pooling
+//! PgBouncer refuses (the first) or leaks to the next client (the second). A statement outside
+//! an open transaction gets one of its own: prelude, statement and COMMIT sent together (one
+//! round trip, pipelined), so a lookup costs no extra round trip for it.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;

@@ -17,9 +17,12 @@
 //! (tests/postgres.rs, `readers_and_strangers_holding_every_lock_they_can_do_not_delay_a_revoke`
 //! covers changes; tests/roles.rs a migration held up).
 //!
-//! Verifiers (`tokens grants`, grants.rs) write only the bookkeeping tables, and without the
-//! write lock ([`PgVault::write_briefly`]): they hold no lock an admin's change waits for
-//! (tests/roles.rs, `a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict`).
+//! Verifiers (`tokens grants`, grants.rs) write no table: the vault's own functions
+//! (schema.rs) answer their lookups and keep their books, acting only for the holder of a
+//! presented secret and only forward, without the write lock ([`PgVault::write_briefly`]): a
+//! verifier holds no lock an admin's change waits for (tests/roles.rs,
+//! `a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict`), and whatever it
+//! leaves in its session on a pooled connection changes no verdict (`a_verifier_poisoning_…`).
 //!
 //! Every wait on the server has a deadline ([`link`]).
 
