@@ -140,23 +140,28 @@ if [ -z "$ONLY" ] || [ "$ONLY" = floor ]; then
   echo "id0000000001_secret1" >floor-token.txt
   head -n "$FLOOR_BATCH" large.txt >floor-large.txt
   seq 0 $((FLOOR_BATCH - 1)) | awk '{ printf "id%010d_secret%d\n", $1, $1 }' >floor-lines.txt
+  # The floor always talks to the server itself: its named prepared statements fail through a
+  # transaction-pooling PgBouncer (1.18 has no prepared-statement support), so `pooled` puts
+  # tokens behind the pooler against the floor without it (the stricter comparison).
+  small_floor=$(url "$direct_base" small)
+  large_floor=$(url "$direct_base" large)
   for via in direct pooled; do
     base=$direct_base
     [ "$via" = pooled ] && base=$pooled_base
     export TOKENS_VAULT=$(url "$base" small)
     "$TOKENS" verify --token-file small-token.txt >/dev/null
-    "$PGFLOOR" verify "$TOKENS_VAULT" <floor-token.txt
+    "$PGFLOOR" verify "$small_floor" <floor-token.txt
     # Both through bash: the floor reads its token from stdin (hyperfine 1.15 has no --input).
-    compare "single verify vs the shared floor ($via)" "$RUNS" \
+    compare "single verify ($via) vs the shared floor (direct)" "$RUNS" \
       "bash -c '$TOKENS verify --token-file small-token.txt'" \
-      "bash -c '$PGFLOOR verify $TOKENS_VAULT <floor-token.txt'"
+      "bash -c '$PGFLOOR verify $small_floor <floor-token.txt'"
     export TOKENS_VAULT=$(url "$base" large)
     "$TOKENS" verify --batch <floor-large.txt >/dev/null
-    "$PGFLOOR" batch "$TOKENS_VAULT" <floor-lines.txt | grep -c '"valid":true' |
+    "$PGFLOOR" batch "$large_floor" <floor-lines.txt | grep -c '"valid":true' |
       sed 's/^/  floor batch: valid answers /'
-    compare "verify --batch of $FLOOR_BATCH lines vs the shared floor ($via)" 1 \
+    compare "verify --batch of $FLOOR_BATCH lines ($via) vs the shared floor (direct)" 1 \
       "bash -c '$TOKENS verify --batch <floor-large.txt >/dev/null'" \
-      "bash -c '$PGFLOOR batch $TOKENS_VAULT <floor-lines.txt >/dev/null'"
+      "bash -c '$PGFLOOR batch $large_floor <floor-lines.txt >/dev/null'"
   done
 fi
 
