@@ -134,7 +134,9 @@ fi
 if [ -z "$ONLY" ] || [ "$ONLY" = floor ]; then
   # The floor's own table (floor_t) beside the vault in each database; its tokens are
   # "id<10 digits>_secret<n>".
-  [ -f large.txt ] && [ "$(wc -l <large.txt)" -ge "$FLOOR_BATCH" ] || seed_into large "$BATCH" "$BATCH"
+  # The cluster is new each run: seed `large` unless the batch part just did.
+  [ -n "$(psql -tA "$TOKENS_TEST_POSTGRES_DIRECT" -c "SELECT 1 FROM pg_database WHERE datname = 'large'")" ] &&
+    [ "$(wc -l <large.txt)" -ge "$FLOOR_BATCH" ] || seed_into large "$FLOOR_BATCH" "$FLOOR_BATCH"
   "$PGFLOOR" seed "$(url "$direct_base" small)" 100
   "$PGFLOOR" seed "$(url "$direct_base" large)" "$FLOOR_BATCH"
   echo "id0000000001_secret1" >floor-token.txt
