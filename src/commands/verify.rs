@@ -782,9 +782,12 @@ impl Pending {
             return;
         }
         vault.write_briefly(BOOKKEEPING_PATIENCE, |store| {
-            for (id, (at, secret)) in &self.used {
-                store.record_last_use(id, secret, *at)?;
-            }
+            let uses: Vec<(&str, &[u8; 32], DateTime<Utc>)> = self
+                .used
+                .iter()
+                .map(|(id, (at, secret))| (id.as_str(), secret, *at))
+                .collect();
+            store.record_last_uses(&uses)?;
             for ((id, reason), failures) in &self.failed {
                 store.record_failures(
                     id,

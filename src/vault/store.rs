@@ -114,6 +114,15 @@ pub trait Store {
         self.touch_last_used(id, at)
     }
 
+    /// [`Store::record_last_use`] of each (id, secret's SHA-256, when): on PostgreSQL sent
+    /// together, one round trip (`verify --batch`'s bookkeeping).
+    fn record_last_uses(&self, uses: &[(&str, &[u8; 32], DateTime<Utc>)]) -> Result<()> {
+        for (id, secret, at) in uses {
+            self.record_last_use(id, secret, *at)?;
+        }
+        Ok(())
+    }
+
     /// Marks the first use of `id` (with its last use), waiting for its bookkeeping row
     /// within the deadline: unlike a last use, it must not be skipped.
     fn mark_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {

@@ -293,6 +293,32 @@ impl Store for PgStore<'_> {
         Ok(())
     }
 
+    fn record_last_uses(&self, uses: &[(&str, &[u8; 32], DateTime<Utc>)]) -> Result<()> {
+        if !self.functions {
+            for (id, _, at) in uses {
+                self.touch_last_used(id, *at)?;
+            }
+            return Ok(());
+        }
+        let sql = format!("SELECT {}.touch_last_use($1, $2)", self.link().schema());
+        let secrets: Vec<&[u8]> = uses
+            .iter()
+            .map(|(_, secret, _)| secret.as_slice())
+            .collect();
+        let statements: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = uses
+            .iter()
+            .zip(&secrets)
+            .map(|((id, _, _), secret)| {
+                let params: Vec<&(dyn ToSql + Sync)> = vec![id, secret];
+                (sql.as_str(), params)
+            })
+            .collect();
+        for answer in self.link().query_together(&statements)? {
+            answer?;
+        }
+        Ok(())
+    }
+
     fn record_first_use(&self, id: &str, secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
         if !self.functions {
             return crate::vault::store::record_first_use_here(self, id, secret, at);
