@@ -8,7 +8,12 @@
 #
 #   bash benches/postgres.sh                 # everything
 #   ROUNDS=10 bash benches/postgres.sh       # more rounds, steadier ratios
-#   ONLY=storms bash benches/postgres.sh     # one part: single, batch or storms
+#   ONLY=storms bash benches/postgres.sh     # one part: single, batch, floor or storms
+#
+# `floor` compares with the shared floor (PGFLOOR_SRC, ../shared/pgfloor: its own crate, built
+# from a copy under $DIR, never inside shared/): a single verify (connect, SCRAM login over TCP,
+# one keyed SELECT, SHA-256) and a batch (one connection, one prepared statement, a line in and
+# a line out) of FLOOR_BATCH lines, directly and through PgBouncer (transaction mode).
 #
 # The cluster is a fresh one of its own (.ci/postgres start, max_connections=100, fsync off),
 # stopped at the end. Each comparison is cut into ROUNDS short hyperfine rounds whose command order
@@ -21,6 +26,8 @@ ROUNDS=${ROUNDS:-6}
 RUNS=${RUNS:-20}
 BATCH=${BATCH:-100000}
 STORMS=${STORMS:-300 1000}
+FLOOR_BATCH=${FLOOR_BATCH:-20000}
+PGFLOOR_SRC=${PGFLOOR_SRC:-../shared/pgfloor}
 ONLY=${ONLY:-}
 DIR=${BENCH_DIR:-target/bench-pg}
 
@@ -34,7 +41,14 @@ for binary in tokens examples/seed examples/pg_floor; do
   cp "${CARGO_TARGET_DIR:-target}/release/$binary" "$DIR/bin/"
 done
 ci_postgres=$PWD/.ci/postgres
+if [ -z "$ONLY" ] || [ "$ONLY" = floor ]; then
+  [ -d "$PGFLOOR_SRC" ] || { echo "postgres.sh: no shared floor at $PGFLOOR_SRC (set PGFLOOR_SRC)" >&2; exit 1; }
+  rm -rf "$DIR/pgfloor-src" && cp -r "$PGFLOOR_SRC" "$DIR/pgfloor-src"
+  (cd "$DIR/pgfloor-src" && CARGO_TARGET_DIR=../pgfloor-target cargo build --release --locked --quiet)
+  cp "$DIR/pgfloor-target/release/pgfloor" "$DIR/bin/"
+fi
 cd "$DIR"
+PGFLOOR=$PWD/bin/pgfloor
 TOKENS=$PWD/bin/tokens
 FLOOR=$PWD/bin/pg_floor
 SEED=$PWD/bin/seed
@@ -115,6 +129,42 @@ if [ -z "$ONLY" ] || [ "$ONLY" = batch ]; then
   compare "verify --batch of $BATCH tokens (direct, one connection)" 1 \
     "bash -c '$TOKENS verify --batch <large.txt >/dev/null'" \
     "bash -c '$FLOOR $vault --batch <large.txt >/dev/null'"
+fi
+
+if [ -z "$ONLY" ] || [ "$ONLY" = floor ]; then
+  # The floor's own table (floor_t) beside the vault in each database; its tokens are
+  # "id<10 digits>_secret<n>".
+  # The cluster is new each run: seed `large` unless the batch part just did.
+  [ -n "$(psql -tA "$TOKENS_TEST_POSTGRES_DIRECT" -c "SELECT 1 FROM pg_database WHERE datname = 'large'")" ] &&
+    [ "$(wc -l <large.txt)" -ge "$FLOOR_BATCH" ] || seed_into large "$FLOOR_BATCH" "$FLOOR_BATCH"
+  "$PGFLOOR" seed "$(url "$direct_base" small)" 100
+  "$PGFLOOR" seed "$(url "$direct_base" large)" "$FLOOR_BATCH"
+  echo "id0000000001_secret1" >floor-token.txt
+  head -n "$FLOOR_BATCH" large.txt >floor-large.txt
+  seq 0 $((FLOOR_BATCH - 1)) | awk '{ printf "id%010d_secret%d\n", $1, $1 }' >floor-lines.txt
+  # The floor always talks to the server itself: its named prepared statements fail through a
+  # transaction-pooling PgBouncer (1.18 has no prepared-statement support), so `pooled` puts
+  # tokens behind the pooler against the floor without it (the stricter comparison).
+  small_floor=$(url "$direct_base" small)
+  large_floor=$(url "$direct_base" large)
+  for via in direct pooled; do
+    base=$direct_base
+    [ "$via" = pooled ] && base=$pooled_base
+    export TOKENS_VAULT=$(url "$base" small)
+    "$TOKENS" verify --token-file small-token.txt >/dev/null
+    "$PGFLOOR" verify "$small_floor" <floor-token.txt
+    # Both through bash: the floor reads its token from stdin (hyperfine 1.15 has no --input).
+    compare "single verify ($via) vs the shared floor (direct)" "$RUNS" \
+      "bash -c '$TOKENS verify --token-file small-token.txt'" \
+      "bash -c '$PGFLOOR verify $small_floor <floor-token.txt'"
+    export TOKENS_VAULT=$(url "$base" large)
+    "$TOKENS" verify --batch <floor-large.txt >/dev/null
+    "$PGFLOOR" batch "$large_floor" <floor-lines.txt | grep -c '"valid":true' |
+      sed 's/^/  floor batch: valid answers /'
+    compare "verify --batch of $FLOOR_BATCH lines ($via) vs the shared floor (direct)" 1 \
+      "bash -c '$TOKENS verify --batch <floor-large.txt >/dev/null'" \
+      "bash -c '$PGFLOOR batch $large_floor <floor-lines.txt >/dev/null'"
+  done
 fi
 
 if [ -z "$ONLY" ] || [ "$ONLY" = storms ]; then

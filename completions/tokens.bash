@@ -456,7 +456,7 @@ _tokens() {
             fi
             case "${prev}" in
                 --kind)
-                    COMPREPLY=($(compgen -W "admin verifier reader" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "admin verifier reader refresher" -- "${cur}"))
                     return 0
                     ;;
                 --vault)

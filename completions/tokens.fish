@@ -270,8 +270,9 @@ complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s q -l quiet -d 
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s y -l yes -d 'Answer yes to confirmation prompts (scripts need it for revoke, rotate and create --replace)'
 complete -c tokens -n "__fish_tokens_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokens -n "__fish_tokens_using_subcommand grants" -l kind -d 'What the role may do' -r -f -a "admin\t'Changes tokens (create, edit, rotate, revoke, refresh, migrate into the vault), and all a verifier and a reader do'
-verifier\t'Verifies tokens and records last use and failed verifications; cannot change tokens or read secret-key hashes'
-reader\t'Reads tokens and the event log (list, show, log), no hashes; cannot verify or change'"
+verifier\t'Verifies tokens through the vault\'s functions, which record last use and failed verifications; reads no hash, writes no table, cannot change tokens'
+reader\t'Reads tokens and the event log (list, show, log), no hashes; cannot verify or change'
+refresher\t'Refreshes tokens (a holder\'s token and secret key for a new pair) through the vault\'s refresh function, which applies every refresh rule; nothing else'"
 complete -c tokens -n "__fish_tokens_using_subcommand grants" -l vault -d 'The vault: a file, or a postgres:// URL (or libpq key=value string) for a shared vault [default: ~/.local/share/tokens/vault.db]' -r -F
 complete -c tokens -n "__fish_tokens_using_subcommand grants" -l color -d 'When to use colour (NO_COLOR in the environment turns it off)' -r -f -a "auto\t''
 always\t''

@@ -970,10 +970,12 @@ fn on_postgres_spending_a_use_needs_the_bookkeeping_grants_only() {
     let sandbox = Sandbox::new();
     let token = sandbox.create("limited", &["--no-secret-key", "--uses", "2"]);
     let id = token.id();
+    // The vault's lookup function alone: verdicts, and no use spent.
     let reader = pg_role(
         &sandbox,
         "reader",
-        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE; \
+         GRANT EXECUTE ON FUNCTION public.lookup(text, bytea) TO ROLE",
     );
     let verify_as = |url: &str| {
         let output = sandbox
@@ -1002,12 +1004,13 @@ fn on_postgres_spending_a_use_needs_the_bookkeeping_grants_only() {
     );
     assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM token_usage"), 0);
 
+    // And the function that spends a use (SPEC §10): no table grant at all.
     let verifier = pg_role(
         &sandbox,
         "verifier",
-        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE; \
-         GRANT INSERT (token_id, last_used_at, uses_spent, uses_epoch), \
-         UPDATE (last_used_at, uses_spent, uses_epoch) ON token_usage TO ROLE",
+        "GRANT SELECT ON tokens_vault TO ROLE; \
+         GRANT EXECUTE ON FUNCTION public.lookup(text, bytea), \
+         public.spend_use(text, bytea, bigint) TO ROLE",
     );
     assert_eq!(verify_as(&verifier), (0, String::new()));
     assert_eq!(verify_as(&verifier), (0, String::new()));

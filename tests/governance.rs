@@ -906,7 +906,8 @@ fn a_read_only_role_streams_the_log_and_cannot_end_a_rotation_unseen() {
     admin
         .batch_execute(&format!(
             "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'auditor-pw'; \
-             GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}; \
+             GRANT EXECUTE ON FUNCTION public.lookup(text, bytea) TO {role}"
         ))
         .unwrap();
     let (scheme, rest) = sandbox.location.split_once("://").unwrap();

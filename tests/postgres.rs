@@ -155,11 +155,13 @@ fn an_older_schema_is_migrated_by_the_first_write_and_refused_to_a_reader_that_c
 fn a_role_that_may_only_read_verifies_but_cannot_change_anything() {
     let Some(sandbox) = pg_sandbox() else { return };
     let issued = sandbox.create("ci", &["--scope", "read"]);
+    // Reading the tables, and the vault's lookup function: verdicts, no bookkeeping.
     let reader = role(
         &sandbox,
         "verifier",
         "verifier-pw",
-        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE; \
+         GRANT EXECUTE ON FUNCTION public.lookup(text, bytea) TO ROLE",
     );
     let url = as_user(&sandbox.location, &reader, Some("verifier-pw"));
 
@@ -807,7 +809,8 @@ fn a_lock_held_past_the_timeout_ends_the_command_and_names_the_wait() {
         )
     );
 
-    // A read waits only behind an ACCESS EXCLUSIVE lock (a migration, LOCK TABLE): bounded too.
+    // A read waits only behind an ACCESS EXCLUSIVE lock (a migration, LOCK TABLE): bounded too,
+    // by the server's lock timeout (every statement runs in a transaction that sets it).
     holding
         .batch_execute("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE")
         .unwrap();
@@ -818,8 +821,8 @@ fn a_lock_held_past_the_timeout_ends_the_command_and_names_the_wait() {
     assert_eq!(
         error,
         format!(
-            "tokens: the vault at {} did not answer a query within 2s; check the server, or raise \
-             --timeout\n",
+            "tokens: waited 2s for a lock on the vault at {} that another session holds; try \
+             again, or raise --timeout\n",
             sandbox.shown()
         )
     );
@@ -979,4 +982,53 @@ fn a_full_server_is_asked_again_within_the_deadline() {
     let output = answer(child);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     drop(held);
+}
+
+/// The vault's schema is found from the catalog, never from the session (SPEC §10): `schema=`
+/// in the URL names one; a database with vaults in two schemas needs it (exit 1); a vault whose
+/// schema was renamed is refused (its functions name the old one).
+#[test]
+fn the_vaults_schema_is_named_in_the_url_or_found_alone() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("in-public", &[]);
+    sandbox.execute("CREATE SCHEMA other");
+    let separator = if sandbox.location.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let other = format!("{}{separator}schema=other", sandbox.location);
+    let output = run_at(&sandbox, &other, &["create", "in-other"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let in_other = parse_issued(&output);
+    assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM other.tokens"), 1);
+    // Two vaults: which one is meant must be said.
+    let (status, error) = sandbox.verify(&issued.token, &[]);
+    assert_eq!(status, 1);
+    assert!(
+        error.contains("holds a tokens vault in each of the schemas other, public; name the one to use in the URL (?schema=NAME)"),
+        "{error}"
+    );
+    let output = run_at(
+        &sandbox,
+        &other,
+        &["verify"],
+        &format!("{}\n", in_other.token),
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    // Renamed: refused, untouched.
+    sandbox.execute("ALTER SCHEMA other RENAME TO moved");
+    let moved = format!("{}{separator}schema=moved", sandbox.location);
+    let output = run_at(
+        &sandbox,
+        &moved,
+        &["verify"],
+        &format!("{}\n", in_other.token),
+    );
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("it was made in schema other and is now in schema moved"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -250,14 +250,16 @@ fn a_verifier_cannot_read_secret_key_hashes_and_a_reader_no_hash() {
     }
 }
 
+/// A verifier writes no event itself (SPEC §10): the vault's functions log its failed
+/// verifications, with the server's time and a fixed shape.
 #[test]
-fn a_verifier_adds_failed_verification_events_and_no_other_kind() {
+fn a_verifier_writes_no_event_and_the_vault_logs_its_failed_verifications() {
     let Some(sandbox) = pg_sandbox() else { return };
     let issued = sandbox.create("ci", &[]);
     let verifier = role(&sandbox, "verifier");
     let mut client = postgres::Client::connect(&verifier.url, postgres::NoTls).unwrap();
     let insert = "INSERT INTO events (at, token_id, kind, detail) VALUES (0, $1, $2, '')";
-    for kind in ["revoked", "created", "rotated"] {
+    for kind in ["revoked", "created", "rotated", "verify_failed"] {
         let error = client.execute(insert, &[&issued.id(), &kind]).unwrap_err();
         assert_eq!(
             error.code(),
@@ -265,9 +267,21 @@ fn a_verifier_adds_failed_verification_events_and_no_other_kind() {
             "{kind}"
         );
     }
-    client
-        .execute(insert, &[&issued.id(), &"verify_failed"])
-        .unwrap();
+    let wrong = Credential::generate(Kind::Token, &issued.id());
+    let output = verifier.run(&sandbox, &["verify"], &format!("{}\n", wrong.expose()));
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    let (at, detail): (i64, String) = {
+        let row = sandbox
+            .pg()
+            .query_one(
+                "SELECT at, detail FROM events WHERE kind = 'verify_failed'",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(detail, "invalid");
+    assert!((at - now_secs()).abs() < 60, "{at}");
     // An admin role (not the owner) still logs every kind.
     let admin = role(&sandbox, "admin");
     let output = admin.run(&sandbox, &["revoke", "ci", "--yes"], "");
@@ -433,21 +447,16 @@ fn a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict() 
         .unwrap()
         .get(0);
     let held = locks_of(&sandbox, pid);
-    // What it holds, so the test cannot pass by holding nothing.
-    for lock in [
-        "token_usage RowShareLock",
-        "token_usage RowExclusiveLock",
-        "verify_failures RowExclusiveLock",
-        "events RowExclusiveLock",
-    ] {
-        assert!(held.iter().any(|held| held == lock), "{lock}: {held:?}");
-    }
-    // And nothing on the tables an admin's change locks beyond reading them.
+    // What it holds, so the test cannot pass by holding nothing: reading the version row.
     assert!(
-        !held.iter().any(
-            |held| (held.starts_with("tokens ") && held != "tokens AccessShareLock")
-                || (held.starts_with("tokens_vault ") && held != "tokens_vault AccessShareLock")
-        ),
+        held.iter()
+            .any(|held| held == "tokens_vault AccessShareLock"),
+        "{held:?}"
+    );
+    // And nothing beyond reading on any vault table (SPEC §10: no row lock, no write).
+    assert!(
+        held.iter()
+            .all(|held| held.ends_with(" AccessShareLock") || held.starts_with("transactionid ")),
         "{held:?}"
     );
 
@@ -466,8 +475,8 @@ fn a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict() 
         "the admin waited {:?}",
         started.elapsed()
     );
-    // A plain verify answers at once, as the verifier and as the admin; the held row keeps its
-    // last use (skipped, not waited for).
+    // A plain verify answers at once, as the verifier and as the admin, and records the last
+    // use: the verifier could hold no bookkeeping row.
     for who in [&verifier, &admin] {
         let started = Instant::now();
         let output = who.run(
@@ -482,23 +491,8 @@ fn a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict() 
             started.elapsed()
         );
     }
-    assert_eq!(
-        sandbox.query::<i64>(&format!(
-            "SELECT last_used_at FROM token_usage WHERE token_id = '{}'",
-            used.id()
-        )),
-        1000
-    );
     assert_eq!(sandbox.verify(&fresh.token, &[]).0, 5);
     holder.batch_execute("ROLLBACK").unwrap();
-    // Once let go, the next verify records the last use.
-    assert_eq!(
-        admin
-            .run(&sandbox, &["verify"], &format!("{}\n", used.token))
-            .status
-            .code(),
-        Some(0)
-    );
     assert!(
         sandbox.query::<i64>(&format!(
             "SELECT last_used_at FROM token_usage WHERE token_id = '{}'",
@@ -733,4 +727,570 @@ fn an_admin_role_migrates_a_file_vault_whole_with_its_policy() {
         json(&file.run(&["policy", "--json"], ""))
     );
     assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM token_usage"), 1);
+
+/// How many server connections the test PgBouncer keeps for one database and role
+/// (`default_pool_size` in .ci/postgres): an attacker holding that many transactions at once
+/// has planted its session state on every connection other clients of its role will get.
+const POOL_SIZE: usize = 10;
+
+/// The attack of SPEC §10's "shared vault trust": a verifier role, through the pooler, plants
+/// TEMP tables and functions named like the vault's (one holding a token no admin made) and
+/// session settings on every pooled server connection; other verifiers and an admin then work
+/// through the same pool. Every verdict stays right and fast, nothing forged is accepted.
+#[test]
+fn a_verifier_poisoning_every_pooled_connection_changes_no_verdict() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let good = sandbox.create("good", &["--scope", "read"]);
+    let limited = sandbox.create("limited", &["--uses", "2"]);
+    let verifier = role(&sandbox, "verifier");
+    // The program must be right without the database owner's block of `tokens grants`.
+    sandbox.execute(&format!(
+        "GRANT TEMPORARY ON DATABASE {} TO PUBLIC",
+        database(&sandbox)
+    ));
+    let backdoor = Credential::generate(Kind::Token, &tokens::token::generate_id());
+    // The forged row: the backdoor's own hash, any scopes.
+    let hash: String = backdoor
+        .secret_hash()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let plant = format!(
+        "BEGIN; \
+         CREATE TEMP TABLE tokens (seq bigint, id text, name text, app text, scopes text, \
+           note text, secret_hash bytea, secret_tail text, secret_key_hash bytea, \
+           created_at bigint, expires_at bigint, revoked_at bigint, revoke_reason text, \
+           secret_key_used_at bigint, rotated_from text, replaced_by text, lineage text, \
+           waits_for text, first_use_ends text, disabled_at bigint, disable_reason text, \
+           uses_limit bigint, uses_epoch bigint DEFAULT 0, allow_from text, meta text, \
+           has_secret_key boolean); \
+         INSERT INTO tokens (seq, id, name, scopes, secret_hash, secret_tail, created_at, lineage) \
+           VALUES (1, '{id}', 'backdoor', 'admin deploy:prod', '\\x{hash}', 'xxxx', 0, '{id}'); \
+         CREATE TEMP TABLE token_usage (token_id text, last_used_at bigint, \
+           first_used_at bigint, uses_spent bigint, uses_epoch bigint); \
+         CREATE TEMP TABLE verify_failures (token_id text, reason text); \
+         CREATE TEMP TABLE events (seq bigint, at bigint, token_id text, kind text, detail text); \
+         CREATE TEMP TABLE tokens_vault (application text, version integer); \
+         CREATE TEMP TABLE policy (singleton boolean); \
+         CREATE FUNCTION pg_temp.lookup(text, bytea) RETURNS SETOF pg_temp.tokens \
+           LANGUAGE sql AS 'SELECT * FROM pg_temp.tokens'; \
+         SET SESSION search_path = pg_temp, public; \
+         SET SESSION default_transaction_read_only = on; \
+         SET SESSION default_transaction_isolation = 'serializable'; \
+         SET SESSION lock_timeout = 1; \
+         SET SESSION enable_indexscan = off; \
+         SET SESSION enable_bitmapscan = off; \
+         SET SESSION plan_cache_mode = force_custom_plan; \
+         SET SESSION work_mem = 64; \
+         SET SESSION statement_timeout = 1;",
+        id = backdoor.id()
+    );
+    // Every server connection of the pool at once: each open transaction holds one.
+    let mut attackers: Vec<postgres::Client> = (0..POOL_SIZE)
+        .map(|_| {
+            let mut client = postgres::Client::connect(&verifier.url, postgres::NoTls).unwrap();
+            client.batch_execute(&plant).unwrap();
+            client
+        })
+        .collect();
+    for client in &mut attackers {
+        client.batch_execute("COMMIT").unwrap();
+    }
+    let planted: i64 = attackers[0]
+        .query_one("SELECT count(*) FROM pg_temp.tokens", &[])
+        .map(|row| row.get(0))
+        .unwrap_or(1);
+    assert_eq!(planted, 1, "the attack did not take");
+
+    let verify = |token: &str, args: &[&str]| {
+        let started = Instant::now();
+        let mut all = vec!["verify", "--timeout", "5s"];
+        all.extend_from_slice(args);
+        let output = verifier.run(&sandbox, &all, &format!("{token}\n"));
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        (code(&output), stderr(&output))
+    };
+    assert_eq!(verify(backdoor.expose(), &[]).0, 3, "the forged token");
+    assert_eq!(
+        verify(&good.token, &["--scope", "read"]),
+        (0, String::new())
+    );
+    assert_eq!(verify(&limited.token, &[]).0, 0);
+    assert_eq!(verify(&limited.token, &[]).0, 0);
+    assert_eq!(verify(&limited.token, &[]).0, 4, "two uses only");
+    // A batch through the same pool.
+    let output = verifier.run(
+        &sandbox,
+        &["verify", "--batch"],
+        &format!("{}\n{}\n", good.token, backdoor.expose()),
+    );
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines[0]["reason"], "ok", "{}", stderr(&output));
+    assert_eq!(lines[1]["reason"], "invalid");
+    // Admin commands work, and what they do is seen.
+    let output = sandbox.run(&["revoke", "good", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(verify(&good.token, &[]).0, 5);
+    // The vault's log holds no trace of the backdoor.
+    assert_eq!(
+        sandbox.query::<i64>(&format!(
+            "SELECT count(*) FROM events WHERE token_id = '{}'",
+            backdoor.id()
+        )),
+        0
+    );
+}
+
+/// The hashes of every secret and secret key in the vault, as lower-case hex.
+fn known_hashes(sandbox: &Sandbox) -> Vec<String> {
+    sandbox
+        .pg()
+        .query(
+            "SELECT encode(secret_hash, 'hex') FROM tokens UNION ALL \
+             SELECT encode(secret_key_hash, 'hex') FROM tokens WHERE secret_key_hash IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+/// As a verifier and as a reader with psql: every direct write to any vault table and every
+/// row lock is refused, and no column they can read holds a hash (every column of every table
+/// tried).
+#[test]
+fn verifiers_and_readers_write_nothing_lock_nothing_and_read_no_hash() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &["--uses", "3"]);
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
+    let wrong = Credential::generate(Kind::Token, &issued.id());
+    assert_eq!(sandbox.verify(wrong.expose(), &[]).0, 3);
+    let hashes = known_hashes(&sandbox);
+    assert_eq!(hashes.len(), 2);
+    let columns: Vec<(String, String)> = sandbox
+        .pg()
+        .query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' ORDER BY 1, 2",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert!(columns.len() > 40, "{columns:?}");
+    for kind in ["verifier", "reader"] {
+        let role = role(&sandbox, kind);
+        let mut client = postgres::Client::connect(&direct(&role.url), postgres::NoTls).unwrap();
+        let mut read = 0;
+        for (table, column) in &columns {
+            let Ok(rows) = client.query(&format!("SELECT {column}::text FROM {table}"), &[]) else {
+                continue;
+            };
+            read += 1;
+            for row in rows {
+                let value: Option<String> = row.get(0);
+                let value = value.unwrap_or_default();
+                assert!(
+                    !hashes.iter().any(|hash| value.contains(hash.as_str())),
+                    "{kind} reads a hash in {table}.{column}"
+                );
+            }
+        }
+        assert!(read > 0 || kind == "verifier", "{kind} read nothing");
+        for table in [
+            "tokens_vault",
+            "tokens",
+            "events",
+            "token_usage",
+            "verify_failures",
+            "policy",
+        ] {
+            for statement in [
+                format!("DELETE FROM {table}"),
+                format!("TRUNCATE {table}"),
+                format!("UPDATE {table} SET {table} = {table}"),
+                format!("SELECT 1 FROM {table} FOR UPDATE"),
+                format!("SELECT 1 FROM {table} FOR KEY SHARE"),
+                format!("INSERT INTO {table} DEFAULT VALUES"),
+            ] {
+                let error = client.batch_execute(&statement).unwrap_err();
+                assert!(
+                    error.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+                        || error.code() == Some(&postgres::error::SqlState::UNDEFINED_COLUMN),
+                    "{kind}: {statement}: {error}"
+                );
+            }
+        }
+        // The internal function is nobody's to call.
+        let error = client
+            .batch_execute("SELECT public.note_failures('x', 'invalid', 1000, 0)")
+            .unwrap_err();
+        assert_eq!(
+            error.code(),
+            Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{kind}"
+        );
+    }
+}
+
+/// The bookkeeping functions act only for the holder of the secret, and only forward: with a
+/// wrong hash they change nothing; with the right one they cannot lower a count, clear a first
+/// use, move a last use back, or spend in an old epoch.
+#[test]
+fn the_vaults_functions_act_only_for_the_secret_and_only_forward() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &["--uses", "5"]);
+    let token = Credential::parse(Kind::Token, &issued.token).unwrap();
+    let id = issued.id();
+    let right = token.secret_hash().to_vec();
+    let wrong = vec![7_u8; 32];
+    let verifier = role(&sandbox, "verifier");
+    let mut client = postgres::Client::connect(&direct(&verifier.url), postgres::NoTls).unwrap();
+    let usage = |sandbox: &Sandbox| -> (Option<i64>, Option<i64>, Option<i64>, Option<i64>) {
+        sandbox
+            .pg()
+            .query_opt(
+                "SELECT last_used_at, first_used_at, uses_spent, uses_epoch FROM token_usage \
+                 WHERE token_id = $1",
+                &[&id],
+            )
+            .unwrap()
+            .map_or((None, None, None, None), |row| {
+                (row.get(0), row.get(1), Some(row.get(2)), Some(row.get(3)))
+            })
+    };
+    let call = |client: &mut postgres::Client, sql: &str, hash: &Vec<u8>| {
+        client.execute(sql, &[&id, hash]).unwrap();
+    };
+    let all = [
+        "SELECT public.touch_last_use($1, $2)",
+        "SELECT public.record_first_use($1, $2)",
+        "SELECT public.spend_use($1, $2, 0)",
+        "SELECT public.count_failures($1, $2, 'expired', 1000)",
+        "SELECT public.lookup($1, $2)",
+    ];
+    for sql in all {
+        call(&mut client, sql, &wrong);
+    }
+    assert_eq!(usage(&sandbox), (None, None, None, None), "a wrong hash");
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM verify_failures WHERE reason <> 'invalid'"),
+        0
+    );
+    // Spent within the current epoch only; an old epoch acts on nothing.
+    call(&mut client, "SELECT public.spend_use($1, $2, 0)", &right);
+    assert_eq!(usage(&sandbox).2, Some(1));
+    let output = sandbox.run(&["edit", "ci", "--uses", "5"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let spent: Option<i64> = client
+        .query_one("SELECT public.spend_use($1, $2, 0)", &[&id, &right])
+        .unwrap()
+        .get(0);
+    assert_eq!(spent, None, "an old epoch");
+    assert_eq!((usage(&sandbox).2, usage(&sandbox).3), (Some(1), Some(0)));
+    // Times only move forward: a last use in the future stays, a first use is set once.
+    sandbox.execute(&format!(
+        "UPDATE token_usage SET last_used_at = 4000000000, first_used_at = 1000 WHERE token_id = '{id}'"
+    ));
+    call(&mut client, "SELECT public.touch_last_use($1, $2)", &right);
+    call(
+        &mut client,
+        "SELECT public.record_first_use($1, $2)",
+        &right,
+    );
+    assert_eq!(usage(&sandbox).0, Some(4_000_000_000));
+    assert_eq!(usage(&sandbox).1, Some(1000));
+    // Failures go up by a bounded amount, for the reasons a matched secret can fail.
+    call(
+        &mut client,
+        "SELECT public.count_failures($1, $2, 'invalid', 5)",
+        &right,
+    );
+    client
+        .execute(
+            "SELECT public.count_failures($1, $2, 'expired', 9000000)",
+            &[&id, &right],
+        )
+        .unwrap();
+    assert_eq!(
+        sandbox.query::<i64>(
+            "SELECT coalesce(sum(failures), 0)::bigint FROM verify_failures \
+             WHERE reason = 'expired'"
+        ),
+        100_000
+    );
+}
+
+/// What `tokens grants ROLE --kind verifier` gave before the vault's functions (schema 5).
+const OLD_VERIFIER_GRANTS: &str = "
+    GRANT SELECT ON tokens_vault TO ROLE;
+    GRANT SELECT (id, name, app, scopes, secret_hash, expires_at, revoked_at, waits_for,
+        first_use_ends, disabled_at, disable_reason, uses_limit, uses_epoch, allow_from, meta)
+        ON tokens TO ROLE;
+    GRANT INSERT (at, token_id, kind, detail) ON events TO ROLE;
+    GRANT SELECT (token_id, last_used_at, first_used_at, uses_spent, uses_epoch),
+        INSERT (token_id, last_used_at, first_used_at, uses_spent, uses_epoch),
+        UPDATE (last_used_at, first_used_at, uses_spent, uses_epoch) ON token_usage TO ROLE;
+    GRANT SELECT, INSERT (token_id, reason, failures, first_at, last_at, unlogged, logged_at),
+        UPDATE (failures, last_at, unlogged, logged_at) ON verify_failures TO ROLE;";
+
+/// The rolling upgrade (SPEC §10): a verifier upgraded ahead of the vault verifies against the
+/// schema before the functions as it did; the first admin command migrates, and the verifier,
+/// granted as before, keeps verifying through the functions, its direct writes and the hashes
+/// gone, without `tokens grants` being run again.
+#[test]
+fn a_fleet_keeps_verifying_across_the_migration_to_the_vaults_functions() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("ci", &[]);
+    // Back to schema 5: no functions, the old policy on events, marks at 5.
+    let before = tokens::vault::CURRENT_VERSION - 1;
+    sandbox.execute(&format!(
+        "DROP FUNCTION lookup, spend_use, touch_last_use, record_first_use, count_failures, refresh, \
+           note_failures; \
+         ALTER TABLE tokens_vault DROP COLUMN vault_schema; \
+         DROP POLICY events_written ON events; \
+         CREATE POLICY events_written ON events FOR INSERT WITH CHECK (kind = 'verify_failed' \
+           OR has_table_privilege('tokens', 'UPDATE')); \
+         UPDATE tokens_vault SET version = {before}, read_mark = {before}, \
+           verify_mark = {before}, write_mark = {before};"
+    ));
+    let name = format!("oldverifier_{}", database(&sandbox));
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {name}; CREATE ROLE {name} LOGIN PASSWORD 'pw-old'"
+        ))
+        .unwrap();
+    sandbox.execute(&OLD_VERIFIER_GRANTS.replace("ROLE", &name));
+    let verifier = Role {
+        url: as_user(&sandbox.location, &name, "pw-old"),
+        shown: String::new(),
+    };
+    let verify = |token: &str| {
+        let output = verifier.run(&sandbox, &["verify"], &format!("{token}\n"));
+        (code(&output), stderr(&output))
+    };
+    // Before the migration: verified as before, the vault left at its schema.
+    assert_eq!(verify(&issued.token), (0, String::new()));
+    assert_eq!(
+        sandbox.query::<i32>("SELECT version FROM tokens_vault"),
+        i32::try_from(before).unwrap()
+    );
+    assert!(
+        sandbox
+            .query::<Option<i64>>("SELECT max(last_used_at) FROM token_usage")
+            .is_some()
+    );
+    // The first admin command migrates.
+    let output = sandbox.run(&["edit", "ci", "--note", "upgraded"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        i64::from(sandbox.query::<i32>("SELECT version FROM tokens_vault")),
+        tokens::vault::CURRENT_VERSION
+    );
+    sandbox.execute("UPDATE token_usage SET last_used_at = 1000");
+    assert_eq!(verify(&issued.token), (0, String::new()));
+    let wrong = Credential::generate(Kind::Token, &issued.id());
+    assert_eq!(verify(wrong.expose()).0, 3);
+    assert!(sandbox.query::<i64>("SELECT max(last_used_at) FROM token_usage") > 1000);
+    assert_eq!(
+        sandbox.query::<i64>("SELECT count(*) FROM events WHERE kind = 'verify_failed'"),
+        1
+    );
+    // Its direct writes and the hashes are gone.
+    let mut client = postgres::Client::connect(&direct(&verifier.url), postgres::NoTls).unwrap();
+    for statement in [
+        "UPDATE token_usage SET uses_spent = 0",
+        "UPDATE verify_failures SET failures = 0",
+        "INSERT INTO events (at, token_id, kind, detail) VALUES (0, 'x', 'verify_failed', '')",
+        "SELECT secret_hash FROM tokens",
+        "SELECT 1 FROM token_usage FOR UPDATE",
+    ] {
+        let error = client.batch_execute(statement).unwrap_err();
+        assert_eq!(
+            error.code(),
+            Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{statement}"
+        );
+    }
+}
+
+/// `--kind refresher` (SPEC §10): refreshes through the vault's function, which applies every
+/// refresh rule and writes the events with the server's time; it can do nothing else.
+#[test]
+fn a_refresher_refreshes_through_the_vaults_function_and_does_nothing_else() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let issued = sandbox.create("svc", &["--scope", "read", "--app", "api"]);
+    let refresher = role(&sandbox, "refresher");
+    let key = issued.secret_key.clone().unwrap();
+    let output = refresher.run(
+        &sandbox,
+        &["refresh"],
+        &format!("{}\n{key}\n", issued.token),
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let new = parse_issued(&output);
+    assert_eq!(
+        sandbox
+            .verify(&new.token, &["--scope", "read", "--app", "api"])
+            .0,
+        0
+    );
+    assert_eq!(sandbox.verify(&issued.token, &[]).0, 5);
+    let kinds: Vec<String> = sandbox
+        .pg()
+        .query(
+            "SELECT kind || ' ' || token_id FROM events WHERE kind <> 'verify_failed' ORDER BY seq",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            format!("created {}", issued.id()),
+            format!("refreshed {}", issued.id()),
+            format!("created {}", new.id()),
+        ]
+    );
+    // A wrong secret key: refused, nothing changed.
+    let before = contents(&sandbox);
+    let wrong = Credential::generate(Kind::SecretKey, &new.id());
+    let output = refresher.run(
+        &sandbox,
+        &["refresh"],
+        &format!("{}\n{}\n", new.token, wrong.expose()),
+    );
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert_eq!(contents(&sandbox), before);
+    // The used secret key again: the lineage is revoked (reuse detected), committed.
+    let output = refresher.run(
+        &sandbox,
+        &["refresh"],
+        &format!("{}\n{key}\n", issued.token),
+    );
+    assert_eq!(code(&output), 5, "{}", stderr(&output));
+    assert!(stderr(&output).contains("every token of \"svc\" is now revoked (1 live token ended)"));
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 5);
+    // Nothing else.
+    for (args, stdin) in [
+        (vec!["verify"], format!("{}\n", new.token)),
+        (vec!["list"], String::new()),
+        (vec!["create", "x"], String::new()),
+    ] {
+        let output = refresher.run(&sandbox, &args, &stdin);
+        assert_eq!(code(&output), 1, "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("refresher access"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+/// `tokens grants` as a vault owner who is not a superuser (the vault in a schema of its own,
+/// `schema=` in the URL): the owner's block succeeds; the next is for the database owner or a
+/// superuser; the check fails while PUBLIC keeps TEMP, and `grants` warns, until that is done.
+#[test]
+fn grants_say_what_the_vaults_owner_can_do_and_what_it_cannot() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let owner = format!("owner_{}", database(&sandbox));
+    let verifier = format!("v_{}", database(&sandbox));
+    let mut admin =
+        postgres::Client::connect(&postgres_admin_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {owner}; CREATE ROLE {owner} LOGIN PASSWORD 'pw-owner'; \
+             DROP ROLE IF EXISTS {verifier}; CREATE ROLE {verifier} LOGIN PASSWORD 'pw-v'"
+        ))
+        .unwrap();
+    sandbox.execute(&format!(
+        "CREATE SCHEMA vault AUTHORIZATION {owner}; \
+         GRANT TEMPORARY ON DATABASE {} TO PUBLIC",
+        database(&sandbox)
+    ));
+    let separator = if sandbox.location.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let url = format!(
+        "{}{separator}schema=vault",
+        as_user(&sandbox.location, &owner, "pw-owner")
+    );
+    let run = |args: &[&str], stdin: &str| {
+        sandbox
+            .cmd(args)
+            .env("TOKENS_VAULT", &url)
+            .write_stdin(stdin.to_owned())
+            .output()
+            .unwrap()
+    };
+    let output = run(&["create", "ci"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let issued = parse_issued(&output);
+    assert_eq!(
+        sandbox.query::<i64>(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'vault' AND tablename = 'tokens'"
+        ),
+        1
+    );
+    let output = run(&["grants", &verifier, "--kind", "verifier"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("warning: PUBLIC may still create TEMP tables"),
+        "{}",
+        stderr(&output)
+    );
+    let sql = stdout(&output);
+    let (owners, rest) = sql.split_once("COMMIT;\n").unwrap();
+    let (superusers, check) = rest.split_once("\n-- the check").unwrap();
+    let check = &format!("-- the check{check}");
+    assert!(superusers.contains("-- as the database owner or a superuser"));
+    assert!(owners.contains("\"vault\".tokens_vault"), "{owners}");
+    let mut as_owner = postgres::Client::connect(
+        &direct(&url.replace(&format!("{separator}schema=vault"), "")),
+        postgres::NoTls,
+    )
+    .unwrap();
+    as_owner.batch_execute(&format!("{owners}COMMIT;")).unwrap();
+    assert!(
+        as_owner.batch_execute(superusers).is_err(),
+        "not the owner's to run"
+    );
+    let error = as_owner.batch_execute(check).unwrap_err();
+    let message = error.as_db_error().unwrap().message().to_owned();
+    assert!(
+        message.contains("PUBLIC may still create TEMP tables"),
+        "{message}"
+    );
+    // The verifier verifies the vault in its schema.
+    let verifier_url = format!(
+        "{}{separator}schema=vault",
+        as_user(&sandbox.location, &verifier, "pw-v")
+    );
+    let output = sandbox
+        .cmd(&["verify"])
+        .env("TOKENS_VAULT", &verifier_url)
+        .write_stdin(format!("{}\n", issued.token))
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    // Done by a superuser: the check passes, and grants no longer warns.
+    sandbox.execute(superusers);
+    as_owner.batch_execute(check).unwrap();
+    let output = run(&["grants", &verifier, "--kind", "verifier"], "");
+    assert_eq!(stderr(&output), "");
 }

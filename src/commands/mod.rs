@@ -127,7 +127,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions(args) => return completions::run(args),
         Command::ServeClipboard(args) => return crate::clipboard::serve(args.clear_after),
         Command::Migrate(args) => return migrate::run(&context, args),
-        Command::Grants(args) => return grants::run(args),
+        Command::Grants(args) => return grants::run(&context, args),
         Command::Create(args) => create::run(&context, args),
         Command::List(args) => list::run(&context, args),
         Command::Show(args) => show::run(&context, args),
@@ -202,10 +202,15 @@ fn capitalised(word: &str) -> String {
 
 /// `"ci" (h0uM0uQVeYnF)`: how messages and prompts name a token, control characters escaped.
 pub fn label(record: &TokenRecord) -> String {
+    name_and_id(&record.name, &record.id)
+}
+
+/// `"name" (id)`, as messages name a token.
+pub fn name_and_id(name: &str, id: &str) -> String {
     format!(
         "\"{}\" ({})",
-        output::printable(&record.name),
-        output::printable(&record.id)
+        output::printable(name),
+        output::printable(id)
     )
 }
 

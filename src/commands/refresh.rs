@@ -3,13 +3,13 @@
 
 use super::issue::{Issued, Template, issue, show_once};
 use super::secrets::{self, Source, StdinLines};
-use super::{Context, label};
-use crate::cli::RefreshArgs;
+use super::{Context, label, name_and_id};
+use crate::cli::{CopyArgs, RefreshArgs};
 use crate::error::{Error, Result};
 use crate::output::rfc3339;
 use crate::policy::format_duration;
-use crate::token::{Credential, FormatError, Kind};
-use crate::vault::{Access, Store, TokenRecord};
+use crate::token::{Credential, FormatError, Kind, generate_id};
+use crate::vault::{Access, RefreshOutcome, Store, TokenRecord};
 use chrono::{DateTime, Utc};
 
 /// What the refresh came to, decided under the write lock.
@@ -46,44 +46,26 @@ fn refusal(old: &TokenRecord, now: DateTime<Utc>) -> std::result::Result<(), Ref
         return Err(Refusal::Reused);
     }
     if old.revoked_at.is_some() {
-        let how = if old.replaced_by.is_some() {
-            "was rotated"
-        } else {
-            "is revoked"
-        };
-        return Err(Refusal::Refused(Error::Revoked(format!(
-            "token {} {how}; it cannot be refreshed",
-            label(old)
-        ))));
+        return Err(Refusal::Refused(not_live(
+            &label(old),
+            old.replaced_by.is_some(),
+        )));
     }
-    if let Some(until) = old.refresh_until()
-        && until <= now
+    if let (Some(expired_at), Some(window)) = (old.expires_at, old.controls.refresh_window)
+        && expired_at + window <= now
     {
-        return Err(Refusal::Refused(Error::Expired(format!(
-            "the refresh window of token {} ended at {} ({} after it expired), so it cannot be \
-             refreshed; nothing was issued (an admin can reissue it: tokens rotate {})",
-            label(old),
-            rfc3339(until),
-            old.controls
-                .refresh_window
-                .map_or_else(String::new, format_duration),
-            old.id
-        ))));
+        return Err(Refusal::Refused(window_ended(
+            &label(old),
+            &old.id,
+            expired_at,
+            window,
+        )));
     }
     if old.controls.disabled_at.is_some() {
-        return Err(Refusal::Refused(Error::Disabled(format!(
-            "token {} is disabled, so it cannot be refreshed; nothing was issued (an admin can \
-             enable it: tokens enable {})",
-            label(old),
-            old.id
-        ))));
+        return Err(Refusal::Refused(disabled(&label(old), &old.id)));
     }
     if old.controls.uses_left() == Some(0) {
-        return Err(Refusal::Refused(Error::UsedUp(format!(
-            "token {} has no uses left (used_up), so it cannot be refreshed; nothing was issued \
-             and the secret key was not spent",
-            label(old)
-        ))));
+        return Err(Refusal::Refused(used_up(&label(old))));
     }
     Ok(())
 }
@@ -139,22 +121,20 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
     }
 
     let now = context.now;
-    let mut vault = context.open(Access::Write)?;
+    let mut vault = match context.open(Access::Write) {
+        // A role that may not change tokens may still be a refresher (PostgreSQL, SPEC §10).
+        Err(Error::RoleRefused(why)) => {
+            return refresh_through_vault(context, &args.copy, &token, &secret_key, why);
+        }
+        opened => opened?,
+    };
     let outcome = vault.write(|store| {
-        let refused = || {
-            Error::Invalid(
-                "the token or its secret key is not valid (unknown id or wrong secret)".into(),
-            )
-        };
         let old = store.find_by_id(token.id())?.ok_or_else(refused)?;
         if !token.matches(&old.secret_hash) {
             return Err(refused());
         }
         let Some(key_hash) = &old.secret_key_hash else {
-            return Err(Error::Invalid(format!(
-                "token {} has no secret key, so it cannot be refreshed; ask an admin to rotate it",
-                label(&old)
-            )));
+            return Err(no_secret_key(&label(&old)));
         };
         if !secret_key.matches(key_hash) {
             return Err(refused());
@@ -191,15 +171,108 @@ pub fn run(context: &Context, args: RefreshArgs) -> Result<()> {
 
     match outcome {
         Outcome::Refreshed(issued) => show_once(context, &issued, "Refreshed", &args.copy),
-        Outcome::ReuseDetected { name, revoked } => {
-            let ended = match revoked {
-                0 => "none was still live".to_owned(),
-                1 => "1 live token ended".to_owned(),
-                many => format!("{many} live tokens ended"),
-            };
-            Err(Error::Revoked(format!(
-                "this secret key was already used; every token of \"{name}\" is now revoked ({ended}); ask an admin for a new token"
-            )))
-        }
+        Outcome::ReuseDetected { name, revoked } => Err(reuse_detected(&name, revoked)),
     }
+}
+
+/// A refresher role's refresh (SPEC §10): the vault's own function applies every rule and
+/// writes the events; this process only draws the new pair. A role that is no refresher
+/// either gets `refused_because`, the refusal opening the vault for writing gave.
+fn refresh_through_vault(
+    context: &Context,
+    copy: &CopyArgs,
+    token: &Credential,
+    secret_key: &Credential,
+    refused_because: String,
+) -> Result<()> {
+    let mut vault = context.open(Access::Read)?;
+    let id = generate_id();
+    let new_token = Credential::generate(Kind::Token, &id);
+    let new_key = Credential::generate(Kind::SecretKey, &id);
+    let outcome = vault
+        .refresh_through_vault(token, secret_key, &new_token, &new_key)?
+        .ok_or(Error::RoleRefused(refused_because))?;
+    let label = |name: &str| name_and_id(name, token.id());
+    match outcome {
+        RefreshOutcome::Refreshed(row) => {
+            let issued = Issued {
+                row: *row,
+                token: new_token,
+                secret_key: Some(new_key),
+            };
+            show_once(context, &issued, "Refreshed", copy)
+        }
+        RefreshOutcome::Invalid => Err(refused()),
+        RefreshOutcome::NoSecretKey { name } => Err(no_secret_key(&label(&name))),
+        RefreshOutcome::ReuseDetected { name, revoked } => Err(reuse_detected(&name, revoked)),
+        RefreshOutcome::Revoked { name, rotated } => Err(not_live(&label(&name), rotated)),
+        RefreshOutcome::WindowEnded {
+            name,
+            expired_at,
+            window,
+        } => Err(window_ended(&label(&name), token.id(), expired_at, window)),
+        RefreshOutcome::Disabled { name } => Err(disabled(&label(&name), token.id())),
+        RefreshOutcome::UsedUp { name } => Err(used_up(&label(&name))),
+    }
+}
+
+fn refused() -> Error {
+    Error::Invalid("the token or its secret key is not valid (unknown id or wrong secret)".into())
+}
+
+fn no_secret_key(label: &str) -> Error {
+    Error::Invalid(format!(
+        "token {label} has no secret key, so it cannot be refreshed; ask an admin to rotate it"
+    ))
+}
+
+/// A revoked token, or one `rotated` (or refreshed) away.
+fn not_live(label: &str, rotated: bool) -> Error {
+    let how = if rotated { "was rotated" } else { "is revoked" };
+    Error::Revoked(format!("token {label} {how}; it cannot be refreshed"))
+}
+
+fn disabled(label: &str, id: &str) -> Error {
+    Error::Disabled(format!(
+        "token {label} is disabled, so it cannot be refreshed; nothing was issued (an admin can \
+         enable it: tokens enable {id})"
+    ))
+}
+
+/// Past its refresh window: the token expired at `expired_at`, and its secret key refreshed it
+/// for `window` after that.
+fn window_ended(
+    label: &str,
+    id: &str,
+    expired_at: DateTime<Utc>,
+    window: chrono::Duration,
+) -> Error {
+    let after = if window.is_zero() {
+        "when it expired".to_owned()
+    } else {
+        format!("{} after it expired", format_duration(window))
+    };
+    Error::Expired(format!(
+        "the refresh window of token {label} ended at {} ({after}), so it cannot be refreshed; \
+         nothing was issued (an admin can reissue it: tokens rotate {id})",
+        rfc3339(expired_at + window)
+    ))
+}
+
+fn used_up(label: &str) -> Error {
+    Error::UsedUp(format!(
+        "token {label} has no uses left (used_up), so it cannot be refreshed; nothing was issued \
+         and the secret key was not spent"
+    ))
+}
+
+fn reuse_detected(name: &str, revoked: usize) -> Error {
+    let ended = match revoked {
+        0 => "none was still live".to_owned(),
+        1 => "1 live token ended".to_owned(),
+        many => format!("{many} live tokens ended"),
+    };
+    Error::Revoked(format!(
+        "this secret key was already used; every token of \"{name}\" is now revoked ({ended}); ask an admin for a new token"
+    ))
 }

@@ -7,13 +7,14 @@
 //! a `verify --batch` kept running as a service's coprocess sees a revoke, an expiry or the end
 //! of a rotation's grace as soon as it happens.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use super::Context;
 use super::secrets::{self, Source, StdinLines};
@@ -85,8 +86,12 @@ struct Verdict {
     record: Option<VerifyRecord>,
     /// What was wrong, for humans (never a secret).
     why: String,
-    /// True when the verdict's transaction already recorded the use (a use-limited token).
+    /// True when the verdict's transaction already recorded the use (a use-limited token), or
+    /// the vault already counted the failure (a wrong secret on PostgreSQL).
     recorded: bool,
+    /// SHA-256 of the presented secret (zero for a malformed token): the vault's bookkeeping
+    /// functions act only for the holder of the secret (SPEC §10).
+    secret: [u8; 32],
 }
 
 impl Verdict {
@@ -99,6 +104,7 @@ impl Verdict {
             record: None,
             why,
             recorded: false,
+            secret: [0; 32],
         }
     }
 
@@ -145,7 +151,7 @@ pub fn run(context: &Context, args: VerifyArgs) -> Result<()> {
             let mut vault = context.open(Access::Read)?;
             vault.may_verify()?;
             now = Utc::now();
-            let verdict = decide(&mut vault, &credential, &requirements, now)?;
+            let verdict = decide(&mut vault, &credential, &requirements, now, None)?;
             let verdict = record_first_use(&mut vault, verdict, now);
             let mut pending = Pending::new();
             pending.add(&verdict, now);
@@ -223,8 +229,11 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     let mut unanswered = None;
     // Use-limited tokens answered `unavailable` because this user cannot record their uses.
     let mut unrecorded = 0_u64;
+    // Lines read ahead (those already waiting on stdin), and their lookups, asked together.
+    let mut queued = VecDeque::new();
+    let mut prefetched = Prefetched::new();
     loop {
-        if !stdin.has_buffered_input() {
+        if queued.is_empty() && !stdin.has_buffered_input() {
             stdout.flush()?;
             if stdin.runs_dry() {
                 pending.write(&mut vault);
@@ -235,7 +244,15 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
             vault.rest();
             opened_at = Instant::now();
         }
-        let line = match stdin.next_line() {
+        let next = match queued.pop_front() {
+            Some(next) => next,
+            None => {
+                read_ahead(&mut stdin, &mut queued);
+                prefetched = prefetch(&vault, &queued, requirements);
+                queued.pop_front().unwrap_or(Ok(None))
+            }
+        };
+        let line = match next {
             Ok(Some(line)) => Ok(line),
             Ok(None) => break,
             Err(Error::Malformed(why)) => Err(why),
@@ -261,6 +278,7 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                     record: None,
                     why: String::new(),
                     recorded: false,
+                    secret: [0; 32],
                 };
                 answer(&mut stdout, &verdict)?;
                 stdout.flush()?;
@@ -276,10 +294,11 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
                 presented_id: refused.presented_id,
                 ..Verdict::malformed(refused.why)
             },
-            Ok(Ok((credential, requirements))) => match vault
-                .keep_current()
-                .and_then(|()| decide(&mut vault, &credential, &requirements, now))
-            {
+            Ok(Ok((credential, requirements))) => match vault.keep_current().and_then(|()| {
+                let lookup =
+                    prefetched.remove(&(credential.id().to_owned(), credential.secret_hash()));
+                decide(&mut vault, &credential, &requirements, now, lookup)
+            }) {
                 Ok(verdict) => {
                     if verdict.reason == Reason::Unavailable {
                         unrecorded += 1;
@@ -332,6 +351,57 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
     }
 }
 
+/// How many lines `--batch` reads ahead of the one it answers, at most: those already waiting
+/// on stdin, whose lookups go to a PostgreSQL vault together (one round trip, pipelined, one
+/// transaction). Kept small: a lookup that finds a wrong secret updates its failure counter,
+/// and the versions one transaction leaves of that row are reclaimed only after it commits (at
+/// 256, 2,000 wrong secrets of one token grew the table by 170 kB).
+const READ_AHEAD: usize = 32;
+
+/// Lookups asked ahead, by presented id and secret hash.
+type Prefetched = HashMap<(String, [u8; 32]), vault::Lookup>;
+
+/// Reads the next line, and after it the lines already waiting on stdin (at most
+/// [`READ_AHEAD`]): a line that ends the input or fails ends the reading too.
+fn read_ahead(stdin: &mut StdinLines, queued: &mut VecDeque<Result<Option<Zeroizing<String>>>>) {
+    loop {
+        let next = stdin.next_line();
+        let more = matches!(next, Ok(Some(_)));
+        queued.push_back(next);
+        if !more || queued.len() >= READ_AHEAD || !stdin.has_buffered_input() {
+            return;
+        }
+    }
+}
+
+/// The lookups of the well-formed tokens among `queued`, asked together where the vault gains
+/// by it (see [`Vault::lookup_many`]); none when it does not, or when asking failed (each line
+/// is then asked on its own, and its failure handled there).
+fn prefetch(
+    vault: &Vault,
+    queued: &VecDeque<Result<Option<Zeroizing<String>>>>,
+    requirements: &Requirements<'_>,
+) -> Prefetched {
+    // Each token once: a lookup that finds a wrong secret counts it (each line's own lookup).
+    let mut seen = std::collections::HashSet::new();
+    let presented: Vec<(String, [u8; 32])> = queued
+        .iter()
+        .filter_map(|next| match next {
+            Ok(Some(line)) => batch_line(line, requirements).ok(),
+            _ => None,
+        })
+        .map(|(credential, _)| (credential.id().to_owned(), credential.secret_hash()))
+        .filter(|presented| seen.insert(presented.clone()))
+        .collect();
+    if presented.len() < 2 {
+        return Prefetched::new();
+    }
+    match vault.lookup_many(&presented) {
+        Ok(Some(lookups)) => presented.into_iter().zip(lookups).collect(),
+        _ => Prefetched::new(),
+    }
+}
+
 /// The answer for a line the vault could not be asked about (SPEC §4); never valid.
 fn unavailable(credential: &Credential) -> Verdict {
     Verdict {
@@ -341,6 +411,7 @@ fn unavailable(credential: &Credential) -> Verdict {
         record: None,
         why: String::new(),
         recorded: false,
+        secret: credential.secret_hash(),
     }
 }
 
@@ -365,7 +436,7 @@ fn reconnect_and_judge(
         }
         let attempt = Vault::open_within(&location, Access::Read, left).and_then(|mut vault| {
             vault.may_verify()?;
-            let verdict = decide(&mut vault, credential, requirements, Utc::now())?;
+            let verdict = decide(&mut vault, credential, requirements, Utc::now(), None)?;
             Ok((vault, verdict))
         });
         match attempt {
@@ -445,18 +516,25 @@ fn decide(
     credential: &Credential,
     requirements: &Requirements<'_>,
     now: DateTime<Utc>,
+    prefetched: Option<vault::Lookup>,
 ) -> Result<Verdict> {
-    let verdict = judge(vault.store().as_ref(), credential, requirements, now)?;
+    let verdict = judge(
+        vault.store().as_ref(),
+        credential,
+        requirements,
+        now,
+        prefetched,
+    )?;
     if !verdict.needs_spend() {
         return Ok(verdict);
     }
     let spent = vault.record_use(|store| {
-        let mut verdict = judge(store, credential, requirements, now)?;
+        let mut verdict = judge(store, credential, requirements, now, None)?;
         if let (Reason::Ok, Some(record)) = (verdict.reason, verdict.record.as_mut())
             && let Some(limit) = record.controls.uses_limit
         {
             let epoch = record.controls.uses_epoch;
-            match store.spend_use(&record.id, epoch, limit, now)? {
+            match store.spend_use(&record.id, &verdict.secret, epoch, limit, now)? {
                 Some(spent) => {
                     record.controls.uses_spent = spent;
                     verdict.recorded = true;
@@ -512,31 +590,17 @@ fn answer(out: &mut impl Write, verdict: &Verdict) -> Result<()> {
 /// that cannot record it (a vault it may only read) answers `unavailable` (exit 1) rather than
 /// leave the old token verifying unseen.
 fn record_first_use(vault: &mut Vault, verdict: Verdict, now: DateTime<Utc>) -> Verdict {
-    let Some((record, old)) = verdict
+    let Some(record) = verdict
         .record
         .as_ref()
-        .filter(|_| verdict.reason == Reason::Ok)
-        .and_then(|record| Some((record, record.ends_on_first_use.as_deref()?)))
+        .filter(|record| verdict.reason == Reason::Ok && record.ends_on_first_use.is_some())
     else {
         return verdict;
     };
-    // A verifier role on PostgreSQL records it too; a vault this user cannot write cannot.
-    let written = vault.record_use(|store| {
-        // Another verifier may have recorded it meanwhile: the event is logged once.
-        let first = store
-            .find_for_verify(&record.id)?
-            .is_some_and(|now_read| now_read.ends_on_first_use.is_some());
-        store.record_first_use(&record.id, now)?;
-        if first {
-            store.log_event(
-                now,
-                Some(old),
-                "revoked",
-                &format!("rotated: its successor {} was first used", record.id),
-            )?;
-        }
-        Ok(())
-    });
+    // A verifier role on PostgreSQL records it too (the vault's function, which also logs the
+    // `revoked` event of the token it ends, once); a vault this user cannot write cannot.
+    let written =
+        vault.record_use(|store| store.record_first_use(&record.id, &verdict.secret, now));
     match written {
         Ok(()) => verdict,
         Err(error) => Verdict {
@@ -553,28 +617,34 @@ fn record_first_use(vault: &mut Vault, verdict: Verdict, now: DateTime<Utc>) -> 
     }
 }
 
-/// Checks a well-formed token against the vault: existence, secret, revocation, expiry, scopes, app.
+/// Checks a well-formed token against the vault: existence, secret, revocation, expiry, scopes,
+/// app; from its lookup (`prefetched`, or asked now).
 fn judge(
     store: &dyn Store,
     credential: &Credential,
     requirements: &Requirements<'_>,
     now: DateTime<Utc>,
+    prefetched: Option<vault::Lookup>,
 ) -> Result<Verdict> {
     let presented_id = Some(credential.id().to_owned());
-    let found = store.find_for_verify(credential.id())?;
-    let known = found.is_some();
-    let record = match found {
-        Some(record) if credential.matches(&record.secret_hash) => record,
-        _ => {
-            return Ok(Verdict {
-                reason: Reason::Invalid,
-                presented_id,
-                known,
-                record: None,
-                why: "the token is not valid (unknown id or wrong secret)".into(),
-                recorded: false,
-            });
-        }
+    let secret = credential.secret_hash();
+    let lookup = match prefetched {
+        Some(lookup) => lookup,
+        None => store.lookup_for_verify(credential.id(), &secret)?,
+    };
+    // The server's clock where the vault has one: every verifier of a shared vault judges by it.
+    let now = lookup.now.unwrap_or(now);
+    let known = lookup.known;
+    let Some(record) = lookup.record else {
+        return Ok(Verdict {
+            reason: Reason::Invalid,
+            presented_id,
+            known,
+            record: None,
+            why: "the token is not valid (unknown id or wrong secret)".into(),
+            recorded: lookup.failure_counted,
+            secret,
+        });
     };
     // Vault text, quoted in a message: made printable here, where it is known to be vault text.
     let label = format!(
@@ -660,6 +730,7 @@ fn judge(
         record: Some(record),
         why,
         recorded: false,
+        secret,
     })
 }
 
@@ -667,14 +738,17 @@ fn judge(
 /// known tokens counted by token and reason. An unknown id is never written down: anyone can
 /// make one up (the checksum is public), and the vault must not grow with what strangers send.
 struct Pending {
-    /// When each token was last found good, for those whose recorded last use is out of date.
-    used: HashMap<String, DateTime<Utc>>,
+    /// When each token was last found good, for those whose recorded last use is out of date,
+    /// and the SHA-256 of its secret.
+    used: HashMap<String, (DateTime<Utc>, [u8; 32])>,
     failed: HashMap<(String, Reason), Failures>,
     since: Instant,
 }
 
-/// Failures of one token for one reason: how many, the first and the last.
+/// Failures of one token for one reason: how many, the first and the last, and the SHA-256 of
+/// the secret presented last.
 struct Failures {
+    secret: [u8; 32],
     count: i64,
     first_at: DateTime<Utc>,
     last_at: DateTime<Utc>,
@@ -714,17 +788,19 @@ impl Pending {
                         .last_used_at
                         .is_none_or(|at| now - at >= LAST_USED_RESOLUTION) =>
             {
-                self.used.insert(record.id.clone(), now);
+                self.used.insert(record.id.clone(), (now, verdict.secret));
             }
             (Reason::Ok | Reason::Malformed | Reason::Unavailable, _, _) => {}
-            (reason, _, Some(id)) if verdict.known => {
+            (reason, _, Some(id)) if verdict.known && !verdict.recorded => {
                 self.failed
                     .entry((id.clone(), reason))
                     .and_modify(|failures| {
                         failures.count += 1;
                         failures.last_at = now;
+                        failures.secret = verdict.secret;
                     })
                     .or_insert(Failures {
+                        secret: verdict.secret,
                         count: 1,
                         first_at: now,
                         last_at: now,
@@ -742,12 +818,16 @@ impl Pending {
             return;
         }
         vault.write_briefly(BOOKKEEPING_PATIENCE, |store| {
-            for (id, at) in &self.used {
-                store.touch_last_used(id, *at)?;
-            }
+            let uses: Vec<(&str, &[u8; 32], DateTime<Utc>)> = self
+                .used
+                .iter()
+                .map(|(id, (at, secret))| (id.as_str(), secret, *at))
+                .collect();
+            store.record_last_uses(&uses)?;
             for ((id, reason), failures) in &self.failed {
                 store.record_failures(
                     id,
+                    &failures.secret,
                     reason.as_str(),
                     failures.count,
                     failures.first_at,

@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 
 pub use records::{
     Controls, Disabling, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark,
-    LogWriter, NewToken, Status, TokenRecord, UNTIL_USED_ONLY, Usage, VERIFY_FAILED, VerifyRecord,
-    join_nets,
+    LogWriter, Lookup, NewToken, Status, TokenRecord, UNTIL_USED_ONLY, Usage, VERIFY_FAILED,
+    VerifyRecord, join_nets,
 };
 pub use sqlite::CURRENT_VERSION;
 pub use store::Store;
@@ -339,6 +339,69 @@ impl Vault {
         match self {
             Vault::Sqlite(vault) => vault.write_briefly(patience, change),
             Vault::Postgres(vault) => vault.write_briefly(patience, change),
+        }
+    }
+}
+
+/// What the PostgreSQL vault's refresh function decided for a refresher role (SPEC §10).
+pub enum RefreshOutcome {
+    /// The new token, committed (its secrets are the caller's to show once).
+    Refreshed(Box<NewToken>),
+    /// Unknown id, or a wrong secret or secret key.
+    Invalid,
+    NoSecretKey {
+        name: String,
+    },
+    /// The secret key had been used before: `revoked` live tokens of the lineage ended
+    /// (committed).
+    ReuseDetected {
+        name: String,
+        revoked: usize,
+    },
+    Revoked {
+        name: String,
+        /// Rotated (or refreshed) away rather than revoked.
+        rotated: bool,
+    },
+    /// Its refresh window ended: it expired at `expired_at`, `window` before now or earlier.
+    WindowEnded {
+        name: String,
+        expired_at: DateTime<Utc>,
+        window: chrono::Duration,
+    },
+    Disabled {
+        name: String,
+    },
+    /// Its uses are spent (`used_up`).
+    UsedUp {
+        name: String,
+    },
+}
+
+impl Vault {
+    /// What [`Store::lookup_for_verify`] answers for each presented token (id, secret's
+    /// SHA-256), asked together: one round trip on PostgreSQL (`verify --batch`'s lines already
+    /// waiting on stdin). `None` where asking together gains nothing (SQLite, a PostgreSQL
+    /// vault from before its functions).
+    pub fn lookup_many(&self, presented: &[(String, [u8; 32])]) -> Result<Option<Vec<Lookup>>> {
+        match self {
+            Vault::Sqlite(_) => Ok(None),
+            Vault::Postgres(vault) => vault.lookup_many(presented),
+        }
+    }
+
+    /// `tokens refresh` through the vault's own function, for a PostgreSQL role granted
+    /// `--kind refresher` (SPEC §10): `None` when this vault or role has none.
+    pub fn refresh_through_vault(
+        &mut self,
+        token: &crate::token::Credential,
+        key: &crate::token::Credential,
+        new_token: &crate::token::Credential,
+        new_key: &crate::token::Credential,
+    ) -> Result<Option<RefreshOutcome>> {
+        match self {
+            Vault::Sqlite(_) => Ok(None),
+            Vault::Postgres(vault) => vault.refresh(token, key, new_token, new_key),
         }
     }
 }

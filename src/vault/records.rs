@@ -249,6 +249,21 @@ pub struct VerifyRecord {
     pub controls: Controls,
 }
 
+/// What the vault answers about a presented token ([`crate::vault::Store::lookup_for_verify`]).
+#[derive(Debug)]
+pub struct Lookup {
+    /// True when a token with the presented id exists (whether or not the secret matched).
+    pub known: bool,
+    /// The token, once the presented secret matched.
+    pub record: Option<VerifyRecord>,
+    /// True when the vault itself counted a known id's wrong secret (PostgreSQL's `lookup`
+    /// function): the verifier does not count it again.
+    pub failure_counted: bool,
+    /// The server's clock, when the vault answers with it (PostgreSQL): verdicts are judged by
+    /// it, so every verifier of a shared vault answers by the same time.
+    pub now: Option<DateTime<Utc>>,
+}
+
 impl fmt::Debug for VerifyRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifyRecord")

@@ -7,10 +7,12 @@
 
 use chrono::{DateTime, Utc};
 
+use subtle::ConstantTimeEq;
+
 use super::Marks;
 use super::records::{
-    Disabling, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, NewToken,
-    TokenRecord, Usage, VERIFY_FAILED, VerifyRecord,
+    Disabling, Edit, Event, EventFilter, FailureCount, ListFilter, LiveToken, LogMark, Lookup,
+    NewToken, TokenRecord, Usage, VERIFY_FAILED, VerifyRecord,
 };
 use crate::error::{Error, Result};
 use crate::policy::Policy;
@@ -48,8 +50,17 @@ pub trait Store {
     /// (`revoke --leaked` asks about a chunk of a long report at a time).
     fn find_by_ids(&self, ids: &[&str]) -> Result<Vec<TokenRecord>>;
 
-    /// What `verify` needs of the token with `id`: the lean row of the hot path.
+    /// What `verify` needs of the token with `id`: the lean row of the hot path (hash
+    /// included: admins and the SQLite vault; a PostgreSQL verifier asks [`Store::lookup_for_verify`]).
     fn find_for_verify(&self, id: &str) -> Result<Option<VerifyRecord>>;
+
+    /// What a verdict needs of the token `id` presented with a secret whose SHA-256 is
+    /// `secret`: whether the id is known and, when the secret matches (compared in constant
+    /// time), the token. The PostgreSQL vault's `lookup` function answers without ever giving
+    /// the hash out, and counts a wrong secret itself.
+    fn lookup_for_verify(&self, id: &str, secret: &[u8; 32]) -> Result<Lookup> {
+        lookup_here(self, id, secret)
+    }
 
     /// The live token named `name`, else the newest revoked one.
     fn find_by_name(&self, name: &str) -> Result<Option<TokenRecord>>;
@@ -109,21 +120,48 @@ pub trait Store {
     /// Records that `id` verified at `at` (and, the first time, that it was first used then).
     fn touch_last_used(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
 
-    /// Records the first use of an `--until-used` successor (with its last use), waiting for
-    /// its bookkeeping row within the deadline: unlike a last use, it must not be skipped.
-    fn record_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+    /// [`Store::touch_last_used`] for a token presented with the secret whose SHA-256 is
+    /// `secret` (verify): on PostgreSQL a function that acts only for that secret.
+    fn record_last_use(&self, id: &str, _secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
         self.touch_last_used(id, at)
+    }
+
+    /// [`Store::record_last_use`] of each (id, secret's SHA-256, when): on PostgreSQL sent
+    /// together, one round trip (`verify --batch`'s bookkeeping).
+    fn record_last_uses(&self, uses: &[(&str, &[u8; 32], DateTime<Utc>)]) -> Result<()> {
+        for (id, secret, at) in uses {
+            self.record_last_use(id, secret, *at)?;
+        }
+        Ok(())
+    }
+
+    /// Marks the first use of `id` (with its last use), waiting for its bookkeeping row
+    /// within the deadline: unlike a last use, it must not be skipped.
+    fn mark_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.touch_last_used(id, at)
+    }
+
+    /// Records the first use of the `--until-used` successor `id`, presented with the secret
+    /// whose SHA-256 is `secret`, and logs once the `revoked` event of the token it ends.
+    fn record_first_use(&self, id: &str, secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
+        record_first_use_here(self, id, secret, at)
     }
 
     /// Suspends `id` (`Some((when, reason))`) or lifts its suspension (`None`).
     fn set_disabled(&self, id: &str, disabled: Option<Disabling<'_>>) -> Result<()>;
 
-    /// Spends one use of `id` at `at`, when fewer than `limit` were spent under `epoch` (the
-    /// token's current one): one conditional statement on the verifiers' `token_usage` row,
-    /// which also records the last use. Returns the uses spent after it, or `None` when none
-    /// was left (nothing written).
-    fn spend_use(&self, id: &str, epoch: i64, limit: i64, at: DateTime<Utc>)
-    -> Result<Option<i64>>;
+    /// Spends one use of `id` (presented with the secret whose SHA-256 is `secret`) at `at`,
+    /// when fewer than `limit` were spent under `epoch` (the token's current one): one
+    /// conditional statement on the verifiers' `token_usage` row, which also records the last
+    /// use. Returns the uses spent after it, or `None` when none was left (nothing written).
+    fn spend_use(
+        &self,
+        id: &str,
+        secret: &[u8; 32],
+        epoch: i64,
+        limit: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i64>>;
 
     /// Appends to the event log. `detail` must never contain a secret.
     fn log_event(
@@ -213,27 +251,18 @@ pub trait Store {
     /// Counts failed verifications of the known token `id` (SPEC §8): counters, not a row each,
     /// and a `verify_failed` event at most once a minute per token and reason, carrying how
     /// many failures it stands for.
+    /// `secret`: the SHA-256 of the secret presented (on PostgreSQL a function counts only
+    /// for the holder of the token's secret).
     fn record_failures(
         &self,
         id: &str,
+        _secret: &[u8; 32],
         reason: &str,
         failures: i64,
         first_at: DateTime<Utc>,
         last_at: DateTime<Utc>,
     ) -> Result<()> {
-        let count = self.add_failures(id, reason, failures, first_at, last_at)?;
-        let due = count
-            .logged_at
-            .is_none_or(|logged| last_at - logged >= FAILURE_EVENT_INTERVAL);
-        if due {
-            let detail = match count.unlogged {
-                1 => reason.to_owned(),
-                n => format!("{reason} ({n} failures since the last one logged)"),
-            };
-            self.log_event(last_at, Some(id), VERIFY_FAILED, &detail)?;
-            self.mark_failures_logged(id, reason, last_at)?;
-        }
-        Ok(())
+        count_failures_here(self, id, reason, failures, first_at, last_at)
     }
 
     /// The token an ID or NAME given to a command means: the token with that id; else the live
@@ -285,4 +314,73 @@ pub trait Store {
         })?;
         Ok((apps.into_iter().collect(), scopes.into_iter().collect()))
     }
+}
+
+/// [`Store::record_failures`] by the store's own statements: the counters, and a
+/// `verify_failed` event at most once a minute per token and reason, carrying how many failures
+/// it stands for (SQLite; a PostgreSQL vault from before its functions).
+pub(super) fn count_failures_here(
+    store: &(impl Store + ?Sized),
+    id: &str,
+    reason: &str,
+    failures: i64,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+) -> Result<()> {
+    let count = store.add_failures(id, reason, failures, first_at, last_at)?;
+    let due = count
+        .logged_at
+        .is_none_or(|logged| last_at - logged >= FAILURE_EVENT_INTERVAL);
+    if due {
+        let detail = match count.unlogged {
+            1 => reason.to_owned(),
+            n => format!("{reason} ({n} failures since the last one logged)"),
+        };
+        store.log_event(last_at, Some(id), VERIFY_FAILED, &detail)?;
+        store.mark_failures_logged(id, reason, last_at)?;
+    }
+    Ok(())
+}
+
+/// [`Store::record_first_use`] by the store's own statements (SQLite; a PostgreSQL vault from
+/// before its functions).
+pub(super) fn record_first_use_here(
+    store: &(impl Store + ?Sized),
+    id: &str,
+    secret: &[u8; 32],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    // Another verifier may have recorded it meanwhile: the event is logged once.
+    let ends = store
+        .lookup_for_verify(id, secret)?
+        .record
+        .and_then(|record| record.ends_on_first_use);
+    store.mark_first_use(id, at)?;
+    if let Some(old) = ends {
+        store.log_event(
+            at,
+            Some(&old),
+            "revoked",
+            &format!("rotated: its successor {id} was first used"),
+        )?;
+    }
+    Ok(())
+}
+
+/// [`Store::lookup_for_verify`] from the hash the store reads (SQLite; a PostgreSQL vault from
+/// before its functions), compared in constant time.
+pub(super) fn lookup_here(
+    store: &(impl Store + ?Sized),
+    id: &str,
+    secret: &[u8; 32],
+) -> Result<Lookup> {
+    let found = store.find_for_verify(id)?;
+    let known = found.is_some();
+    let record = found.filter(|record| bool::from(record.secret_hash.ct_eq(secret)));
+    Ok(Lookup {
+        known,
+        record,
+        failure_counted: false,
+        now: None,
+    })
 }

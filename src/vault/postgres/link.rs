@@ -8,17 +8,16 @@
 //! the next row of a result and the commit each give up after the vault's timeout
 //! (`--timeout`, default 10 s), and the command ends with one line that says what it waited for.
 //!
-//! Write transactions also set `lock_timeout` and `statement_timeout` with `SET LOCAL`, a
-//! little shorter, so the server gives up first, releases what it holds and says what it waited
-//! for; never as startup options or session settings, which a transaction-pooling PgBouncer
-//! refuses (the first) or leaks to the next client (the second). Reads outside a write
-//! transaction (`verify`'s lookup) are bounded by the client alone: running each in a
-//! transaction of its own so that `SET LOCAL` could hold costs 37 µs a lookup on loopback even
-//! pipelined in one round trip (26 µs → 64 µs), about 40 % more a token in a PostgreSQL
-//! `verify --batch`, for a better message in a rare case (a read waits only behind an admin's
-//! `ACCESS EXCLUSIVE` lock: a migration, or `LOCK TABLE`).
+//! Every statement runs in a transaction that starts, in the round trip of its first statement,
+//! with the prelude ([`Link::prelude`]): `RESET ALL`, a search path pinned to the vault's
+//! schema (`pg_temp` last), and `lock_timeout` and `statement_timeout` with `SET LOCAL`, a little
+//! shorter than the client's, so the server gives up first, releases what it holds and says what
+//! it waited for; never as startup options or session settings, which a transaction-pooling
+//! PgBouncer refuses (the first) or leaks to the next client (the second). A statement outside
+//! an open transaction gets one of its own: prelude, statement and COMMIT sent together (one
+//! round trip, pipelined), so a lookup costs no extra round trip for it.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::time::Duration;
 
@@ -92,6 +91,13 @@ pub(super) struct Link {
     /// Set once a request was abandoned at its deadline: its answer may still come, so nothing
     /// more is asked on this connection.
     abandoned: Cell<bool>,
+    /// The vault's schema (its name), once found: every transaction pins its search path to
+    /// it (see [`Link::prelude`]); before, to `pg_catalog` alone.
+    schema: RefCell<Option<String>>,
+    /// Whether transactions are opened READ WRITE (the server is not a replica).
+    read_write: Cell<bool>,
+    /// True while a transaction is open: its statements need no prelude of their own.
+    in_transaction: Cell<bool>,
 }
 
 impl Link {
@@ -110,7 +116,72 @@ impl Link {
             timeout,
             shown,
             abandoned: Cell::new(false),
+            schema: RefCell::new(None),
+            read_write: Cell::new(false),
+            in_transaction: Cell::new(false),
         }
+    }
+
+    /// Pins every later transaction to the vault's `schema` (its name, as the catalog has it),
+    /// READ WRITE when `read_write`.
+    pub(super) fn set_schema(&self, schema: &str, read_write: bool) {
+        *self.schema.borrow_mut() = Some(schema.to_owned());
+        self.read_write.set(read_write);
+    }
+
+    /// The vault's schema as a quoted identifier (`"public"`), once found.
+    pub(super) fn schema(&self) -> String {
+        super::schema::quoted(self.schema.borrow().as_deref().unwrap_or("pg_catalog"))
+    }
+
+    /// The first statements of every transaction, sent in one round trip with what follows:
+    /// whatever a previous client of a pooled server connection left in the session
+    /// (`default_transaction_read_only`, `search_path`, `statement_timeout`, planner settings,
+    /// TEMP tables named like the vault's) changes no verdict. `RESET ALL` undoes its settings;
+    /// the search path names the vault's schema before `pg_temp` (and `pg_catalog` first), so
+    /// no TEMP relation is ever found for a vault's table; the timeouts hold for this
+    /// transaction alone.
+    fn prelude(&self, isolation: &str, read_write: bool, lock_wait: Duration) -> String {
+        let path = match self.schema.borrow().as_deref() {
+            Some(schema) => format!("pg_catalog, {}, pg_temp", super::schema::quoted(schema)),
+            None => "pg_catalog, pg_temp".to_owned(),
+        };
+        let access = if read_write {
+            "READ WRITE"
+        } else {
+            "READ ONLY"
+        };
+        format!(
+            "BEGIN ISOLATION LEVEL {isolation} {access}; RESET ALL; \
+             SET LOCAL search_path = {path}; {}",
+            self.server_timeouts(lock_wait)
+        )
+    }
+
+    /// Runs `request` in a transaction of its own when none is open: the prelude, the request
+    /// and COMMIT are sent together (one round trip; tokio-postgres pipelines requests whose
+    /// futures are polled together).
+    fn autocommit<T>(
+        &self,
+        request: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T> {
+        if self.in_transaction.get() {
+            return self.wait(Waiting::Answer, request);
+        }
+        let prelude = self.prelude("READ COMMITTED", self.read_write.get(), self.timeout);
+        let client = self.client();
+        self.wait(Waiting::Answer, async {
+            let (begun, answer, committed) = futures_util::future::join3(
+                client.simple_query(&prelude),
+                request,
+                client.simple_query("COMMIT"),
+            )
+            .await;
+            begun?;
+            let answer = answer?;
+            committed?;
+            Ok(answer)
+        })
     }
 
     fn client(&self) -> &Client {
@@ -189,13 +260,38 @@ impl Link {
     /// Runs `sql` with `params` as one unnamed statement (see [`typed`]) and collects its rows.
     pub(super) fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         let params = typed(params.iter().copied())?;
-        self.wait(Waiting::Answer, self.client().query_typed(sql, &params))
+        self.autocommit(self.client().query_typed(sql, &params))
+    }
+
+    /// Runs `statements` (each SQL with its parameters) sent together: one round trip, in the
+    /// open transaction or one of their own. Each one's rows, or its error (after an error the
+    /// transaction is aborted, and the statements after it fail too).
+    pub(super) fn query_together(
+        &self,
+        statements: &[(&str, Vec<&(dyn ToSql + Sync)>)],
+    ) -> Result<Vec<Result<Vec<Row>>>> {
+        let typed_params = statements
+            .iter()
+            .map(|(_, params)| typed(params.iter().copied()))
+            .collect::<Result<Vec<_>>>()?;
+        let client = self.client();
+        let requests = statements
+            .iter()
+            .zip(&typed_params)
+            .map(|((sql, _), params)| client.query_typed(sql, params));
+        let answers = self.autocommit(async {
+            Ok::<_, tokio_postgres::Error>(futures_util::future::join_all(requests).await)
+        })?;
+        Ok(answers
+            .into_iter()
+            .map(|answer| answer.map_err(|error| self.failure(error, self.timeout)))
+            .collect())
     }
 
     /// Runs `sql` with `params` as one unnamed statement; the number of rows it changed.
     pub(super) fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let params = typed(params.iter().copied())?;
-        self.wait(Waiting::Answer, self.client().execute_typed(sql, &params))
+        self.autocommit(self.client().execute_typed(sql, &params))
     }
 
     /// Runs `sql` (several statements, no parameters, no rows).
@@ -211,6 +307,12 @@ impl Link {
         params: &[&(dyn ToSql + Sync)],
         visit: &mut dyn FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
+        if !self.in_transaction.get() {
+            let (transaction, _) =
+                self.begin_as(self.read_write.get(), self.timeout, "SELECT 1")?;
+            self.for_each_row(sql, params, visit)?;
+            return transaction.commit();
+        }
         let params = typed(params.iter().copied())?;
         let rows = self.wait(
             Waiting::Answer,
@@ -237,11 +339,21 @@ impl Link {
         lock_wait: Duration,
         lock: &str,
     ) -> Result<(Transaction<'_>, Option<String>)> {
+        self.begin_as(true, lock_wait, lock)
+    }
+
+    /// [`Link::begin`], READ WRITE or READ ONLY.
+    fn begin_as(
+        &self,
+        read_write: bool,
+        lock_wait: Duration,
+        lock: &str,
+    ) -> Result<(Transaction<'_>, Option<String>)> {
         // READ COMMITTED whatever the database's default: each statement after the lock then
         // sees what the writer before committed (a REPEATABLE READ snapshot would predate it).
         let sql = format!(
-            "START TRANSACTION ISOLATION LEVEL READ COMMITTED; {}; {lock}",
-            self.server_timeouts(lock_wait)
+            "{}; {lock}",
+            self.prelude("READ COMMITTED", read_write, lock_wait)
         );
         if self.abandoned.get() {
             return Err(self.no_answer(Waiting::Answer));
@@ -251,6 +363,7 @@ impl Link {
             link: self,
             open: true,
         };
+        self.in_transaction.set(true);
         let answer = match self
             .runtime
             .within(self.timeout, self.client().simple_query(&sql))
@@ -274,15 +387,14 @@ impl Link {
     /// Starts a `REPEATABLE READ, READ ONLY` transaction: every statement in it sees the
     /// snapshot its first one took. Locks wait at most the timeout, as the server counts it.
     pub(super) fn begin_snapshot(&self) -> Result<Transaction<'_>> {
-        let sql = format!(
-            "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; {}",
-            self.server_timeouts(self.timeout)
-        );
-        self.batch_execute(&sql)?;
-        Ok(Transaction {
+        let sql = self.prelude("REPEATABLE READ", false, self.timeout);
+        let transaction = Transaction {
             link: self,
             open: true,
-        })
+        };
+        self.in_transaction.set(true);
+        self.batch_execute(&sql)?;
+        Ok(transaction)
     }
 }
 
@@ -312,6 +424,7 @@ impl<'l> Transaction<'l> {
 
     pub(super) fn commit(mut self) -> Result<()> {
         self.open = false;
+        self.link.in_transaction.set(false);
         self.link
             .wait(Waiting::Commit, self.link.client().batch_execute("COMMIT"))
     }
@@ -320,6 +433,7 @@ impl<'l> Transaction<'l> {
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if self.open {
+            self.link.in_transaction.set(false);
             // Best effort: a link that lost its server fails the next request anyway.
             let _ = self.link.batch_execute("ROLLBACK");
         }
@@ -432,11 +546,21 @@ mod tests {
         };
         let link = super::super::connect::connect(&url, Duration::from_secs(2))
             .unwrap_or_else(|error| panic!("{error}"));
+        // Outside any transaction (a raw simple query: `Link::query` opens one of its own).
         let setting = |link: &Link, name: &str| -> String {
-            let rows = link
-                .query(&format!("SELECT current_setting('{name}')"), &[])
+            let sql = format!("SELECT current_setting('{name}')");
+            let answer = link
+                .runtime
+                .within(Duration::from_secs(2), link.client().simple_query(&sql))
+                .unwrap()
                 .unwrap();
-            rows[0].get(0)
+            answer
+                .iter()
+                .find_map(|message| match message {
+                    SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                    _ => None,
+                })
+                .unwrap()
         };
         // Nothing at login: no startup options.
         assert_eq!(setting(&link, "lock_timeout"), "0");
@@ -463,6 +587,48 @@ mod tests {
             assert_eq!(setting(&link, "lock_timeout"), "0");
             assert_eq!(setting(&link, "statement_timeout"), "0");
         }
+    }
+
+    /// Against the test server: what a previous client of a pooled connection left in the
+    /// session is undone by every transaction's prelude.
+    #[test]
+    fn every_transaction_resets_what_a_previous_client_left_in_the_session() {
+        let Some(url) = std::env::var("TOKENS_TEST_POSTGRES_DIRECT")
+            .or_else(|_| std::env::var("TOKENS_TEST_POSTGRES"))
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("skipped: needs TOKENS_TEST_POSTGRES (an admin URL)");
+            return;
+        };
+        let link = super::super::connect::connect(&url, Duration::from_secs(2))
+            .unwrap_or_else(|error| panic!("{error}"));
+        link.batch_execute(
+            "SET search_path = pg_temp, public; SET default_transaction_read_only = on; \
+             SET enable_indexscan = off; SET plan_cache_mode = force_custom_plan; \
+             SET default_transaction_isolation = 'serializable'",
+        )
+        .unwrap();
+        link.set_schema("public", true);
+        let rows = link
+            .query(
+                "SELECT current_setting('search_path'), current_setting('transaction_read_only'), \
+                 current_setting('enable_indexscan'), current_setting('plan_cache_mode'), \
+                 current_setting('transaction_isolation')",
+                &[],
+            )
+            .unwrap();
+        let settings: Vec<String> = (0..5).map(|index| rows[0].get(index)).collect();
+        assert_eq!(
+            settings,
+            [
+                "pg_catalog, public, pg_temp",
+                "off",
+                "on",
+                "auto",
+                "read committed"
+            ]
+        );
     }
 
     #[test]

@@ -17,9 +17,12 @@
 //! (tests/postgres.rs, `readers_and_strangers_holding_every_lock_they_can_do_not_delay_a_revoke`
 //! covers changes; tests/roles.rs a migration held up).
 //!
-//! Verifiers (`tokens grants`, grants.rs) write only the bookkeeping tables, and without the
-//! write lock ([`PgVault::write_briefly`]): they hold no lock an admin's change waits for
-//! (tests/roles.rs, `a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict`).
+//! Verifiers (`tokens grants`, grants.rs) write no table: the vault's own functions
+//! (schema.rs) answer their lookups and keep their books, acting only for the holder of a
+//! presented secret and only forward, without the write lock ([`PgVault::write_briefly`]): a
+//! verifier holds no lock an admin's change waits for (tests/roles.rs,
+//! `a_verifier_holding_every_lock_it_can_delays_no_admin_change_and_no_verdict`), and whatever it
+//! leaves in its session on a pooled connection changes no verdict (`a_verifier_poisoning_…`).
 //!
 //! Every wait on the server has a deadline ([`link`]).
 
@@ -32,13 +35,18 @@ mod store;
 use std::time::Duration;
 
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 pub use schema::CURRENT_VERSION;
 pub use store::PgStore;
 
+use chrono::{DateTime, Utc};
+
+use super::records::{Controls, NewToken, split_meta, split_nets, split_scopes};
 use super::store::Store;
-use super::{Access, Doing, Marks, allowed_by_marks};
+use super::{Access, Doing, Marks, RefreshOutcome, allowed_by_marks};
 use crate::error::{Error, Result};
+use crate::token::Credential;
 use link::{Link, Transaction};
 use store::Session;
 
@@ -53,6 +61,9 @@ pub struct PgVault {
     link: Link,
     writable: bool,
     role: Rights,
+    /// The vault has its own functions (schema [`schema::FUNCTIONS_SINCE`] on): verdicts and
+    /// bookkeeping go through them. Before (a verifier upgraded ahead of the vault), as then.
+    functions: bool,
     /// For a vault newer than this binary: its version and marks (SPEC §10).
     newer: Option<(i64, Marks)>,
 }
@@ -62,12 +73,15 @@ pub struct PgVault {
 struct Rights {
     /// May record verify's bookkeeping (last use, failure counts and their events).
     bookkeeping: bool,
-    /// May read the tokens' secret hashes (verify needs them).
+    /// May verify: run the vault's `lookup` function (or, in a vault from before it, read the
+    /// tokens' secret hashes).
     secret_hashes: bool,
     /// May read the secret-key hashes (whole records: refresh, migrate).
     secret_key_hashes: bool,
     /// May read what `list`, `show` and `log` show.
     records: bool,
+    /// May run the vault's `refresh` function (a refresher: SPEC §10).
+    refresh: bool,
 }
 
 impl Rights {
@@ -75,6 +89,12 @@ impl Rights {
     /// `tokens grants`' kinds.
     fn kind(self) -> Option<&'static str> {
         match self {
+            Rights {
+                refresh: true,
+                bookkeeping: false,
+                records: false,
+                ..
+            } => Some("refresher"),
             Rights {
                 bookkeeping: true,
                 secret_key_hashes: false,
@@ -106,7 +126,8 @@ impl PgVault {
             marks,
             writable,
             role,
-        } = inspect(&link)?;
+            schema,
+        } = inspect(&link, &connect::requested_schema(url))?;
         let mut newer = None;
         match version {
             Some(found) if found > CURRENT_VERSION => {
@@ -118,6 +139,10 @@ impl PgVault {
                 newer = marks.map(|marks| (found, marks));
             }
             Some(CURRENT_VERSION) => {}
+            // The schema before the vault's functions, and a role that cannot migrate it: a
+            // verifier upgraded ahead of the vault verifies as before (the README's order).
+            Some(found)
+                if found == schema::FUNCTIONS_SINCE - 1 && access == Access::Read && !writable => {}
             None if access == Access::Read => return Err(Error::VaultMissing { vault: shown }),
             None if !writable => {
                 return Err(Error::Other(anyhow::anyhow!(
@@ -127,8 +152,12 @@ impl PgVault {
             }
             // Missing (creating it needs Write) or older: bring it up to date under the write lock.
             _ if !writable => return Err(Error::VaultReadOnly { vault: shown }),
-            _ => initialise(&link)?,
+            _ => initialise(&link, &schema)?,
         }
+        let functions = match version {
+            Some(found) => found >= schema::FUNCTIONS_SINCE,
+            None => true,
+        } || writable;
         if access == Access::Write
             && !writable
             && let Some(kind) = role.kind()
@@ -142,6 +171,7 @@ impl PgVault {
             link,
             writable,
             role,
+            functions,
             newer,
         })
     }
@@ -205,6 +235,34 @@ impl PgVault {
         Ok(())
     }
 
+    /// See [`super::Vault::lookup_many`].
+    pub fn lookup_many(
+        &self,
+        presented: &[(String, [u8; 32])],
+    ) -> Result<Option<Vec<super::Lookup>>> {
+        let shown = self.link.shown();
+        self.store().lookup_many(presented).map_err(|e| {
+            if connection_lost(&e) {
+                e
+            } else {
+                name(e, shown)
+            }
+        })
+    }
+
+    /// True while PUBLIC may create TEMP tables in the vault's database (`tokens grants`' second
+    /// block revokes it).
+    pub fn public_has_temp(&self) -> Result<bool> {
+        let rows = self.link.query(
+            "SELECT has_database_privilege('public', current_database(), 'TEMPORARY')",
+            &[],
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| corrupt(self.link.shown(), "the server answered no row"))?;
+        Ok(row.try_get(0)?)
+    }
+
     /// False for a vault this role may read but not write (or a read-only replica).
     pub fn writable(&self) -> bool {
         self.writable
@@ -212,7 +270,11 @@ impl PgVault {
 
     /// Queries outside a transaction (each statement on its own).
     pub fn store(&self) -> PgStore<'_> {
-        PgStore::new(Session::Autocommit(&self.link), self.role.secret_key_hashes)
+        PgStore::new(
+            Session::Autocommit(&self.link),
+            self.role.secret_key_hashes,
+            self.functions,
+        )
     }
 
     /// Runs `read` in one `REPEATABLE READ, READ ONLY` transaction: every statement sees the
@@ -220,7 +282,11 @@ impl PgVault {
     pub fn snapshot<T>(&self, read: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
         let shown = self.link.shown();
         let transaction = self.link.begin_snapshot().map_err(|e| name(e, shown))?;
-        let store = PgStore::new(Session::Snapshot(transaction), self.role.secret_key_hashes);
+        let store = PgStore::new(
+            Session::Snapshot(transaction),
+            self.role.secret_key_hashes,
+            self.functions,
+        );
         let value = read(&store)?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit().map_err(|e| name(e, shown))?;
@@ -258,7 +324,7 @@ impl PgVault {
             .link
             .begin(Duration::MAX, "SELECT 1")
             .map_err(|e| name(e, shown))?;
-        let store = PgStore::new(Session::Transaction(transaction), true);
+        let store = PgStore::new(Session::Transaction(transaction), true, self.functions);
         let value = change(&store).map_err(|e| name(e, shown))?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit().map_err(|e| name(e, shown))?;
@@ -286,7 +352,7 @@ impl PgVault {
                 Doing::Verify,
             )?;
         }
-        let store = PgStore::new(Session::Transaction(transaction), true);
+        let store = PgStore::new(Session::Transaction(transaction), true, self.functions);
         let value = change(&store)?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit()?;
@@ -302,13 +368,125 @@ impl PgVault {
     ) -> Result<T> {
         let shown = self.link.shown();
         let transaction = begin_write(&self.link, patience).map_err(|e| name(e, shown))?;
-        let store = PgStore::new(Session::Transaction(transaction), true);
+        let store = PgStore::new(Session::Transaction(transaction), true, self.functions);
         let value = change(&store)?;
         if let Some(transaction) = store.into_transaction() {
             transaction.commit().map_err(|e| name(e, shown))?;
         }
         Ok(value)
     }
+}
+
+/// The vault's refresh function (schema.rs), as the catalog names its signature.
+const REFRESH_FUNCTION: &str = "refresh(text, bytea, bytea, text, bytea, text, bytea)";
+
+impl PgVault {
+    /// `tokens refresh` by a refresher role (SPEC §10): the vault's `refresh` function applies
+    /// every refresh rule under the write lock and writes the events; this role only draws the
+    /// new token (`new_token`, `new_key`). `None` when this role may not run it.
+    pub fn refresh(
+        &mut self,
+        token: &Credential,
+        key: &Credential,
+        new_token: &Credential,
+        new_key: &Credential,
+    ) -> Result<Option<RefreshOutcome>> {
+        if !self.functions || !self.role.refresh {
+            return Ok(None);
+        }
+        let shown = self.link.shown();
+        let (transaction, _) = self
+            .link
+            .begin(Duration::MAX, "SELECT 1")
+            .map_err(|e| name(e, shown))?;
+        let rows = transaction
+            .link()
+            .query(
+                &format!(
+                    "SELECT * FROM {}.{REFRESH_FUNCTION_CALL}",
+                    self.link.schema()
+                ),
+                &[
+                    &token.id(),
+                    &token.secret_hash().as_slice(),
+                    &key.secret_hash().as_slice(),
+                    &new_token.id(),
+                    &new_token.secret_hash().as_slice(),
+                    &new_token.secret_tail(),
+                    &new_key.secret_hash().as_slice(),
+                ],
+            )
+            .map_err(|e| name(e, shown))?;
+        transaction.commit().map_err(|e| name(e, shown))?;
+        let row = rows
+            .first()
+            .ok_or_else(|| corrupt(shown, "its refresh function answered no row"))?;
+        refresh_outcome(row, token.id(), new_token, new_key).map(Some)
+    }
+}
+
+/// How the refresh function is called (see [`REFRESH_FUNCTION`]).
+const REFRESH_FUNCTION_CALL: &str = "refresh($1, $2, $3, $4, $5, $6, $7)";
+
+/// The refresh function's answer (schema.rs) as the outcome `tokens refresh` reports.
+fn refresh_outcome(
+    row: &tokio_postgres::Row,
+    id: &str,
+    new_token: &Credential,
+    new_key: &Credential,
+) -> Result<RefreshOutcome> {
+    let outcome: String = row.try_get(0)?;
+    let name: String = row.try_get::<_, Option<String>>(1)?.unwrap_or_default();
+    let time = |index: usize| -> Result<Option<DateTime<Utc>>> {
+        Ok(row.try_get::<_, Option<i64>>(index)?.map(super::from_secs))
+    };
+    Ok(match outcome.as_str() {
+        "refreshed" => RefreshOutcome::Refreshed(Box::new(NewToken {
+            id: new_token.id().to_owned(),
+            name,
+            app: row.try_get(4)?,
+            scopes: split_scopes(&row.try_get::<_, String>(5)?),
+            note: row.try_get(6)?,
+            secret_hash: new_token.secret_hash(),
+            secret_tail: new_token.secret_tail(),
+            secret_key_hash: Some(new_key.secret_hash()),
+            created_at: time(7)?.unwrap_or_else(Utc::now),
+            expires_at: time(8)?,
+            rotated_from: Some(id.to_owned()),
+            lineage: row.try_get(9)?,
+            first_use_ends: row.try_get(15)?,
+            controls: Controls {
+                disabled_at: time(10)?,
+                disable_reason: row.try_get(11)?,
+                disabled_batch: row.try_get(17)?,
+                refresh_window: row
+                    .try_get::<_, Option<i64>>(16)?
+                    .map(chrono::Duration::seconds),
+                uses_limit: row.try_get(12)?,
+                uses_epoch: 0,
+                uses_spent: 0,
+                allow_from: split_nets(row.try_get(13)?),
+                meta: split_meta(row.try_get(14)?),
+            },
+        })),
+        "no_secret_key" => RefreshOutcome::NoSecretKey { name },
+        "reuse_detected" => RefreshOutcome::ReuseDetected {
+            name,
+            revoked: usize::try_from(row.try_get::<_, Option<i64>>(2)?.unwrap_or(0)).unwrap_or(0),
+        },
+        "revoked" => RefreshOutcome::Revoked {
+            name,
+            rotated: row.try_get::<_, Option<bool>>(3)?.unwrap_or(false),
+        },
+        "window_ended" => RefreshOutcome::WindowEnded {
+            name,
+            expired_at: time(8)?.unwrap_or_else(Utc::now),
+            window: chrono::Duration::seconds(row.try_get::<_, Option<i64>>(16)?.unwrap_or(0)),
+        },
+        "disabled" => RefreshOutcome::Disabled { name },
+        "used_up" => RefreshOutcome::UsedUp { name },
+        _ => RefreshOutcome::Invalid,
+    })
 }
 
 /// Starts a write transaction and takes the vault's write lock, waiting at most `patience`.
@@ -338,42 +516,142 @@ struct Inspection {
     /// before they exist, create them.
     writable: bool,
     role: Rights,
+    /// The schema the vault is in (or will be made in).
+    schema: String,
 }
 
-/// What opening finds: the vault's version, marks and what this role may do there. Each
-/// privilege is asked alone: `has_table_privilege` with a list answers whether the role has any
-/// of them; `has_any_column_privilege` counts column grants (`tokens grants`). A database whose
+/// The schema holding the vault, found in the catalog by name, never from the session's
+/// `current_schema()` or search path (which a previous client of a pooled connection may have
+/// set): the one given in the URL (`schema=`), else the one schema holding a `tokens_vault`
+/// table, else `public` for a vault not made yet. Two candidates are refused: the URL must
+/// name one. Also whether the server takes writes (not a replica).
+const FIND_SCHEMA: &str = "SELECT NOT pg_catalog.pg_is_in_recovery(), ARRAY(SELECT n.nspname::text \
+     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relname = 'tokens_vault' AND c.relkind = 'r' \
+     AND n.nspname !~ '^pg_(toast_)?temp_' AND ($1::text IS NULL OR n.nspname = $1) \
+     ORDER BY 1)";
+
+/// The schema [`FIND_SCHEMA`] found, and whether the server takes writes.
+fn found_schema(
+    shown: &str,
+    rows: Result<Vec<tokio_postgres::Row>>,
+    requested: &Option<String>,
+) -> Result<(String, bool)> {
+    let rows = rows.map_err(|e| name(e, shown))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| corrupt(shown, "the server answered no row"))?;
+    let read_write: bool = row.try_get(0)?;
+    let candidates: Vec<String> = row.try_get(1)?;
+    match candidates.as_slice() {
+        [] => Ok((
+            requested.clone().unwrap_or_else(|| "public".to_owned()),
+            read_write,
+        )),
+        [one] => Ok((one.clone(), read_write)),
+        many => Err(Error::Other(anyhow::anyhow!(
+            "the database at {shown} holds a tokens vault in each of the schemas {}; name the \
+             one to use in the URL (?schema=NAME)",
+            many.join(", ")
+        ))),
+    }
+}
+
+/// `name` in the vault's `schema` as a SQL string literal (`'"public".tokens'`), for the
+/// catalog functions that take a relation's name.
+fn relation(schema: &str, name: &str) -> String {
+    format!("'{}.{name}'", schema::quoted(schema).replace('\'', "''"))
+}
+
+/// What this role may do with the vault in `schema` (see [`inspect`]). Each privilege is asked
+/// alone: `has_table_privilege` with a list answers whether the role has any of them;
+/// `has_any_column_privilege` counts column grants (`tokens grants`). Every name is qualified.
+fn rights_query(schema: &str) -> String {
+    let [vault, tokens, events, usage, failures] = [
+        "tokens_vault",
+        "tokens",
+        "events",
+        "token_usage",
+        "verify_failures",
+    ]
+    .map(|table| relation(schema, table));
+    let namespace = format!("'{}'", schema::quoted(schema).replace('\'', "''"));
+    let lookup = relation(schema, "lookup(text, bytea)");
+    let refresh = relation(schema, REFRESH_FUNCTION);
+    format!(
+        "SELECT to_regclass({vault}) IS NOT NULL, to_regclass({tokens}) IS NOT NULL, \
+             NOT pg_is_in_recovery() AND \
+             CASE WHEN to_regclass({vault}) IS NULL OR to_regclass({tokens}) IS NULL \
+                       OR to_regclass({events}) IS NULL \
+                  THEN to_regnamespace({namespace}) IS NOT NULL \
+                       AND has_schema_privilege(to_regnamespace({namespace}), 'CREATE') \
+                  ELSE has_table_privilege({tokens}, 'INSERT') \
+                       AND has_table_privilege({tokens}, 'UPDATE') \
+                       AND has_table_privilege({events}, 'INSERT') \
+                       AND has_table_privilege({vault}, 'UPDATE') END, \
+             CASE WHEN to_regprocedure({lookup}) IS NOT NULL \
+                  THEN has_function_privilege(to_regprocedure({lookup}), 'EXECUTE') \
+                  WHEN to_regclass({usage}) IS NULL OR to_regclass({failures}) IS NULL \
+                       OR to_regclass({events}) IS NULL THEN true \
+                  ELSE has_any_column_privilege({usage}, 'INSERT') \
+                       AND has_any_column_privilege({failures}, 'INSERT') \
+                       AND has_any_column_privilege({events}, 'INSERT') END, \
+             CASE WHEN to_regprocedure({lookup}) IS NOT NULL \
+                  THEN has_function_privilege(to_regprocedure({lookup}), 'EXECUTE') \
+                  WHEN to_regclass({vault}) IS NULL OR to_regclass({tokens}) IS NULL THEN true \
+                  ELSE has_column_privilege({tokens}, 'secret_hash', 'SELECT') END, \
+             CASE WHEN to_regclass({vault}) IS NULL OR to_regclass({tokens}) IS NULL THEN true \
+                  ELSE has_column_privilege({tokens}, 'secret_key_hash', 'SELECT') END, \
+             CASE WHEN to_regclass({vault}) IS NULL OR to_regclass({tokens}) IS NULL \
+                       OR to_regclass({events}) IS NULL THEN true \
+                  ELSE has_column_privilege({tokens}, 'note', 'SELECT') \
+                       AND has_table_privilege({events}, 'SELECT') END, \
+             to_regprocedure({refresh}) IS NOT NULL \
+                  AND has_function_privilege(to_regprocedure({refresh}), 'EXECUTE')"
+    )
+}
+
+/// Reads the version of the vault in `schema`.
+/// Reads the version of the vault in `schema`, and the schema it recorded it was made in
+/// (none before the functions: read through `to_jsonb`, which any schema version answers).
+fn version_query(schema: &str) -> String {
+    format!(
+        "SELECT application, version, to_jsonb(v) ->> 'vault_schema' FROM {}.tokens_vault v",
+        schema::quoted(schema)
+    )
+}
+
+/// What opening finds: the vault's schema, version, marks and what this role may do there, in
+/// one round trip when the vault is where it is looked for first (the URL's schema, else
+/// `public`): the schema, the rights and the version are asked together. A database whose
 /// `tokens` table some other program made is refused, untouched.
-fn inspect(link: &Link) -> Result<Inspection> {
+fn inspect(link: &Link, requested: &Option<String>) -> Result<Inspection> {
     let shown = link.shown();
-    let rows = link
-        .query(
-            "SELECT to_regclass('tokens_vault') IS NOT NULL, to_regclass('tokens') IS NOT NULL, \
-             NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AND \
-             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL \
-                       OR to_regclass('events') IS NULL \
-                  THEN has_schema_privilege(current_schema(), 'CREATE') \
-                  ELSE has_table_privilege('tokens', 'INSERT') \
-                       AND has_table_privilege('tokens', 'UPDATE') \
-                       AND has_table_privilege('events', 'INSERT') \
-                       AND has_table_privilege('tokens_vault', 'UPDATE') END, \
-             NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AND \
-             CASE WHEN to_regclass('token_usage') IS NULL OR to_regclass('verify_failures') IS NULL \
-                       OR to_regclass('events') IS NULL THEN true \
-                  ELSE has_any_column_privilege('token_usage', 'INSERT') \
-                       AND has_any_column_privilege('verify_failures', 'INSERT') \
-                       AND has_any_column_privilege('events', 'INSERT') END, \
-             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL THEN true \
-                  ELSE has_column_privilege('tokens', 'secret_hash', 'SELECT') END, \
-             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL THEN true \
-                  ELSE has_column_privilege('tokens', 'secret_key_hash', 'SELECT') END, \
-             CASE WHEN to_regclass('tokens_vault') IS NULL OR to_regclass('tokens') IS NULL \
-                       OR to_regclass('events') IS NULL THEN true \
-                  ELSE has_column_privilege('tokens', 'note', 'SELECT') \
-                       AND has_table_privilege('events', 'SELECT') END",
-            &[],
-        )
-        .map_err(|e| name(e, shown))?;
+    let guess = requested.clone().unwrap_or_else(|| "public".to_owned());
+    let (rights, version) = (rights_query(&guess), version_query(&guess));
+    let mut answers = link
+        .query_together(&[
+            (FIND_SCHEMA, vec![requested as &(dyn ToSql + Sync)]),
+            (&rights, vec![]),
+            (&version, vec![]),
+        ])
+        .map_err(|e| name(e, shown))?
+        .into_iter();
+    let mut next = || answers.next().unwrap_or_else(|| Ok(Vec::new()));
+    let (schema, read_write) = found_schema(shown, next(), requested)?;
+    link.set_schema(&schema, read_write);
+    let (rights, version) = if schema == guess {
+        (next(), next())
+    } else {
+        let (rights, version) = (rights_query(&schema), version_query(&schema));
+        let mut answers = link
+            .query_together(&[(&rights, vec![]), (&version, vec![])])
+            .map_err(|e| name(e, shown))?
+            .into_iter();
+        let mut next = || answers.next().unwrap_or_else(|| Ok(Vec::new()));
+        (next(), next())
+    };
+    let rows = rights.map_err(|e| name(e, shown))?;
     let row = rows
         .first()
         .ok_or_else(|| corrupt(shown, "the server answered no row"))?;
@@ -384,6 +662,7 @@ fn inspect(link: &Link) -> Result<Inspection> {
         secret_hashes: row.get::<_, Option<bool>>(4).unwrap_or(false),
         secret_key_hashes: row.get::<_, Option<bool>>(5).unwrap_or(false),
         records: row.get::<_, Option<bool>>(6).unwrap_or(false),
+        refresh: row.get::<_, Option<bool>>(7).unwrap_or(false),
     };
     if !marked {
         return if has_tokens {
@@ -394,20 +673,32 @@ fn inspect(link: &Link) -> Result<Inspection> {
                 marks: None,
                 writable,
                 role,
+                schema,
             })
         };
     }
-    let rows = link
-        .query("SELECT application, version FROM tokens_vault", &[])
-        .map_err(|error| match sql_state(&error) {
-            Some(&SqlState::INSUFFICIENT_PRIVILEGE) => Error::RoleRefused(format!(
-                "this role may not read the vault at {shown}: it was granted no access to it; \
+    let rows = version.map_err(|error| match sql_state(&error) {
+        Some(&SqlState::INSUFFICIENT_PRIVILEGE) => Error::RoleRefused(format!(
+            "this role may not read the vault at {shown}: it was granted no access to it; \
                  its owner can grant some (tokens grants ROLE --kind admin|verifier|reader)"
-            )),
-            _ => name(error, shown),
-        })?;
+        )),
+        _ => name(error, shown),
+    })?;
     let version = match rows.first() {
         Some(row) if row.get::<_, String>(0) == schema::APPLICATION => {
+            // The functions name their schema: a vault whose schema was renamed (or whose
+            // tables were moved) would run functions of another place.
+            if let Some(recorded) = row.try_get::<_, Option<String>>(2)?
+                && recorded != schema
+            {
+                return Err(corrupt(
+                    shown,
+                    &format!(
+                        "it was made in schema {recorded} and is now in schema {schema}; move it \
+                         back, or migrate it into a new vault (tokens migrate)"
+                    ),
+                ));
+            }
             i64::from(row.get::<_, i32>(1))
         }
         _ => return Err(corrupt(shown, "tokens_vault does not name tokens")),
@@ -422,6 +713,7 @@ fn inspect(link: &Link) -> Result<Inspection> {
         marks,
         writable,
         role,
+        schema,
     })
 }
 
@@ -450,10 +742,10 @@ fn read_marks(link: &Link) -> Option<Marks> {
 /// vault not there yet has nothing to lock: the creators race to create `tokens_vault`, the
 /// losers wait for the winner's transaction (its catalog rows are unique) and then fail on the
 /// duplicate, and try again, finding the vault made.
-fn initialise(link: &Link) -> Result<()> {
+fn initialise(link: &Link, schema: &str) -> Result<()> {
     let shown = link.shown();
     for attempt in 1..=CREATION_ATTEMPTS {
-        match create_or_migrate(link) {
+        match create_or_migrate(link, schema) {
             Err(error) if attempt < CREATION_ATTEMPTS && lost_the_creation_race(&error) => {}
             outcome => return outcome.map_err(|e| name_the_blockers(link, name(e, shown))),
         }
@@ -461,22 +753,32 @@ fn initialise(link: &Link) -> Result<()> {
     unreachable!("the last attempt returns")
 }
 
-fn create_or_migrate(link: &Link) -> Result<()> {
+fn create_or_migrate(link: &Link, schema: &str) -> Result<()> {
+    let name_literal = format!("'{}'", schema.replace('\'', "''"));
     // Read from the catalog itself, with this statement's snapshot: `to_regclass` answers
     // from this session's cache, which can miss the table another machine just committed.
     // Locks may take the whole timeout.
     let (transaction, marked) = link.begin(
         Duration::MAX,
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relname = 'tokens_vault' AND n.nspname = current_schema())",
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = 'tokens_vault' AND n.nspname = {name_literal})"
+        ),
     )?;
     let link = transaction.link();
+    // What the migrations create goes in the vault's schema (the first on the path).
+    link.batch_execute(&format!(
+        "SET LOCAL search_path = {}, pg_catalog, pg_temp",
+        schema::quoted(schema)
+    ))?;
     if marked.as_deref() == Some("t") {
         link.batch_execute("LOCK TABLE tokens_vault IN EXCLUSIVE MODE")?;
     } else {
         link.batch_execute(schema::CREATE_VERSION_TABLE)?;
     }
+    // After the lock (or the creation, which losers of the race wait on): one machine at a time.
+    refuse_other_creators(link, schema)?;
     let rows = link.query("SELECT version FROM tokens_vault", &[])?;
     let version: i32 = rows
         .first()
@@ -487,11 +789,53 @@ fn create_or_migrate(link: &Link) -> Result<()> {
         .enumerate()
         .skip(usize::try_from(version).unwrap_or(usize::MAX))
     {
-        link.batch_execute(sql)?;
+        link.batch_execute(&schema::for_schema(sql, schema))?;
         let next = i32::try_from(index + 1).unwrap_or(i32::MAX);
         link.execute("UPDATE tokens_vault SET version = $1", &[&next])?;
     }
     transaction.commit()
+}
+
+/// Revokes CREATE on the vault's schema from PUBLIC (where this role may), then refuses to go
+/// on while a role other than this one and the schema's owner may create there: such a role
+/// could plant a table or function the vault's statements would find.
+fn refuse_other_creators(link: &Link, schema: &str) -> Result<()> {
+    let creators = other_creators(link, schema)?;
+    if creators
+        .as_deref()
+        .is_some_and(|creators| creators.split(", ").any(|creator| creator == "PUBLIC"))
+    {
+        link.batch_execute(&format!(
+            "DO $$ BEGIN REVOKE CREATE ON SCHEMA {} FROM PUBLIC; \
+             EXCEPTION WHEN insufficient_privilege THEN NULL; END $$",
+            schema::quoted(schema)
+        ))?;
+    }
+    match other_creators(link, schema)? {
+        None => Ok(()),
+        Some(creators) => Err(Error::Other(anyhow::anyhow!(
+            "the vault's schema {schema} at {} lets {creators} create objects in it, which could \
+             plant tables or functions the vault would use; its owner can run: REVOKE CREATE ON \
+             SCHEMA {} FROM {creators}",
+            link.shown(),
+            schema::quoted(schema)
+        ))),
+    }
+}
+
+/// The roles other than this one and the owner of the vault's schema that may create objects
+/// in it (`PUBLIC` for everyone), comma separated; `None` when there are none.
+fn other_creators(link: &Link, schema: &str) -> Result<Option<String>> {
+    let rows = link.query(
+        "SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' \
+                ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END, ', ') \
+         FROM pg_catalog.pg_namespace n, \
+              pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a \
+         WHERE n.nspname = $1 AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner \
+         AND a.grantee <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)",
+        &[&schema],
+    )?;
+    Ok(rows.first().and_then(|row| row.get::<_, Option<String>>(0)))
 }
 
 /// A migration that gave up waiting for a lock (link.rs says "waited … for a lock") names the
@@ -510,11 +854,11 @@ fn name_the_blockers(link: &Link, error: Error) -> Error {
                     coalesce(a.usename::text, 'unknown')), ', ' ORDER BY a.pid) \
              FROM (SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
                    WHERE l.granted AND l.pid <> pg_backend_pid() \
-                   AND c.relnamespace = current_schema()::regnamespace \
+                   AND c.relnamespace = to_regnamespace($1) \
                    AND c.relname IN ('tokens_vault', 'tokens', 'events', 'token_usage', \
                                      'verify_failures')) AS h \
              JOIN pg_stat_activity a ON a.pid = h.pid",
-            &[],
+            &[&link.schema()],
         )
         .ok()
         .and_then(|rows| rows.first().and_then(|row| row.get::<_, Option<String>>(0)));

@@ -127,7 +127,400 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE policy ADD COLUMN max_refresh_window bigint;
     ALTER TABLE policy ADD COLUMN default_refresh_window bigint;
     UPDATE tokens_vault SET write_mark = greatest(write_mark, version + 1);",
+    // trust: the vault's own functions judge and keep books (SPEC §10, "Shared vault trust").
+    // `@SCHEMA@` is the vault's schema as an identifier, `@SCHEMA_NAME@` as a string literal
+    // ([`for_schema`]). A verifier reads no hash and writes no table: `lookup` answers what a
+    // verdict needs and counts a wrong secret itself; the bookkeeping functions act only for
+    // the holder of the presented secret (its SHA-256), only forward, and write their events
+    // with the server's time. Roles that had verifier rights keep verifying (EXECUTE), and
+    // lose every direct write and the hashes; nobody but an admin writes events directly.
+    // Older binaries refuse (marks): they would write directly, and a vault is marked with the
+    // version that made it.
+    "
+    ALTER TABLE tokens_vault ADD COLUMN vault_schema text;
+    UPDATE tokens_vault SET vault_schema = @SCHEMA_NAME@,
+        read_mark = greatest(read_mark, version + 1),
+        verify_mark = greatest(verify_mark, version + 1), write_mark = greatest(write_mark, version + 1);
+
+    -- Counts `count` failures of `id` for `reason` at `now`, with at most one event a minute
+    -- (store.rs, `record_failures`). Internal: granted to nobody, called by the functions below.
+    CREATE FUNCTION @SCHEMA@.note_failures(p_id text, p_reason text, p_count bigint, p_now bigint)
+    RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        v_unlogged bigint;
+        v_logged bigint;
+    BEGIN
+        INSERT INTO @SCHEMA@.verify_failures AS f
+            (token_id, reason, failures, first_at, last_at, unlogged, logged_at)
+            VALUES (p_id, p_reason, p_count, p_now, p_now, p_count, NULL)
+        ON CONFLICT (token_id, reason) DO UPDATE SET failures = f.failures + excluded.failures,
+            last_at = greatest(f.last_at, excluded.last_at),
+            unlogged = f.unlogged + excluded.unlogged
+        RETURNING f.unlogged, f.logged_at INTO v_unlogged, v_logged;
+        IF v_logged IS NULL OR p_now - v_logged >= 60 THEN
+            INSERT INTO @SCHEMA@.events (at, token_id, kind, detail) VALUES (p_now, p_id,
+                'verify_failed', CASE WHEN v_unlogged = 1 THEN p_reason ELSE p_reason || ' ('
+                || v_unlogged || ' failures since the last one logged)' END);
+            UPDATE @SCHEMA@.verify_failures SET unlogged = 0, logged_at = p_now
+                WHERE token_id = p_id AND reason = p_reason;
+        END IF;
+    END $$;
+
+    -- What a verdict needs of token `p_id`, never a hash: whether the id is known, whether
+    -- `p_secret` (the presented secret's SHA-256) matches, and once it does the token's facts;
+    -- always the server's time. A known id with a wrong secret is counted here.
+    CREATE FUNCTION @SCHEMA@.lookup(p_id text, p_secret bytea,
+        OUT o_known boolean, OUT o_matched boolean, OUT o_name text, OUT o_app text,
+        OUT o_scopes text, OUT o_expires_at bigint, OUT o_last_used_at bigint,
+        OUT o_revoked_at bigint, OUT o_disabled_at bigint, OUT o_disable_reason text,
+        OUT o_uses_limit bigint, OUT o_uses_epoch bigint, OUT o_uses_spent bigint,
+        OUT o_allow_from text, OUT o_meta text, OUT o_ends_on_first_use text, OUT o_now bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        t @SCHEMA@.tokens%ROWTYPE;
+        u @SCHEMA@.token_usage%ROWTYPE;
+    BEGIN
+        o_now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+        SELECT * INTO t FROM @SCHEMA@.tokens WHERE id = p_id;
+        o_known := FOUND;
+        o_matched := FOUND AND t.secret_hash = p_secret;
+        IF NOT o_matched THEN
+            IF o_known AND NOT pg_catalog.pg_is_in_recovery()
+                AND pg_catalog.current_setting('transaction_read_only') = 'off' THEN
+                PERFORM @SCHEMA@.note_failures(p_id, 'invalid', 1, o_now);
+            END IF;
+            RETURN;
+        END IF;
+        SELECT * INTO u FROM @SCHEMA@.token_usage WHERE token_id = p_id;
+        o_name := t.name;
+        o_app := t.app;
+        o_scopes := t.scopes;
+        o_expires_at := t.expires_at;
+        o_last_used_at := u.last_used_at;
+        o_revoked_at := CASE WHEN t.waits_for IS NULL THEN t.revoked_at ELSE coalesce(
+            (SELECT CASE WHEN w.first_used_at < t.revoked_at THEN w.first_used_at
+                ELSE t.revoked_at END FROM @SCHEMA@.token_usage w
+             WHERE w.token_id = t.waits_for AND w.first_used_at IS NOT NULL), t.revoked_at) END;
+        o_disabled_at := t.disabled_at;
+        o_disable_reason := t.disable_reason;
+        o_uses_limit := t.uses_limit;
+        o_uses_epoch := t.uses_epoch;
+        o_uses_spent := CASE WHEN t.uses_limit IS NULL OR u.uses_epoch IS DISTINCT FROM t.uses_epoch
+            THEN 0 ELSE u.uses_spent END;
+        o_allow_from := t.allow_from;
+        o_meta := t.meta;
+        o_ends_on_first_use := CASE WHEN t.first_use_ends IS NULL OR u.first_used_at IS NOT NULL
+            OR NOT EXISTS (SELECT 1 FROM @SCHEMA@.tokens o WHERE o.id = t.first_use_ends
+                AND o.waits_for = t.id) THEN NULL ELSE t.first_use_ends END;
+    END $$;
+
+    -- Spends one use of `p_id` in its current epoch `p_epoch` when one is left; the uses spent
+    -- after it, or NULL (nothing written). An older epoch acts on nothing.
+    CREATE FUNCTION @SCHEMA@.spend_use(p_id text, p_secret bytea, p_epoch bigint)
+    RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        v_limit bigint;
+        v_epoch bigint;
+        v_spent bigint;
+        v_now bigint := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+    BEGIN
+        SELECT uses_limit, uses_epoch INTO v_limit, v_epoch FROM @SCHEMA@.tokens
+            WHERE id = p_id AND secret_hash = p_secret;
+        IF NOT FOUND OR v_limit IS NULL OR v_limit < 1 OR v_epoch IS DISTINCT FROM p_epoch THEN
+            RETURN NULL;
+        END IF;
+        INSERT INTO @SCHEMA@.token_usage AS u (token_id, last_used_at, uses_spent, uses_epoch)
+            VALUES (p_id, v_now, 1, v_epoch)
+        ON CONFLICT (token_id) DO UPDATE SET
+            last_used_at = greatest(u.last_used_at, excluded.last_used_at),
+            uses_spent = CASE WHEN u.uses_epoch = excluded.uses_epoch THEN u.uses_spent + 1 ELSE 1 END,
+            uses_epoch = excluded.uses_epoch
+            WHERE u.uses_epoch < excluded.uses_epoch
+                OR (u.uses_epoch = excluded.uses_epoch AND u.uses_spent < v_limit)
+        RETURNING u.uses_spent INTO v_spent;
+        RETURN v_spent;
+    END $$;
+
+    -- Moves `p_id`'s last use to the server's time (never back) and sets its first use once.
+    -- Never waits for a row another session holds: that one records a use too.
+    CREATE FUNCTION @SCHEMA@.touch_last_use(p_id text, p_secret bytea)
+    RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        v_now bigint := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM @SCHEMA@.tokens WHERE id = p_id AND secret_hash = p_secret) THEN
+            RETURN;
+        END IF;
+        PERFORM 1 FROM @SCHEMA@.token_usage WHERE token_id = p_id FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE @SCHEMA@.token_usage SET last_used_at = greatest(last_used_at, v_now),
+                first_used_at = coalesce(first_used_at, v_now) WHERE token_id = p_id;
+        ELSIF NOT EXISTS (SELECT 1 FROM @SCHEMA@.token_usage WHERE token_id = p_id) THEN
+            INSERT INTO @SCHEMA@.token_usage (token_id, last_used_at, first_used_at)
+                VALUES (p_id, v_now, v_now) ON CONFLICT (token_id) DO NOTHING;
+        END IF;
+    END $$;
+
+    -- Records the first use of `p_id` (an `--until-used` successor), waiting for its row; the
+    -- first to record it logs the `revoked` event of the token that use ends, once.
+    CREATE FUNCTION @SCHEMA@.record_first_use(p_id text, p_secret bytea)
+    RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        v_now bigint := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+        v_ends text;
+        v_first boolean;
+    BEGIN
+        SELECT o.id INTO v_ends FROM @SCHEMA@.tokens t
+            LEFT JOIN @SCHEMA@.tokens o ON o.id = t.first_use_ends AND o.waits_for = t.id
+            WHERE t.id = p_id AND t.secret_hash = p_secret;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        INSERT INTO @SCHEMA@.token_usage (token_id, last_used_at, first_used_at)
+            VALUES (p_id, v_now, v_now) ON CONFLICT (token_id) DO NOTHING;
+        v_first := FOUND;
+        IF NOT v_first THEN
+            UPDATE @SCHEMA@.token_usage SET first_used_at = v_now,
+                last_used_at = greatest(last_used_at, v_now)
+                WHERE token_id = p_id AND first_used_at IS NULL;
+            v_first := FOUND;
+        END IF;
+        IF v_first AND v_ends IS NOT NULL THEN
+            INSERT INTO @SCHEMA@.events (at, token_id, kind, detail) VALUES (v_now, v_ends,
+                'revoked', 'rotated: its successor ' || p_id || ' was first used');
+        END IF;
+    END $$;
+
+    -- Counts `p_count` (at most 100000) failed verifications of `p_id` whose secret matched,
+    -- for one of the reasons a matched secret can fail.
+    CREATE FUNCTION @SCHEMA@.count_failures(p_id text, p_secret bytea, p_reason text, p_count bigint)
+    RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        v_now bigint := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+    BEGIN
+        IF p_reason NOT IN ('expired', 'revoked', 'disabled', 'used_up', 'forbidden')
+            OR p_count IS NULL OR p_count < 1
+            OR NOT EXISTS (SELECT 1 FROM @SCHEMA@.tokens WHERE id = p_id AND secret_hash = p_secret)
+        THEN
+            RETURN;
+        END IF;
+        PERFORM @SCHEMA@.note_failures(p_id, p_reason, least(p_count, 100000), v_now);
+    END $$;
+
+    -- `tokens refresh` for a refresher role (SPEC §10): the holder of token `p_id` (secret
+    -- SHA-256 `p_secret`) and its secret key (`p_key`) trades them for the new token the client
+    -- drew (`p_new_id`, its secret's SHA-256, tail and secret key's SHA-256), under the vault's
+    -- write lock, by every refresh rule, writing its events with the server's time. The outcome:
+    -- `refreshed` (with the new token's row), `invalid`, `no_secret_key`, `reuse_detected`
+    -- (committed: the lineage is revoked; `o_count` tokens ended), `revoked`, `window_ended`
+    -- (`o_expires_at` and `o_refresh_window` say when it ended), `disabled`, `used_up`.
+    CREATE FUNCTION @SCHEMA@.refresh(p_id text, p_secret bytea, p_key bytea, p_new_id text,
+        p_new_secret bytea, p_new_tail text, p_new_key bytea,
+        OUT o_outcome text, OUT o_name text, OUT o_count bigint, OUT o_rotated boolean,
+        OUT o_app text, OUT o_scopes text, OUT o_note text, OUT o_created_at bigint,
+        OUT o_expires_at bigint, OUT o_lineage text, OUT o_disabled_at bigint,
+        OUT o_disable_reason text, OUT o_uses_limit bigint, OUT o_allow_from text,
+        OUT o_meta text, OUT o_first_use_ends text, OUT o_refresh_window bigint,
+        OUT o_disabled_batch text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @SCHEMA@, pg_temp AS $$
+    DECLARE
+        t @SCHEMA@.tokens%ROWTYPE;
+        v_now bigint := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::bigint;
+        v_max bigint;
+        v_max_window bigint;
+        v_spent bigint;
+        v_waiting text;
+    BEGIN
+        PERFORM 1 FROM @SCHEMA@.tokens_vault FOR UPDATE;
+        SELECT * INTO t FROM @SCHEMA@.tokens WHERE id = p_id FOR UPDATE;
+        o_name := t.name;
+        -- The refresh rules, in order (refresh.rs's, for admins): a new rule is one more check.
+        IF NOT FOUND OR t.secret_hash IS DISTINCT FROM p_secret THEN
+            o_outcome := 'invalid';
+            RETURN;
+        END IF;
+        IF t.secret_key_hash IS NULL THEN
+            o_outcome := 'no_secret_key';
+            RETURN;
+        END IF;
+        IF t.secret_key_hash IS DISTINCT FROM p_key THEN
+            o_outcome := 'invalid';
+            RETURN;
+        END IF;
+        IF t.secret_key_used_at IS NOT NULL THEN
+            -- Secret-key reuse: someone else may hold a copy; every live token of the lineage ends.
+            -- Those still verifying: not revoked, or not yet (a grace, a wait on a first use).
+            UPDATE @SCHEMA@.tokens l SET revoked_at = v_now, revoke_reason = 'secret key reused'
+                WHERE l.lineage = t.lineage AND coalesce(CASE WHEN l.waits_for IS NULL
+                    THEN l.revoked_at ELSE coalesce((SELECT CASE WHEN w.first_used_at < l.revoked_at
+                        THEN w.first_used_at ELSE l.revoked_at END FROM @SCHEMA@.token_usage w
+                        WHERE w.token_id = l.waits_for AND w.first_used_at IS NOT NULL),
+                        l.revoked_at) END, v_now + 1) > v_now;
+            GET DIAGNOSTICS o_count = ROW_COUNT;
+            INSERT INTO @SCHEMA@.events (at, token_id, kind, detail) VALUES (v_now, t.id,
+                'reuse_detected', 'revoked ' || o_count || ' token(s) of the lineage');
+            o_outcome := 'reuse_detected';
+            RETURN;
+        END IF;
+        IF t.revoked_at IS NOT NULL THEN
+            o_outcome := 'revoked';
+            o_rotated := t.replaced_by IS NOT NULL;
+            RETURN;
+        END IF;
+        IF t.expires_at IS NOT NULL AND t.refresh_window IS NOT NULL
+            AND t.expires_at + t.refresh_window <= v_now THEN
+            o_outcome := 'window_ended';
+            o_expires_at := t.expires_at;
+            o_refresh_window := t.refresh_window;
+            RETURN;
+        END IF;
+        IF t.disabled_at IS NOT NULL THEN
+            o_outcome := 'disabled';
+            RETURN;
+        END IF;
+        SELECT CASE WHEN u.uses_epoch = t.uses_epoch THEN u.uses_spent ELSE 0 END INTO v_spent
+            FROM @SCHEMA@.token_usage u WHERE u.token_id = t.id;
+        v_spent := coalesce(v_spent, 0);
+        IF t.uses_limit IS NOT NULL AND v_spent >= t.uses_limit THEN
+            o_outcome := 'used_up';
+            RETURN;
+        END IF;
+        -- The successor: same name, app, scopes, note and controls; the same lifetime, capped
+        -- by the vault's policy (never refused by it: the holder cannot change the token).
+        SELECT max_lifetime, max_refresh_window INTO v_max, v_max_window FROM @SCHEMA@.policy;
+        o_expires_at := v_now + (t.expires_at - t.created_at);
+        IF v_max IS NOT NULL AND (o_expires_at IS NULL OR o_expires_at - v_now > v_max) THEN
+            o_expires_at := v_now + v_max;
+        END IF;
+        -- The refresh window carried over, cut to the policy's maximum; the uses left, not
+        -- the limit in full.
+        o_refresh_window := CASE WHEN v_max_window IS NULL THEN t.refresh_window
+            ELSE least(coalesce(t.refresh_window, v_max_window), v_max_window) END;
+        o_uses_limit := CASE WHEN t.uses_limit IS NULL THEN NULL
+            ELSE greatest(t.uses_limit - v_spent, 0) END;
+        o_disabled_batch := t.disabled_batch;
+        -- An `--until-used` successor not used yet hands the wait on to its own successor.
+        SELECT o.id INTO v_waiting FROM @SCHEMA@.tokens o
+            WHERE o.id = t.first_use_ends AND o.waits_for = t.id
+            AND NOT EXISTS (SELECT 1 FROM @SCHEMA@.token_usage u
+                WHERE u.token_id = t.id AND u.first_used_at IS NOT NULL);
+        IF v_waiting IS NOT NULL THEN
+            UPDATE @SCHEMA@.tokens SET waits_for = p_new_id WHERE id = v_waiting;
+        END IF;
+        UPDATE @SCHEMA@.tokens SET revoked_at = v_now, revoke_reason = 'refreshed',
+            replaced_by = p_new_id, secret_key_used_at = v_now WHERE id = t.id;
+        INSERT INTO @SCHEMA@.tokens (id, name, app, scopes, note, secret_hash, secret_tail,
+            secret_key_hash, created_at, expires_at, rotated_from, lineage, disabled_at,
+            disable_reason, uses_limit, allow_from, meta, first_use_ends, refresh_window,
+            disabled_batch)
+            VALUES (p_new_id, t.name, t.app, t.scopes, t.note, p_new_secret, p_new_tail,
+                p_new_key, v_now, o_expires_at, t.id, t.lineage, t.disabled_at,
+                t.disable_reason, o_uses_limit, t.allow_from, t.meta, v_waiting,
+                o_refresh_window, t.disabled_batch);
+        INSERT INTO @SCHEMA@.events (at, token_id, kind, detail) VALUES
+            (v_now, t.id, 'refreshed', 'replaced by ' || p_new_id),
+            (v_now, p_new_id, 'created', 'refreshed from ' || t.id);
+        o_outcome := 'refreshed';
+        o_app := t.app;
+        o_scopes := t.scopes;
+        o_note := t.note;
+        o_created_at := v_now;
+        o_lineage := t.lineage;
+        o_disabled_at := t.disabled_at;
+        o_disable_reason := t.disable_reason;
+        o_allow_from := t.allow_from;
+        o_meta := t.meta;
+        o_first_use_ends := v_waiting;
+    END $$;
+
+    REVOKE ALL ON FUNCTION @SCHEMA@.refresh(text, bytea, bytea, text, bytea, text, bytea) FROM PUBLIC;
+    REVOKE ALL ON FUNCTION @SCHEMA@.note_failures(text, text, bigint, bigint),
+        @SCHEMA@.lookup(text, bytea), @SCHEMA@.spend_use(text, bytea, bigint),
+        @SCHEMA@.touch_last_use(text, bytea), @SCHEMA@.record_first_use(text, bytea),
+        @SCHEMA@.count_failures(text, bytea, text, bigint) FROM PUBLIC;
+
+    -- Only roles that may change tokens (admins) add events directly: the table named by its
+    -- schema, never through the caller's search path.
+    DROP POLICY events_written ON @SCHEMA@.events;
+    CREATE POLICY events_written ON @SCHEMA@.events FOR INSERT
+        WITH CHECK (pg_catalog.has_table_privilege('@SCHEMA@.tokens'::regclass, 'UPDATE'));
+
+    -- The rolling upgrade: roles with verifier rights (they read the secret hashes and may not
+    -- change tokens) may run the functions, and lose the hashes; every role that may not change
+    -- tokens loses its direct writes to the bookkeeping tables and the log.
+    DO $$
+    DECLARE
+        r record;
+    BEGIN
+        FOR r IN SELECT oid, rolname FROM pg_catalog.pg_roles
+            WHERE NOT rolsuper AND rolname !~ '^pg_' AND oid <> (SELECT relowner
+                FROM pg_catalog.pg_class WHERE oid = '@SCHEMA@.tokens'::regclass)
+            AND NOT pg_catalog.has_table_privilege(oid, '@SCHEMA@.tokens'::regclass, 'UPDATE')
+        LOOP
+            IF pg_catalog.has_column_privilege(r.oid, '@SCHEMA@.tokens'::regclass, 'secret_hash', 'SELECT') THEN
+                EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @SCHEMA@.lookup(text, bytea), '
+                    '@SCHEMA@.spend_use(text, bytea, bigint), @SCHEMA@.touch_last_use(text, bytea), '
+                    '@SCHEMA@.record_first_use(text, bytea), '
+                    '@SCHEMA@.count_failures(text, bytea, text, bigint) TO %I', r.rolname);
+                EXECUTE pg_catalog.format('REVOKE SELECT (secret_hash, secret_key_hash) '
+                    'ON @SCHEMA@.tokens FROM %I', r.rolname);
+            END IF;
+            EXECUTE pg_catalog.format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON '
+                '@SCHEMA@.token_usage, @SCHEMA@.verify_failures, @SCHEMA@.events FROM %I',
+                r.rolname);
+        END LOOP;
+    END $$;",
 ];
+
+/// The first schema version with the vault's functions (the last migration above: keep it
+/// pointing at the migration that creates `lookup` when migrations are renumbered).
+pub const FUNCTIONS_SINCE: i64 = 7;
+
+/// Migration `sql` for the vault in `schema` (its name, unquoted): `@SCHEMA@` becomes the
+/// schema as an identifier, `@SCHEMA_NAME@` as a string literal.
+pub fn for_schema(sql: &str, schema: &str) -> String {
+    sql.replace(
+        "@SCHEMA_NAME@",
+        &format!("'{}'", schema.replace('\'', "''")),
+    )
+    .replace("@SCHEMA@", &quoted(schema))
+}
+
+/// `name` as an always-quoted SQL identifier.
+pub fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_since_names_the_migration_that_creates_them() {
+        let index = usize::try_from(FUNCTIONS_SINCE - 1).unwrap();
+        assert!(MIGRATIONS[index].contains("FUNCTION @SCHEMA@.lookup("));
+        assert!(
+            !MIGRATIONS[..index]
+                .iter()
+                .any(|sql| sql.contains("@SCHEMA@"))
+        );
+    }
+
+    #[test]
+    fn the_schema_is_quoted_as_an_identifier_and_a_literal() {
+        assert_eq!(
+            for_schema("@SCHEMA@.t @SCHEMA_NAME@", "a\"b'c"),
+            "\"a\"\"b'c\".t 'a\"b''c'"
+        );
+    }
+}

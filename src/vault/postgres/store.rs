@@ -9,9 +9,9 @@ use crate::error::Result;
 use crate::policy::Policy;
 use crate::vault::records::{
     COLUMNS, Controls, Dialect, Disabling, Edit, Event, EventFilter, FAILURE_COLUMNS, FailureCount,
-    FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, LogWriter, NewToken, REVOKED_AT,
-    TokenRecord, USAGE_COLUMNS, Usage, VERIFY_COLUMNS, VerifyRecord, join_nets, join_scopes,
-    meta_column, split_meta, split_nets, split_scopes,
+    FilterValue, IMPORTED_COLUMNS, ListFilter, LiveToken, LogMark, LogWriter, Lookup, NewToken,
+    REVOKED_AT, TokenRecord, USAGE_COLUMNS, Usage, VERIFY_COLUMNS, VerifyRecord, join_nets,
+    join_scopes, meta_column, split_meta, split_nets, split_scopes,
 };
 use crate::vault::store::{COMMITTED_RUN, Column, Store};
 use crate::vault::{Marks, from_secs, to_secs};
@@ -54,10 +54,12 @@ pub struct PgStore<'a> {
     /// The columns of a whole token record: [`COLUMNS`], or for a role that may not read the
     /// hashes [`COLUMNS_WITHOUT_HASHES`].
     columns: &'static str,
+    /// The vault has its functions (schema.rs): verify's lookup and bookkeeping call them.
+    functions: bool,
 }
 
 impl<'a> PgStore<'a> {
-    pub(super) fn new(session: Session<'a>, hashes: bool) -> PgStore<'a> {
+    pub(super) fn new(session: Session<'a>, hashes: bool, functions: bool) -> PgStore<'a> {
         PgStore {
             session,
             columns: if hashes {
@@ -65,7 +67,14 @@ impl<'a> PgStore<'a> {
             } else {
                 COLUMNS_WITHOUT_HASHES
             },
+            functions,
         }
+    }
+
+    /// Calls the vault's function `call` (`name($1, …)`), named with its schema.
+    fn call(&self, call: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let sql = format!("SELECT * FROM {}.{call}", self.link().schema());
+        self.query(&sql, params)
     }
 
     /// The write transaction back, to commit it.
@@ -205,7 +214,148 @@ fn controls(row: &Row, first: usize) -> Result<Controls, tokio_postgres::Error> 
     })
 }
 
+impl PgStore<'_> {
+    /// `lookup` of each presented token (`id`, its secret's SHA-256) sent together, in one
+    /// round trip (`verify --batch`'s lines already waiting); `None` for a vault from before
+    /// the functions.
+    pub(super) fn lookup_many(
+        &self,
+        presented: &[(String, [u8; 32])],
+    ) -> Result<Option<Vec<Lookup>>> {
+        if !self.functions {
+            return Ok(None);
+        }
+        let sql = format!("SELECT * FROM {}.lookup($1, $2)", self.link().schema());
+        let secrets: Vec<&[u8]> = presented
+            .iter()
+            .map(|(_, secret)| secret.as_slice())
+            .collect();
+        let statements: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = presented
+            .iter()
+            .zip(&secrets)
+            .map(|((id, _), secret)| {
+                let params: Vec<&(dyn ToSql + Sync)> = vec![id, secret];
+                (sql.as_str(), params)
+            })
+            .collect();
+        let answers = self.link().query_together(&statements)?;
+        presented
+            .iter()
+            .zip(answers)
+            .map(|((id, _), rows)| lookup_from_rows(id, &rows?))
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+}
+
+/// What `lookup` answered (one row).
+fn lookup_from_rows(id: &str, rows: &[Row]) -> Result<Lookup> {
+    let row = rows
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("the vault's lookup function answered no row"))?;
+    let known: bool = row.try_get(0)?;
+    let matched: bool = row.try_get::<_, Option<bool>>(1)?.unwrap_or(false);
+    let record = if matched {
+        Some(verify_record_from_lookup(id, row)?)
+    } else {
+        None
+    };
+    Ok(Lookup {
+        known,
+        record,
+        failure_counted: known && !matched,
+        now: time(row, 16)?,
+    })
+}
+
+/// The token `lookup` (schema.rs) described, its secret matched; no hash.
+fn verify_record_from_lookup(id: &str, row: &Row) -> Result<VerifyRecord, tokio_postgres::Error> {
+    Ok(VerifyRecord {
+        id: id.to_owned(),
+        name: row.try_get(2)?,
+        app: row.try_get(3)?,
+        scopes: scopes(row, 4)?,
+        secret_hash: Vec::new(),
+        expires_at: time(row, 5)?,
+        last_used_at: time(row, 6)?,
+        revoked_at: time(row, 7)?,
+        controls: controls(row, 8)?,
+        ends_on_first_use: row.try_get(15)?,
+    })
+}
+
 impl Store for PgStore<'_> {
+    fn lookup_for_verify(&self, id: &str, secret: &[u8; 32]) -> Result<Lookup> {
+        if !self.functions {
+            // A vault from before the functions: as then (the trait's default).
+            return crate::vault::store::lookup_here(self, id, secret);
+        }
+        let rows = self.call("lookup($1, $2)", &[&id, &secret.as_slice()])?;
+        lookup_from_rows(id, &rows)
+    }
+
+    fn record_last_use(&self, id: &str, secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
+        if !self.functions {
+            return self.touch_last_used(id, at);
+        }
+        self.call("touch_last_use($1, $2)", &[&id, &secret.as_slice()])?;
+        Ok(())
+    }
+
+    fn record_last_uses(&self, uses: &[(&str, &[u8; 32], DateTime<Utc>)]) -> Result<()> {
+        if !self.functions {
+            for (id, _, at) in uses {
+                self.touch_last_used(id, *at)?;
+            }
+            return Ok(());
+        }
+        let sql = format!("SELECT {}.touch_last_use($1, $2)", self.link().schema());
+        let secrets: Vec<&[u8]> = uses
+            .iter()
+            .map(|(_, secret, _)| secret.as_slice())
+            .collect();
+        let statements: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = uses
+            .iter()
+            .zip(&secrets)
+            .map(|((id, _, _), secret)| {
+                let params: Vec<&(dyn ToSql + Sync)> = vec![id, secret];
+                (sql.as_str(), params)
+            })
+            .collect();
+        for answer in self.link().query_together(&statements)? {
+            answer?;
+        }
+        Ok(())
+    }
+
+    fn record_first_use(&self, id: &str, secret: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
+        if !self.functions {
+            return crate::vault::store::record_first_use_here(self, id, secret, at);
+        }
+        self.call("record_first_use($1, $2)", &[&id, &secret.as_slice()])?;
+        Ok(())
+    }
+
+    fn record_failures(
+        &self,
+        id: &str,
+        secret: &[u8; 32],
+        reason: &str,
+        failures: i64,
+        first_at: DateTime<Utc>,
+        last_at: DateTime<Utc>,
+    ) -> Result<()> {
+        if self.functions {
+            self.call(
+                "count_failures($1, $2, $3, $4)",
+                &[&id, &secret.as_slice(), &reason, &failures],
+            )?;
+            return Ok(());
+        }
+        // As before the functions (the trait's default).
+        crate::vault::store::count_failures_here(self, id, reason, failures, first_at, last_at)
+    }
+
     fn find_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
         let sql = format!(
             "SELECT {} FROM tokens WHERE id = $1{}",
@@ -466,7 +616,7 @@ impl Store for PgStore<'_> {
         Ok(())
     }
 
-    fn record_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+    fn mark_first_use(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
         self.execute(
             "INSERT INTO token_usage (token_id, last_used_at, first_used_at) VALUES ($1, $2, $2) \
              ON CONFLICT (token_id) DO UPDATE SET \
@@ -495,10 +645,20 @@ impl Store for PgStore<'_> {
     fn spend_use(
         &self,
         id: &str,
+        secret: &[u8; 32],
         epoch: i64,
         limit: i64,
         at: DateTime<Utc>,
     ) -> Result<Option<i64>> {
+        if self.functions {
+            // The function reads the limit and the epoch itself; `None` when none was left.
+            let rows = self.call("spend_use($1, $2, $3)", &[&id, &secret.as_slice(), &epoch])?;
+            return Ok(rows
+                .first()
+                .map(|row| row.try_get::<_, Option<i64>>(0))
+                .transpose()?
+                .flatten());
+        }
         let row = self.query_opt(
             "INSERT INTO token_usage AS u (token_id, last_used_at, uses_spent, uses_epoch) \
              SELECT $1::text, $2::bigint, 1, $3::bigint WHERE $4::bigint >= 1 \
@@ -506,7 +666,8 @@ impl Store for PgStore<'_> {
              last_used_at = greatest(u.last_used_at, excluded.last_used_at), \
              uses_spent = CASE WHEN u.uses_epoch = excluded.uses_epoch THEN u.uses_spent + 1 ELSE 1 END, \
              uses_epoch = excluded.uses_epoch \
-             WHERE u.uses_epoch <> excluded.uses_epoch OR u.uses_spent < $4::bigint \
+             WHERE u.uses_epoch < excluded.uses_epoch \
+             OR (u.uses_epoch = excluded.uses_epoch AND u.uses_spent < $4::bigint) \
              RETURNING u.uses_spent",
             &[&id, &to_secs(at), &epoch, &limit],
         )?;

@@ -105,6 +105,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE policy ADD COLUMN max_refresh_window INTEGER;      -- seconds; NULL: any
     ALTER TABLE policy ADD COLUMN default_refresh_window INTEGER;  -- seconds; NULL: the max
     UPDATE vault_marks SET write_mark = max(write_mark, (SELECT user_version + 1 FROM pragma_user_version));",
+    // trust: the PostgreSQL vault's functions (postgres/schema.rs); a private file has no
+    // roles, so no table changes here. Its marks are raised to this version as the PostgreSQL
+    // vault's are (the same numbers on both backends: a vault is marked with its own version).
+    "UPDATE vault_marks SET
+        read_mark = max(read_mark, (SELECT user_version + 1 FROM pragma_user_version)),
+        verify_mark = max(verify_mark, (SELECT user_version + 1 FROM pragma_user_version)),
+        write_mark = max(write_mark, (SELECT user_version + 1 FROM pragma_user_version));",
 ];
 
 /// The schema version this build writes.

@@ -383,6 +383,7 @@ impl Store for SqliteStore<'_> {
     fn spend_use(
         &self,
         id: &str,
+        _secret: &[u8; 32],
         epoch: i64,
         limit: i64,
         at: DateTime<Utc>,
@@ -394,7 +395,8 @@ impl Store for SqliteStore<'_> {
              last_used_at = max(last_used_at, excluded.last_used_at), \
              uses_spent = CASE WHEN uses_epoch = excluded.uses_epoch THEN uses_spent + 1 ELSE 1 END, \
              uses_epoch = excluded.uses_epoch \
-             WHERE uses_epoch <> excluded.uses_epoch OR uses_spent < ?4 \
+             WHERE uses_epoch < excluded.uses_epoch \
+             OR (uses_epoch = excluded.uses_epoch AND uses_spent < ?4) \
              RETURNING uses_spent",
         )?;
         Ok(statement

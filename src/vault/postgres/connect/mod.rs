@@ -59,6 +59,14 @@ pub(super) fn connect(url: &str, timeout: Duration) -> Result<Link, ConnectError
     open(&resolved, timeout)
 }
 
+/// The schema the connection string names (`schema=`), if any: the vault's (SPEC §10).
+pub fn requested_schema(url: &str) -> Option<String> {
+    split_tls_params(url)
+        .ok()
+        .and_then(|(_, params)| params.schema)
+        .filter(|schema| !schema.is_empty())
+}
+
 /// Why a vault URL gave no connection. Each message is one line and names the redacted URL.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {

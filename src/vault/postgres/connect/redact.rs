@@ -176,6 +176,8 @@ fn connection_keywords() -> &'static [&'static str] {
         "port",
         "replication",
         "require_auth",
+        // Not libpq's: the vault's schema (SPEC §10).
+        "schema",
         "requirepeer",
         "requiressl",
         "service",

@@ -25,6 +25,9 @@ use super::redact::{percent_decode, query_params, scan_key_values, split_scheme}
 pub(super) struct TlsParams {
     sslmode: Option<String>,
     sslrootcert: Option<String>,
+    /// Not TLS, and not libpq's: `schema`, the vault's schema (SPEC §10), taken out with
+    /// these because tokio-postgres refuses what it does not know.
+    pub(super) schema: Option<String>,
 }
 
 impl TlsParams {
@@ -33,6 +36,7 @@ impl TlsParams {
         match key {
             "sslmode" => Some(&mut self.sslmode),
             "sslrootcert" => Some(&mut self.sslrootcert),
+            "schema" => Some(&mut self.schema),
             _ => None,
         }
     }
