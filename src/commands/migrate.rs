@@ -36,7 +36,7 @@ pub const COPIED_TABLES: &[(&str, &[&str])] = &[
         "secret_key_hash", "created_at", "expires_at", "revoked_at", "revoke_reason",
         "secret_key_used_at", "rotated_from", "replaced_by", "lineage", "waits_for",
         "first_use_ends", "disabled_at", "disable_reason", "uses_limit", "uses_epoch",
-        "allow_from", "meta", "has_secret_key",
+        "allow_from", "meta", "has_secret_key", "refresh_window", "disabled_batch",
     ]),
     // Store::import_usage, row for row; compared by Fingerprint::add_usage.
     ("token_usage", &["token_id", "last_used_at", "first_used_at", "uses_spent", "uses_epoch"]),
@@ -47,7 +47,10 @@ pub const COPIED_TABLES: &[(&str, &[&str])] = &[
         "token_id", "reason", "failures", "first_at", "last_at", "unlogged", "logged_at",
     ]),
     // Store::set_policy when the source has rules; compared whole.
-    ("policy", &["singleton", "max_lifetime", "default_lifetime", "require_app", "scopes"]),
+    ("policy", &[
+        "singleton", "max_lifetime", "default_lifetime", "require_app", "scopes",
+        "max_refresh_window", "default_refresh_window",
+    ]),
     // The destination's own (its version is this binary's); its marks are raised to the
     // source's (Store::raise_marks), so no older tokens reads the copy that could not read
     // the original. SQLite keeps the version in `PRAGMA user_version`.
