@@ -7,7 +7,7 @@ use dialoguer::{Confirm, MultiSelect, Select};
 use std::io::{self, Write as _};
 
 use crate::cli::{parse_name, parse_new_name, parse_scope};
-use crate::duration::{Expiry, parse_expiry};
+use crate::duration::{Expiry, parse_expiry_within};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::policy::Policy;
@@ -158,7 +158,7 @@ fn ask_lifetime(theme: &ColorfulTheme, policy: &Policy, now: DateTime<Utc>) -> R
         return Ok(lifetime.map(|lifetime| now + lifetime));
     }
     let allowed = |text: &str| -> Result<Expiry, String> {
-        let expiry = parse_expiry(text, now)?;
+        let expiry = parse_expiry_within(text, now, policy.max_lifetime)?;
         match (policy.lifetime_breach(expiry, now), policy.max_lifetime) {
             (Some(_), Some(max)) => Err(format!(
                 "the vault's policy allows a lifetime of at most {max} (max-lifetime); give \

@@ -174,6 +174,12 @@ fn the_prompt_asks_within_the_vault_policy() {
     session.send(format!("{DOWN}{DOWN}")).unwrap(); // 30d -> 90d -> custom…
     session.send("\r").unwrap();
     session.expect("Expires").unwrap();
+    // 6m: the minutes only; six months (180d) is past the policy's 90d.
+    session.send_line("6m").unwrap();
+    let refused = session.expect("Expires").unwrap();
+    let refused = without_escapes(&String::from_utf8_lossy(refused.before()));
+    assert!(refused.contains("write 6min for minutes"), "{refused}");
+    assert!(!refused.contains("180d"), "{refused}");
     session.send_line("1y").unwrap();
     session
         .expect("at most 90d (max-lifetime); give 90d or less")
