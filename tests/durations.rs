@@ -303,7 +303,11 @@ fn what_the_policy_prints_pastes_back() {
     }
     assert_eq!(json(&sandbox.run(&["--json", "policy"], "")), policy);
     // never and none both lift a maximum; what is printed then reads back too.
-    for key in ["max-lifetime", "max-refresh-window", "default-refresh-window"] {
+    for key in [
+        "max-lifetime",
+        "max-refresh-window",
+        "default-refresh-window",
+    ] {
         for word in ["never", "none"] {
             let lifted = sandbox.run(&["policy", "set", &format!("--{key}"), word], "");
             assert_eq!(code(&lifted), 0, "{}", stderr(&lifted));
