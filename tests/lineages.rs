@@ -89,6 +89,22 @@ fn refresh_and_rotate_carry_the_uses_left_not_the_limit() {
     assert_eq!(show_json(&sandbox, &rotated.id())["uses_left"], 1);
     assert_eq!(sandbox.verify(&rotated.token, &[]).0, 0);
     assert_eq!(sandbox.verify(&rotated.token, &[]).0, 4, "five uses in all");
+
+    // Rotating the used-up token gives one with no uses, and says so with the fix.
+    let output = sandbox.run(&["rotate", "metered", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let spent = parse_issued(&output);
+    assert_eq!(show_json(&sandbox, &spent.id())["uses_left"], 0);
+    assert!(
+        stderr(&output).contains(&format!(
+            "has no uses left: {} had spent them all, and rotation carries the uses left; to \
+             give it some: tokens edit {} --uses N",
+            rotated.id(),
+            spent.id()
+        )),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
