@@ -362,6 +362,22 @@ fn enable_name_leaves_a_predecessor_disabled_on_its_own() {
     assert!(!stderr(&output).contains("Left"), "{}", stderr(&output));
     assert_eq!(sandbox.verify(&old.token, &[]).0, 0);
     assert_eq!(sandbox.verify(&new.token, &[]).0, 0);
+
+    // Disabled with its name, then on its own (it leaked): enable NAME leaves it too.
+    assert_eq!(code(&sandbox.run(&["disable", "api"], "")), 0);
+    let output = sandbox.run(&["disable", &old.id(), "--reason", "leaked"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is already disabled; now disabled on its own"),
+        "{}",
+        stderr(&output)
+    );
+    let output = sandbox.run(&["enable", "api"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("reason: leaked"), "{message}");
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 0);
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 7, "still disabled");
 }
 
 fn rfc3339(secs: i64) -> String {
