@@ -150,6 +150,16 @@ fn a_secret_key_refreshes_until_the_expiry_plus_the_window_and_not_at_its_end() 
         "the key stays unused"
     );
 
+    // A window of 0s ends as the token expires, and is said so.
+    at_the_edge(0);
+    let output = sandbox.run(&["refresh"], &refresh_stdin(&token));
+    assert_eq!(code(&output), 4, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("(when it expired: its refresh window is 0s)"),
+        "{}",
+        stderr(&output)
+    );
+
     // Two seconds before the end: refreshed, and the window goes on to the new token.
     at_the_edge(12);
     let output = sandbox.run(&["refresh"], &refresh_stdin(&token));

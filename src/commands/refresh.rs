@@ -59,14 +59,17 @@ fn refusal(old: &TokenRecord, now: DateTime<Utc>) -> std::result::Result<(), Ref
     if let Some(until) = old.refresh_until()
         && until <= now
     {
+        let ended = match old.controls.refresh_window {
+            Some(window) if window > chrono::Duration::zero() => {
+                format!("{} after it expired", format_duration(window))
+            }
+            _ => "when it expired: its refresh window is 0s".to_owned(),
+        };
         return Err(Refusal::Refused(Error::Expired(format!(
-            "the refresh window of token {} ended at {} ({} after it expired), so it cannot be \
-             refreshed; nothing was issued (an admin can reissue it: tokens rotate {})",
+            "the refresh window of token {} ended at {} ({ended}), so it cannot be refreshed; \
+             nothing was issued (an admin can reissue it: tokens rotate {})",
             label(old),
             rfc3339(until),
-            old.controls
-                .refresh_window
-                .map_or_else(String::new, format_duration),
             old.id
         ))));
     }
