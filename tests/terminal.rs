@@ -221,6 +221,12 @@ fn the_prompt_keeps_the_options_given_and_checks_them_first() {
     let (screen, code) = finish(session);
     assert_eq!(code, 2, "{screen}");
     assert!(screen.contains("max-lifetime"), "{screen}");
+    let output = sandbox.run(&["policy", "set", "--max-refresh-window", "7d"], "");
+    assert_eq!(common::code(&output), 0, "{}", stderr(&output));
+    let session = spawn(&sandbox, &["create", "--refresh-window", "30d"], 100, &[]);
+    let (screen, code) = finish(session);
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("max-refresh-window"), "{screen}");
 
     let mut session = spawn(
         &sandbox,

@@ -99,6 +99,12 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
             {
                 return Err(Error::Usage(breach.why));
             }
+            if with_secret_key
+                && let Some(window) = &args.refresh_window
+                && let Some(breach) = policy.refresh_window_breach(window.0)
+            {
+                return Err(Error::Usage(breach.why));
+            }
             let answers =
                 prompt::ask_new_token(&known_scopes, &policy, given, context.now, &name_is_free)?;
             drop(vault);
