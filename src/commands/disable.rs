@@ -70,7 +70,7 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
                 // Disabled before with other tokens of its name (`disable NAME`), and now named
                 // on its own (it leaked): marked as this command's, so `enable NAME` leaves it.
                 if let (Switch::Disable(reason), Some(at)) = (switch, record.controls.disabled_at)
-                    && given.iter().any(|given| *given == record.id)
+                    && given.contains(&record.id)
                     && record.controls.disabled_batch.is_some()
                     && store
                         .verifying_by_name(&record.name, now)?
