@@ -388,6 +388,20 @@ fn enable_name_leaves_a_predecessor_disabled_on_its_own() {
     assert!(message.contains("reason: leaked"), "{message}");
     assert_eq!(sandbox.verify(&new.token, &[]).0, 0);
     assert_eq!(sandbox.verify(&old.token, &[]).0, 7, "still disabled");
+
+    // The newest named on its own after disable NAME: enable NAME brings both back as before.
+    assert_eq!(code(&sandbox.run(&["enable", &old.id()], "")), 0);
+    assert_eq!(code(&sandbox.run(&["disable", "api"], "")), 0);
+    let output = sandbox.run(&["disable", &new.id(), "--reason", "check"], "");
+    assert!(
+        stderr(&output).contains("is already disabled; nothing to do"),
+        "{}",
+        stderr(&output)
+    );
+    let output = sandbox.run(&["enable", "api"], "");
+    assert!(!stderr(&output).contains("Left"), "{}", stderr(&output));
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 0);
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 0);
 }
 
 fn rfc3339(secs: i64) -> String {

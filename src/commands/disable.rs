@@ -67,11 +67,15 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
                 )));
             }
             if record.controls.disabled_at.is_some() == disable {
-                // Disabled before with other tokens of its name (`disable NAME`), and now named
-                // on its own (it leaked): marked as this command's, so `enable NAME` leaves it.
+                // An older token disabled before with others of its name (`disable NAME`), and
+                // now named on its own (it leaked): marked as this command's, so `enable NAME`
+                // leaves it. (The newest is enabled by `enable NAME` whatever its mark.)
                 if let (Switch::Disable(reason), Some(at)) = (switch, record.controls.disabled_at)
                     && given.contains(&record.id)
                     && record.controls.disabled_batch.is_some()
+                    && store
+                        .find(&record.name)?
+                        .is_some_and(|newest| newest.id != record.id)
                     && store
                         .verifying_by_name(&record.name, now)?
                         .iter()
