@@ -177,6 +177,27 @@ fn a_secret_key_refreshes_until_the_expiry_plus_the_window_and_not_at_its_end() 
     );
 }
 
+/// The log's `created` line says the use limit and the refresh window a token was made with.
+#[test]
+fn the_created_event_names_the_uses_and_the_refresh_window() {
+    let sandbox = Sandbox::new();
+    let once = sandbox.create("once", &["--uses", "1"]);
+    let windowed = sandbox.create(
+        "windowed",
+        &["--uses", "3", "--secret-key", "--refresh-window", "36h"],
+    );
+    let detail = |id: &str| -> String {
+        sandbox.query(&format!(
+            "SELECT detail FROM events WHERE token_id = '{id}' AND kind = 'created'"
+        ))
+    };
+    assert_eq!(detail(&once.id()), "no scopes, 1 use");
+    assert_eq!(
+        detail(&windowed.id()),
+        "no scopes, 3 uses, refresh window 36h"
+    );
+}
+
 #[test]
 fn refresh_until_is_null_without_a_usable_secret_key_or_a_limit() {
     let sandbox = Sandbox::new();

@@ -196,8 +196,18 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
             Some(app) => format!("app {app}, {}", describe_scopes(&row.scopes)),
             None => describe_scopes(&row.scopes),
         };
-        if let Some(uses) = row.controls.uses_limit {
-            detail.push_str(&format!(", {uses} uses"));
+        match row.controls.uses_limit {
+            Some(1) => detail.push_str(", 1 use"),
+            Some(uses) => detail.push_str(&format!(", {uses} uses")),
+            None => {}
+        }
+        if row.secret_key_hash.is_some()
+            && let Some(window) = row.controls.refresh_window
+        {
+            detail.push_str(&format!(
+                ", refresh window {}",
+                crate::duration::format_duration(window)
+            ));
         }
         if let Some(nets) = &row.controls.allow_from {
             detail.push_str(&format!(", from {}", crate::vault::join_nets(nets)));
