@@ -17,7 +17,7 @@ Exit status:
        in use, or migrate's destination is not empty
     2  usage error
     3  verify/refresh: token malformed, unknown, or wrong secret
-    4  token expired, or its uses are spent
+    4  token expired, or its uses are spent; refresh: past its refresh window
     5  token revoked; also rotate/edit of a revoked or replaced token, a reused secret key
     6  token valid but lacks a required scope, belongs to another app, or is presented
        from an address it is not bound to
@@ -333,7 +333,7 @@ pub struct EnableArgs {
     pub tokens: Vec<String>,
 }
 
-/// Trade a token and its secret key for a new pair (works after the token expired)
+/// Trade a token and its secret key for a new pair (also after it expired, within its refresh window)
 ///
 /// Reads the token and the secret key as two lines on stdin, unless given by
 /// environment variable or file. A secret key works once: presenting a used one

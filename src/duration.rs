@@ -375,6 +375,30 @@ pub fn parse_expiry(text: &str, now: DateTime<Utc>) -> Result<Expiry, String> {
     Ok(Some(at))
 }
 
+/// [`parse_expiry`] under a policy's `max-lifetime`: a bare `m` is answered with only what the
+/// policy lets through (`6m` under 90d: `write 6min for minutes`, not `or 180d`), so the
+/// advice is never refused in turn.
+pub fn parse_expiry_within(
+    text: &str,
+    now: DateTime<Utc>,
+    max: Option<Duration>,
+) -> Result<Expiry, String> {
+    if let Some(max) = max
+        && text
+            .trim()
+            .strip_suffix('m')
+            .is_some_and(|count| !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let within = Accepts {
+            never: false,
+            max: max.min(LIFETIME),
+            ..EXPIRES
+        };
+        read(&within, text)?;
+    }
+    parse_expiry(text, now)
+}
+
 /// `--expires TEXT` as a command reads it when it runs, refused in the one line of [`refusal`].
 pub fn expires_option(text: &str, now: DateTime<Utc>) -> Result<Expiry, String> {
     parse_expiry(text, now).map_err(|why| refusal("expires", text, None, &why))
@@ -630,6 +654,18 @@ mod tests {
         assert!(parse_since("yesterday", now()).is_err());
         assert!(parse_since("never", now()).is_err());
         assert!(parse_since("5m", now()).unwrap_err().contains("5min"));
+        assert_eq!(
+            parse_expiry_within("6m", now(), Some(Duration::days(90))).unwrap_err(),
+            "write 6min for minutes"
+        );
+        assert_eq!(
+            parse_expiry_within("6m", now(), Some(Duration::days(365))).unwrap_err(),
+            "write 6min for minutes, or 180d for six months"
+        );
+        assert_eq!(
+            parse_expiry_within("6m", now(), None).unwrap_err(),
+            "write 6min for minutes, or 180d for six months"
+        );
     }
 
     #[test]

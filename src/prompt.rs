@@ -7,7 +7,7 @@ use dialoguer::{Confirm, MultiSelect, Select};
 use std::io::{self, Write as _};
 
 use crate::cli::{parse_name, parse_new_name, parse_scope};
-use crate::duration::{Expiry, parse_expiry};
+use crate::duration::{Expiry, parse_expiry_within};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::policy::Policy;
@@ -15,9 +15,20 @@ use crate::policy::Policy;
 /// The answers for a token made interactively.
 pub struct NewTokenAnswers {
     pub name: String,
+    /// `None` when not asked (given on the command line) or left empty.
     pub app: Option<String>,
+    /// Empty when not asked (given on the command line) or none picked.
     pub scopes: Vec<String>,
-    pub expires_at: Expiry,
+    /// `None` when not asked (`--expires` was given).
+    pub expires_at: Option<Expiry>,
+}
+
+/// What the command line already gave `create`: those questions are not asked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Given {
+    pub app: bool,
+    pub scopes: bool,
+    pub lifetime: bool,
 }
 
 /// Exit status when the user cancels a prompt (Ctrl-C or Esc): the vault is left as it was.
@@ -36,15 +47,16 @@ const LIFETIMES: [chrono::Duration; 4] = [
 
 /// Asks for a new token's name, app, scopes and lifetime, under the vault's `policy` (SPEC §9)
 /// from the first question: each answer is checked as it is given, so the finished answers
-/// never break a rule. A required app is asked as required (unless `--app` gave one:
-/// `app_given`); the scopes offered are the policy's (or, with no scope rule, `known_scopes`,
+/// never break a rule. What the command line gave (`given`: `--app`, `--scope`, `--expires`)
+/// is not asked again (the caller holds it to the policy first). A required app is asked as
+/// required; the scopes offered are the policy's (or, with no scope rule, `known_scopes`,
 /// those in use); the lifetimes are the ones the policy allows, its default first-chosen.
 /// `name_is_free` says why a name cannot be used (it is taken), so the Name prompt asks again at
 /// once rather than after all four.
 pub fn ask_new_token(
     known_scopes: &[String],
     policy: &Policy,
-    app_given: bool,
+    given: Given,
     now: DateTime<Utc>,
     name_is_free: &dyn Fn(&str) -> Result<(), String>,
 ) -> Result<NewTokenAnswers> {
@@ -54,22 +66,34 @@ pub fn ask_new_token(
         parse_new_name(text)?;
         name_is_free(text)
     })?;
-    let app_required = policy.require_app && !app_given;
-    let app = text_with(
-        &theme,
-        if app_required {
-            "App (required by the vault's policy)"
-        } else {
-            "App (optional)"
-        },
-        |text| match text {
-            "" if app_required => Err("the vault's policy requires an app; type one".into()),
-            "" => Ok(()),
-            text => parse_name(text).map(drop),
-        },
-    )?;
-    let scopes = ask_scopes(&theme, known_scopes, policy.scopes.as_deref())?;
-    let expires_at = ask_lifetime(&theme, policy, now)?;
+    let app_required = policy.require_app;
+    let app = if given.app {
+        String::new()
+    } else {
+        text_with(
+            &theme,
+            if app_required {
+                "App (required by the vault's policy)"
+            } else {
+                "App (optional)"
+            },
+            |text| match text {
+                "" if app_required => Err("the vault's policy requires an app; type one".into()),
+                "" => Ok(()),
+                text => parse_name(text).map(drop),
+            },
+        )?
+    };
+    let scopes = if given.scopes {
+        Vec::new()
+    } else {
+        ask_scopes(&theme, known_scopes, policy.scopes.as_deref())?
+    };
+    let expires_at = if given.lifetime {
+        None
+    } else {
+        Some(ask_lifetime(&theme, policy, now)?)
+    };
     Ok(NewTokenAnswers {
         name,
         app: (!app.is_empty()).then_some(app),
@@ -158,7 +182,7 @@ fn ask_lifetime(theme: &ColorfulTheme, policy: &Policy, now: DateTime<Utc>) -> R
         return Ok(lifetime.map(|lifetime| now + lifetime));
     }
     let allowed = |text: &str| -> Result<Expiry, String> {
-        let expiry = parse_expiry(text, now)?;
+        let expiry = parse_expiry_within(text, now, policy.max_lifetime)?;
         match (policy.lifetime_breach(expiry, now), policy.max_lifetime) {
             (Some(_), Some(max)) => Err(format!(
                 "the vault's policy allows a lifetime of at most {max} (max-lifetime); give \

@@ -260,6 +260,46 @@ fn json_verdicts_have_the_documented_fields() {
     );
 }
 
+/// SPEC §4: `detail` is the line `verify` prints on stderr, in a batch as alone.
+#[test]
+fn a_batch_verdict_has_the_detail_of_the_same_token_verified_alone() {
+    let sandbox = Sandbox::new();
+    let issued = sandbox.create("svc", &["--scope", "read"]);
+    let revoked = sandbox.create("gone", &[]);
+    let output = sandbox.run(&["revoke", "gone", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let checksum = {
+        let mut token = issued.token.clone();
+        let last = token.pop().unwrap();
+        token.push(if last == 'A' { 'B' } else { 'A' });
+        token
+    };
+    let lines = [
+        "tk_nope".to_owned(),
+        checksum,
+        forged(&issued.id()),
+        revoked.token.clone(),
+        issued.token.clone(),
+    ];
+    let batch = sandbox.run(&["verify", "--batch"], &format!("{}\n", lines.join("\n")));
+    assert_eq!(code(&batch), 0, "{}", stderr(&batch));
+    let answers: Vec<serde_json::Value> = stdout(&batch)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(answers.len(), lines.len());
+    for (line, answer) in lines.iter().zip(&answers) {
+        let alone = json(&sandbox.run(&["--json", "verify"], line));
+        assert_eq!(answer["detail"], alone["detail"], "{line}");
+        assert_eq!(answer["reason"], alone["reason"], "{line}");
+    }
+    assert_eq!(
+        answers[0]["detail"],
+        "the token is malformed: it has the wrong shape (expected tk_<id>_<secret>)"
+    );
+    assert_eq!(answers[4]["detail"], serde_json::Value::Null);
+}
+
 #[test]
 fn verify_records_last_use() {
     let sandbox = Sandbox::new();

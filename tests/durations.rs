@@ -246,6 +246,17 @@ fn the_binary_refuses_each_option_in_one_line_and_names_the_variable() {
     assert!(!sandbox.vault_exists(), "nothing was made");
 }
 
+/// The value `policy` prints for KEY, whatever the width of the key column.
+fn shown_value(shown: &str, key: &str) -> String {
+    shown
+        .lines()
+        .find_map(|line| {
+            let (first, rest) = line.split_once(char::is_whitespace)?;
+            (first == key).then(|| rest.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no {key} in {shown}"))
+}
+
 #[test]
 fn what_the_policy_prints_pastes_back() {
     let sandbox = Sandbox::new();
@@ -257,45 +268,57 @@ fn what_the_policy_prints_pastes_back() {
             "90min",
             "--default-lifetime",
             "5min",
+            "--max-refresh-window",
+            "36h",
+            "--default-refresh-window",
+            "90min",
         ],
         "",
     );
     assert_eq!(code(&set), 0, "{}", stderr(&set));
     let shown = stdout(&sandbox.run(&["policy"], ""));
-    let rule = |key: &str| {
-        shown
-            .lines()
-            .find_map(|line| line.strip_prefix(key).filter(|rest| rest.starts_with(' ')))
-            .map(str::trim)
-            .unwrap_or_else(|| panic!("no {key} in {shown}"))
-            .to_owned()
-    };
-    assert_eq!(rule("max-lifetime"), "90min", "{shown}");
-    assert_eq!(rule("default-lifetime"), "5min", "{shown}");
+    let keys = [
+        ("max-lifetime", "90min"),
+        ("default-lifetime", "5min"),
+        ("max-refresh-window", "36h"),
+        ("default-refresh-window", "90min"),
+    ];
+    for (key, value) in keys {
+        assert_eq!(shown_value(&shown, key), value, "{shown}");
+    }
     let policy = json(&sandbox.run(&["--json", "policy"], ""));
     assert_eq!(policy["max_lifetime"], "90min");
     assert_eq!(policy["max_lifetime_seconds"], 5400);
     assert_eq!(policy["default_lifetime"], "5min");
     assert_eq!(policy["default_lifetime_seconds"], 300);
+    assert_eq!(policy["max_refresh_window"], "36h");
+    assert_eq!(policy["max_refresh_window_seconds"], 129_600);
+    assert_eq!(policy["default_refresh_window"], "90min");
+    assert_eq!(policy["default_refresh_window_seconds"], 5400);
     // Each printed value, given back, changes nothing.
-    for (option, value) in [("--max-lifetime", "90min"), ("--default-lifetime", "5min")] {
-        let again = sandbox.run(&["policy", "set", option, value], "");
+    for (key, _) in keys {
+        let value = shown_value(&shown, key);
+        let again = sandbox.run(&["policy", "set", &format!("--{key}"), &value], "");
         assert_eq!(code(&again), 0, "{}", stderr(&again));
     }
     assert_eq!(json(&sandbox.run(&["--json", "policy"], "")), policy);
-    // never and none both lift the maximum; what is printed then reads back too.
-    for word in ["never", "none"] {
-        let lifted = sandbox.run(&["policy", "set", "--max-lifetime", word], "");
-        assert_eq!(code(&lifted), 0, "{}", stderr(&lifted));
-        let shown = stdout(&sandbox.run(&["policy"], ""));
-        assert!(
-            shown
-                .lines()
-                .any(|line| line.split_whitespace().collect::<Vec<_>>() == ["max-lifetime", "none"]),
-            "{shown}"
-        );
-        let set = sandbox.run(&["policy", "set", "--max-lifetime", "1h"], "");
-        assert_eq!(code(&set), 0, "{}", stderr(&set));
+    // never and none both lift a maximum; what is printed then reads back too.
+    for key in [
+        "max-lifetime",
+        "max-refresh-window",
+        "default-refresh-window",
+    ] {
+        for word in ["never", "none"] {
+            let lifted = sandbox.run(&["policy", "set", &format!("--{key}"), word], "");
+            assert_eq!(code(&lifted), 0, "{}", stderr(&lifted));
+            let shown = stdout(&sandbox.run(&["policy"], ""));
+            let printed = shown_value(&shown, key);
+            let printed = printed.split(' ').next().unwrap_or_default();
+            let again = sandbox.run(&["policy", "set", &format!("--{key}"), printed], "");
+            assert_eq!(code(&again), 0, "{key} {printed}: {}", stderr(&again));
+            let set = sandbox.run(&["policy", "set", &format!("--{key}"), "2h"], "");
+            assert_eq!(code(&set), 0, "{}", stderr(&set));
+        }
     }
 }
 

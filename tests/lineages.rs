@@ -89,6 +89,22 @@ fn refresh_and_rotate_carry_the_uses_left_not_the_limit() {
     assert_eq!(show_json(&sandbox, &rotated.id())["uses_left"], 1);
     assert_eq!(sandbox.verify(&rotated.token, &[]).0, 0);
     assert_eq!(sandbox.verify(&rotated.token, &[]).0, 4, "five uses in all");
+
+    // Rotating the used-up token gives one with no uses, and says so with the fix.
+    let output = sandbox.run(&["rotate", "metered", "--yes"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let spent = parse_issued(&output);
+    assert_eq!(show_json(&sandbox, &spent.id())["uses_left"], 0);
+    assert!(
+        stderr(&output).contains(&format!(
+            "has no uses left: {} had spent them all, and rotation carries the uses left; to \
+             give it some: tokens edit {} --uses N",
+            rotated.id(),
+            spent.id()
+        )),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -134,6 +150,16 @@ fn a_secret_key_refreshes_until_the_expiry_plus_the_window_and_not_at_its_end() 
         "the key stays unused"
     );
 
+    // A window of 0s ends as the token expires, and is said so.
+    at_the_edge(0);
+    let output = sandbox.run(&["refresh"], &refresh_stdin(&token));
+    assert_eq!(code(&output), 4, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("(when it expired: its refresh window is 0s)"),
+        "{}",
+        stderr(&output)
+    );
+
     // Two seconds before the end: refreshed, and the window goes on to the new token.
     at_the_edge(12);
     let output = sandbox.run(&["refresh"], &refresh_stdin(&token));
@@ -148,6 +174,27 @@ fn a_secret_key_refreshes_until_the_expiry_plus_the_window_and_not_at_its_end() 
         show_json(&sandbox, &token.id())["refresh_until"],
         Value::Null,
         "used"
+    );
+}
+
+/// The log's `created` line says the use limit and the refresh window a token was made with.
+#[test]
+fn the_created_event_names_the_uses_and_the_refresh_window() {
+    let sandbox = Sandbox::new();
+    let once = sandbox.create("once", &["--uses", "1"]);
+    let windowed = sandbox.create(
+        "windowed",
+        &["--uses", "3", "--secret-key", "--refresh-window", "36h"],
+    );
+    let detail = |id: &str| -> String {
+        sandbox.query(&format!(
+            "SELECT detail FROM events WHERE token_id = '{id}' AND kind = 'created'"
+        ))
+    };
+    assert_eq!(detail(&once.id()), "no scopes, 1 use");
+    assert_eq!(
+        detail(&windowed.id()),
+        "no scopes, 3 uses, refresh window 36h"
     );
 }
 
@@ -343,6 +390,36 @@ fn enable_name_leaves_a_predecessor_disabled_on_its_own() {
     assert_eq!(code(&sandbox.run(&["disable", "api"], "")), 0);
     let output = sandbox.run(&["enable", "api"], "");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(!stderr(&output).contains("Left"), "{}", stderr(&output));
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 0);
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 0);
+
+    // Disabled with its name, then on its own (it leaked): enable NAME leaves it too.
+    assert_eq!(code(&sandbox.run(&["disable", "api"], "")), 0);
+    let output = sandbox.run(&["disable", &old.id(), "--reason", "leaked"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is already disabled; now disabled on its own"),
+        "{}",
+        stderr(&output)
+    );
+    let output = sandbox.run(&["enable", "api"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("reason: leaked"), "{message}");
+    assert_eq!(sandbox.verify(&new.token, &[]).0, 0);
+    assert_eq!(sandbox.verify(&old.token, &[]).0, 7, "still disabled");
+
+    // The newest named on its own after disable NAME: enable NAME brings both back as before.
+    assert_eq!(code(&sandbox.run(&["enable", &old.id()], "")), 0);
+    assert_eq!(code(&sandbox.run(&["disable", "api"], "")), 0);
+    let output = sandbox.run(&["disable", &new.id(), "--reason", "check"], "");
+    assert!(
+        stderr(&output).contains("is already disabled; nothing to do"),
+        "{}",
+        stderr(&output)
+    );
+    let output = sandbox.run(&["enable", "api"], "");
     assert!(!stderr(&output).contains("Left"), "{}", stderr(&output));
     assert_eq!(sandbox.verify(&old.token, &[]).0, 0);
     assert_eq!(sandbox.verify(&new.token, &[]).0, 0);

@@ -114,7 +114,10 @@ fn tokens_1_documents_exit_status_environment_files_and_examples() {
             "3",
             "verify/refresh: token malformed, unknown, or wrong secret",
         ),
-        ("4", "token expired, or its uses are spent"),
+        (
+            "4",
+            "token expired, or its uses are spent; refresh: past its refresh window",
+        ),
         (
             "5",
             "token revoked; also rotate/edit of a revoked or replaced token, a reused secret key",

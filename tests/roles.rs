@@ -727,6 +727,7 @@ fn an_admin_role_migrates_a_file_vault_whole_with_its_policy() {
         json(&file.run(&["policy", "--json"], ""))
     );
     assert_eq!(sandbox.query::<i64>("SELECT count(*) FROM token_usage"), 1);
+}
 
 /// How many server connections the test PgBouncer keeps for one database and role
 /// (`default_pool_size` in .ci/postgres): an attacker holding that many transactions at once

@@ -174,6 +174,12 @@ fn the_prompt_asks_within_the_vault_policy() {
     session.send(format!("{DOWN}{DOWN}")).unwrap(); // 30d -> 90d -> custom…
     session.send("\r").unwrap();
     session.expect("Expires").unwrap();
+    // 6m: the minutes only; six months (180d) is past the policy's 90d.
+    session.send_line("6m").unwrap();
+    let refused = session.expect("Expires").unwrap();
+    let refused = without_escapes(&String::from_utf8_lossy(refused.before()));
+    assert!(refused.contains("write 6min for minutes"), "{refused}");
+    assert!(!refused.contains("180d"), "{refused}");
     session.send_line("1y").unwrap();
     session
         .expect("at most 90d (max-lifetime); give 90d or less")
@@ -192,6 +198,77 @@ fn the_prompt_asks_within_the_vault_policy() {
         made,
         ("ci".to_owned(), "write deploy:prod".to_owned(), 90 * 86_400)
     );
+}
+
+/// Options given with no NAME are kept, not asked again, and held to the policy before the
+/// first question (they were dropped: `create --scope admin --expires 1y` made a 30-day token
+/// without scopes).
+#[test]
+fn the_prompt_keeps_the_options_given_and_checks_them_first() {
+    let sandbox = strict_sandbox();
+    let session = spawn(&sandbox, &["create", "--scope", "admin"], 100, &[]);
+    let (screen, code) = finish(session);
+    assert_eq!(code, 2, "{screen}");
+    assert!(
+        screen.contains("the scope \"admin\" is not allowed by the vault's policy"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("Name"),
+        "refused before the first question: {screen}"
+    );
+    let session = spawn(&sandbox, &["create", "--expires", "1y"], 100, &[]);
+    let (screen, code) = finish(session);
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("max-lifetime"), "{screen}");
+    let output = sandbox.run(&["policy", "set", "--max-refresh-window", "7d"], "");
+    assert_eq!(common::code(&output), 0, "{}", stderr(&output));
+    let session = spawn(&sandbox, &["create", "--refresh-window", "30d"], 100, &[]);
+    let (screen, code) = finish(session);
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("max-refresh-window"), "{screen}");
+
+    let mut session = spawn(
+        &sandbox,
+        &["create", "--scope", "write,read", "--expires", "60d"],
+        100,
+        &[],
+    );
+    session.expect("Name").unwrap();
+    session.send_line("flagged").unwrap();
+    session
+        .expect("App (required by the vault's policy)")
+        .unwrap();
+    session.send_line("ci").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("Scopes"), "scopes not asked: {screen}");
+    assert!(!screen.contains("Lifetime"), "lifetime not asked: {screen}");
+    let made: (String, String, i64) = (
+        sandbox.query("SELECT app FROM tokens WHERE name = 'flagged'"),
+        sandbox.query("SELECT scopes FROM tokens WHERE name = 'flagged'"),
+        sandbox.query("SELECT expires_at - created_at FROM tokens WHERE name = 'flagged'"),
+    );
+    assert_eq!(
+        made,
+        ("ci".to_owned(), "write read".to_owned(), 60 * 86_400)
+    );
+
+    // --app given: not asked.
+    let mut session = spawn(&sandbox, &["create", "--app", "deployer"], 100, &[]);
+    session.expect("Name").unwrap();
+    session.send_line("with-app").unwrap();
+    session.expect("Scopes the vault's policy allows").unwrap();
+    session.send("\r").unwrap();
+    session.expect("More of those scopes").unwrap();
+    session.send_line("").unwrap();
+    session.expect("custom…").unwrap();
+    session.send("\r").unwrap();
+    let (screen, code) = finish(session);
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("App ("), "app not asked: {screen}");
+    let app: String = sandbox.query("SELECT app FROM tokens WHERE name = 'with-app'");
+    assert_eq!(app, "deployer");
 }
 
 /// A vault with one token and the policy `--require-app --max-lifetime 90d --scopes

@@ -76,20 +76,53 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
                     _ => Ok(()),
                 }
             };
-            let answers = prompt::ask_new_token(
-                &known_scopes,
-                &policy,
-                args.app.is_some(),
-                context.now,
-                &name_is_free,
-            )?;
+            let given = prompt::Given {
+                app: args.app.is_some(),
+                scopes: !args.scopes.is_empty(),
+                lifetime: expires_at.is_some(),
+            };
+            // What the command line gave is held to the policy before the first question, and
+            // not asked again: a finished prompt is never refused (SPEC §9).
+            if let Some(breach) = policy
+                .breaches(
+                    args.app.as_deref(),
+                    &args.scopes,
+                    expires_at.flatten(),
+                    context.now,
+                )
+                .into_iter()
+                .find(|breach| match breach.rule {
+                    "require-app" => given.app,
+                    "max-lifetime" => given.lifetime,
+                    _ => true,
+                })
+            {
+                return Err(Error::Usage(breach.why));
+            }
+            if with_secret_key
+                && let Some(window) = &args.refresh_window
+                && let Some(breach) = policy.refresh_window_breach(window.0)
+            {
+                return Err(Error::Usage(breach.why));
+            }
+            let answers =
+                prompt::ask_new_token(&known_scopes, &policy, given, context.now, &name_is_free)?;
             drop(vault);
+            let scopes = if given.scopes {
+                args.scopes
+            } else {
+                answers.scopes
+            };
             Template {
                 name: answers.name,
-                app: answers.app.or(args.app),
-                scopes: dedup(answers.scopes),
+                app: args.app.or(answers.app),
+                scopes: dedup(scopes),
                 note: args.note,
-                expires_at: answers.expires_at,
+                // Asked exactly when --expires was not given.
+                expires_at: answers
+                    .expires_at
+                    .or(expires_at)
+                    .unwrap_or(Some(context.now + policy.default_lifetime())),
                 with_secret_key,
                 replaces: None,
                 controls,
@@ -163,8 +196,18 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<()> {
             Some(app) => format!("app {app}, {}", describe_scopes(&row.scopes)),
             None => describe_scopes(&row.scopes),
         };
-        if let Some(uses) = row.controls.uses_limit {
-            detail.push_str(&format!(", {uses} uses"));
+        match row.controls.uses_limit {
+            Some(1) => detail.push_str(", 1 use"),
+            Some(uses) => detail.push_str(&format!(", {uses} uses")),
+            None => {}
+        }
+        if row.secret_key_hash.is_some()
+            && let Some(window) = row.controls.refresh_window
+        {
+            detail.push_str(&format!(
+                ", refresh window {}",
+                crate::duration::format_duration(window)
+            ));
         }
         if let Some(nets) = &row.controls.allow_from {
             detail.push_str(&format!(", from {}", crate::vault::join_nets(nets)));

@@ -43,7 +43,7 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
     }
     // One id for everything this command disables (`enable NAME` reads it).
     let batch = crate::token::generate_id();
-    let (changed, already, left) = vault.write(|store| {
+    let (changed, already, left, on_its_own) = vault.write(|store| {
         let mut targets: Vec<TokenRecord> = Vec::new();
         let mut left: Vec<TokenRecord> = Vec::new();
         for id_or_name in given {
@@ -57,7 +57,7 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
         }
         // Named on its own as well: enabled after all.
         left.retain(|record| !targets.iter().any(|target| target.id == record.id));
-        let (mut changed, mut already) = (Vec::new(), Vec::new());
+        let (mut changed, mut already, mut on_its_own) = (Vec::new(), Vec::new(), Vec::new());
         for record in targets {
             if record.is_revoked(now) {
                 return Err(Error::Revoked(format!(
@@ -67,6 +67,33 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
                 )));
             }
             if record.controls.disabled_at.is_some() == disable {
+                // An older token disabled before with others of its name (`disable NAME`), and
+                // now named on its own (it leaked): marked as this command's, so `enable NAME`
+                // leaves it. (The newest is enabled by `enable NAME` whatever its mark.)
+                if let (Switch::Disable(reason), Some(at)) = (switch, record.controls.disabled_at)
+                    && given.contains(&record.id)
+                    && record.controls.disabled_batch.is_some()
+                    && store
+                        .find(&record.name)?
+                        .is_some_and(|newest| newest.id != record.id)
+                    && store
+                        .verifying_by_name(&record.name, now)?
+                        .iter()
+                        .any(|other| {
+                            other.id != record.id
+                                && other.controls.disabled_batch == record.controls.disabled_batch
+                        })
+                {
+                    let reason = reason.or(record.controls.disable_reason.as_deref());
+                    let disabling = Disabling {
+                        at,
+                        reason,
+                        batch: &batch,
+                    };
+                    store.set_disabled(&record.id, Some(disabling))?;
+                    store.log_event(now, Some(&record.id), "disabled", reason.unwrap_or(""))?;
+                    on_its_own.push(record.id.clone());
+                }
                 already.push(record);
                 continue;
             }
@@ -87,7 +114,7 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
             }
             changed.push(record);
         }
-        Ok((changed, already, left))
+        Ok((changed, already, left, on_its_own))
     })?;
 
     let (done, state) = if disable {
@@ -106,6 +133,15 @@ pub(super) fn switch(context: &Context, given: &[String], switch: Switch<'_>) ->
         output::print_json(&serde_json::Value::Array(entries))?;
     }
     for record in &already {
+        if on_its_own.contains(&record.id) {
+            context.notice(&format!(
+                "{} is already disabled; now disabled on its own, so tokens enable {} leaves it \
+                 disabled.",
+                label(record),
+                crate::output::printable(&record.name)
+            ));
+            continue;
+        }
         context.notice(&format!(
             "{} is already {state}; nothing to do.",
             label(record)

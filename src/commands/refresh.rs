@@ -248,7 +248,7 @@ fn window_ended(
     window: chrono::Duration,
 ) -> Error {
     let after = if window.is_zero() {
-        "when it expired".to_owned()
+        "when it expired: its refresh window is 0s".to_owned()
     } else {
         format!("{} after it expired", format_duration(window))
     };

@@ -109,6 +109,15 @@ pub fn run(context: &Context, args: RotateArgs) -> Result<()> {
     })?;
 
     show_once(context, &issued, "Rotated", &args.copy)?;
+    // Rotation carries the uses left (SPEC §9): a used-up token's successor has none.
+    if issued.row.controls.uses_limit == Some(0) {
+        context.notice(&format!(
+            "The new token {new} has no uses left: {old} had spent them all, and rotation \
+             carries the uses left; to give it some: tokens edit {new} --uses N",
+            new = issued.row.id,
+            old = old.id
+        ));
+    }
     if until_used && stops_at > now {
         context.notice(&format!(
             "The old token {} keeps verifying until {} is first verified{}.",

@@ -149,7 +149,7 @@ pub fn run(context: &Context, args: ShowArgs) -> Result<()> {
     Ok(())
 }
 
-/// `none`, or `12 (invalid 10, expired 2), the last 3m ago`: how often this token was presented
+/// `none`, or `12 (invalid 10, expired 2), the last 3min ago`: how often this token was presented
 /// and refused (SPEC §8: counted per reason, not logged one by one).
 fn failed_checks(failures: &[FailureCount], now: DateTime<Utc>) -> String {
     let Some(last) = failures.iter().map(|count| count.last_at).max() else {

@@ -463,7 +463,7 @@ fn batch_line<'a>(
         Credential::parse(Kind::Token, fields.next().unwrap_or_default()).map_err(|why| {
             RefusedLine {
                 presented_id: None,
-                why: why.to_string(),
+                why: format!("the token is malformed: {why}"),
             }
         })?;
     let refused = |why: String| RefusedLine {
