@@ -1201,6 +1201,75 @@ fn a_refresher_refreshes_through_the_vaults_function_and_does_nothing_else() {
     }
 }
 
+/// The refresh function applies the rules `tokens refresh` applies for admins (SPEC §9):
+/// a used-up token is refused (exit 4, nothing made, the secret key still unused), a refresh
+/// past the token's refresh window is refused (exit 4, naming it), and a refreshed token gets
+/// the uses left and the refresh window, capped by the policy.
+#[test]
+fn a_refresher_keeps_lineages_bounded() {
+    let Some(sandbox) = pg_sandbox() else { return };
+    let refresher = role(&sandbox, "refresher");
+    let stdin = |issued: &Issued| {
+        format!(
+            "{}\n{}\n",
+            issued.token,
+            issued.secret_key.as_deref().unwrap()
+        )
+    };
+    let output = sandbox.run(&["policy", "set", "--max-refresh-window", "7d"], "");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+
+    // 3 of 5 uses left: the new token has 3, and the window of 30d is cut to the policy's 7d.
+    let five = sandbox.create("five", &["--uses", "5", "--secret-key"]);
+    sandbox.execute(&format!(
+        "UPDATE tokens SET refresh_window = 2592000 WHERE id = '{}'",
+        five.id()
+    ));
+    assert_eq!(sandbox.verify(&five.token, &[]).0, 0);
+    assert_eq!(sandbox.verify(&five.token, &[]).0, 0);
+    let output = refresher.run(&sandbox, &["refresh", "--json"], &stdin(&five));
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let new = json(&output);
+    assert_eq!(new["uses_left"], 3, "{new}");
+    let window: i64 = sandbox.query(&format!(
+        "SELECT refresh_window FROM tokens WHERE id = '{}'",
+        new["id"].as_str().unwrap()
+    ));
+    assert_eq!(window, 7 * 86_400);
+
+    // A one-time token used once: refused, nothing made, its key not spent.
+    let once = sandbox.create("once", &["--uses", "1", "--secret-key"]);
+    assert_eq!(sandbox.verify(&once.token, &[]).0, 0);
+    let before = contents(&sandbox);
+    let output = refresher.run(&sandbox, &["refresh"], &stdin(&once));
+    assert_eq!(code(&output), 4, "{}", stderr(&output));
+    assert!(stderr(&output).contains("used_up"), "{}", stderr(&output));
+    assert_eq!(contents(&sandbox), before);
+    let key_used: Option<i64> = sandbox.query(&format!(
+        "SELECT secret_key_used_at FROM tokens WHERE id = '{}'",
+        once.id()
+    ));
+    assert_eq!(key_used, None, "a refused refresh spends no secret key");
+
+    // Past its refresh window: refused, naming it and the admin command that reissues.
+    let old = sandbox.create("old", &["--refresh-window", "1d"]);
+    sandbox.execute(&format!(
+        "UPDATE tokens SET created_at = created_at - 40 * 86400, \
+         expires_at = extract(epoch from now())::bigint - 2 * 86400 WHERE id = '{}'",
+        old.id()
+    ));
+    let before = contents(&sandbox);
+    let output = refresher.run(&sandbox, &["refresh"], &stdin(&old));
+    assert_eq!(code(&output), 4, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("1d after it expired")
+            && stderr(&output).contains(&format!("tokens rotate {}", old.id())),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(contents(&sandbox), before);
+}
+
 /// `tokens grants` as a vault owner who is not a superuser (the vault in a schema of its own,
 /// `schema=` in the URL): the owner's block succeeds; the next is for the database owner or a
 /// superuser; the check fails while PUBLIC keeps TEMP, and `grants` warns, until that is done.
