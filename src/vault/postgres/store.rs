@@ -229,7 +229,16 @@ impl PgStore<'_> {
                 (sql.as_str(), params)
             })
             .collect();
-        let answers = self.link().query_together(&statements)?;
+        let params: Vec<Vec<&(dyn ToSql + Sync)>> =
+            statements.into_iter().map(|(_, params)| params).collect();
+        let answers = self.link().query_prepared_together(
+            &sql,
+            &[
+                tokio_postgres::types::Type::TEXT,
+                tokio_postgres::types::Type::BYTEA,
+            ],
+            &params,
+        )?;
         presented
             .iter()
             .zip(answers)
