@@ -352,8 +352,8 @@ fn run_batch(context: &Context, requirements: &Requirements<'_>) -> Result<()> {
 }
 
 /// How many lines `--batch` reads ahead of the one it answers, at most: those already waiting
-/// on stdin, whose lookups go to a PostgreSQL vault together (one round trip, pipelined, one
-/// transaction). Kept small: a lookup that finds a wrong secret updates its failure counter,
+/// on stdin, whose lookups go to a PostgreSQL vault together (one transaction, one prepared
+/// statement, two round trips). Kept small: a lookup that finds a wrong secret updates its failure counter,
 /// and the versions one transaction leaves of that row are reclaimed only after it commits (at
 /// 256, 2,000 wrong secrets of one token grew the table by 170 kB).
 const READ_AHEAD: usize = 32;

@@ -380,8 +380,8 @@ pub enum RefreshOutcome {
 
 impl Vault {
     /// What [`Store::lookup_for_verify`] answers for each presented token (id, secret's
-    /// SHA-256), asked together: one round trip on PostgreSQL (`verify --batch`'s lines already
-    /// waiting on stdin). `None` where asking together gains nothing (SQLite, a PostgreSQL
+    /// SHA-256), asked together: on PostgreSQL one transaction and one prepared statement for
+    /// them all (`verify --batch`'s lines already waiting on stdin). `None` where asking together gains nothing (SQLite, a PostgreSQL
     /// vault from before its functions).
     pub fn lookup_many(&self, presented: &[(String, [u8; 32])]) -> Result<Option<Vec<Lookup>>> {
         match self {

@@ -288,6 +288,59 @@ impl Link {
             .collect())
     }
 
+    /// Runs `sql` once for each of `param_sets` (their types `types`), in a transaction of its
+    /// own: the prelude and a named statement prepared for this transaction alone (one round
+    /// trip), then every execution and COMMIT sent together (a second). Parsed and planned once,
+    /// not once a line; the statement is closed before COMMIT, inside the transaction, so it never
+    /// outlives it on a pooled server connection. Each execution's rows, or its error.
+    pub(super) fn query_prepared_together(
+        &self,
+        sql: &str,
+        types: &[Type],
+        param_sets: &[Vec<&(dyn ToSql + Sync)>],
+    ) -> Result<Vec<Result<Vec<Row>>>> {
+        if self.in_transaction.get() || self.abandoned.get() {
+            return Err(self.no_answer(Waiting::Answer));
+        }
+        let prelude = self.prelude("READ COMMITTED", self.read_write.get(), self.timeout);
+        let client = self.client();
+        let outcome = self.runtime.within(self.timeout, async {
+            let (begun, statement) = futures_util::future::join(
+                client.simple_query(&prelude),
+                client.prepare_typed(sql, types),
+            )
+            .await;
+            let statement = match (begun, statement) {
+                (Ok(_), Ok(statement)) => statement,
+                (Err(error), _) | (_, Err(error)) => {
+                    let _ = client.simple_query("ROLLBACK").await;
+                    return Err(error);
+                }
+            };
+            let answers = futures_util::future::join_all(
+                param_sets
+                    .iter()
+                    .map(|params| client.query(&statement, params.as_slice())),
+            )
+            .await;
+            // Closed inside the transaction: the Close goes out before COMMIT.
+            drop(statement);
+            client.simple_query("COMMIT").await?;
+            Ok(answers)
+        });
+        match outcome {
+            Some(Ok(answers)) => Ok(answers
+                .into_iter()
+                .map(|answer| answer.map_err(|error| self.failure(error, self.timeout)))
+                .collect()),
+            Some(Err(error)) => Err(self.failure(error, self.timeout)),
+            None => {
+                self.abandoned.set(true);
+                Err(self.no_answer(Waiting::Answer))
+            }
+        }
+    }
+
     /// Runs `sql` with `params` as one unnamed statement; the number of rows it changed.
     pub(super) fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let params = typed(params.iter().copied())?;

@@ -215,9 +215,10 @@ fn controls(row: &Row, first: usize) -> Result<Controls, tokio_postgres::Error> 
 }
 
 impl PgStore<'_> {
-    /// `lookup` of each presented token (`id`, its secret's SHA-256) sent together, in one
-    /// round trip (`verify --batch`'s lines already waiting); `None` for a vault from before
-    /// the functions.
+    /// `lookup` of each presented token (`id`, its secret's SHA-256) sent together
+    /// (`verify --batch`'s lines already waiting): one transaction, one statement prepared for
+    /// it, two round trips whatever their number (see `Link::query_prepared_together`); `None`
+    /// for a vault from before the functions.
     pub(super) fn lookup_many(
         &self,
         presented: &[(String, [u8; 32])],
@@ -238,7 +239,16 @@ impl PgStore<'_> {
                 (sql.as_str(), params)
             })
             .collect();
-        let answers = self.link().query_together(&statements)?;
+        let params: Vec<Vec<&(dyn ToSql + Sync)>> =
+            statements.into_iter().map(|(_, params)| params).collect();
+        let answers = self.link().query_prepared_together(
+            &sql,
+            &[
+                tokio_postgres::types::Type::TEXT,
+                tokio_postgres::types::Type::BYTEA,
+            ],
+            &params,
+        )?;
         presented
             .iter()
             .zip(answers)
