@@ -870,7 +870,7 @@ fn known_hashes(sandbox: &Sandbox) -> Vec<String> {
 #[test]
 fn verifiers_and_readers_write_nothing_lock_nothing_and_read_no_hash() {
     let Some(sandbox) = pg_sandbox() else { return };
-    let issued = sandbox.create("ci", &["--uses", "3"]);
+    let issued = sandbox.create("ci", &["--uses", "3", "--secret-key"]);
     assert_eq!(sandbox.verify(&issued.token, &[]).0, 0);
     let wrong = Credential::generate(Kind::Token, &issued.id());
     assert_eq!(sandbox.verify(wrong.expose(), &[]).0, 3);
@@ -1208,7 +1208,6 @@ fn a_refresher_refreshes_through_the_vaults_function_and_does_nothing_else() {
 #[test]
 fn a_refresher_keeps_lineages_bounded() {
     let Some(sandbox) = pg_sandbox() else { return };
-    let refresher = role(&sandbox, "refresher");
     let stdin = |issued: &Issued| {
         format!(
             "{}\n{}\n",
@@ -1218,6 +1217,7 @@ fn a_refresher_keeps_lineages_bounded() {
     };
     let output = sandbox.run(&["policy", "set", "--max-refresh-window", "7d"], "");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let refresher = role(&sandbox, "refresher");
 
     // 3 of 5 uses left: the new token has 3, and the window of 30d is cut to the policy's 7d.
     let five = sandbox.create("five", &["--uses", "5", "--secret-key"]);

@@ -53,10 +53,12 @@ pub const COPIED_TABLES: &[(&str, &[&str])] = &[
     ]),
     // The destination's own (its version is this binary's); its marks are raised to the
     // source's (Store::raise_marks), so no older tokens reads the copy that could not read
-    // the original. SQLite keeps the version in `PRAGMA user_version`.
+    // the original. SQLite keeps the version in `PRAGMA user_version`; `vault_schema` is the
+    // schema the destination was made in (its functions name it), never the source's.
     ("vault_marks", &["read_mark", "verify_mark", "write_mark"]),
     ("tokens_vault", &[
         "singleton", "application", "version", "read_mark", "verify_mark", "write_mark",
+        "vault_schema",
     ]),
 ];
 
