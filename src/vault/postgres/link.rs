@@ -586,19 +586,27 @@ mod tests {
         );
     }
 
-    /// Against the test server (TOKENS_TEST_POSTGRES), as the connect tests are.
-    #[test]
-    fn server_timeouts_are_set_for_one_transaction_and_never_for_the_session() {
+    /// A link to the test server (TOKENS_TEST_POSTGRES_DIRECT, else TOKENS_TEST_POSTGRES), as
+    /// the connect tests use; `None` (the test skipped) without one.
+    fn test_link() -> Option<Link> {
         let Some(url) = std::env::var("TOKENS_TEST_POSTGRES_DIRECT")
             .or_else(|_| std::env::var("TOKENS_TEST_POSTGRES"))
             .ok()
             .filter(|url| !url.is_empty())
         else {
             eprintln!("skipped: needs TOKENS_TEST_POSTGRES (an admin URL)");
-            return;
+            return None;
         };
-        let link = super::super::connect::connect(&url, Duration::from_secs(2))
-            .unwrap_or_else(|error| panic!("{error}"));
+        Some(
+            super::super::connect::connect(&url, Duration::from_secs(2))
+                .unwrap_or_else(|error| panic!("{error}")),
+        )
+    }
+
+    /// Against the test server (TOKENS_TEST_POSTGRES), as the connect tests are.
+    #[test]
+    fn server_timeouts_are_set_for_one_transaction_and_never_for_the_session() {
+        let Some(link) = test_link() else { return };
         // Outside any transaction (a raw simple query: `Link::query` opens one of its own).
         let setting = |link: &Link, name: &str| -> String {
             let sql = format!("SELECT current_setting('{name}')");
@@ -646,16 +654,7 @@ mod tests {
     /// session is undone by every transaction's prelude.
     #[test]
     fn every_transaction_resets_what_a_previous_client_left_in_the_session() {
-        let Some(url) = std::env::var("TOKENS_TEST_POSTGRES_DIRECT")
-            .or_else(|_| std::env::var("TOKENS_TEST_POSTGRES"))
-            .ok()
-            .filter(|url| !url.is_empty())
-        else {
-            eprintln!("skipped: needs TOKENS_TEST_POSTGRES (an admin URL)");
-            return;
-        };
-        let link = super::super::connect::connect(&url, Duration::from_secs(2))
-            .unwrap_or_else(|error| panic!("{error}"));
+        let Some(link) = test_link() else { return };
         link.batch_execute(
             "SET search_path = pg_temp, public; SET default_transaction_read_only = on; \
              SET enable_indexscan = off; SET plan_cache_mode = force_custom_plan; \
