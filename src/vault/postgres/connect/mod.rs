@@ -212,6 +212,9 @@ fn resolve(url: &str, env: &Environment) -> Result<Resolved, ConnectError> {
         reason: scrub_secrets(&reason, url),
     };
     let (parseable, tls_params) = split_tls_params(url).map_err(bad_url)?;
+    if let Some(schema) = &tls_params.schema {
+        check_schema_name(schema).map_err(bad_url)?;
+    }
     let mut config = Config::from_str(&parseable).map_err(|error| bad_url(cause_of(&error)))?;
     let connect_timeout = connect_timeout(&mut config, env);
     fill_defaults(&mut config, env).map_err(bad_url)?;
@@ -236,6 +239,24 @@ fn resolve(url: &str, env: &Environment) -> Result<Resolved, ConnectError> {
         target,
         connect_timeout,
     })
+}
+
+/// A `schema=` the vault's SQL can name safely: 1 to 63 bytes (PostgreSQL's limit), no quote
+/// of either kind (the name is written into identifiers and string literals of the vault's
+/// functions) and no control character.
+fn check_schema_name(schema: &str) -> Result<(), String> {
+    if schema.is_empty()
+        || schema.len() > 63
+        || schema
+            .chars()
+            .any(|c| c == '\'' || c == '"' || c.is_control())
+    {
+        return Err(
+            "schema= must name a schema of 1 to 63 bytes with no quotes or control characters"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// libpq's `connect_timeout`: from the connection string, else `PGCONNECT_TIMEOUT`; zero,
@@ -646,6 +667,21 @@ mod tests {
         file.write_all(text.as_bytes()).unwrap();
         std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(mode)).unwrap();
         file
+    }
+
+    #[test]
+    fn a_schema_name_the_vaults_sql_cannot_quote_is_a_bad_url() {
+        for schema in ["it%27s", "%22x%22", "a%0Ab", ""] {
+            let url = format!("postgres://u@localhost/db?schema={schema}");
+            let error = match resolve(&url, &env_of(&vars(&[]))) {
+                Err(error) => error,
+                Ok(_) => panic!("{url} was accepted"),
+            };
+            assert!(matches!(error, ConnectError::BadUrl { .. }), "{error}");
+            assert!(error.to_string().contains("schema="), "{error}");
+        }
+        assert!(check_schema_name("tokens_vault.2").is_ok());
+        assert!(check_schema_name(&"s".repeat(64)).is_err());
     }
 
     // --- resolving the TLS parameters
