@@ -20,7 +20,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Context, label, revoke};
+use super::{Context, label, rotate};
 use crate::error::{Error, Result};
 use crate::token::{self, Credential, Found, Kind};
 use crate::vault::{Access, Store, TokenRecord, Vault};
@@ -114,7 +114,7 @@ pub fn run(context: &Context) -> Result<()> {
         let ended: Vec<&str> = revoked.iter().copied().collect();
         let mut cancelled = Vec::new();
         for (successor, old) in waiting {
-            if let Some(old) = revoke::cancel_rotation(store, &successor, &old, &ended, now)? {
+            if let Some(old) = rotate::cancel_rotation(store, &successor, &old, &ended, now)? {
                 cancelled.push((successor, old));
             }
         }
@@ -123,7 +123,7 @@ pub fn run(context: &Context) -> Result<()> {
 
     report(context, &mut candidates, &matched, near_misses)?;
     for (successor, old) in &cancelled {
-        revoke::say_cancelled(context, successor, old);
+        rotate::say_cancelled(context, successor, old);
     }
     Ok(())
 }

@@ -2,12 +2,11 @@
 
 use serde_json::json;
 
-use super::{Context, label};
+use super::{Context, label, rotate};
 use crate::cli::RevokeArgs;
 use crate::error::Result;
 use crate::output;
-use crate::vault::{Access, Store, TokenRecord};
-use chrono::{DateTime, Utc};
+use crate::vault::{Access, TokenRecord};
 
 pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
     if args.leaked {
@@ -117,7 +116,7 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
         let mut cancelled: Vec<(String, TokenRecord)> = Vec::new();
         for (successor, old) in waiting {
             let ended: Vec<&str> = revoked.iter().map(|record| record.id.as_str()).collect();
-            if let Some(old) = cancel_rotation(store, &successor, &old, &ended, now)? {
+            if let Some(old) = rotate::cancel_rotation(store, &successor, &old, &ended, now)? {
                 cancelled.push((successor, old));
             }
         }
@@ -139,47 +138,7 @@ pub fn run(context: &Context, args: RevokeArgs) -> Result<()> {
         context.notice(&format!("Revoked {}.", label(record)));
     }
     for (successor, old) in &cancelled {
-        say_cancelled(context, successor, old);
+        rotate::say_cancelled(context, successor, old);
     }
     Ok(())
-}
-
-/// Tells that revoking `successor` handed `old` back (see [`cancel_rotation`]).
-pub(crate) fn say_cancelled(context: &Context, successor: &str, old: &TokenRecord) {
-    context.notice(&format!(
-        "{successor} had not been used yet, so its rotation is cancelled: {} is active again \
-         until its own expiry; to end it too: tokens revoke {}",
-        label(old),
-        old.id
-    ));
-}
-
-/// Only a revoke ends a `rotate --until-used` wait before the successor's first use: the
-/// token `old_id` that waited on `successor` (just revoked) is handed back, live with its own
-/// expiry, and a `rotation_cancelled` event says so. Not when this command revoked it too, it
-/// stopped meanwhile, or its name went to another live token (it then keeps its stop time).
-pub(crate) fn cancel_rotation(
-    store: &dyn Store,
-    successor: &str,
-    old_id: &str,
-    revoked: &[&str],
-    now: DateTime<Utc>,
-) -> Result<Option<TokenRecord>> {
-    if revoked.contains(&old_id) {
-        return Ok(None);
-    }
-    let Some(old) = store.find_by_id(old_id)? else {
-        return Ok(None);
-    };
-    if old.is_revoked(now) || store.live_by_name(&old.name)?.is_some() {
-        return Ok(None);
-    }
-    store.cancel_rotation(&old.id)?;
-    store.log_event(
-        now,
-        Some(&old.id),
-        "rotation_cancelled",
-        &format!("{successor} was revoked before its first use; active again"),
-    )?;
-    Ok(Some(old))
 }

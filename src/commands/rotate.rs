@@ -182,3 +182,43 @@ fn stop_time(old: &TokenRecord, grace: Option<Duration>, now: DateTime<Utc>) -> 
         _ => wanted,
     }
 }
+
+/// Only a revoke ends a `rotate --until-used` wait before the successor's first use: the
+/// token `old_id` that waited on `successor` (just revoked) is handed back, live with its own
+/// expiry, and a `rotation_cancelled` event says so. Not when this command revoked it too, it
+/// stopped meanwhile, or its name went to another live token (it then keeps its stop time).
+pub(crate) fn cancel_rotation(
+    store: &dyn Store,
+    successor: &str,
+    old_id: &str,
+    revoked: &[&str],
+    now: DateTime<Utc>,
+) -> Result<Option<TokenRecord>> {
+    if revoked.contains(&old_id) {
+        return Ok(None);
+    }
+    let Some(old) = store.find_by_id(old_id)? else {
+        return Ok(None);
+    };
+    if old.is_revoked(now) || store.live_by_name(&old.name)?.is_some() {
+        return Ok(None);
+    }
+    store.cancel_rotation(&old.id)?;
+    store.log_event(
+        now,
+        Some(&old.id),
+        "rotation_cancelled",
+        &format!("{successor} was revoked before its first use; active again"),
+    )?;
+    Ok(Some(old))
+}
+
+/// Tells that revoking `successor` handed `old` back (see [`cancel_rotation`]).
+pub(crate) fn say_cancelled(context: &Context, successor: &str, old: &TokenRecord) {
+    context.notice(&format!(
+        "{successor} had not been used yet, so its rotation is cancelled: {} is active again \
+         until its own expiry; to end it too: tokens revoke {}",
+        label(old),
+        old.id
+    ));
+}
